@@ -1,0 +1,135 @@
+package modules
+
+import (
+	"fmt"
+	"strings"
+)
+
+// ParseKV parses an Ansible `k=v` argument string (`src=a dest="b c"`).
+// Values may be quoted with single or double quotes; a backslash escapes the
+// next character inside double quotes. Every token must be k=v.
+func ParseKV(s string) (map[string]any, error) {
+	raw, kv, err := SplitFreeForm(s, nil)
+	if err != nil {
+		return nil, err
+	}
+	if raw != "" {
+		return nil, fmt.Errorf("expected key=value, got %q", raw)
+	}
+	return kv, nil
+}
+
+// SplitFreeForm splits a free-form argument string into k=v pairs and the
+// remaining free-form text. With keys nil, every k=v token is a pair; with
+// keys given, only those keys are taken as pairs and all other tokens stay in
+// the free-form text (as Ansible does for command: `chdir=/tmp echo a=b`).
+// The free-form text keeps its original spelling, quotes included.
+func SplitFreeForm(s string, keys []string) (raw string, kv map[string]any, err error) {
+	kv = map[string]any{}
+	toks, err := tokenize(s)
+	if err != nil {
+		return "", nil, err
+	}
+	var rest []string
+	for _, t := range toks {
+		if k, v, ok := splitPair(t); ok && (keys == nil || contains(keys, k)) {
+			kv[k] = v
+			continue
+		}
+		rest = append(rest, t.text)
+	}
+	return strings.Join(rest, " "), kv, nil
+}
+
+type token struct {
+	text  string // as written
+	value string // with quotes removed
+}
+
+func splitPair(t token) (string, string, bool) {
+	i := strings.IndexByte(t.text, '=')
+	if i <= 0 {
+		return "", "", false
+	}
+	k := t.text[:i]
+	for _, r := range k {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return "", "", false
+		}
+	}
+	j := strings.IndexByte(t.value, '=')
+	return k, t.value[j+1:], true
+}
+
+func tokenize(s string) ([]token, error) {
+	var toks []token
+	var text, val strings.Builder
+	var quote byte
+	in := false
+	// Template actions ({{ ... }}) are kept whole, spaces and quotes included.
+	depth := 0
+	flush := func() {
+		if in {
+			toks = append(toks, token{text.String(), val.String()})
+		}
+		text.Reset()
+		val.Reset()
+		in = false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if depth == 0 && quote == 0 && strings.HasPrefix(s[i:], "{{") {
+			depth++
+			text.WriteString("{{")
+			val.WriteString("{{")
+			i++
+			in = true
+			continue
+		}
+		if depth > 0 {
+			if strings.HasPrefix(s[i:], "}}") {
+				depth--
+				text.WriteString("}}")
+				val.WriteString("}}")
+				i++
+				continue
+			}
+			text.WriteByte(c)
+			val.WriteByte(c)
+			continue
+		}
+		switch {
+		case quote != 0:
+			text.WriteByte(c)
+			if c == quote {
+				quote = 0
+				continue
+			}
+			if c == '\\' && quote == '"' && i+1 < len(s) {
+				i++
+				text.WriteByte(s[i])
+				val.WriteByte(s[i])
+				continue
+			}
+			val.WriteByte(c)
+		case c == '\'' || c == '"':
+			quote = c
+			text.WriteByte(c)
+			in = true
+		case c == ' ' || c == '\t' || c == '\n':
+			flush()
+		default:
+			text.WriteByte(c)
+			val.WriteByte(c)
+			in = true
+		}
+	}
+	if quote != 0 {
+		return nil, fmt.Errorf("unterminated %c quote in %q", quote, s)
+	}
+	if depth > 0 {
+		return nil, fmt.Errorf("unterminated {{ in %q", s)
+	}
+	flush()
+	return toks, nil
+}
