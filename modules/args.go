@@ -55,6 +55,9 @@ type Spec struct {
 	Controller        bool
 	MutuallyExclusive [][]string
 	RequiredOneOf     [][]string
+	// AnyArgs: names not in Args are accepted and passed through unchanged
+	// (set_fact, whose arguments are the variables it sets).
+	AnyArgs bool
 }
 
 // Arg returns the argument called name or having name as an alias.
@@ -150,6 +153,10 @@ func (s *Spec) Normalize(raw map[string]any) (Args, error) {
 			continue
 		}
 		a, ok := s.Arg(k)
+		if !ok && s.AnyArgs {
+			out[k] = v
+			continue
+		}
 		if !ok {
 			errs = append(errs, fmt.Sprintf("unsupported parameter %q (valid: %s)", k, strings.Join(s.ValidNames(), ", ")))
 			continue
