@@ -1,0 +1,429 @@
+// Package sshtest starts real OpenSSH test hosts (DESIGN §8) and an
+// in-process SSH server with injectable faults, for integration tests,
+// `make demo` and the benchmark.
+package sshtest
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// Users and the password the harness sets up on every machine it runs on.
+const (
+	// SudoUser may log in with the client key or SudoPassword and may run
+	// anything with sudo after giving SudoPassword.
+	SudoUser = "mdo"
+	// SudoPassword is SudoUser's login and sudo password.
+	SudoPassword = "mdo-test-Passw0rd"
+	// NoPassUser may log in with the client key and has NOPASSWD sudo.
+	NoPassUser = "mdonp"
+)
+
+// Options configures Start.
+type Options struct {
+	// N is the number of hosts, 1..250.
+	N int
+	// Dir receives keys, sshd configs and logs, known_hosts, ssh_config and
+	// the inventory. It is created if missing.
+	Dir string
+	// SSHD is the sshd binary; default /usr/sbin/sshd.
+	SSHD string
+	// StartTimeout bounds the wait for every sshd to accept connections;
+	// default 15s.
+	StartTimeout time.Duration
+}
+
+// Host is one running test host.
+type Host struct {
+	Name string // h1, h2, ...
+	Addr string // its own loopback address, 127.X.Y.N
+	Port int
+	// HostKey is the host's public key, as recorded in Cluster.KnownHosts.
+	HostKey ssh.PublicKey
+
+	proc *proc // the running unshare+sshd, nil before the first launch
+	log  string
+}
+
+// proc is one launch of a host's unshare+sshd.
+type proc struct {
+	cmd  *exec.Cmd
+	done chan struct{} // closed when the process has been waited for
+	err  error         // the process's exit error, valid after done
+}
+
+// HostPort returns "Addr:Port".
+func (h Host) HostPort() string { return net.JoinHostPort(h.Addr, strconv.Itoa(h.Port)) }
+
+// Cluster is a set of running test hosts and the files describing them.
+type Cluster struct {
+	Hosts []*Host
+	Dir   string
+	// Inventory is an INI inventory with every host in group testhosts.
+	Inventory string
+	// KnownHosts lists every host's key under "[addr]:port".
+	KnownHosts string
+	// SSHConfig has a Host block per host name (HostName, Port, User root,
+	// IdentityFile, UserKnownHostsFile), for `ssh -F` and ssh_config tests.
+	SSHConfig string
+	// ClientKey is the private key (unencrypted, OpenSSH format) accepted
+	// for root, SudoUser and NoPassUser; ClientKey+".pub" holds its public key.
+	ClientKey string
+	// Signer is ClientKey, parsed.
+	Signer ssh.Signer
+	// Subnet is "127.X.Y": the hosts' addresses are Subnet.1 .. Subnet.N.
+	Subnet string
+
+	lease    *subnetLease
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// Start generates keys and configs under o.Dir and starts o.N sshd
+// processes in parallel, each in its own mount and PID namespace with a
+// private tmpfs on /srv, and returns when all of them accept TCP
+// connections. It needs root, unshare(1) and sshd.
+func Start(ctx context.Context, o Options) (*Cluster, error) {
+	if o.N < 1 || o.N > 250 {
+		return nil, fmt.Errorf("start test hosts: n=%d out of range 1..250", o.N)
+	}
+	if o.SSHD == "" {
+		o.SSHD = "/usr/sbin/sshd"
+	}
+	if o.StartTimeout == 0 {
+		o.StartTimeout = 15 * time.Second
+	}
+	if err := Available(o.SSHD); err != nil {
+		return nil, err
+	}
+	dir, err := filepath.Abs(o.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("start test hosts: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("start test hosts: %w", err)
+	}
+	if err := ensureUsers(ctx); err != nil {
+		return nil, fmt.Errorf("start test hosts: %w", err)
+	}
+	lease, err := leaseSubnet()
+	if err != nil {
+		return nil, fmt.Errorf("start test hosts: %w", err)
+	}
+	c := &Cluster{Dir: dir, lease: lease, Subnet: lease.subnet}
+	if err := c.writeFiles(o); err != nil {
+		lease.release()
+		return nil, fmt.Errorf("start test hosts: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.StartTimeout)
+	defer cancel()
+	errs := make([]error, len(c.Hosts))
+	var wg sync.WaitGroup
+	for i, h := range c.Hosts {
+		wg.Go(func() { errs[i] = c.startHost(ctx, o, h) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		c.Stop()
+		return nil, fmt.Errorf("start test hosts: %w", err)
+	}
+	// Ports are known only now: write the files that name them.
+	if err := c.writeIndex(); err != nil {
+		c.Stop()
+		return nil, fmt.Errorf("start test hosts: %w", err)
+	}
+	return c, nil
+}
+
+// Available reports why test hosts cannot be started here, or nil.
+func Available(sshd string) error {
+	if sshd == "" {
+		sshd = "/usr/sbin/sshd"
+	}
+	if os.Geteuid() != 0 {
+		return errors.New("test hosts need root (unshare -m, sshd, useradd)")
+	}
+	for _, p := range []string{sshd, "unshare", "sudo", "useradd", "chpasswd"} {
+		if _, err := exec.LookPath(p); err != nil {
+			return fmt.Errorf("test hosts need %s (apt-get install openssh-server sudo): %w", p, err)
+		}
+	}
+	return nil
+}
+
+// writeFiles generates every key and config file and fills c.Hosts.
+func (c *Cluster) writeFiles(o Options) error {
+	c.ClientKey = filepath.Join(c.Dir, "id_ed25519")
+	signer, err := writeKey(c.ClientKey, "mdo-testhosts client")
+	if err != nil {
+		return err
+	}
+	c.Signer = signer
+	authLine := ssh.MarshalAuthorizedKey(signer.PublicKey())
+	if err := os.WriteFile(c.ClientKey+".pub", authLine, 0o644); err != nil {
+		return err
+	}
+	// sshd reads authorized keys as the logging-in user, who cannot enter
+	// c.Dir (often a 0700 test temp dir): keep them in the leased subnet's
+	// world-readable directory.
+	authKeys := filepath.Join(c.lease.dir, "authorized_keys")
+	if err := os.WriteFile(authKeys, authLine, 0o644); err != nil {
+		return err
+	}
+	for i := 1; i <= o.N; i++ {
+		h := &Host{Name: "h" + strconv.Itoa(i), Addr: c.Subnet + "." + strconv.Itoa(i)}
+		hdir := filepath.Join(c.Dir, h.Name)
+		if err := os.MkdirAll(hdir, 0o700); err != nil {
+			return err
+		}
+		hk, err := writeKey(filepath.Join(hdir, "ssh_host_ed25519_key"), "root@"+h.Name)
+		if err != nil {
+			return err
+		}
+		h.HostKey = hk.PublicKey()
+		h.log = filepath.Join(hdir, "sshd.log")
+		c.Hosts = append(c.Hosts, h)
+	}
+	c.KnownHosts = filepath.Join(c.Dir, "known_hosts")
+	c.Inventory = filepath.Join(c.Dir, "inventory.ini")
+	c.SSHConfig = filepath.Join(c.Dir, "ssh_config")
+	return nil
+}
+
+// writeIndex writes known_hosts, the inventory and ssh_config once every
+// host has its port.
+func (c *Cluster) writeIndex() error {
+	var known, inv, cfg strings.Builder
+	inv.WriteString("[testhosts]\n")
+	for _, h := range c.Hosts {
+		fmt.Fprintf(&known, "[%s]:%d %s", h.Addr, h.Port, ssh.MarshalAuthorizedKey(h.HostKey))
+		fmt.Fprintf(&inv, "%s ansible_host=%s ansible_port=%d ansible_user=root ansible_ssh_private_key_file=%s\n",
+			h.Name, h.Addr, h.Port, c.ClientKey)
+		fmt.Fprintf(&cfg, "Host %s\n  HostName %s\n  Port %d\n  User root\n  IdentityFile %s\n  IdentitiesOnly yes\n  UserKnownHostsFile %s\n  StrictHostKeyChecking yes\n\n",
+			h.Name, h.Addr, h.Port, c.ClientKey, c.KnownHosts)
+	}
+	for path, s := range map[string]string{c.KnownHosts: known.String(), c.Inventory: inv.String(), c.SSHConfig: cfg.String()} {
+		if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// startHost starts h's sshd and waits until it accepts connections. A port
+// taken between choosing and binding it is retried with a fresh one.
+func (c *Cluster) startHost(ctx context.Context, o Options, h *Host) error {
+	var lastErr error
+	for attempt := 0; attempt < 3; attempt++ {
+		port, err := freePort(h.Addr)
+		if err != nil {
+			return fmt.Errorf("%s: %w", h.Name, err)
+		}
+		h.Port = port
+		cfgPath := filepath.Join(c.Dir, h.Name, "sshd_config")
+		if err := os.WriteFile(cfgPath, []byte(c.sshdConfig(h)), 0o600); err != nil {
+			return fmt.Errorf("%s: %w", h.Name, err)
+		}
+		p, err := launch(o, h.log, cfgPath)
+		if err != nil {
+			return fmt.Errorf("%s: %w", h.Name, err)
+		}
+		h.proc = p
+		err = waitListening(ctx, h, p)
+		if err == nil {
+			return nil
+		}
+		lastErr = fmt.Errorf("%s: %w", h.Name, err)
+		h.kill()
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return lastErr
+}
+
+func (c *Cluster) sshdConfig(h *Host) string {
+	return fmt.Sprintf(`# generated by sshtest for %s
+ListenAddress %s
+Port %d
+HostKey %s
+PidFile none
+AuthorizedKeysFile %s
+StrictModes no
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+PasswordAuthentication yes
+KbdInteractiveAuthentication no
+UsePAM no
+PrintMotd no
+PrintLastLog no
+UseDNS no
+MaxStartups 200
+LogLevel INFO
+Subsystem sftp /usr/lib/openssh/sftp-server
+`, h.Name, h.Addr, h.Port, filepath.Join(c.Dir, h.Name, "ssh_host_ed25519_key"),
+		filepath.Join(c.lease.dir, "authorized_keys"))
+}
+
+// launch starts sshd as PID 1 of fresh mount and PID namespaces: killing
+// unshare (or the test process dying: Pdeathsig) kills every process of the
+// host, including per-connection sshd children and their commands.
+func launch(o Options, logPath, cfgPath string) (*proc, error) {
+	script := `set -e
+mkdir -p /run/sshd
+mount -t tmpfs -o mode=0755 mdo-srv /srv
+if [ -e /root/.bashrc ]; then mount --bind /usr/share/base-files/dot.bashrc /root/.bashrc; fi
+exec "$0" -D -e -f "$1"`
+	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "--pid", "--fork",
+		"--mount-proc", "--kill-child", "/bin/sh", "-c", script, o.SSHD, cfgPath)
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return nil, fmt.Errorf("start sshd: %w", err)
+	}
+	p := &proc{cmd: cmd, done: make(chan struct{})}
+	go func() {
+		p.err = cmd.Wait()
+		logf.Close()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+// waitListening polls a TCP connect to h until it succeeds, h's process
+// exits, or ctx ends.
+func waitListening(ctx context.Context, h *Host, p *proc) error {
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	var d net.Dialer
+	for {
+		cctx, cancel := context.WithTimeout(ctx, time.Second)
+		nc, err := d.DialContext(cctx, "tcp", h.HostPort())
+		cancel()
+		if err == nil {
+			nc.Close()
+			return nil
+		}
+		select {
+		case <-p.done:
+			return fmt.Errorf("sshd exited: %v: %s", p.err, tail(h.log))
+		case <-ctx.Done():
+			return fmt.Errorf("sshd not listening on %s: %w: %s", h.HostPort(), ctx.Err(), tail(h.log))
+		case <-tick.C:
+		}
+	}
+}
+
+// kill stops h's namespace and waits for it.
+func (h *Host) kill() {
+	p := h.proc
+	if p == nil {
+		return
+	}
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	// Kill PID 1 of the namespace (unshare's only child): the kernel then
+	// kills every other process in the namespace, and unshare exits once
+	// they are all gone. unshare itself ignores SIGTERM.
+	pid := p.cmd.Process.Pid
+	children, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+	killed := false
+	for _, f := range strings.Fields(string(children)) {
+		if cpid, err := strconv.Atoi(f); err == nil {
+			killed = syscall.Kill(cpid, syscall.SIGKILL) == nil || killed
+		}
+	}
+	if !killed {
+		// Not forked yet, or already gone: --kill-child covers the rest.
+		_ = p.cmd.Process.Signal(syscall.SIGKILL)
+	}
+	<-p.done
+}
+
+// StopHost kills host i (0-based) and every process running on it, as if
+// the machine had crashed. The rest of the cluster keeps running.
+func (c *Cluster) StopHost(i int) {
+	c.Hosts[i].kill()
+}
+
+// Stop kills exactly the processes Start started (and, through their PID
+// namespaces, everything they spawned) and releases the address range. It
+// is safe to call more than once.
+func (c *Cluster) Stop() error {
+	c.stopOnce.Do(func() {
+		var wg sync.WaitGroup
+		for _, h := range c.Hosts {
+			wg.Go(h.kill)
+		}
+		wg.Wait()
+		if c.lease != nil {
+			c.stopErr = c.lease.release()
+		}
+	})
+	return c.stopErr
+}
+
+// writeKey generates an ed25519 key, writes it in OpenSSH format with mode
+// 0600 and returns its signer.
+func writeKey(path, comment string) (ssh.Signer, error) {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	block, err := ssh.MarshalPrivateKey(priv, comment)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
+		return nil, err
+	}
+	return ssh.NewSignerFromKey(priv)
+}
+
+// freePort asks the kernel for an unused port on addr.
+func freePort(addr string) (int, error) {
+	l, err := net.Listen("tcp", net.JoinHostPort(addr, "0"))
+	if err != nil {
+		return 0, fmt.Errorf("find free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// tail returns the end of a log file, for error messages.
+func tail(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.Size() > 2048 {
+		_, _ = f.Seek(-2048, io.SeekEnd)
+	}
+	b, _ := io.ReadAll(f)
+	return strings.TrimSpace(string(b))
+}
