@@ -317,11 +317,11 @@ func Convert(t ArgType, v any) (any, error) {
 		case string:
 			return x, nil
 		case int:
-			// YAML 1.2 (yaml.v3) reads an unquoted 0644 as decimal 644 only
-			// when written without the leading zero; the loader keeps the
-			// source text for integers, see playbook. Here an int is taken
-			// as the octal digits it was written with.
-			return strconv.Itoa(x), nil
+			// An unquoted 0644 is read as octal by the YAML decoder (as
+			// Ansible reads it); format it back as an octal string. An
+			// unquoted 644 arrives as decimal 644 and, as in Ansible, means
+			// mode 01204: lint warns about it.
+			return fmt.Sprintf("%04o", x), nil
 		default:
 			return nil, fmt.Errorf("expected a mode such as \"0644\" or \"u=rw,g=r\", got %s", TypeName(v))
 		}
