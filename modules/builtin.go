@@ -1,0 +1,18 @@
+package modules
+
+import "time"
+
+// Builtin returns a registry holding every built-in module, one line each.
+func Builtin() *Registry {
+	r := NewRegistry()
+	r.Register("assert", Assert{})
+	r.Register("command", Command{Now: time.Now})
+	r.Register("debug", Debug{})
+	r.Register("fail", Fail{})
+	r.Register("ping", Ping{})
+	r.Register("raw", Raw{})
+	r.Register("set_fact", SetFact{})
+	r.Register("shell", Shell{Now: time.Now})
+	r.Register("stat", Stat{})
+	return r
+}

@@ -1,0 +1,89 @@
+package modules
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// ShellQuote returns s as one single-quoted POSIX shell word: whatever s
+// holds (spaces, quotes, $(), backticks, newlines, any bytes but NUL) reaches
+// the program unchanged.
+func ShellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// expander builds shell words that expand, on the target, a leading `~` and
+// `$VAR`/`${VAR}` references the way Python's
+// os.path.expandvars(os.path.expanduser(s)) does in Ansible's modules (an
+// unset variable is left as written). Everything else is quoted. The
+// literal texts of variable references are kept in helper variables that
+// Prelude assigns, so the words stay safe inside double quotes.
+type expander struct {
+	prelude strings.Builder
+	n       int
+}
+
+// Python's posixpath.expandvars pattern (re.ASCII).
+var varRef = regexp.MustCompile(`\$([A-Za-z0-9_]+|\{[^}]*\})`)
+
+var shellName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// Word returns a shell word for s with ~ expanded and, when vars is set,
+// environment variables expanded.
+func (e *expander) Word(s string, vars bool) string {
+	var b strings.Builder
+	rest := s
+	if strings.HasPrefix(s, "~") {
+		user, tail, slash := strings.Cut(s[1:], "/")
+		if user == "" || isLoginName(user) {
+			b.WriteString("~" + user)
+			rest = tail
+			if slash {
+				b.WriteString("/")
+			}
+		}
+	}
+	if !vars {
+		if rest != "" || b.Len() == 0 {
+			b.WriteString(ShellQuote(rest))
+		}
+		return b.String()
+	}
+	last := 0
+	for _, m := range varRef.FindAllStringSubmatchIndex(rest, -1) {
+		name := rest[m[2]:m[3]]
+		name = strings.TrimSuffix(strings.TrimPrefix(name, "{"), "}")
+		if !shellName.MatchString(name) {
+			continue
+		}
+		if m[0] > last {
+			b.WriteString(ShellQuote(rest[last:m[0]]))
+		}
+		e.n++
+		lit := "_mdo_l" + strconv.Itoa(e.n)
+		e.prelude.WriteString(lit + "=" + ShellQuote(rest[m[0]:m[1]]) + "\n")
+		b.WriteString(`"${` + name + `-$` + lit + `}"`)
+		last = m[1]
+	}
+	if last < len(rest) || b.Len() == 0 {
+		b.WriteString(ShellQuote(rest[last:]))
+	}
+	return b.String()
+}
+
+// Prelude returns the helper assignments the words need; it goes before them
+// in the script.
+func (e *expander) Prelude() string { return e.prelude.String() }
+
+// isLoginName reports whether s can be written unquoted after ~ (POSIX
+// portable user name characters).
+func isLoginName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c == '_' || c == '.' || c == '-' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return s != ""
+}
