@@ -96,7 +96,7 @@ func runCommand(ctx context.Context, env *Env, args Args, shell bool, now func()
 	}
 
 	var e expander
-	var run string // the script's last line: the program itself
+	var precheck, run string // the script's last lines: the program itself
 	if shell {
 		values["cmd"] = raw
 		if executable == "" {
@@ -119,8 +119,8 @@ func runCommand(ctx context.Context, env *Env, args Args, shell bool, now func()
 		}
 		// exec would fail with rc 127; Ansible reports a missing program
 		// as errno 2 with rc 2.
-		run = "command -v " + words[0] + " >/dev/null 2>&1 || { printf '" + stNotFound + "\\0'; exit 2; }\n" +
-			"exec " + strings.Join(words, " ")
+		precheck = "command -v " + words[0] + " >/dev/null 2>&1 || { printf '" + stNotFound + "\\0'; exit 2; }\n"
+		run = "exec " + strings.Join(words, " ")
 	}
 
 	creates, removes := args.String("creates"), args.String("removes")
@@ -143,7 +143,7 @@ func runCommand(ctx context.Context, env *Env, args Args, shell bool, now func()
 	if env.Check {
 		fmt.Fprintf(&sc, "printf '%s\\0'; exit 0\n", stCheck)
 	} else {
-		fmt.Fprintf(&sc, "printf '%s\\0'\n%s\n", stRun, run)
+		fmt.Fprintf(&sc, "%sprintf '%s\\0'\n%s\n", precheck, stRun, run)
 	}
 
 	var stdin []byte

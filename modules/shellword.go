@@ -29,9 +29,12 @@ var varRef = regexp.MustCompile(`\$([A-Za-z0-9_]+|\{[^}]*\})`)
 
 var shellName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-// Word returns a shell word for s with ~ expanded and, when vars is set,
-// environment variables expanded.
-func (e *expander) Word(s string, vars bool) string {
+// Word returns a shell word for s with ~ and environment variables
+// expanded, or only quoted when expand is false.
+func (e *expander) Word(s string, expand bool) string {
+	if !expand {
+		return ShellQuote(s)
+	}
 	var b strings.Builder
 	rest := s
 	if strings.HasPrefix(s, "~") {
@@ -43,12 +46,6 @@ func (e *expander) Word(s string, vars bool) string {
 				b.WriteString("/")
 			}
 		}
-	}
-	if !vars {
-		if rest != "" || b.Len() == 0 {
-			b.WriteString(ShellQuote(rest))
-		}
-		return b.String()
 	}
 	last := 0
 	for _, m := range varRef.FindAllStringSubmatchIndex(rest, -1) {

@@ -1,0 +1,2 @@
+printf 'run\0'
+exec '/bin/bash' -c 'echo '\''a'\'' | cat'
