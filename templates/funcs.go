@@ -254,16 +254,18 @@ var publicName = strings.NewReplacer(
 	fnGet, "get",
 )
 
-func capBytes(name string, n int64) error {
+// capBytes and capElems check a result size before it is produced; name is
+// the function, which text/template's "error calling" already reports.
+func capBytes(_ string, n int64) error {
 	if n > maxBytes {
-		return fmt.Errorf("%s: result of %d bytes is over the limit of %d: %w", name, n, maxBytes, errLimit)
+		return fmt.Errorf("result of %d bytes is over the limit of %d: %w", n, maxBytes, errLimit)
 	}
 	return nil
 }
 
-func capElems(name string, n int64) error {
+func capElems(_ string, n int64) error {
 	if n > maxElems {
-		return fmt.Errorf("%s: result of %d elements is over the limit of %d: %w", name, n, maxElems, errLimit)
+		return fmt.Errorf("result of %d elements is over the limit of %d: %w", n, maxElems, errLimit)
 	}
 	return nil
 }

@@ -129,28 +129,38 @@ func convertJinja(src string) string {
 type jtok struct {
 	kind byte // 'i' identifier, 's' string, 'n' number, 'p' punctuation
 	s    string
+	sp   bool // preceded by white space
 }
 
 func lexJinja(s string) ([]jtok, bool) {
 	var toks []jtok
+	space := false
+	add := func(kind byte, text string) {
+		toks = append(toks, jtok{kind: kind, s: text, sp: space})
+		space = false
+	}
+	isIdent := func(c byte) bool {
+		return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+	}
 	for i := 0; i < len(s); {
 		c := s[i]
 		switch {
-		case c == ' ' || c == '\t' || c == '\n':
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			space = true
 			i++
-		case c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+		case isIdent(c) && !(c >= '0' && c <= '9'):
 			j := i
-			for j < len(s) && (s[j] == '_' || s[j] >= 'a' && s[j] <= 'z' || s[j] >= 'A' && s[j] <= 'Z' || s[j] >= '0' && s[j] <= '9') {
+			for j < len(s) && isIdent(s[j]) {
 				j++
 			}
-			toks = append(toks, jtok{'i', s[i:j]})
+			add('i', s[i:j])
 			i = j
 		case c >= '0' && c <= '9':
 			j := i
 			for j < len(s) && (s[j] >= '0' && s[j] <= '9' || s[j] == '.') {
 				j++
 			}
-			toks = append(toks, jtok{'n', s[i:j]})
+			add('n', s[i:j])
 			i = j
 		case c == '\'' || c == '"':
 			j := i + 1
@@ -163,19 +173,16 @@ func lexJinja(s string) ([]jtok, bool) {
 			if j >= len(s) {
 				return nil, false
 			}
-			toks = append(toks, jtok{'s', s[i+1 : j]})
+			add('s', s[i+1:j])
 			i = j + 1
-		default:
-			if i+1 < len(s) && strings.Contains("== != >= <=", s[i:i+2]) {
-				toks = append(toks, jtok{'p', s[i : i+2]})
-				i += 2
-				continue
-			}
-			if !strings.ContainsRune(".|()[],<>", rune(c)) {
-				return nil, false
-			}
-			toks = append(toks, jtok{'p', s[i : i+1]})
+		case i+1 < len(s) && strings.Contains("== != >= <=", s[i:i+2]) && s[i+1] == '=':
+			add('p', s[i:i+2])
+			i += 2
+		case strings.IndexByte(".|()[],<>", c) >= 0:
+			add('p', s[i:i+1])
 			i++
+		default:
+			return nil, false
 		}
 	}
 	return toks, true
@@ -410,7 +417,8 @@ func (p *jparser) path() (jval, bool) {
 	v := jval{s: "." + first.s, simple: true, path: []string{first.s}}
 	for {
 		switch {
-		case p.accept('p', "."):
+		case p.peek().s == "." && p.peek().kind == 'p' && !p.peek().sp:
+			p.i++
 			t := p.peek()
 			if t.kind != 'i' && t.kind != 'n' {
 				return v, false
@@ -421,7 +429,8 @@ func (p *jparser) path() (jval, bool) {
 			} else {
 				v = jval{s: "(" + v.s + ")." + t.s, simple: true}
 			}
-		case p.accept('p', "["):
+		case p.peek().s == "[" && p.peek().kind == 'p' && !p.peek().sp:
+			p.i++
 			k, ok := p.expr()
 			if !ok || !p.accept('p', "]") {
 				return v, false
