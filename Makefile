@@ -1,0 +1,38 @@
+# mdo-play: build, test and demo. `make test` is what CI runs (.ci/run).
+GO      ?= go
+BIN     := bin/mdo-play
+PKGS    := ./...
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+
+.PHONY: build test test-short lint fmt demo deps clean
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/mdo-play
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/mdo-testhosts ./cmd/mdo-testhosts
+
+# deps installs what the SSH tests need (real sshd test hosts) when missing.
+deps:
+	@./.ci/deps
+
+test: deps
+	$(GO) vet $(PKGS)
+	$(GO) test -race -count=1 -timeout 15m $(PKGS)
+
+test-short:
+	$(GO) test -count=1 $(PKGS)
+
+lint:
+	$(GO) vet $(PKGS)
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@latest $(PKGS)
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+# demo runs the example rollout against three throwaway sshd test hosts
+# (needs root); without root it runs the local example instead.
+demo: build
+	@./examples/demo.sh
+
+clean:
+	rm -rf bin

@@ -1,0 +1,169 @@
+// Package playbook loads playbooks into an immutable AST that keeps the
+// file:line:col of every node, validates them against the module registry,
+// and runs them on hosts (the engine: plays, batches, forks, handlers,
+// per-host state and events).
+package playbook
+
+import (
+	"fmt"
+)
+
+// Pos is a position in a source file.
+type Pos struct {
+	File string
+	Line int
+	Col  int
+}
+
+func (p Pos) String() string {
+	switch {
+	case p.File == "":
+		return fmt.Sprintf("%d:%d", p.Line, p.Col)
+	case p.Line == 0:
+		return p.File
+	}
+	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
+}
+
+// Error is an error about playbook content at a position.
+type Error struct {
+	Pos Pos
+	Msg string
+}
+
+func (e *Error) Error() string { return e.Pos.String() + ": " + e.Msg }
+
+// Playbook is one loaded playbook file. The AST is never mutated after
+// loading; the engine derives per-host values from it.
+type Playbook struct {
+	Path  string // as given
+	Dir   string // directory of the file (playbook_dir)
+	Plays []*Play
+}
+
+// Expr is a condition (bare template pipeline) with its position.
+type Expr struct {
+	Pos  Pos
+	Text string
+}
+
+// Value is a raw (unrendered) YAML value with its position.
+type Value struct {
+	Pos Pos
+	V   any // nil when not given
+}
+
+// Set reports whether the value was given in the source.
+func (v Value) Set() bool { return v.Pos.Line != 0 }
+
+// Play is one play of a playbook.
+type Play struct {
+	Pos               Pos
+	Name              string
+	Hosts             string // host pattern (a YAML list is joined with ",")
+	Vars              []Var
+	VarsFiles         []Value // strings (templates) or lists of alternatives
+	GatherFacts       Value
+	Become            Value
+	BecomeUser        Value
+	BecomeMethod      Value
+	BecomeFlags       Value
+	RemoteUser        Value
+	Connection        Value
+	Environment       Value
+	Serial            Value
+	Strategy          string
+	MaxFailPercentage Value
+	AnyErrorsFatal    Value
+	IgnoreErrors      Value
+	IgnoreUnreachable Value
+	Order             string
+	CheckMode         Value
+	Diff              Value
+	NoLog             Value
+	ForceHandlers     Value
+	Tags              []string
+	PreTasks          []*Task
+	Tasks             []*Task
+	PostTasks         []*Task
+	Handlers          []*Task
+}
+
+// Var is one variable definition, kept in source order.
+type Var struct {
+	Pos   Pos
+	Name  string
+	Value any
+}
+
+// Task is a task, a handler or a block.
+type Task struct {
+	Pos  Pos
+	Name string
+
+	// Module call (empty for blocks).
+	Module    string // canonical name (without ansible.builtin.)
+	ModuleKey string // as written
+	ModulePos Pos
+	Args      map[string]any // raw args; free-form text under modules.RawParams
+	ArgsPos   map[string]Pos // position of each argument key
+	FreeForm  bool           // args were given as a string
+
+	// Block.
+	Block  []*Task
+	Rescue []*Task
+	Always []*Task
+
+	When        []Expr
+	Loop        Value // list, or a template string that evaluates to one
+	LoopControl LoopControl
+	Register    string
+	Notify      []string
+	Listen      []string
+	Tags        []string
+	Vars        []Var
+
+	IgnoreErrors      Value
+	IgnoreUnreachable Value
+	FailedWhen        []Expr
+	ChangedWhen       []Expr
+	Environment       Value
+	CheckMode         Value
+	Diff              Value
+	NoLog             Value
+	Become            Value
+	BecomeUser        Value
+	BecomeMethod      Value
+	BecomeFlags       Value
+	RemoteUser        Value
+	Connection        Value
+	DelegateTo        Value
+	RunOnce           Value
+	Throttle          Value
+	Timeout           Value
+	Retries           Value
+	Delay             Value
+	Until             []Expr
+	AnyErrorsFatal    Value
+}
+
+// LoopControl is a task's loop_control.
+type LoopControl struct {
+	LoopVar  string // default "item"
+	IndexVar string
+	Label    string // template
+	Pause    Value
+	Extended Value
+}
+
+// IsBlock reports whether t is a block.
+func (t *Task) IsBlock() bool { return t.Module == "" }
+
+// DisplayName is the name shown in output: the task's name, or the module
+// as written when it has none.
+func (t *Task) DisplayName() string {
+	if t.Name != "" {
+		return t.Name
+	}
+	return t.ModuleKey
+}

@@ -1,0 +1,201 @@
+package playbook
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
+)
+
+// hostConn returns the connection a task uses on h: the host's connection
+// (opened once per run and connection settings), wrapped for become and the
+// task's environment.
+func (st *run) hostConn(ctx context.Context, h *hostState, t *Task, sc *scope, vs varSet) (conn.Conn, error) {
+	connection, _ := vs.m["ansible_connection"].(string)
+	if connection == "" {
+		s, err := st.evalString(sc.keyword(t, func(t *Task) Value { return t.Connection }, func(p *Play) Value { return p.Connection }), vs)
+		if err != nil {
+			return nil, err
+		}
+		connection = s
+	}
+	if connection == "" {
+		connection = st.Options.Connection
+	}
+	if connection == "" {
+		connection = "ssh"
+	}
+	switch connection {
+	case "ssh", "local", "paramiko", "smart":
+	default:
+		return nil, fmt.Errorf("unknown connection type %q: expected ssh or local", connection)
+	}
+	if connection == "paramiko" || connection == "smart" {
+		connection = "ssh"
+	}
+	user, _ := vs.m["ansible_user"].(string)
+	if user == "" {
+		s, err := st.evalString(sc.keyword(t, func(t *Task) Value { return t.RemoteUser }, func(p *Play) Value { return p.RemoteUser }), vs)
+		if err != nil {
+			return nil, err
+		}
+		user = s
+	}
+	if user == "" {
+		user = st.Options.RemoteUser
+	}
+	c, err := st.connect(ctx, ConnectSpec{Host: h.name(), Connection: connection, User: user, Vars: vs.m})
+	if err != nil {
+		return nil, err
+	}
+
+	become := st.Options.Become
+	if v := sc.keyword(t, func(t *Task) Value { return t.Become }, func(p *Play) Value { return p.Become }); v.Set() {
+		b, err := st.evalBool(v, vs, become)
+		if err != nil {
+			return nil, err
+		}
+		become = b
+	}
+	if b, ok := vs.m["ansible_become"]; ok {
+		if x, err := parseBoolAny(b); err == nil {
+			become = x
+		}
+	}
+	if become {
+		spec := BecomeSpec{Method: "sudo", User: "root"}
+		if st.Options.BecomeMethod != "" {
+			spec.Method = st.Options.BecomeMethod
+		}
+		if st.Options.BecomeUser != "" {
+			spec.User = st.Options.BecomeUser
+		}
+		if s, err := st.evalString(sc.keyword(t, func(t *Task) Value { return t.BecomeMethod }, func(p *Play) Value { return p.BecomeMethod }), vs); err != nil {
+			return nil, err
+		} else if s != "" {
+			spec.Method = s
+		}
+		if s, err := st.evalString(sc.keyword(t, func(t *Task) Value { return t.BecomeUser }, func(p *Play) Value { return p.BecomeUser }), vs); err != nil {
+			return nil, err
+		} else if s != "" {
+			spec.User = s
+		}
+		if s, err := st.evalString(sc.keyword(t, func(t *Task) Value { return t.BecomeFlags }, func(p *Play) Value { return p.BecomeFlags }), vs); err != nil {
+			return nil, err
+		} else {
+			spec.Flags = s
+		}
+		for _, k := range []string{"ansible_become_method", "ansible_become_user", "ansible_become_password", "ansible_become_pass", "ansible_become_flags"} {
+			s, ok := vs.m[k].(string)
+			if !ok || s == "" {
+				continue
+			}
+			switch k {
+			case "ansible_become_method":
+				spec.Method = s
+			case "ansible_become_user":
+				spec.User = s
+			case "ansible_become_password", "ansible_become_pass":
+				spec.Password = s
+			case "ansible_become_flags":
+				spec.Flags = s
+			}
+		}
+		c, err = st.Connector.Become(c, spec)
+		if err != nil {
+			return nil, err
+		}
+	}
+
+	envs := st.environment(sc, t)
+	if len(envs) > 0 {
+		env := map[string]string{}
+		for _, ev := range envs {
+			r, err := st.Templates.RenderValue(ev.V, vs.m)
+			if err != nil {
+				return nil, &Error{Pos: ev.Pos, Msg: "environment: " + vs.explain(err).Error()}
+			}
+			m, ok := r.(map[string]any)
+			if !ok {
+				if r == nil {
+					continue
+				}
+				return nil, &Error{Pos: ev.Pos, Msg: fmt.Sprintf("environment must be a mapping, got %T", r)}
+			}
+			for k, v := range m {
+				env[k] = fmt.Sprint(v)
+			}
+		}
+		if len(env) > 0 {
+			c = envConn{Conn: c, env: env}
+		}
+	}
+	return c, nil
+}
+
+func parseBoolAny(v any) (bool, error) {
+	switch x := v.(type) {
+	case bool:
+		return x, nil
+	case string:
+		switch x {
+		case "yes", "true", "True", "on", "1":
+			return true, nil
+		case "no", "false", "False", "off", "0":
+			return false, nil
+		}
+	}
+	return false, fmt.Errorf("not a boolean: %v", v)
+}
+
+// environment returns the environment keywords that apply, outermost first.
+func (st *run) environment(sc *scope, t *Task) []Value {
+	var out []Value
+	if sc.play != nil && sc.play.Environment.Set() {
+		out = append(out, sc.play.Environment)
+	}
+	for _, b := range sc.blocks() {
+		if b.Environment.Set() {
+			out = append(out, b.Environment)
+		}
+	}
+	if t.Environment.Set() {
+		out = append(out, t.Environment)
+	}
+	return out
+}
+
+// envConn adds environment variables to every command.
+type envConn struct {
+	conn.Conn
+	env map[string]string
+}
+
+func (c envConn) Exec(ctx context.Context, cmd conn.Command) (conn.ExecResult, error) {
+	env := make(map[string]string, len(c.env)+len(cmd.Env))
+	for k, v := range c.env {
+		env[k] = v
+	}
+	for k, v := range cmd.Env {
+		env[k] = v
+	}
+	cmd.Env = env
+	return c.Conn.Exec(ctx, cmd)
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// sortedKeys returns m's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

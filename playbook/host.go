@@ -1,0 +1,115 @@
+package playbook
+
+import (
+	"regexp"
+	"strings"
+	"sync"
+
+	"github.com/mdo-play/mdo-play/inventory"
+)
+
+// hostState is everything the run knows about one host. Only the goroutine
+// running a task on the host writes it; between tasks the engine reads it.
+type hostState struct {
+	host    *inventory.Host
+	invVars map[string]any // inventory group and host vars, merged once
+	facts   map[string]any // gathered facts (ansible_facts)
+	setVars map[string]any // set_fact and register results
+	// failed and unreachable drop the host from the rest of the run.
+	failed      bool
+	unreachable bool
+	notified    map[*Task]bool
+	stats       HostStats
+	hostvars    map[string]any // this host's entry in hostvars; rebuilt when dirty
+	dirty       bool
+}
+
+func (h *hostState) name() string { return h.host.Name }
+
+// hostvarsEntry returns what other hosts see as hostvars[h].
+func (h *hostState) hostvarsEntry() map[string]any {
+	if h.hostvars != nil && !h.dirty {
+		return h.hostvars
+	}
+	m := make(map[string]any, len(h.invVars)+len(h.facts)+len(h.setVars)+2)
+	for k, v := range h.invVars {
+		m[k] = v
+	}
+	if len(h.facts) > 0 {
+		m["ansible_facts"] = h.facts
+	}
+	for k, v := range h.setVars {
+		m[k] = v
+	}
+	m["inventory_hostname"] = h.host.Name
+	h.hostvars = m
+	h.dirty = false
+	return m
+}
+
+// varLayer is one source of variables, lowest precedence first.
+type varLayer struct {
+	vars map[string]any
+	// templated: values may hold templates to be resolved lazily (variable
+	// definitions); registered results and facts are never re-rendered.
+	templated bool
+}
+
+// identRe finds the top-level variable names a template refers to.
+var identRe = regexp.MustCompile(`(?:^|[^\w.\])])\.([A-Za-z_]\w*)`)
+
+// varRefs caches the variable names each template string refers to.
+type varRefs struct{ m sync.Map }
+
+func (r *varRefs) of(s string) []string {
+	if v, ok := r.m.Load(s); ok {
+		return v.([]string)
+	}
+	var out []string
+	for _, m := range identRe.FindAllStringSubmatch(s, -1) {
+		out = append(out, m[1])
+	}
+	r.m.Store(s, out)
+	return out
+}
+
+// containsTemplate reports whether v holds a template string anywhere.
+func containsTemplate(v any) bool {
+	switch x := v.(type) {
+	case string:
+		return strings.Contains(x, "{{")
+	case []any:
+		for _, e := range x {
+			if containsTemplate(e) {
+				return true
+			}
+		}
+	case map[string]any:
+		for k, e := range x {
+			if strings.Contains(k, "{{") || containsTemplate(e) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// templateText concatenates the template strings inside v, for reference scanning.
+func templateText(v any, b *strings.Builder) {
+	switch x := v.(type) {
+	case string:
+		if strings.Contains(x, "{{") {
+			b.WriteString(x)
+			b.WriteByte(' ')
+		}
+	case []any:
+		for _, e := range x {
+			templateText(e, b)
+		}
+	case map[string]any:
+		for k, e := range x {
+			templateText(k, b)
+			templateText(e, b)
+		}
+	}
+}

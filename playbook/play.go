@@ -1,0 +1,218 @@
+package playbook
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// playCtx is the per-play state shared by the play's hosts (read-only while
+// a task runs).
+type playCtx struct {
+	pb        *Playbook
+	play      *Play
+	playVars  map[string]any
+	filesVars map[string]any
+	hosts     []*hostState
+	playHosts []any
+	groups    map[string]any
+	hostvars  map[string]any
+	handlers  []*Task
+	byName    map[string][]*Task // notify name or listen topic → handlers
+	startAt   string             // --start-at-task not reached yet
+	mu        sync.Mutex
+}
+
+func (st *run) play(ctx context.Context, pb *Playbook, play *Play) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	pc := &playCtx{pb: pb, play: play, startAt: st.Options.StartAtTask}
+	pc.playVars = make(map[string]any, len(play.Vars))
+	for _, v := range play.Vars {
+		pc.playVars[v.Name] = v.Value
+	}
+	// The hosts pattern and vars_files names may use play and extra vars.
+	base := st.merge([]varLayer{{pc.playVars, true}, {st.Options.ExtraVars, true}})
+	invHosts, err := st.selectHosts(play, base.m)
+	if err != nil {
+		return err
+	}
+	invHosts = sortHosts(invHosts, play.Order)
+	names := make([]string, len(invHosts))
+	for i, h := range invHosts {
+		names[i] = h.Name
+	}
+	st.Sink.Emit(Event{Kind: EventPlay, Time: time.Now(), Play: play.Name, Pos: play.Pos, Hosts: names})
+	if len(invHosts) == 0 {
+		st.Sink.Emit(Event{Kind: EventNoHosts, Time: time.Now(), Play: play.Name, Pos: play.Pos})
+		return nil
+	}
+	fv, err := st.loadVarsFiles(pb, play, base.m)
+	if err != nil {
+		return err
+	}
+	pc.filesVars = fv
+	for _, ih := range invHosts {
+		h, ok := st.hosts[ih.Name]
+		if !ok {
+			h = &hostState{host: ih, invVars: st.Inventory.HostVars(ih), setVars: map[string]any{}, notified: map[*Task]bool{}}
+			st.hosts[ih.Name] = h
+			st.order = append(st.order, ih.Name)
+		}
+		pc.hosts = append(pc.hosts, h)
+		pc.playHosts = append(pc.playHosts, ih.Name)
+	}
+	groups := st.Inventory.Groups()
+	pc.groups = make(map[string]any, len(groups))
+	for g, hs := range groups {
+		l := make([]any, len(hs))
+		for i, n := range hs {
+			l[i] = n
+		}
+		pc.groups[g] = l
+	}
+	pc.handlers = play.Handlers
+	pc.byName = map[string][]*Task{}
+	for _, h := range play.Handlers {
+		if h.Name != "" {
+			pc.byName[h.Name] = append(pc.byName[h.Name], h)
+		}
+		for _, l := range h.Listen {
+			pc.byName[l] = append(pc.byName[l], h)
+		}
+	}
+	playScope := &scope{play: play}
+	for _, section := range [][]*Task{play.PreTasks, play.Tasks, play.PostTasks} {
+		if len(section) == 0 {
+			continue
+		}
+		failed := st.runList(ctx, pc, pc.alive(), section, playScope)
+		for _, h := range failed {
+			h.failed = true
+		}
+		st.flushHandlers(ctx, pc)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// alive returns the play's hosts that have not failed or become unreachable.
+func (pc *playCtx) alive() []*hostState {
+	var out []*hostState
+	for _, h := range pc.hosts {
+		if !h.failed && !h.unreachable {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// refreshHostvars rebuilds the shared hostvars map when a host's variables
+// changed since the last task. It runs between tasks, never concurrently
+// with them.
+func (st *run) refreshHostvars(pc *playCtx) {
+	dirty := pc.hostvars == nil
+	for _, h := range st.hosts {
+		if h.dirty || h.hostvars == nil {
+			dirty = true
+			break
+		}
+	}
+	if !dirty {
+		return
+	}
+	m := make(map[string]any, len(st.hosts))
+	for name, h := range st.hosts {
+		m[name] = h.hostvarsEntry()
+	}
+	pc.hostvars = m
+}
+
+// loadVarsFiles reads the play's vars_files (relative to the playbook).
+// An entry that is a list names alternatives: the first that exists is used.
+func (st *run) loadVarsFiles(pb *Playbook, play *Play, vars map[string]any) (map[string]any, error) {
+	out := map[string]any{}
+	for _, vf := range play.VarsFiles {
+		var candidates []any
+		if l, ok := vf.V.([]any); ok {
+			candidates = l
+		} else {
+			candidates = []any{vf.V}
+		}
+		loaded := false
+		var tried []string
+		for _, c := range candidates {
+			name, err := st.Templates.RenderString("", fmt.Sprint(c), vars)
+			if err != nil {
+				return nil, &Error{Pos: vf.Pos, Msg: fmt.Sprintf("vars_files: %v", err)}
+			}
+			path := name
+			if !filepath.IsAbs(path) {
+				path = filepath.Join(pb.Dir, path)
+			}
+			tried = append(tried, path)
+			data, err := st.readFile(path)
+			if os.IsNotExist(err) && len(candidates) > 1 {
+				continue
+			}
+			if err != nil {
+				return nil, &Error{Pos: vf.Pos, Msg: fmt.Sprintf("vars_files: %v", err)}
+			}
+			m, err := decodeVarsFile(path, data)
+			if err != nil {
+				return nil, err
+			}
+			for k, v := range m {
+				out[k] = v
+			}
+			loaded = true
+			break
+		}
+		if !loaded {
+			return nil, &Error{Pos: vf.Pos, Msg: fmt.Sprintf("vars_files: none of %v exists", tried)}
+		}
+	}
+	return out, nil
+}
+
+func (st *run) readFile(path string) ([]byte, error) {
+	if st.ReadFile != nil {
+		return st.ReadFile(path)
+	}
+	return os.ReadFile(path)
+}
+
+// decodeVarsFile parses a YAML (or JSON) file holding a mapping of variables.
+func decodeVarsFile(path string, data []byte) (map[string]any, error) {
+	doc, err := parseYAML(path, data)
+	if err != nil {
+		return nil, err
+	}
+	d := &decoder{file: path}
+	root := resolve(doc)
+	if root.Kind == yaml.DocumentNode {
+		if len(root.Content) == 0 {
+			return map[string]any{}, nil
+		}
+		root = resolve(root.Content[0])
+	}
+	if root.Kind == yaml.ScalarNode && root.ShortTag() == "!!null" {
+		return map[string]any{}, nil
+	}
+	if root.Kind != yaml.MappingNode {
+		return nil, &Error{Pos: d.pos(root), Msg: fmt.Sprintf("a vars file must hold a mapping of variables, got a %s", kindName(root))}
+	}
+	v, _ := d.value(root).(map[string]any)
+	if len(d.errs) > 0 {
+		return nil, d.errs[0]
+	}
+	return v, nil
+}

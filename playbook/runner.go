@@ -1,0 +1,228 @@
+package playbook
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/mdo-play/mdo-play/inventory"
+	"github.com/mdo-play/mdo-play/modules"
+	"github.com/mdo-play/mdo-play/modules/conn"
+	"github.com/mdo-play/mdo-play/templates"
+)
+
+// Options are the run-wide settings that come from the command line.
+type Options struct {
+	Forks         int // hosts run at once; default 20
+	Check         bool
+	Diff          bool
+	Tags          []string
+	SkipTags      []string
+	ExtraVars     map[string]any
+	Limit         string // host pattern applied to every play
+	StartAtTask   string
+	ForceHandlers bool
+	Verbosity     int
+	Connection    string // default connection type (-c); "ssh" when empty
+	RemoteUser    string // default remote user (-u)
+	Become        bool   // -b
+	BecomeUser    string // --become-user
+	BecomeMethod  string
+}
+
+// ConnectSpec says how to reach one host, as computed from its variables
+// and the play's and task's keywords.
+type ConnectSpec struct {
+	Host       string         // inventory hostname
+	Connection string         // "ssh" or "local"
+	User       string         // remote user, "" for the transport's default
+	Vars       map[string]any // the host's variables (ansible_host, ansible_port, ...)
+}
+
+// BecomeSpec says whom to become.
+type BecomeSpec struct {
+	Method   string // sudo, su, doas
+	User     string
+	Password string
+	Flags    string
+}
+
+// Connector opens connections. The command line provides the implementation
+// that knows about SSH settings; the engine keeps one connection per host
+// (and per connection settings) for the whole run.
+type Connector interface {
+	Connect(ctx context.Context, spec ConnectSpec) (conn.Conn, error)
+	Become(c conn.Conn, spec BecomeSpec) (conn.Conn, error)
+}
+
+// Runner runs playbooks.
+type Runner struct {
+	Inventory *inventory.Inventory
+	Registry  *modules.Registry
+	Templates *templates.Engine
+	Connector Connector
+	Sink      Sink
+	Options   Options
+	// ReadFile reads vars_files; nil means os.ReadFile.
+	ReadFile func(string) ([]byte, error)
+}
+
+// ErrNoHostsLeft is returned (wrapped) when --limit leaves no host at all.
+var ErrNoHostsLeft = errors.New("no hosts matched the limit")
+
+// run is the state of one Run call.
+type run struct {
+	*Runner
+	hosts   map[string]*hostState // by inventory name, across plays
+	order   []string              // hosts in first-seen order, for the recap
+	sem     chan struct{}         // forks
+	connsMu sync.Mutex
+	conns   map[string]*connEntry
+	omit    string
+	refs    varRefs // variable names each template refers to
+}
+
+type connEntry struct {
+	once sync.Once
+	c    conn.Conn
+	err  error
+}
+
+// Run runs the playbooks in order and returns the recap counters. The
+// returned error is set only for errors that stop the whole run (bad
+// vars files, --limit leaving nothing, cancellation); host failures are
+// in the counters.
+func (r *Runner) Run(ctx context.Context, pbs []*Playbook) (map[string]*HostStats, error) {
+	forks := r.Options.Forks
+	if forks <= 0 {
+		forks = 20
+	}
+	st := &run{
+		Runner: r,
+		hosts:  map[string]*hostState{},
+		sem:    make(chan struct{}, forks),
+		conns:  map[string]*connEntry{},
+		omit:   "__omit_place_holder__",
+	}
+	defer st.closeConns()
+	var runErr error
+	for _, pb := range pbs {
+		r.Sink.Emit(Event{Kind: EventPlaybook, Time: time.Now(), Playbook: pb.Path})
+		for _, play := range pb.Plays {
+			if err := st.play(ctx, pb, play); err != nil {
+				runErr = err
+				break
+			}
+		}
+		if runErr != nil {
+			break
+		}
+	}
+	stats := st.stats()
+	r.Sink.Emit(Event{Kind: EventRecap, Time: time.Now(), Stats: stats})
+	return stats, runErr
+}
+
+func (st *run) stats() map[string]*HostStats {
+	out := make(map[string]*HostStats, len(st.hosts))
+	for name, h := range st.hosts {
+		s := h.stats
+		out[name] = &s
+	}
+	return out
+}
+
+func (st *run) closeConns() {
+	st.connsMu.Lock()
+	defer st.connsMu.Unlock()
+	for _, e := range st.conns {
+		if e.c != nil {
+			e.c.Close()
+		}
+	}
+}
+
+// connect returns the cached connection for spec, opening it on first use.
+func (st *run) connect(ctx context.Context, spec ConnectSpec) (conn.Conn, error) {
+	key := spec.Host + "\x00" + spec.Connection + "\x00" + spec.User
+	st.connsMu.Lock()
+	e, ok := st.conns[key]
+	if !ok {
+		e = &connEntry{}
+		st.conns[key] = e
+	}
+	st.connsMu.Unlock()
+	e.once.Do(func() { e.c, e.err = st.Connector.Connect(ctx, spec) })
+	return e.c, e.err
+}
+
+// selectHosts returns the play's hosts after --limit, skipping hosts that
+// failed or were unreachable in earlier plays.
+func (st *run) selectHosts(play *Play, vars map[string]any) ([]*inventory.Host, error) {
+	pattern := play.Hosts
+	if templates.IsTemplate(pattern) {
+		s, err := st.Templates.RenderString("", pattern, vars)
+		if err != nil {
+			return nil, &Error{Pos: play.Pos, Msg: fmt.Sprintf("play %s: hosts: %v", quoteName(play.Name), err)}
+		}
+		pattern = s
+	}
+	hosts, warns, err := st.Inventory.Select(pattern)
+	if err != nil {
+		return nil, &Error{Pos: play.Pos, Msg: fmt.Sprintf("play %s: %v", quoteName(play.Name), err)}
+	}
+	for _, w := range warns {
+		st.warn(w)
+	}
+	if st.Options.Limit != "" {
+		limited, warns, err := st.Inventory.Select(st.Options.Limit)
+		if err != nil {
+			return nil, fmt.Errorf("--limit: %w", err)
+		}
+		for _, w := range warns {
+			st.warn(w)
+		}
+		in := make(map[string]bool, len(limited))
+		for _, h := range limited {
+			in[h.Name] = true
+		}
+		var out []*inventory.Host
+		for _, h := range hosts {
+			if in[h.Name] {
+				out = append(out, h)
+			}
+		}
+		hosts = out
+	}
+	var out []*inventory.Host
+	for _, h := range hosts {
+		if hs, ok := st.hosts[h.Name]; ok && (hs.failed || hs.unreachable) {
+			continue
+		}
+		out = append(out, h)
+	}
+	return out, nil
+}
+
+func (st *run) warn(msg string) {
+	st.Sink.Emit(Event{Kind: EventWarning, Time: time.Now(), Msg: msg})
+}
+
+// sortHosts applies the play's order keyword.
+func sortHosts(hosts []*inventory.Host, order string) []*inventory.Host {
+	out := append([]*inventory.Host(nil), hosts...)
+	switch order {
+	case "reverse_inventory":
+		for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+			out[i], out[j] = out[j], out[i]
+		}
+	case "sorted":
+		sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	case "reverse_sorted":
+		sort.SliceStable(out, func(i, j int) bool { return out[i].Name > out[j].Name })
+	}
+	return out
+}
