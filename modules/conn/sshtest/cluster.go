@@ -364,6 +364,20 @@ func (h *Host) kill() {
 	<-p.done
 }
 
+// Authorize adds key to the authorized keys of root, SudoUser and
+// NoPassUser on every host.
+func (c *Cluster) Authorize(key ssh.PublicKey) error {
+	f, err := os.OpenFile(filepath.Join(c.lease.dir, "authorized_keys"), os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return fmt.Errorf("authorize key: %w", err)
+	}
+	if _, err := f.Write(ssh.MarshalAuthorizedKey(key)); err != nil {
+		f.Close()
+		return fmt.Errorf("authorize key: %w", err)
+	}
+	return f.Close()
+}
+
 // StopHost kills host i (0-based) and every process running on it, as if
 // the machine had crashed. The rest of the cluster keeps running.
 func (c *Cluster) StopHost(i int) {

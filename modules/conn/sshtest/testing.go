@@ -2,6 +2,7 @@ package sshtest
 
 import (
 	"context"
+	"errors"
 	"os"
 	"testing"
 )
@@ -23,6 +24,50 @@ func StartT(t testing.TB, n int) *Cluster {
 			t.Error(err)
 		}
 	})
+	return c
+}
+
+// StartMain starts n test hosts for a whole test package, from TestMain.
+// It returns the cluster, or the reason it could not start; hand both to
+// Require in each test. Stop the cluster after m.Run.
+func StartMain(n int) (*Cluster, error) {
+	if err := Available(""); err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "mdo-sshtest-")
+	if err != nil {
+		return nil, err
+	}
+	c, err := Start(context.Background(), Options{N: n, Dir: dir})
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	return c, nil
+}
+
+// StopMain stops a cluster from StartMain and removes its directory.
+func StopMain(c *Cluster) error {
+	if c == nil {
+		return nil
+	}
+	err := c.Stop()
+	if rerr := os.RemoveAll(c.Dir); err == nil {
+		err = rerr
+	}
+	return err
+}
+
+// Require returns c for a test, or fails (under CI) or skips the test with
+// the reason StartMain gave.
+func Require(t testing.TB, c *Cluster, err error) *Cluster {
+	t.Helper()
+	if c == nil || err != nil {
+		if err == nil {
+			err = errors.New("no cluster started")
+		}
+		unavailable(t, err)
+	}
 	return c
 }
 

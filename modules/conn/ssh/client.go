@@ -1,0 +1,665 @@
+// Package ssh implements conn.Conn over one SSH connection per host
+// (golang.org/x/crypto/ssh, SFTP for files), with OpenSSH's host key
+// checking, authentication order and ~/.ssh/config handling.
+package ssh
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math/big"
+	"net"
+	"os"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/pkg/sftp"
+	xssh "golang.org/x/crypto/ssh"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
+)
+
+// Client is a connection to one host. Commands run in a new session each;
+// files go through one SFTP session opened on first use. It is safe for
+// concurrent use; at most Options.MaxSessions channels are open at once.
+type Client struct {
+	alias  string
+	client *xssh.Client
+	hops   []*xssh.Client // jump host clients, first hop first
+	sem    chan struct{}  // one token per concurrent command session
+
+	mu      sync.Mutex
+	sftp    *sftp.Client
+	deadErr error // why the transport died
+
+	dead      chan struct{} // closed when the transport is gone
+	closed    chan struct{} // closed by Close
+	closeOnce sync.Once
+}
+
+var _ conn.Conn = (*Client)(nil)
+
+// Dial connects and authenticates to the host o describes, through its
+// ProxyJump hosts if any. Every error wraps conn.ErrUnreachable; refused
+// host keys also wrap ErrHostKeyUnknown or ErrHostKeyChanged, refused
+// credentials ErrAuth.
+func Dial(ctx context.Context, o Options) (*Client, error) {
+	name := o.Alias
+	if name == "" {
+		name = o.Host
+	}
+	e, err := resolve(o)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", conn.ErrUnreachable, name, err)
+	}
+	kh := o.KnownHosts
+	if kh == nil {
+		kh = NewKnownHosts()
+	}
+	retries := o.ConnectRetries
+	if retries == 0 {
+		retries = 3
+	}
+	for attempt := 0; ; attempt++ {
+		c, err := dialOnce(ctx, o, e, kh)
+		if err == nil {
+			return c, nil
+		}
+		var re retryable
+		if !errors.As(err, &re) || attempt >= retries || ctx.Err() != nil {
+			if attempt > 0 {
+				err = fmt.Errorf("%w (after %d attempts)", err, attempt+1)
+			}
+			return nil, fmt.Errorf("%w: %s: %w", conn.ErrUnreachable, name, err)
+		}
+		if err := backoff(ctx, attempt); err != nil {
+			return nil, fmt.Errorf("%w: %s: %w", conn.ErrUnreachable, name, err)
+		}
+	}
+}
+
+// backoff waits 200ms·2^attempt, ±25%, or until ctx ends.
+func backoff(ctx context.Context, attempt int) error {
+	d := 200 * time.Millisecond << attempt
+	j, _ := rand.Int(rand.Reader, big.NewInt(int64(d/2)))
+	t := time.NewTimer(d*3/4 + time.Duration(j.Int64()))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// retryable marks connect errors worth another attempt: refused, reset or
+// dropped before the handshake completed (sshd's MaxStartups).
+type retryable struct{ err error }
+
+func (r retryable) Error() string { return r.err.Error() }
+func (r retryable) Unwrap() error { return r.err }
+
+func isTransient(err error) bool {
+	var oce *xssh.OpenChannelError
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		(errors.As(err, &oce) && oce.Reason == xssh.ConnectionFailed)
+}
+
+// dialOnce opens the chain of hops and the target.
+func dialOnce(ctx context.Context, o Options, target endpoint, kh *KnownHosts) (*Client, error) {
+	chain := append(append([]endpoint(nil), target.jumps...), target)
+	var clients []*xssh.Client
+	closeAll := func() {
+		for i := len(clients) - 1; i >= 0; i-- {
+			clients[i].Close()
+		}
+	}
+	for i, e := range chain {
+		var prev *xssh.Client
+		if i > 0 {
+			prev = clients[i-1]
+		}
+		cl, err := connect(ctx, o, e, prev, kh)
+		if err != nil {
+			closeAll()
+			if i < len(chain)-1 {
+				return nil, fmt.Errorf("jump host %s: %w", e.alias, err)
+			}
+			return nil, err
+		}
+		clients = append(clients, cl)
+	}
+	max := o.MaxSessions
+	if max <= 0 {
+		max = 10
+	}
+	if max > 1 {
+		max-- // one channel is kept for SFTP
+	}
+	c := &Client{
+		alias:  target.alias,
+		client: clients[len(clients)-1],
+		hops:   clients[:len(clients)-1],
+		sem:    make(chan struct{}, max),
+		dead:   make(chan struct{}),
+		closed: make(chan struct{}),
+	}
+	go func() {
+		err := c.client.Wait()
+		c.markDead(err)
+	}()
+	if target.aliveInterval > 0 {
+		go c.keepalive(target.aliveInterval)
+	}
+	return c, nil
+}
+
+// connect opens a TCP connection to e (directly, or through prev) and runs
+// the SSH handshake, all within e's connect timeout.
+func connect(ctx context.Context, o Options, e endpoint, prev *xssh.Client, kh *KnownHosts) (*xssh.Client, error) {
+	hctx, cancel := context.WithTimeout(ctx, e.connectTimeout)
+	defer cancel()
+	var nc net.Conn
+	var err error
+	if prev == nil {
+		var d net.Dialer
+		nc, err = d.DialContext(hctx, "tcp", e.hostport())
+	} else {
+		nc, err = prev.DialContext(hctx, "tcp", e.hostport())
+	}
+	if err != nil {
+		err = fmt.Errorf("connect to %s: %w", e.hostport(), timeoutErr(ctx, hctx, e, err))
+		if isTransient(err) {
+			return nil, retryable{err}
+		}
+		return nil, err
+	}
+	// The handshake has no context: close the connection when it times out.
+	stop := context.AfterFunc(hctx, func() { nc.Close() })
+	a := &auth{o: o, e: e}
+	defer a.close()
+	cfg := &xssh.ClientConfig{
+		User: e.user,
+		Auth: a.methods(),
+		HostKeyCallback: func(_ string, _ net.Addr, key xssh.PublicKey) error {
+			return kh.check(e.hostKey, key)
+		},
+		BannerCallback: func(string) error { return nil },
+	}
+	if e.hostKey.policy != Off {
+		if known := kh.knownKeyTypes(e.hostKey.files, e.hostport()); len(known) > 0 {
+			cfg.HostKeyAlgorithms = append(known, xssh.SupportedAlgorithms().HostKeys...)
+		}
+	}
+	sc, chans, reqs, err := xssh.NewClientConn(nc, e.hostport(), cfg)
+	if !stop() {
+		if err == nil {
+			sc.Close()
+		}
+		return nil, fmt.Errorf("ssh handshake with %s: %w", e.hostport(), timeoutErr(ctx, hctx, e, err))
+	}
+	if err != nil {
+		nc.Close()
+		switch {
+		case errors.Is(err, ErrHostKeyUnknown), errors.Is(err, ErrHostKeyChanged):
+			return nil, err
+		case strings.Contains(err.Error(), "unable to authenticate"):
+			return nil, a.failure(err)
+		}
+		err = fmt.Errorf("ssh handshake with %s: %w", e.hostport(), err)
+		if isTransient(err) {
+			return nil, retryable{err}
+		}
+		return nil, err
+	}
+	return xssh.NewClient(sc, chans, reqs), nil
+}
+
+// timeoutErr explains an error caused by the connect timeout or ctx.
+func timeoutErr(ctx, hctx context.Context, e endpoint, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if hctx.Err() != nil {
+		return fmt.Errorf("timed out after %s (connect timeout): %w", e.connectTimeout, os.ErrDeadlineExceeded)
+	}
+	return err
+}
+
+// keepalive sends keepalive@openssh.com every interval and kills the
+// connection when three intervals pass without an answer.
+func (c *Client) keepalive(interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.closed:
+			return
+		case <-c.dead:
+			return
+		case <-t.C:
+		}
+		replied := make(chan error, 1)
+		go func() {
+			_, _, err := c.client.SendRequest("keepalive@openssh.com", true, nil)
+			replied <- err
+		}()
+		limit := time.NewTimer(3 * interval)
+		select {
+		case err := <-replied:
+			limit.Stop()
+			if err != nil {
+				c.fail(fmt.Errorf("keepalive: %w", err))
+				return
+			}
+		case <-limit.C:
+			c.fail(fmt.Errorf("no answer to keepalives for %s", 3*interval))
+			return
+		case <-c.closed:
+			limit.Stop()
+			return
+		}
+	}
+}
+
+// fail records why the connection is dead and closes it.
+func (c *Client) fail(err error) {
+	c.mu.Lock()
+	if c.deadErr == nil {
+		c.deadErr = err
+	}
+	c.mu.Unlock()
+	c.client.Close()
+}
+
+func (c *Client) markDead(err error) {
+	c.mu.Lock()
+	if c.deadErr == nil {
+		c.deadErr = err
+		if c.deadErr == nil {
+			c.deadErr = errors.New("connection closed")
+		}
+	}
+	c.mu.Unlock()
+	close(c.dead)
+}
+
+// lost returns an ErrUnreachable error if the transport is gone, waiting
+// up to grace for it to be noticed (a dropped connection closes the
+// channels a moment before the transport reports its end).
+func (c *Client) lost(op string, err error, grace time.Duration) error {
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case <-c.dead:
+	case <-t.C:
+		return nil
+	}
+	select {
+	case <-c.closed:
+		return fmt.Errorf("%s on %s: connection closed: %w", op, c.alias, net.ErrClosed)
+	default:
+	}
+	c.mu.Lock()
+	why := c.deadErr
+	c.mu.Unlock()
+	return fmt.Errorf("%w: %s: %s: connection lost (%v): %v", conn.ErrUnreachable, c.alias, op, why, err)
+}
+
+// classify turns an error of op into ErrUnreachable when the transport
+// died, and into a plain error otherwise.
+func (c *Client) classify(op string, err error) error {
+	grace := time.Duration(0)
+	if errors.Is(err, io.EOF) || errors.Is(err, sftp.ErrSSHFxConnectionLost) || isExitMissing(err) {
+		grace = 2 * time.Second
+	}
+	if lerr := c.lost(op, err, grace); lerr != nil {
+		return lerr
+	}
+	if errors.Is(err, sftp.ErrSSHFxConnectionLost) {
+		// The SFTP session died but the connection lives: start afresh.
+		c.mu.Lock()
+		if c.sftp != nil {
+			c.sftp.Close()
+			c.sftp = nil
+		}
+		c.mu.Unlock()
+	}
+	return fmt.Errorf("%s on %s: %w", op, c.alias, err)
+}
+
+func isExitMissing(err error) bool {
+	var em *xssh.ExitMissingError
+	return errors.As(err, &em)
+}
+
+// acquire takes a session token.
+func (c *Client) acquire(ctx context.Context) error {
+	select {
+	case c.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-c.dead:
+		return c.lost("open session", errors.New("connection gone"), 0)
+	}
+}
+
+func (c *Client) release() { <-c.sem }
+
+// Exec runs cmd.Script with /bin/sh -c in a new session. Dir and Env are
+// applied by the script itself (sshd usually refuses setenv requests).
+func (c *Client) Exec(ctx context.Context, cmd conn.Command) (conn.ExecResult, error) {
+	script, err := Script(cmd)
+	if err != nil {
+		return conn.ExecResult{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return conn.ExecResult{}, fmt.Errorf("run command on %s: %w", c.alias, err)
+	}
+	if err := c.acquire(ctx); err != nil {
+		return conn.ExecResult{}, fmt.Errorf("run command on %s: %w", c.alias, err)
+	}
+	defer c.release()
+	sess, err := c.newSession(ctx)
+	if err != nil {
+		return conn.ExecResult{}, c.classify("open session", err)
+	}
+	defer sess.Close()
+	var stdout, stderr bytes.Buffer
+	sess.Stdin = bytes.NewReader(cmd.Stdin)
+	sess.Stdout = &stdout
+	sess.Stderr = &stderr
+	// The token lets a cancellation find the command's processes again.
+	token := randHex(8)
+	script = "# mdo-run-" + token + "\n" + script
+	if err := sess.Start("/bin/sh -c " + Quote(script)); err != nil {
+		return conn.ExecResult{}, c.classify("start command", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- sess.Wait() }()
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		// sshd delivers the signal to the command's process group, but
+		// only for sessions of a privilege-separated child: not for root.
+		_ = sess.Signal(xssh.SIGKILL)
+		sess.Close()
+		c.killRemote(token)
+		return conn.ExecResult{}, fmt.Errorf("run command on %s: %w", c.alias, ctx.Err())
+	}
+	res := conn.ExecResult{Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}
+	var ee *xssh.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		// x/crypto reports a signal death as 128+n already.
+		res.RC = ee.ExitStatus()
+	default:
+		return res, c.classify("run command", err)
+	}
+	return res, nil
+}
+
+// newSession opens a session, retrying for a while when sshd refuses it:
+// a session we just closed may still count against its MaxSessions.
+func (c *Client) newSession(ctx context.Context) (*xssh.Session, error) {
+	delay := 5 * time.Millisecond
+	for {
+		sess, err := c.client.NewSession()
+		var oce *xssh.OpenChannelError
+		if err == nil || !errors.As(err, &oce) || delay > 500*time.Millisecond {
+			return sess, err
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, err
+		}
+		delay *= 2
+	}
+}
+
+// killRemote kills the process groups of the commands whose command line
+// carries token (Linux /proc), within 2 seconds, best effort. SIGTERM
+// first lets a sudo in the group pass the signal on to its command.
+func (c *Client) killRemote(token string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	sess, err := c.newSession(ctx)
+	if err != nil {
+		return
+	}
+	defer sess.Close()
+	// The pattern is split by quotes so that this script does not match it.
+	// (dash's kill takes no "--": a negative pid follows the signal.)
+	script := "t=mdo-run-''" + token + `
+for f in $(grep -l -F -e "$t" /proc/[0-9]*/cmdline 2>/dev/null); do
+  p=${f#/proc/}; p=${p%/cmdline}
+  kill -TERM "-$p" 2>/dev/null || kill -TERM "$p" 2>/dev/null
+  kill -KILL "-$p" 2>/dev/null || kill -KILL "$p" 2>/dev/null
+done
+exit 0`
+	if err := sess.Start("/bin/sh -c " + Quote(script)); err != nil {
+		return
+	}
+	done := make(chan struct{})
+	go func() { sess.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+}
+
+// Script returns the POSIX shell script that applies cmd.Dir and cmd.Env
+// and then runs cmd.Script. It fails on an invalid variable name.
+func Script(cmd conn.Command) (string, error) {
+	var b strings.Builder
+	if cmd.Dir != "" {
+		b.WriteString("cd " + Quote(cmd.Dir) + " || exit 1\n")
+	}
+	keys := make([]string, 0, len(cmd.Env))
+	for k := range cmd.Env {
+		if !validEnvName(k) {
+			return "", fmt.Errorf("environment variable name %q is not a valid shell name", k)
+		}
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		b.WriteString("export " + k + "=" + Quote(cmd.Env[k]) + "\n")
+	}
+	b.WriteString(cmd.Script)
+	return b.String(), nil
+}
+
+func validEnvName(k string) bool {
+	if k == "" {
+		return false
+	}
+	for i, r := range k {
+		if !(r == '_' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || i > 0 && r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// Quote quotes s for a POSIX shell, in single quotes where needed.
+func Quote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./=:,+@%") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// sftpClient returns the connection's SFTP client, opening it on first use.
+func (c *Client) sftpClient() (*sftp.Client, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sftp != nil {
+		return c.sftp, nil
+	}
+	sc, err := sftp.NewClient(c.client, sftp.UseConcurrentWrites(true), sftp.UseConcurrentReads(true))
+	if err != nil {
+		return nil, err
+	}
+	c.sftp = sc
+	return sc, nil
+}
+
+// Put writes r to dst atomically: into a temporary file in dst's directory
+// (mode 0600 while written), then chmod perm and rename over dst. The
+// temporary file is removed on any failure.
+func (c *Client) Put(ctx context.Context, r io.Reader, dst string, perm fs.FileMode) error {
+	op := "put " + dst
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%s on %s: %w", op, c.alias, err)
+	}
+	sc, err := c.sftpClient()
+	if err != nil {
+		return c.classify(op+": start sftp", err)
+	}
+	tmp := path.Join(path.Dir(dst), ".mdo-tmp-"+randHex(8))
+	f, err := sc.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+	if err != nil {
+		return c.classify(op, err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			f.Close()
+			sc.Remove(tmp)
+		}
+	}()
+	if err := f.Chmod(0o600); err != nil {
+		return c.classify(op, err)
+	}
+	if _, err := f.ReadFromWithConcurrency(ctxReader{ctx, r}, 0); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("%s on %s: %w", op, c.alias, ctx.Err())
+		}
+		return c.classify(op, err)
+	}
+	if err := f.Chmod(perm & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)); err != nil {
+		return c.classify(op, err)
+	}
+	if err := f.Close(); err != nil {
+		return c.classify(op, err)
+	}
+	if err := sc.PosixRename(tmp, dst); err != nil {
+		return c.classify(op, err)
+	}
+	done = true
+	return nil
+}
+
+// Get copies the file src into w.
+func (c *Client) Get(ctx context.Context, src string, w io.Writer) error {
+	op := "get " + src
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%s on %s: %w", op, c.alias, err)
+	}
+	sc, err := c.sftpClient()
+	if err != nil {
+		return c.classify(op+": start sftp", err)
+	}
+	f, err := sc.Open(src)
+	if err != nil {
+		return c.classify(op, err)
+	}
+	defer f.Close()
+	if _, err := f.WriteTo(ctxWriter{ctx, w}); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("%s on %s: %w", op, c.alias, ctx.Err())
+		}
+		return c.classify(op, err)
+	}
+	return nil
+}
+
+// Stat describes path without following a final symlink.
+func (c *Client) Stat(ctx context.Context, p string) (conn.FileInfo, error) {
+	op := "stat " + p
+	if err := ctx.Err(); err != nil {
+		return conn.FileInfo{}, fmt.Errorf("%s on %s: %w", op, c.alias, err)
+	}
+	sc, err := c.sftpClient()
+	if err != nil {
+		return conn.FileInfo{}, c.classify(op+": start sftp", err)
+	}
+	fi, err := sc.Lstat(p)
+	if err != nil {
+		return conn.FileInfo{}, c.classify(op, err)
+	}
+	out := conn.FileInfo{Path: p, Mode: fi.Mode(), Size: fi.Size(), ModTime: fi.ModTime()}
+	if st, ok := fi.Sys().(*sftp.FileStat); ok {
+		out.UID, out.GID = int(st.UID), int(st.GID)
+	}
+	return out, nil
+}
+
+// Close closes the SFTP session, the connection and its jump hosts. It is
+// safe to call more than once.
+func (c *Client) Close() error {
+	var err error
+	c.closeOnce.Do(func() {
+		close(c.closed)
+		c.mu.Lock()
+		if c.sftp != nil {
+			c.sftp.Close()
+		}
+		c.mu.Unlock()
+		err = c.client.Close()
+		for i := len(c.hops) - 1; i >= 0; i-- {
+			c.hops[i].Close()
+		}
+		if errors.Is(err, net.ErrClosed) {
+			err = nil
+		}
+	})
+	return err
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// ctxReader and ctxWriter stop a copy when ctx is cancelled.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+type ctxWriter struct {
+	ctx context.Context
+	w   io.Writer
+}
+
+func (c ctxWriter) Write(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.w.Write(p)
+}
