@@ -1,0 +1,479 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+	"gopkg.in/yaml.v3"
+
+	"github.com/mdo-play/mdo-play/inventory"
+	"github.com/mdo-play/mdo-play/modules"
+	"github.com/mdo-play/mdo-play/playbook"
+	"github.com/mdo-play/mdo-play/templates"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+type app struct {
+	ctx    context.Context
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+}
+
+// exitError carries an exit code out of a cli action.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func withCode(code int, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &exitError{code: code, err: err}
+}
+
+func usageErr(format string, args ...any) error {
+	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
+}
+
+func runFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringSliceFlag{Name: "inventory", Aliases: []string{"i"}, Usage: "inventory file, directory, executable or `h1,h2,` list (repeatable)"},
+		&cli.StringFlag{Name: "limit", Aliases: []string{"l"}, Usage: "further limit selected hosts to a pattern (or @file)"},
+		&cli.StringSliceFlag{Name: "tags", Aliases: []string{"t"}, Usage: "only run tasks tagged with these values"},
+		&cli.StringSliceFlag{Name: "skip-tags", Usage: "only run tasks whose tags do not match these values"},
+		&cli.StringSliceFlag{Name: "extra-vars", Aliases: []string{"e"}, Usage: "set variables as key=value, JSON/YAML, or @file (repeatable, later wins)"},
+		&cli.IntFlag{Name: "forks", Aliases: []string{"f"}, Value: 20, Usage: "number of hosts to run at once"},
+		&cli.BoolFlag{Name: "check", Aliases: []string{"C"}, Usage: "don't make any changes; predict some of the changes that may occur"},
+		&cli.BoolFlag{Name: "diff", Aliases: []string{"D"}, Usage: "show the differences in changed files"},
+		&cli.StringFlag{Name: "connection", Aliases: []string{"c"}, Usage: "connection type: ssh or local"},
+		&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "connect as this user"},
+		&cli.StringFlag{Name: "private-key", Aliases: []string{"key-file"}, Usage: "private key file for SSH authentication"},
+		&cli.BoolFlag{Name: "become", Aliases: []string{"b"}, Usage: "run operations with become (sudo)"},
+		&cli.StringFlag{Name: "become-user", Usage: "run operations as this user (default root)"},
+		&cli.StringFlag{Name: "become-method", Usage: "privilege escalation method: sudo, su or doas"},
+		&cli.BoolFlag{Name: "ask-become-pass", Aliases: []string{"K"}, Usage: "ask for the privilege escalation password"},
+		&cli.BoolFlag{Name: "ask-pass", Aliases: []string{"k"}, Usage: "ask for the connection password"},
+		&cli.IntFlag{Name: "timeout", Aliases: []string{"T"}, Usage: "connection timeout in seconds (default 10)"},
+		&cli.BoolFlag{Name: "list-hosts", Usage: "list the hosts each play would run on, and do nothing else"},
+		&cli.BoolFlag{Name: "list-tasks", Usage: "list all tasks that would be executed"},
+		&cli.BoolFlag{Name: "list-tags", Usage: "list all available tags"},
+		&cli.BoolFlag{Name: "syntax-check", Usage: "check the playbook's syntax and arguments, run nothing"},
+		&cli.StringFlag{Name: "start-at-task", Usage: "start the playbook at the task with this name"},
+		&cli.BoolFlag{Name: "force-handlers", Usage: "run handlers even if a task fails"},
+		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Count: new(int), Usage: "more output (-vvv for the most)"},
+		&cli.StringFlag{Name: "output", Value: "text", Usage: "output format: text or json (one JSON object per event)"},
+	}
+}
+
+func (a *app) main(args []string) int {
+	inventoryFlags := []cli.Flag{
+		&cli.StringSliceFlag{Name: "inventory", Aliases: []string{"i"}, Usage: "inventory source (repeatable)"},
+		&cli.BoolFlag{Name: "list", Usage: "print all hosts and groups as JSON"},
+		&cli.StringFlag{Name: "host", Usage: "print one host's variables as JSON"},
+		&cli.BoolFlag{Name: "graph", Usage: "print the group tree (optionally of the group given as argument)"},
+		&cli.StringSliceFlag{Name: "extra-vars", Aliases: []string{"e"}, Usage: "accepted for symmetry; not used"},
+		&cli.StringFlag{Name: "limit", Aliases: []string{"l"}, Usage: "limit to a host pattern"},
+	}
+	cliApp := &cli.App{
+		Name:            "mdo-play",
+		Usage:           "run Ansible-style playbooks over SSH, agentless",
+		UsageText:       "mdo-play [options] PLAYBOOK...\n   mdo-play inventory --list | --graph | --host HOST\n   mdo-play version",
+		ArgsUsage:       "PLAYBOOK...",
+		Flags:           runFlags(),
+		Writer:          a.stdout,
+		ErrWriter:       a.stderr,
+		HideHelpCommand: true,
+		ExitErrHandler:  func(*cli.Context, error) {},
+		OnUsageError: func(c *cli.Context, err error, isSub bool) error {
+			return withCode(exitUsage, err)
+		},
+		Action: a.runPlaybooks,
+		Commands: []*cli.Command{
+			{
+				Name:      "inventory",
+				Usage:     "show the inventory as mdo-play sees it",
+				ArgsUsage: "[GROUP]",
+				Flags:     inventoryFlags,
+				Action:    a.inventoryCmd,
+				OnUsageError: func(c *cli.Context, err error, isSub bool) error {
+					return withCode(exitUsage, err)
+				},
+			},
+			{
+				Name:  "version",
+				Usage: "print the version",
+				Action: func(c *cli.Context) error {
+					fmt.Fprintf(a.stdout, "mdo-play %s\n", version)
+					return nil
+				},
+			},
+		},
+	}
+	if len(args) > 1 {
+		switch args[1] {
+		case "inventory":
+			args = append([]string{args[0], args[1]}, reorderArgs(args[2:], inventoryFlags)...)
+		case "version", "help", "-h", "--help":
+		default:
+			args = append([]string{args[0]}, reorderArgs(args[1:], runFlags())...)
+		}
+	}
+	err := cliApp.RunContext(a.ctx, args)
+	if err == nil {
+		return exitOK
+	}
+	code := exitCodeOf(err)
+	if errors.Is(err, errSilent) {
+		return code
+	}
+	fmt.Fprintf(a.stderr, "ERROR! %v\n", err)
+	if code == exitUsage {
+		fmt.Fprintln(a.stderr, "Run 'mdo-play --help' for usage.")
+	}
+	return code
+}
+
+// exitCodeOf maps an error to the process exit code.
+func exitCodeOf(err error) int {
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	if errors.Is(err, context.Canceled) {
+		return exitInterrupted
+	}
+	var pe *playbook.Error
+	if errors.As(err, &pe) {
+		return exitParse
+	}
+	if strings.HasPrefix(err.Error(), "flag provided but not defined") || strings.Contains(err.Error(), "invalid value") {
+		return exitUsage
+	}
+	return exitGeneric
+}
+
+// settings are the effective options after mdo.yml, MDO_* and flags.
+type settings struct {
+	cfg        *config
+	inventory  []string
+	forks      int
+	user       string
+	privateKey string
+	timeout    int
+	hostKeys   string
+	connection string
+}
+
+func (a *app) settings(c *cli.Context) (*settings, error) {
+	cfg, err := loadConfig(a.getenv)
+	if err != nil {
+		return nil, err
+	}
+	s := &settings{cfg: cfg, inventory: cfg.Inventory.v, forks: cfg.Forks, user: cfg.RemoteUser,
+		privateKey: cfg.PrivateKey, timeout: cfg.Timeout, hostKeys: cfg.HostKeyChecking, connection: cfg.Connection}
+	if c.IsSet("inventory") {
+		s.inventory = c.StringSlice("inventory")
+	}
+	if c.IsSet("forks") {
+		s.forks = c.Int("forks")
+	}
+	if s.forks == 0 {
+		s.forks = 20
+	}
+	if s.forks <= 0 {
+		return nil, usageErr("--forks must be at least 1, got %d", s.forks)
+	}
+	if c.IsSet("user") {
+		s.user = c.String("user")
+	}
+	if c.IsSet("private-key") {
+		s.privateKey = c.String("private-key")
+	}
+	if c.IsSet("timeout") {
+		s.timeout = c.Int("timeout")
+	}
+	if s.timeout == 0 {
+		s.timeout = 10
+	}
+	if c.IsSet("connection") {
+		s.connection = c.String("connection")
+	}
+	switch s.connection {
+	case "", "ssh", "local", "smart", "paramiko":
+	default:
+		return nil, usageErr("--connection must be ssh or local, got %q", s.connection)
+	}
+	return s, nil
+}
+
+func (a *app) loadInventory(s *settings) (*inventory.Inventory, error) {
+	inv, err := inventory.Load(a.ctx, s.inventory, inventory.Options{})
+	if err != nil {
+		return nil, withCode(exitParse, err)
+	}
+	return inv, nil
+}
+
+func (a *app) runPlaybooks(c *cli.Context) error {
+	if c.NArg() == 0 {
+		return usageErr("no playbook given: usage: mdo-play [options] PLAYBOOK...")
+	}
+	output := c.String("output")
+	if output != "text" && output != "json" {
+		return usageErr("--output must be text or json, got %q", output)
+	}
+	s, err := a.settings(c)
+	if err != nil {
+		return err
+	}
+	extra, err := a.extraVars(c.StringSlice("extra-vars"))
+	if err != nil {
+		return err
+	}
+	reg := modules.Builtin()
+	loader := &playbook.Loader{Registry: reg}
+	var pbs []*playbook.Playbook
+	var loadErrs []error
+	for _, path := range c.Args().Slice() {
+		pb, err := loader.Load(path)
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return withCode(exitParse, fmt.Errorf("the playbook %s could not be found", path))
+			}
+			loadErrs = append(loadErrs, err)
+			continue
+		}
+		pbs = append(pbs, pb)
+	}
+	if len(loadErrs) > 0 {
+		return withCode(exitParse, errors.Join(loadErrs...))
+	}
+	if c.Bool("syntax-check") {
+		for _, pb := range pbs {
+			fmt.Fprintf(a.stdout, "\nplaybook: %s\n", pb.Path)
+		}
+		return nil
+	}
+	inv, err := a.loadInventory(s)
+	if err != nil {
+		return err
+	}
+	for _, pb := range pbs {
+		if err := inv.AddVarsDir(pb.Dir); err != nil {
+			return withCode(exitParse, err)
+		}
+	}
+	limit := c.String("limit")
+	if strings.HasPrefix(limit, "@") {
+		data, err := os.ReadFile(limit[1:])
+		if err != nil {
+			return usageErr("--limit: %v", err)
+		}
+		limit = strings.Join(strings.Fields(string(data)), ",")
+	}
+	if limit != "" {
+		hosts, _, err := inv.Select(limit)
+		if err != nil {
+			return usageErr("--limit: %v", err)
+		}
+		if len(hosts) == 0 {
+			return withCode(exitGeneric, errors.New("specified inventory, host pattern and/or --limit leaves us with no hosts to target"))
+		}
+	}
+	tags := splitList(c.StringSlice("tags"))
+	skipTags := splitList(c.StringSlice("skip-tags"))
+	if c.Bool("list-hosts") || c.Bool("list-tasks") || c.Bool("list-tags") {
+		return a.list(c, inv, pbs, limit, tags, skipTags, extra)
+	}
+
+	var sink playbook.Sink
+	if output == "json" {
+		sink = newJSONSink(a.stdout)
+	} else {
+		sink = &textSink{out: a.stdout, errOut: a.stderr, color: a.isTerminal(a.stdout), verbosity: c.Int("verbose")}
+	}
+	opts := playbook.Options{
+		Forks:         s.forks,
+		Check:         c.Bool("check"),
+		Diff:          c.Bool("diff"),
+		Tags:          tags,
+		SkipTags:      skipTags,
+		ExtraVars:     extra,
+		Limit:         limit,
+		StartAtTask:   c.String("start-at-task"),
+		ForceHandlers: c.Bool("force-handlers"),
+		Verbosity:     c.Int("verbose"),
+		Connection:    s.connection,
+		RemoteUser:    s.user,
+		Become:        c.Bool("become"),
+		BecomeUser:    c.String("become-user"),
+		BecomeMethod:  c.String("become-method"),
+	}
+	connector, err := a.connector(c, s)
+	if err != nil {
+		return err
+	}
+	r := &playbook.Runner{
+		Inventory: inv,
+		Registry:  reg,
+		Templates: templates.New(),
+		Connector: connector,
+		Sink:      sink,
+		Options:   opts,
+	}
+	stats, err := r.Run(c.Context, pbs)
+	if err != nil {
+		if c.Context.Err() != nil {
+			return withCode(exitInterrupted, errors.New("interrupted"))
+		}
+		var pe *playbook.Error
+		if errors.As(err, &pe) {
+			return withCode(exitParse, err)
+		}
+		return withCode(exitGeneric, err)
+	}
+	if c.Context.Err() != nil {
+		return withCode(exitInterrupted, errors.New("interrupted"))
+	}
+	code := exitOK
+	for _, st := range stats {
+		switch {
+		case st.Unreachable > 0:
+			code = exitUnreachable
+		case st.Failed > 0 && code == exitOK:
+			code = exitHostFailed
+		}
+	}
+	if code != exitOK {
+		return &exitError{code: code, err: errSilent}
+	}
+	return nil
+}
+
+// errSilent marks an exit code whose reason the output already shows.
+var errSilent = errors.New("")
+
+func splitList(l []string) []string {
+	var out []string
+	for _, s := range l {
+		for _, p := range strings.Split(s, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// extraVars parses -e values: key=value pairs, a JSON or YAML mapping, or
+// @file. Later values win.
+func (a *app) extraVars(vals []string) (map[string]any, error) {
+	out := map[string]any{}
+	for _, v := range vals {
+		var m map[string]any
+		switch {
+		case strings.HasPrefix(v, "@"):
+			data, err := os.ReadFile(v[1:])
+			if err != nil {
+				return nil, usageErr("--extra-vars: %v", err)
+			}
+			m, err = decodeVarsText(v[1:], data)
+			if err != nil {
+				return nil, withCode(exitParse, fmt.Errorf("--extra-vars %s: %w", v, err))
+			}
+		case strings.HasPrefix(strings.TrimSpace(v), "{"):
+			var err error
+			m, err = decodeVarsText("--extra-vars", []byte(v))
+			if err != nil {
+				return nil, usageErr("--extra-vars %q: %v", v, err)
+			}
+		default:
+			kv, err := modules.ParseKV(v)
+			if err != nil {
+				return nil, usageErr("--extra-vars %q: %v", v, err)
+			}
+			m = kv
+		}
+		for k, x := range m {
+			out[k] = x
+		}
+	}
+	return out, nil
+}
+
+func decodeVarsText(name string, data []byte) (map[string]any, error) {
+	var m map[string]any
+	if json.Valid(data) {
+		if err := json.Unmarshal(data, &m); err == nil {
+			return normalizeJSON(m).(map[string]any), nil
+		}
+	}
+	if err := yaml.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("expected a mapping of variables: %v", err)
+	}
+	if m == nil {
+		m = map[string]any{}
+	}
+	return m, nil
+}
+
+// normalizeJSON turns JSON numbers that are whole into ints, as YAML does.
+func normalizeJSON(v any) any {
+	switch x := v.(type) {
+	case float64:
+		if x == float64(int(x)) {
+			return int(x)
+		}
+	case map[string]any:
+		for k, e := range x {
+			x[k] = normalizeJSON(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = normalizeJSON(e)
+		}
+	}
+	return v
+}
+
+func (a *app) isTerminal(w io.Writer) bool {
+	if a.getenv("NO_COLOR") != "" || a.getenv("ANSIBLE_NOCOLOR") != "" {
+		return false
+	}
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+func (a *app) homeDir() string {
+	if h := a.getenv("HOME"); h != "" {
+		return h
+	}
+	h, _ := os.UserHomeDir()
+	return h
+}
+
+func absPath(p string) string {
+	if ap, err := filepath.Abs(p); err == nil {
+		return ap
+	}
+	return p
+}

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/mdo-play/mdo-play/playbook"
+)
+
+// jsonSink prints one JSON object per event (JSON lines). The schema is
+// documented in docs/json-output.md; field names never change meaning.
+type jsonSink struct {
+	mu  sync.Mutex
+	enc *json.Encoder
+}
+
+var _ playbook.Sink = (*jsonSink)(nil)
+
+func newJSONSink(w io.Writer) *jsonSink {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return &jsonSink{enc: enc}
+}
+
+type jsonDiff struct {
+	BeforeHeader string `json:"before_header,omitempty"`
+	AfterHeader  string `json:"after_header,omitempty"`
+	Before       string `json:"before"`
+	After        string `json:"after"`
+}
+
+type jsonEvent struct {
+	Event      string                         `json:"event"`
+	Time       string                         `json:"time"`
+	Playbook   string                         `json:"playbook,omitempty"`
+	Play       string                         `json:"play,omitempty"`
+	Hosts      []string                       `json:"hosts,omitempty"`
+	Task       string                         `json:"task,omitempty"`
+	Module     string                         `json:"module,omitempty"`
+	File       string                         `json:"file,omitempty"`
+	Line       int                            `json:"line,omitempty"`
+	Host       string                         `json:"host,omitempty"`
+	Status     string                         `json:"status,omitempty"`
+	Ignored    bool                           `json:"ignored,omitempty"`
+	Item       any                            `json:"item,omitempty"`
+	Result     map[string]any                 `json:"result,omitempty"`
+	Diff       []jsonDiff                     `json:"diff,omitempty"`
+	Msg        string                         `json:"msg,omitempty"`
+	DurationMS *float64                       `json:"duration_ms,omitempty"`
+	Stats      map[string]*playbook.HostStats `json:"stats,omitempty"`
+}
+
+func (s *jsonSink) Emit(e playbook.Event) {
+	je := jsonEvent{
+		Event:    string(e.Kind),
+		Time:     e.Time.UTC().Format(time.RFC3339Nano),
+		Playbook: e.Playbook,
+		Play:     e.Play,
+		Hosts:    e.Hosts,
+		Task:     e.Task,
+		Module:   e.Module,
+		File:     e.Pos.File,
+		Line:     e.Pos.Line,
+		Host:     e.Host,
+		Status:   string(e.Status),
+		Ignored:  e.Ignored,
+		Result:   e.Result,
+		Msg:      e.Msg,
+		Stats:    e.Stats,
+	}
+	if e.HasItem {
+		je.Item = e.Item
+	}
+	if e.Kind == playbook.EventHost || e.Kind == playbook.EventItem {
+		ms := float64(e.Duration.Microseconds()) / 1000
+		je.DurationMS = &ms
+	}
+	for _, d := range e.Diff {
+		je.Diff = append(je.Diff, jsonDiff(d))
+	}
+	if e.Kind == playbook.EventRecap && je.Stats == nil {
+		je.Stats = map[string]*playbook.HostStats{}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_ = s.enc.Encode(je)
+}
