@@ -218,3 +218,36 @@ func TestImplicitLocalhost(t *testing.T) {
 		t.Errorf("inventory localhost reported as implicit")
 	}
 }
+
+// TestConcurrentReads runs the engine's read paths from many goroutines;
+// with -race it checks that a loaded inventory is safe to share.
+func TestConcurrentReads(t *testing.T) {
+	inv := loadT(t, "testdata/dir")
+	done := make(chan []string)
+	for i := 0; i < 8; i++ {
+		go func() {
+			var got []string
+			hosts, _, err := inv.Select("all:localhost")
+			if err != nil {
+				t.Error(err)
+			}
+			for _, h := range hosts {
+				vars := inv.HostVars(h)
+				vars["scratch"] = h.Name
+				got = append(got, h.Name)
+				_ = inv.GroupNames(h)
+			}
+			_ = inv.Groups()
+			done <- got
+		}()
+	}
+	first := <-done
+	for i := 1; i < 8; i++ {
+		if got := <-done; !reflect.DeepEqual(got, first) {
+			t.Errorf("goroutine saw %v, another %v", got, first)
+		}
+	}
+	if len(first) != 6 || first[len(first)-1] != "localhost" {
+		t.Errorf("all:localhost = %v, want the 5 hosts then localhost", first)
+	}
+}
