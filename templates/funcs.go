@@ -25,18 +25,23 @@ const (
 	maxElems    = 1 << 20  // largest list one function may produce
 	maxWork     = 256 << 20
 	costElem    = 16       // work units per list or map element produced
-	costLoop    = 64       // work units per range iteration
-	costCrypto  = 16 << 20 // work units per key generation or password hash
+	costLoop    = 256      // work units per range iteration (about a million iterations per render)
+	costCrypto  = 16 << 20 // work units per password hash or certificate (sixteen per render)
 	maxDataNest = 1000     // deepest nesting to_yaml and friends accept
 )
 
 // errLimit is wrapped by every error caused by the limits above.
 var errLimit = errors.New("template resource limit exceeded")
 
-// removed lists sprig functions that are not offered: they read the
-// controller's environment or resolve names, which a library package never
-// does behind its caller's back.
-var removed = []string{"env", "expandenv", "getHostByName"}
+// removed lists sprig functions that are not offered: env, expandenv and
+// getHostByName read the controller's environment or resolve names, which a
+// library package never does behind its caller's back; the key generators
+// take seconds and give a new key on every render, so a templated file
+// would change on every run.
+var removed = []string{
+	"env", "expandenv", "getHostByName",
+	"genPrivateKey", "genCA", "genSelfSignedCert", "genSignedCert",
+}
 
 // mutating lists sprig functions that change their first argument in place.
 // They are only allowed on maps created by the same template execution
@@ -56,9 +61,8 @@ var fresh = map[string]bool{
 
 // crypto lists slow functions charged heavily against the work budget.
 var crypto = map[string]bool{
-	"bcrypt": true, "htpasswd": true, "genPrivateKey": true, "derivePassword": true,
-	"buildCustomCert": true, "genCA": true, "genCAWithKey": true, "genSelfSignedCert": true,
-	"genSelfSignedCertWithKey": true, "genSignedCert": true, "genSignedCertWithKey": true,
+	"bcrypt": true, "htpasswd": true, "derivePassword": true, "buildCustomCert": true,
+	"genCAWithKey": true, "genSelfSignedCertWithKey": true, "genSignedCertWithKey": true,
 }
 
 // guardFuncs are the functions whose arguments may be undefined variables:
