@@ -131,13 +131,13 @@ func TestLoadErrors(t *testing.T) {
 		{"child loop", "hosts.ini", "[a:children]\nb\n[b:children]\na\n", `hosts.ini:4: adding group "a" as a child of "b" creates a loop`},
 		{"bad children name", "hosts.ini", "[a:children]\nb c\n", `hosts.ini:2: expected a group name, got "b c"`},
 		{"bad priority", "hosts.ini", "[a]\n[a:vars]\nansible_group_priority=high\n", `hosts.ini:3: group "a": ansible_group_priority`},
-		{"yaml syntax", "hosts.yml", "all:\n  hosts: [\n", `hosts.yml: yaml:`},
+		{"yaml syntax", "hosts.yml", "all:\n  hosts: [\n", `hosts.yml:2: did not find expected node content`},
 		{"yaml not a mapping", "hosts.yml", "- a\n- b\n", `hosts.yml:1: expected a mapping of groups, got a list`},
 		{"yaml hosts list", "hosts.yml", "all:\n  hosts:\n    - a\n", `hosts.yml:3: invalid "hosts" entry for group "all": expected a mapping, got a list`},
 		{"yaml host vars list", "hosts.yml", "all:\n  hosts:\n    a: [1]\n", `hosts.yml:3: host "a": expected a mapping of host vars or nothing, got a list`},
 		{"yaml bad range", "hosts.yml", "web:\n  hosts:\n    w[1:b]:\n", `hosts.yml:3: invalid range "w[1:b]"`},
-		{"group_vars not a mapping", "group_vars/all.yml", "- 1\n", `all.yml: line 1: expected a mapping of variables, got a list`},
-		{"host_vars bad yaml", "host_vars/w1.yml", "a: [\n", `w1.yml: yaml:`},
+		{"group_vars not a mapping", "group_vars/all.yml", "- 1\n", `group_vars/all.yml:1: expected a mapping of variables, got a list`},
+		{"host_vars bad yaml", "host_vars/w1.yml", "a: [\n", `host_vars/w1.yml:1: did not find expected node content`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -90,7 +90,7 @@ func (inv *Inventory) loadEntityVars(dir string, names []string, into map[string
 			}
 			m, err := decodeVarsFile(data)
 			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", f, err))
+				errs = append(errs, fileError(f, err))
 				continue
 			}
 			if vars == nil && len(m) > 0 {

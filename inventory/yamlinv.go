@@ -15,7 +15,7 @@ const maxGroupNesting = 1000
 func (inv *Inventory) parseYAML(path string, data []byte) error {
 	root, err := parseYAMLDoc(data)
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return fileError(path, err)
 	}
 	if root == nil || isNull(root) {
 		return nil

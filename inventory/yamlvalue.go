@@ -23,6 +23,17 @@ var (
 	reYAMLFloat = regexp.MustCompile(`^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$`)
 )
 
+var reLineErr = regexp.MustCompile(`^(?:yaml: )?line (\d+): (?s:(.*))$`)
+
+// fileError prefixes err with path, turning yaml.v3's "yaml: line N: msg"
+// and our "line N: msg" into "path:N: msg".
+func fileError(path string, err error) error {
+	if m := reLineErr.FindStringSubmatch(err.Error()); m != nil {
+		return fmt.Errorf("%s:%s: %s", path, m[1], m[2])
+	}
+	return fmt.Errorf("%s: %w", path, err)
+}
+
 // parseYAMLDoc parses data into the root node of its first document; the
 // result is nil for an empty document.
 func parseYAMLDoc(data []byte) (*yaml.Node, error) {
