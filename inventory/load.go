@@ -56,7 +56,7 @@ func Load(ctx context.Context, sources []string, opts Options) (*Inventory, erro
 			return nil, fmt.Errorf("inventory source: %w", err)
 		}
 		if info.IsDir() {
-			if err := inv.loadDir(ctx, src, opts); err != nil {
+			if err := inv.loadDir(ctx, src, opts, map[string]bool{}); err != nil {
 				return nil, err
 			}
 			varsDirs = append(varsDirs, src)
@@ -148,8 +148,15 @@ func ignoredInDir(name string) bool {
 	return false
 }
 
-// loadDir loads every usable entry of dir, in sorted order, recursively.
-func (inv *Inventory) loadDir(ctx context.Context, dir string, opts Options) error {
+// loadDir loads every usable entry of dir, in sorted order, recursively;
+// seen holds the real paths of directories already visited (symlink loops).
+func (inv *Inventory) loadDir(ctx context.Context, dir string, opts Options, seen map[string]bool) error {
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		if seen[real] {
+			return nil
+		}
+		seen[real] = true
+	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return fmt.Errorf("inventory directory: %w", err)
@@ -169,7 +176,7 @@ func (inv *Inventory) loadDir(ctx context.Context, dir string, opts Options) err
 			return fmt.Errorf("inventory source: %w", err)
 		}
 		if info.IsDir() {
-			if err := inv.loadDir(ctx, full, opts); err != nil {
+			if err := inv.loadDir(ctx, full, opts, seen); err != nil {
 				return err
 			}
 			continue

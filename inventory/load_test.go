@@ -389,6 +389,17 @@ func TestDirectorySource(t *testing.T) {
 	}
 }
 
+func TestDirectorySymlinkLoop(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"inv/hosts": "[web]\nw1\n"})
+	if err := os.Symlink("..", filepath.Join(dir, "inv", "loop")); err != nil {
+		t.Skip("symlinks unsupported:", err)
+	}
+	inv := loadT(t, filepath.Join(dir, "inv"))
+	if got := names(inv.Hosts()); !reflect.DeepEqual(got, []string{"w1"}) {
+		t.Errorf("hosts = %v, want [w1]", got)
+	}
+}
+
 func TestMultipleSources(t *testing.T) {
 	inv := loadT(t, "testdata/ini/hosts", "testdata/yaml/hosts.yml", "extra1,extra2")
 	web, _ := inv.Group("web")

@@ -18,6 +18,8 @@ type varsDir struct {
 	hosts  map[string]map[string]any
 }
 
+const maxVarsDirDepth = 32
+
 // varsExts are the extensions a vars file may have (besides none), in the
 // order Ansible looks for them.
 func varsExts() []string { return []string{".yml", ".yaml", ".json"} }
@@ -118,7 +120,7 @@ func varsFilesFor(dir, name string, present map[string]bool) ([]string, error) {
 			return nil, fmt.Errorf("vars file: %w", err)
 		}
 		if info.IsDir() {
-			return varsFilesIn(full)
+			return varsFilesIn(full, 0)
 		}
 		return []string{full}, nil
 	}
@@ -127,8 +129,11 @@ func varsFilesFor(dir, name string, present map[string]bool) ([]string, error) {
 
 // varsFilesIn lists the vars files under dir: sorted, hidden and *~ files
 // skipped, subdirectories without an extension searched, files kept when
-// they have no extension or a YAML/JSON one.
-func varsFilesIn(dir string) ([]string, error) {
+// they have no extension or a YAML/JSON one. depth guards symlink loops.
+func varsFilesIn(dir string, depth int) ([]string, error) {
+	if depth > maxVarsDirDepth {
+		return nil, fmt.Errorf("vars directory %s: nested more than %d levels (a symlink loop?)", dir, maxVarsDirDepth)
+	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("read vars directory: %w", err)
@@ -151,7 +156,7 @@ func varsFilesIn(dir string) ([]string, error) {
 		ext := filepath.Ext(n)
 		switch {
 		case info.IsDir() && ext == "":
-			sub, err := varsFilesIn(full)
+			sub, err := varsFilesIn(full, depth+1)
 			if err != nil {
 				return nil, err
 			}
