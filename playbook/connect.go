@@ -12,8 +12,31 @@ import (
 // hostConn returns the connection a task uses on h: the host's connection
 // (opened once per run and connection settings), wrapped for become and the
 // task's environment.
-func (st *run) hostConn(ctx context.Context, h *hostState, t *Task, sc *scope, vs varSet) (conn.Conn, error) {
-	connection, _ := vs.m["ansible_connection"].(string)
+func (st *run) hostConn(ctx context.Context, h *hostState, t *Task, sc *scope, vs varSet) (conn.Conn, string, error) {
+	target, cvars := h.name(), vs.m
+	delegate, err := st.evalString(sc.keyword(t, func(t *Task) Value { return t.DelegateTo }, nil), vs)
+	if err != nil {
+		return nil, "", err
+	}
+	if delegate != "" && delegate != h.name() {
+		// The task runs on another host, with that host's connection
+		// variables and the delegating host's other variables.
+		target = delegate
+		cvars = map[string]any{}
+		if ih, ok := st.Inventory.Host(delegate); ok {
+			cvars = st.Inventory.HostVars(ih)
+		}
+	} else {
+		delegate = ""
+	}
+	c, err := st.openConn(ctx, target, t, sc, vs, cvars)
+	return c, delegate, err
+}
+
+// openConn opens (or reuses) the connection to target and wraps it for
+// become and environment; cvars are the target's connection variables.
+func (st *run) openConn(ctx context.Context, target string, t *Task, sc *scope, vs varSet, cvars map[string]any) (conn.Conn, error) {
+	connection, _ := cvars["ansible_connection"].(string)
 	if connection == "" {
 		s, err := st.evalString(sc.keyword(t, func(t *Task) Value { return t.Connection }, func(p *Play) Value { return p.Connection }), vs)
 		if err != nil {
@@ -35,7 +58,7 @@ func (st *run) hostConn(ctx context.Context, h *hostState, t *Task, sc *scope, v
 	if connection == "paramiko" || connection == "smart" {
 		connection = "ssh"
 	}
-	user, _ := vs.m["ansible_user"].(string)
+	user, _ := cvars["ansible_user"].(string)
 	if user == "" {
 		s, err := st.evalString(sc.keyword(t, func(t *Task) Value { return t.RemoteUser }, func(p *Play) Value { return p.RemoteUser }), vs)
 		if err != nil {
@@ -46,7 +69,7 @@ func (st *run) hostConn(ctx context.Context, h *hostState, t *Task, sc *scope, v
 	if user == "" {
 		user = st.Options.RemoteUser
 	}
-	c, err := st.connect(ctx, ConnectSpec{Host: h.name(), Connection: connection, User: user, Vars: vs.m})
+	c, err := st.connect(ctx, ConnectSpec{Host: target, Connection: connection, User: user, Vars: cvars})
 	if err != nil {
 		return nil, err
 	}

@@ -12,15 +12,17 @@ type EventKind string
 
 // Event kinds, in the order a run emits them.
 const (
-	EventPlaybook EventKind = "playbook" // a playbook file starts
-	EventPlay     EventKind = "play"     // a play starts (or a batch of it)
-	EventTask     EventKind = "task"     // a task starts on the play's hosts
-	EventHandler  EventKind = "handler"  // a handler starts on the hosts that notified it
-	EventHost     EventKind = "host"     // one host's result of a task
-	EventItem     EventKind = "item"     // one loop item's result on one host
-	EventWarning  EventKind = "warning"  // a warning for the operator
-	EventRecap    EventKind = "recap"    // final per-host counters; always the last event
-	EventNoHosts  EventKind = "no_hosts" // a play matched no hosts
+	EventPlaybook    EventKind = "playbook"      // a playbook file starts
+	EventPlay        EventKind = "play"          // a play starts (or a batch of it)
+	EventTask        EventKind = "task"          // a task starts on the play's hosts
+	EventHandler     EventKind = "handler"       // a handler starts on the hosts that notified it
+	EventHost        EventKind = "host"          // one host's result of a task
+	EventItem        EventKind = "item"          // one loop item's result on one host
+	EventWarning     EventKind = "warning"       // a warning for the operator
+	EventRecap       EventKind = "recap"         // final per-host counters; always the last event
+	EventNoHosts     EventKind = "no_hosts"      // a play matched no hosts
+	EventNoMoreHosts EventKind = "no_more_hosts" // a failure policy (any_errors_fatal, max_fail_percentage, a failed batch) stopped the play
+	EventRetry       EventKind = "retry"         // an until condition failed; the task runs again (Msg says how many retries are left)
 )
 
 // Status is a host's result of a task.
@@ -47,6 +49,7 @@ type Event struct {
 	Pos      Pos    // of the task or play
 	Module   string
 	Host     string
+	Delegate string // delegate_to host, when the task ran elsewhere
 	Status   Status
 	Ignored  bool // a failure that ignore_errors turned into a warning
 	Item     any  // loop item label, for EventItem
@@ -56,6 +59,7 @@ type Event struct {
 	Verbose  bool           // the module asks for its result to be shown (debug)
 	Diff     []modules.Diff
 	Msg      string // warnings
+	Retries  int    // retries left, for EventRetry
 	Duration time.Duration
 	Stats    map[string]*HostStats // EventRecap
 }

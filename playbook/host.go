@@ -22,6 +22,7 @@ type hostState struct {
 	stats       HostStats
 	hostvars    map[string]any // this host's entry in hostvars; rebuilt when dirty
 	dirty       bool
+	lastFacts   map[string]any // facts set by the last task (shared by run_once)
 }
 
 func (h *hostState) name() string { return h.host.Name }

@@ -369,10 +369,13 @@ func (p *parser) task(n *yaml.Node, handler bool) *Task {
 		return nil
 	}
 	t := &Task{Pos: p.d.pos(n)}
-	isBlock := false
+	isBlock, hasRescue := false, false
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		if k := n.Content[i].Value; k == "block" {
+		switch n.Content[i].Value {
+		case "block":
 			isBlock = true
+		case "rescue", "always":
+			hasRescue = true
 		}
 	}
 	var argsNode *yaml.Node // the `args:` keyword
@@ -493,15 +496,12 @@ func (p *parser) task(n *yaml.Node, handler bool) *Task {
 		p.d.errorf(u[0], "unknown task keyword %q%s", k, suggest(k, append(append([]string{}, taskKeys...), p.l.Registry.Names()...)))
 	}
 	if isBlock {
-		if (len(t.Rescue) > 0 || len(t.Always) > 0) && t.Block == nil {
-			p.d.errorf(n, "rescue and always need a block")
-		}
 		if len(modNodes) > 0 {
 			p.d.errorf(modNodes[0][0], "a block cannot also call a module (%s)", modNodes[0][0].Value)
 		}
 		return t
 	}
-	if len(t.Rescue) > 0 || len(t.Always) > 0 {
+	if hasRescue {
 		p.d.errorf(n, "rescue and always need a block")
 	}
 	switch {

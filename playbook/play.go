@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/mdo-play/mdo-play/templates"
 )
 
 // playCtx is the per-play state shared by the play's hosts (read-only while
@@ -25,6 +27,12 @@ type playCtx struct {
 	handlers  []*Task
 	byName    map[string][]*Task // notify name or listen topic → handlers
 	startAt   string             // --start-at-task not reached yet
+	allHosts  []any              // ansible_play_hosts_all
+	batch     []*hostState       // the hosts of the current serial batch
+	free      bool               // strategy: free
+	aborted   bool               // failure policy stopped the play
+	stopRun   bool               // ... and the rest of the run
+	lastTask  *Task              // last task banner shown (free strategy)
 	mu        sync.Mutex
 }
 
@@ -87,27 +95,132 @@ func (st *run) play(ctx context.Context, pb *Playbook, play *Play) error {
 			pc.byName[l] = append(pc.byName[l], h)
 		}
 	}
-	playScope := &scope{play: play}
-	for _, section := range [][]*Task{play.PreTasks, play.Tasks, play.PostTasks} {
-		if len(section) == 0 {
-			continue
+	serial, err := st.renderValue(play.Serial, base)
+	if err != nil {
+		return err
+	}
+	sizes, err := batchSizes(serial, len(pc.hosts))
+	if err != nil {
+		return &Error{Pos: play.Serial.Pos, Msg: err.Error()}
+	}
+	strategy := play.Strategy
+	if templates.IsTemplate(strategy) {
+		if strategy, err = st.Templates.RenderString("", strategy, base.m); err != nil {
+			return &Error{Pos: play.Pos, Msg: "strategy: " + err.Error()}
 		}
-		failed := st.runList(ctx, pc, pc.alive(), section, playScope)
-		for _, h := range failed {
-			h.failed = true
+	}
+	pc.free = strategy == "free"
+	all := pc.hosts
+	pc.allHosts = pc.playHosts
+	for i, off := 0, 0; i < len(sizes); off, i = off+sizes[i], i+1 {
+		batch := all[off : off+sizes[i]]
+		pc.batch = batch
+		pc.playHosts = make([]any, len(batch))
+		for j, h := range batch {
+			pc.playHosts[j] = h.name()
 		}
-		st.flushHandlers(ctx, pc)
+		if i > 0 {
+			names := make([]string, len(batch))
+			for j, h := range batch {
+				names[j] = h.name()
+			}
+			st.Sink.Emit(Event{Kind: EventPlay, Time: time.Now(), Play: play.Name, Pos: play.Pos, Hosts: names})
+		}
+		st.runBatch(ctx, pc)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		if pc.aborted || st.stopped {
+			st.Sink.Emit(Event{Kind: EventNoMoreHosts, Time: time.Now(), Play: play.Name, Pos: play.Pos})
+			if pc.stopRun {
+				st.stopped = true
+			}
+			break
+		}
 	}
+	pc.hosts = all
 	return nil
 }
 
-// alive returns the play's hosts that have not failed or become unreachable.
+// runBatch runs the play's sections on the current batch, flushing
+// handlers after each section.
+func (st *run) runBatch(ctx context.Context, pc *playCtx) {
+	playScope := &scope{play: pc.play}
+	for _, section := range [][]*Task{pc.play.PreTasks, pc.play.Tasks, pc.play.PostTasks} {
+		if len(section) == 0 {
+			continue
+		}
+		var failed []*hostState
+		if pc.free {
+			st.refreshHostvars(pc) // a snapshot: hosts run ahead on their own
+			failed = st.runFree(ctx, pc, section, playScope)
+		} else {
+			failed = st.runList(ctx, pc, pc.alive(), section, playScope)
+		}
+		for _, h := range failed {
+			h.failed = true
+		}
+		if !pc.aborted || st.forceHandlers(pc) {
+			st.flushHandlers(ctx, pc)
+		}
+		if ctx.Err() != nil || pc.aborted {
+			return
+		}
+	}
+}
+
+// runFree runs a section with the free strategy: every host goes through
+// the tasks on its own, as fast as it can, up to forks hosts at a time.
+func (st *run) runFree(ctx context.Context, pc *playCtx, tasks []*Task, sc *scope) []*hostState {
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		failed []*hostState
+	)
+	for _, h := range pc.alive() {
+		select {
+		case st.sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		go func(h *hostState) {
+			defer wg.Done()
+			defer func() { <-st.sem }()
+			if f := st.runList(ctx, pc, []*hostState{h}, tasks, sc); len(f) > 0 {
+				mu.Lock()
+				failed = append(failed, f...)
+				mu.Unlock()
+			}
+		}(h)
+	}
+	wg.Wait()
+	return failed
+}
+
+// forceHandlers reports whether handlers run on failed hosts too.
+func (st *run) forceHandlers(pc *playCtx) bool {
+	return st.Options.ForceHandlers || st.boolKeyword(pc.play.ForceHandlers, varSet{m: pc.playVars}, false)
+}
+
+// renderValue renders a keyword's value with vs.
+func (st *run) renderValue(v Value, vs varSet) (any, error) {
+	if !v.Set() || v.V == nil {
+		return nil, nil
+	}
+	r, err := st.Templates.RenderValue(v.V, vs.m)
+	if err != nil {
+		return nil, &Error{Pos: v.Pos, Msg: vs.explain(err).Error()}
+	}
+	return r, nil
+}
+
+// alive returns the batch's hosts that have not failed or become unreachable.
 func (pc *playCtx) alive() []*hostState {
 	var out []*hostState
-	for _, h := range pc.hosts {
+	for _, h := range pc.batch {
 		if !h.failed && !h.unreachable {
 			out = append(out, h)
 		}

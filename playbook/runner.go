@@ -83,6 +83,7 @@ type run struct {
 	conns   map[string]*connEntry
 	omit    string
 	refs    varRefs // variable names each template refers to
+	stopped bool    // a failure policy ended the run
 }
 
 type connEntry struct {
@@ -112,6 +113,9 @@ func (r *Runner) Run(ctx context.Context, pbs []*Playbook) (map[string]*HostStat
 	for _, pb := range pbs {
 		r.Sink.Emit(Event{Kind: EventPlaybook, Time: time.Now(), Playbook: pb.Path})
 		for _, play := range pb.Plays {
+			if st.stopped {
+				break
+			}
 			if err := st.play(ctx, pb, play); err != nil {
 				runErr = err
 				break
@@ -130,6 +134,9 @@ func (st *run) stats() map[string]*HostStats {
 	out := make(map[string]*HostStats, len(st.hosts))
 	for name, h := range st.hosts {
 		s := h.stats
+		if s == (HostStats{}) {
+			continue // never ran a task, as Ansible leaves it out of the recap
+		}
 		out[name] = &s
 	}
 	return out

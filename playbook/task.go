@@ -48,8 +48,61 @@ func (st *run) runList(ctx context.Context, pc *playCtx, hosts []*hostState, tas
 			set := toSet(f)
 			active = without(active, func(h *hostState) bool { return set[h] })
 		}
+		if sc.block == nil && !sc.handler && st.checkPolicy(pc, t, sc, failed, len(f) > 0) {
+			break
+		}
 	}
 	return failed
+}
+
+// checkPolicy applies the play's failure policy after a top-level task
+// (any_errors_fatal, max_fail_percentage, a batch that failed entirely) and
+// reports whether the play must stop.
+func (st *run) checkPolicy(pc *playCtx, t *Task, sc *scope, sectionFailed []*hostState, taskFailed bool) bool {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	if pc.aborted {
+		return true
+	}
+	if !taskFailed {
+		return false
+	}
+	down := toSet(sectionFailed)
+	for _, h := range pc.batch {
+		if h.failed || h.unreachable {
+			down[h] = true
+		}
+	}
+	pv := varSet{m: pc.playVars}
+	if st.boolKeyword(sc.keyword(t, func(t *Task) Value { return t.AnyErrorsFatal }, func(p *Play) Value { return p.AnyErrorsFatal }), pv, false) {
+		pc.aborted, pc.stopRun = true, true
+		return true
+	}
+	if v := pc.play.MaxFailPercentage; v.Set() {
+		pct, err := modules.Convert(modules.TypeRaw, v.V)
+		if err == nil {
+			var limit float64
+			switch x := pct.(type) {
+			case int:
+				limit = float64(x)
+			case float64:
+				limit = x
+			case string:
+				fmt.Sscanf(strings.TrimSuffix(x, "%"), "%g", &limit)
+			}
+			if float64(len(down))/float64(len(pc.batch))*100 > limit {
+				pc.aborted, pc.stopRun = true, true
+				return true
+			}
+		}
+	}
+	if len(down) >= len(pc.batch) {
+		pc.aborted = true
+		// With serial, a batch that failed entirely stops the rollout.
+		pc.stopRun = len(pc.batch) < len(pc.hosts)
+		return true
+	}
+	return false
 }
 
 // runBlock runs a block, its rescue section on the hosts that failed in it,
@@ -76,19 +129,34 @@ func (st *run) runBlock(ctx context.Context, pc *playCtx, hosts []*hostState, b 
 }
 
 // runTask runs one task (or handler) on hosts in parallel, up to forks at a
-// time, and returns the hosts that failed.
+// time (and throttle), and returns the hosts that failed.
 func (st *run) runTask(ctx context.Context, pc *playCtx, hosts []*hostState, t *Task, sc *scope, kind EventKind) []*hostState {
-	st.refreshHostvars(pc)
-	st.Sink.Emit(Event{Kind: kind, Time: time.Now(), Play: pc.play.Name, Task: st.taskName(pc, t), Pos: t.Pos, Module: t.Module})
+	if !pc.free {
+		st.refreshHostvars(pc)
+	}
+	st.banner(pc, t, kind)
+	pv := varSet{m: pc.playVars}
+	runOnce := st.boolKeyword(sc.keyword(t, func(t *Task) Value { return t.RunOnce }, nil), pv, false)
+	if runOnce && len(hosts) > 1 {
+		hosts = hosts[:1]
+	}
+	var throttle chan struct{}
+	if v := sc.keyword(t, func(t *Task) Value { return t.Throttle }, nil); v.Set() {
+		if n, err := st.intKeyword(v, pv); err == nil && n > 0 {
+			throttle = make(chan struct{}, n)
+		}
+	}
 	var (
 		wg     sync.WaitGroup
 		mu     sync.Mutex
 		failed []*hostState
 	)
 	for _, h := range hosts {
-		select {
-		case st.sem <- struct{}{}:
-		case <-ctx.Done():
+		if !pc.free {
+			select {
+			case st.sem <- struct{}{}:
+			case <-ctx.Done():
+			}
 		}
 		if ctx.Err() != nil {
 			break
@@ -96,7 +164,13 @@ func (st *run) runTask(ctx context.Context, pc *playCtx, hosts []*hostState, t *
 		wg.Add(1)
 		go func(h *hostState) {
 			defer wg.Done()
-			defer func() { <-st.sem }()
+			if !pc.free {
+				defer func() { <-st.sem }()
+			}
+			if throttle != nil {
+				throttle <- struct{}{}
+				defer func() { <-throttle }()
+			}
 			if st.runOnHost(ctx, pc, h, t, sc) {
 				mu.Lock()
 				failed = append(failed, h)
@@ -105,9 +179,47 @@ func (st *run) runTask(ctx context.Context, pc *playCtx, hosts []*hostState, t *
 		}(h)
 	}
 	wg.Wait()
+	if runOnce && len(hosts) == 1 && !pc.free {
+		st.shareRunOnce(pc, hosts[0], t)
+	}
 	// Keep the inventory order for what follows.
 	set := toSet(failed)
 	return filter(hosts, func(h *hostState) bool { return set[h] })
+}
+
+// shareRunOnce gives every host of the batch the registered result and
+// facts of a run_once task, as Ansible does.
+func (st *run) shareRunOnce(pc *playCtx, from *hostState, t *Task) {
+	for _, h := range pc.batch {
+		if h == from || h.failed || h.unreachable {
+			continue
+		}
+		if t.Register != "" {
+			if v, ok := from.setVars[t.Register]; ok {
+				h.setVars[t.Register] = v
+				h.dirty = true
+			}
+		}
+		for k, v := range from.lastFacts {
+			h.setVars[k] = v
+			h.dirty = true
+		}
+	}
+}
+
+// banner emits a task's start event; under the free strategy only when the
+// task differs from the last one shown.
+func (st *run) banner(pc *playCtx, t *Task, kind EventKind) {
+	if pc.free {
+		pc.mu.Lock()
+		same := pc.lastTask == t
+		pc.lastTask = t
+		pc.mu.Unlock()
+		if same {
+			return
+		}
+	}
+	st.Sink.Emit(Event{Kind: kind, Time: time.Now(), Play: pc.play.Name, Task: st.taskName(pc, t), Pos: t.Pos, Module: t.Module})
 }
 
 // taskName renders a task name that contains a template with the play's
@@ -126,12 +238,13 @@ func (st *run) taskName(pc *playCtx, t *Task) string {
 
 // outcome is the result of a task (all its loop items) on one host.
 type outcome struct {
-	status  Status
-	result  map[string]any
-	diff    []modules.Diff
-	verbose bool
-	loop    bool
-	facts   map[string]any
+	delegate string
+	status   Status
+	result   map[string]any
+	diff     []modules.Diff
+	verbose  bool
+	loop     bool
+	facts    map[string]any
 }
 
 // runOnHost runs t on h, records the result in h's state and stats, emits
@@ -153,13 +266,14 @@ func (st *run) runOnHost(ctx context.Context, pc *playCtx, h *hostState, t *Task
 		shown = censor(out.result)
 	}
 	st.Sink.Emit(Event{Kind: EventHost, Time: time.Now(), Play: pc.play.Name, Task: t.DisplayName(), Pos: t.Pos, Module: t.Module,
-		Host: h.name(), Status: out.status, Ignored: ignored, Result: shown, Verbose: out.verbose, Loop: out.loop,
+		Host: h.name(), Delegate: out.delegate, Status: out.status, Ignored: ignored, Result: shown, Verbose: out.verbose, Loop: out.loop,
 		Diff: out.diff, Duration: time.Since(start)})
 
 	if t.Register != "" {
 		h.setVars[t.Register] = out.result
 		h.dirty = true
 	}
+	h.lastFacts = out.facts
 	if len(out.facts) > 0 {
 		for k, v := range out.facts {
 			h.setVars[k] = v
@@ -306,7 +420,6 @@ func (st *run) magic(pc *playCtx, h *hostState) map[string]any {
 		"ansible_diff_mode":        st.Options.Diff,
 		"ansible_verbosity":        st.Options.Verbosity,
 		"playbook_dir":             pc.pb.Dir,
-		"inventory_dir":            nil,
 		"omit":                     st.omit,
 	}
 }
@@ -361,7 +474,7 @@ func (st *run) evalString(v Value, vs varSet) (string, error) {
 func (st *run) execute(ctx context.Context, pc *playCtx, h *hostState, t *Task, sc *scope, vs varSet) outcome {
 	if !t.Loop.Set() {
 		r := st.once(ctx, pc, h, t, sc, vs)
-		return outcome{status: r.status, result: r.result, diff: r.diff, verbose: r.verbose, facts: r.facts}
+		return outcome{status: r.status, result: r.result, diff: r.diff, verbose: r.verbose, facts: r.facts, delegate: r.delegate}
 	}
 	items, err := st.loopItems(t, vs)
 	if err != nil {
@@ -401,8 +514,9 @@ func (st *run) execute(ctx context.Context, pc *playCtx, h *hostState, t *Task, 
 			label = "None"
 		}
 		st.Sink.Emit(Event{Kind: EventItem, Time: time.Now(), Play: pc.play.Name, Task: t.DisplayName(), Pos: t.Pos, Module: t.Module,
-			Host: h.name(), Status: r.status, Item: label, HasItem: true, Result: shown, Verbose: r.verbose, Diff: r.diff})
+			Host: h.name(), Delegate: r.delegate, Status: r.status, Item: label, HasItem: true, Result: shown, Verbose: r.verbose, Diff: r.diff})
 		results = append(results, r.result)
+		out.delegate = r.delegate
 		out.diff = append(out.diff, r.diff...)
 		for k, v := range r.facts {
 			facts[k] = v
@@ -498,11 +612,12 @@ func (st *run) loopItems(t *Task, vs varSet) ([]any, error) {
 
 // callResult is the result of one module call (one loop item).
 type callResult struct {
-	status  Status
-	result  map[string]any
-	diff    []modules.Diff
-	verbose bool
-	facts   map[string]any
+	delegate string
+	status   Status
+	result   map[string]any
+	diff     []modules.Diff
+	verbose  bool
+	facts    map[string]any
 }
 
 func failedOutcome(msg string) outcome {
@@ -524,7 +639,7 @@ func taskError(t *Task, err error) string {
 
 // once runs one module call: conditions, arguments, the call, retries,
 // changed_when and failed_when.
-func (st *run) once(ctx context.Context, pc *playCtx, h *hostState, t *Task, sc *scope, vs varSet) callResult {
+func (st *run) once(ctx context.Context, pc *playCtx, h *hostState, t *Task, sc *scope, vs varSet) (cr callResult) {
 	if when := sc.when(t); len(when) > 0 {
 		for _, c := range when {
 			ok, err := st.Templates.Cond(c.Text, vs.m)
@@ -568,14 +683,15 @@ func (st *run) once(ctx context.Context, pc *playCtx, h *hostState, t *Task, sc 
 	}
 	env := &modules.Env{Check: check, Diff: diff, Host: h.name(), Vars: &moduleVars{st: st, vs: vs}, Files: st.files(pc, t)}
 	if !spec.Controller {
-		c, err := st.hostConn(ctx, h, t, sc, vs)
+		c, delegate, err := st.hostConn(ctx, h, t, sc, vs)
 		if err != nil {
 			if errors.Is(err, conn.ErrUnreachable) {
-				return callResult{status: StatusUnreachable, result: map[string]any{"unreachable": true, "changed": false, "msg": err.Error()}}
+				return callResult{status: StatusUnreachable, delegate: delegate, result: map[string]any{"unreachable": true, "changed": false, "msg": err.Error()}}
 			}
 			return failedCall(taskError(t, err))
 		}
 		env.Conn = c
+		defer func() { cr.delegate = delegate }()
 	}
 
 	retries, delay := 0, 5*time.Second
@@ -602,7 +718,6 @@ func (st *run) once(ctx context.Context, pc *playCtx, h *hostState, t *Task, sc 
 		timeout = time.Duration(n) * time.Second
 	}
 
-	var cr callResult
 	for attempt := 1; ; attempt++ {
 		cr = st.call(ctx, mod, env, norm, timeout)
 		if cr.status == StatusUnreachable {
@@ -640,6 +755,8 @@ func (st *run) once(ctx context.Context, pc *playCtx, h *hostState, t *Task, sc 
 			}
 			break
 		}
+		st.Sink.Emit(Event{Kind: EventRetry, Time: time.Now(), Play: pc.play.Name, Task: t.DisplayName(), Pos: t.Pos, Module: t.Module,
+			Host: h.name(), Retries: retries - attempt + 1})
 		select {
 		case <-ctx.Done():
 			return cr

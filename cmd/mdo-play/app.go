@@ -226,6 +226,9 @@ func (a *app) loadInventory(s *settings) (*inventory.Inventory, error) {
 	if err != nil {
 		return nil, withCode(exitParse, err)
 	}
+	for _, w := range inv.Warnings() {
+		fmt.Fprintf(a.stderr, "[WARNING]: %s\n", w)
+	}
 	return inv, nil
 }
 
@@ -279,12 +282,12 @@ func (a *app) runPlaybooks(c *cli.Context) error {
 		}
 	}
 	limit := c.String("limit")
-	if strings.HasPrefix(limit, "@") {
-		data, err := os.ReadFile(limit[1:])
+	if limit != "" {
+		parts, err := inventory.ParseLimit(limit, os.ReadFile)
 		if err != nil {
 			return usageErr("--limit: %v", err)
 		}
-		limit = strings.Join(strings.Fields(string(data)), ",")
+		limit = strings.Join(parts, ",")
 	}
 	if limit != "" {
 		hosts, _, err := inv.Select(limit)

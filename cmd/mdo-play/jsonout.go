@@ -42,12 +42,14 @@ type jsonEvent struct {
 	File       string                         `json:"file,omitempty"`
 	Line       int                            `json:"line,omitempty"`
 	Host       string                         `json:"host,omitempty"`
+	Delegate   string                         `json:"delegate,omitempty"`
 	Status     string                         `json:"status,omitempty"`
 	Ignored    bool                           `json:"ignored,omitempty"`
 	Item       any                            `json:"item,omitempty"`
 	Result     map[string]any                 `json:"result,omitempty"`
 	Diff       []jsonDiff                     `json:"diff,omitempty"`
 	Msg        string                         `json:"msg,omitempty"`
+	Retries    int                            `json:"retries_left,omitempty"`
 	DurationMS *float64                       `json:"duration_ms,omitempty"`
 	Stats      map[string]*playbook.HostStats `json:"stats,omitempty"`
 }
@@ -64,10 +66,12 @@ func (s *jsonSink) Emit(e playbook.Event) {
 		File:     e.Pos.File,
 		Line:     e.Pos.Line,
 		Host:     e.Host,
+		Delegate: e.Delegate,
 		Status:   string(e.Status),
 		Ignored:  e.Ignored,
 		Result:   e.Result,
 		Msg:      e.Msg,
+		Retries:  e.Retries,
 		Stats:    e.Stats,
 	}
 	if e.HasItem {

@@ -95,6 +95,11 @@ func goldenCases(root, inv string) []goldenCase {
 		{"tags_skip", []string{"-i", inv, pb("tags.yml"), "--skip-tags", "a,always"}, 0, true},
 		{"tags_never", []string{"-i", inv, pb("tags.yml"), "-t", "debug"}, 0, true},
 		{"precedence", []string{"-i", filepath.Join(root, "testdata/precedence/inv/hosts.ini"), filepath.Join(root, "testdata/precedence/play/site.yml"), "-e", "lvl_extra=extra"}, 0, false},
+		{"rollout_serial_gate", []string{"-i", inv, pb("rollout.yml")}, 2, true},
+		{"serial_list", []string{"-i", inv, pb("serial_list.yml")}, 0, true},
+		{"any_errors_fatal", []string{"-i", inv, pb("policy.yml")}, 2, true},
+		{"once_delegate_retries", []string{"-i", inv, pb("once.yml"), "-e", "scratch=SCRATCH"}, 0, true},
+		{"strategy_free", []string{"-i", inv, pb("free.yml")}, 0, true},
 		{"check", []string{"-i", inv, pb("check.yml"), "--check"}, 0, true},
 		{"extravars", []string{"-i", inv, pb("extravars.yml"), "-e", "who=extra", "-e", `{"env": "prod"}`}, 0, true},
 		{"flags_after_playbook", []string{pb("extravars.yml"), "-i", inv, "-e", "who=late"}, 0, true},
@@ -123,7 +128,12 @@ func goldenCases(root, inv string) []goldenCase {
 // rename maps strings of this run to what the golden file says.
 func runGolden(t *testing.T, tc goldenCase, root string, rename map[string]string) {
 	t.Helper()
-	args := tc.args
+	args := append([]string(nil), tc.args...)
+	for i, a := range args {
+		if strings.Contains(a, "SCRATCH") {
+			args[i] = strings.ReplaceAll(a, "SCRATCH", t.TempDir())
+		}
+	}
 	if len(args) == 0 || args[0] != "inventory" {
 		args = append([]string{"-f", "1"}, args...) // one host at a time: a stable order
 	}

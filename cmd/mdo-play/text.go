@@ -68,6 +68,10 @@ func (s *textSink) Emit(e playbook.Event) {
 			name = strings.Join(e.Hosts, ",")
 		}
 		s.banner("PLAY [" + name + "]")
+	case playbook.EventRetry:
+		fmt.Fprintln(s.out, s.paint(colorWarn, fmt.Sprintf("FAILED - RETRYING: [%s]: %s (%d retries left).", e.Host, e.Task, e.Retries)))
+	case playbook.EventNoMoreHosts:
+		s.banner("NO MORE HOSTS LEFT")
 	case playbook.EventNoHosts:
 		fmt.Fprintln(s.out, s.paint(colorSkipped, "skipping: no hosts matched"))
 	case playbook.EventTask:
@@ -152,21 +156,21 @@ func (s *textSink) item(e playbook.Event) {
 	res := shown(e.Result, e.Verbose)
 	switch e.Status {
 	case playbook.StatusFailed:
-		fmt.Fprintln(s.out, s.paint(colorFailed, fmt.Sprintf("failed: [%s] (item=%s) => %s", e.Host, label, pyJSON(res, false))))
+		fmt.Fprintln(s.out, s.paint(colorFailed, fmt.Sprintf("failed: [%s] (item=%s) => %s", hostLabel(e), label, pyJSON(res, false))))
 	case playbook.StatusSkipped:
-		line := fmt.Sprintf("skipping: [%s] => (item=%s) ", e.Host, label)
+		line := fmt.Sprintf("skipping: [%s] => (item=%s) ", hostLabel(e), label)
 		if s.verbosity > 0 {
 			line += " => " + pyJSON(res, false)
 		}
 		fmt.Fprintln(s.out, s.paint(colorSkipped, line))
 	case playbook.StatusUnreachable:
-		fmt.Fprintln(s.out, s.paint(colorFailed, fmt.Sprintf("fatal: [%s]: UNREACHABLE! (item=%s) => %s", e.Host, label, pyJSON(res, false))))
+		fmt.Fprintln(s.out, s.paint(colorFailed, fmt.Sprintf("fatal: [%s]: UNREACHABLE! (item=%s) => %s", hostLabel(e), label, pyJSON(res, false))))
 	default:
 		status, color := "ok", colorOK
 		if e.Status == playbook.StatusChanged {
 			status, color = "changed", colorChanged
 		}
-		line := fmt.Sprintf("%s: [%s] => (item=%s)", status, e.Host, label)
+		line := fmt.Sprintf("%s: [%s] => (item=%s)", status, hostLabel(e), label)
 		switch {
 		case e.Verbose:
 			delete(res, "item")
@@ -183,7 +187,7 @@ func (s *textSink) host(e playbook.Event) {
 	if e.Loop {
 		switch e.Status {
 		case playbook.StatusSkipped:
-			line := fmt.Sprintf("skipping: [%s]", e.Host)
+			line := fmt.Sprintf("skipping: [%s]", hostLabel(e))
 			if s.verbosity > 0 {
 				line += ` => {"msg": "All items skipped"}`
 			}
@@ -193,7 +197,7 @@ func (s *textSink) host(e playbook.Event) {
 				fmt.Fprintln(s.out, s.paint(colorSkipped, "...ignoring"))
 			}
 		case playbook.StatusUnreachable:
-			fmt.Fprintln(s.out, s.paint(colorFailed, fmt.Sprintf("fatal: [%s]: UNREACHABLE! => %s", e.Host, pyJSON(shown(e.Result, false), false))))
+			fmt.Fprintln(s.out, s.paint(colorFailed, fmt.Sprintf("fatal: [%s]: UNREACHABLE! => %s", hostLabel(e), pyJSON(shown(e.Result, false), false))))
 		}
 		return
 	}
@@ -201,17 +205,17 @@ func (s *textSink) host(e playbook.Event) {
 	res := shown(e.Result, e.Verbose)
 	switch e.Status {
 	case playbook.StatusFailed:
-		fmt.Fprintln(s.out, s.paint(colorFailed, fmt.Sprintf("fatal: [%s]: FAILED! => %s", e.Host, pyJSON(res, false))))
+		fmt.Fprintln(s.out, s.paint(colorFailed, fmt.Sprintf("fatal: [%s]: FAILED! => %s", hostLabel(e), pyJSON(res, false))))
 		if e.Ignored {
 			fmt.Fprintln(s.out, s.paint(colorSkipped, "...ignoring"))
 		}
 	case playbook.StatusUnreachable:
-		fmt.Fprintln(s.out, s.paint(colorFailed, fmt.Sprintf("fatal: [%s]: UNREACHABLE! => %s", e.Host, pyJSON(res, false))))
+		fmt.Fprintln(s.out, s.paint(colorFailed, fmt.Sprintf("fatal: [%s]: UNREACHABLE! => %s", hostLabel(e), pyJSON(res, false))))
 		if e.Ignored {
 			fmt.Fprintln(s.out, s.paint(colorSkipped, "...ignoring"))
 		}
 	case playbook.StatusSkipped:
-		line := fmt.Sprintf("skipping: [%s]", e.Host)
+		line := fmt.Sprintf("skipping: [%s]", hostLabel(e))
 		if s.verbosity > 0 {
 			line += " => " + pyJSON(res, false)
 		}
@@ -221,7 +225,7 @@ func (s *textSink) host(e playbook.Event) {
 		if e.Status == playbook.StatusChanged {
 			status, color = "changed", colorChanged
 		}
-		line := fmt.Sprintf("%s: [%s]", status, e.Host)
+		line := fmt.Sprintf("%s: [%s]", status, hostLabel(e))
 		switch {
 		case e.Verbose:
 			line += " => " + pyJSON(res, true)
@@ -267,4 +271,12 @@ func (s *textSink) recap(stats map[string]*playbook.HostStats) {
 		fmt.Fprintln(s.out, line)
 	}
 	fmt.Fprintln(s.out)
+}
+
+// hostLabel is "web1", or "web1 -> db1" for a delegated task.
+func hostLabel(e playbook.Event) string {
+	if e.Delegate != "" {
+		return e.Host + " -> " + e.Delegate
+	}
+	return e.Host
 }
