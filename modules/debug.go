@@ -80,3 +80,7 @@ func currentVerbosity(env *Env) int {
 	}
 	return v.(int)
 }
+
+// VerboseResult tells the output to always show debug's result, as
+// Ansible's debug action does (_ansible_verbose_always).
+func (Debug) VerboseResult() bool { return true }
