@@ -391,11 +391,14 @@ func (c *Client) Exec(ctx context.Context, cmd conn.Command) (conn.ExecResult, e
 	select {
 	case err = <-done:
 	case <-ctx.Done():
-		// sshd delivers the signal to the command's process group, but
-		// only for sessions of a privilege-separated child: not for root.
+		// sshd delivers signals to the command's process group, but only
+		// for sessions of a privilege-separated child: not for root; the
+		// token finds the processes then. SIGTERM first lets a sudo pass
+		// it on to its command.
+		_ = sess.Signal(xssh.SIGTERM)
+		c.killRemote(token)
 		_ = sess.Signal(xssh.SIGKILL)
 		sess.Close()
-		c.killRemote(token)
 		return conn.ExecResult{}, fmt.Errorf("run command on %s: %w", c.alias, ctx.Err())
 	}
 	res := conn.ExecResult{Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}
@@ -446,9 +449,14 @@ func (c *Client) killRemote(token string) {
 	// The pattern is split by quotes so that this script does not match it.
 	// (dash's kill takes no "--": a negative pid follows the signal.)
 	script := "t=mdo-run-''" + token + `
+ps=
 for f in $(grep -l -F -e "$t" /proc/[0-9]*/cmdline 2>/dev/null); do
-  p=${f#/proc/}; p=${p%/cmdline}
+  p=${f#/proc/}; p=${p%/cmdline}; ps="$ps $p"
   kill -TERM "-$p" 2>/dev/null || kill -TERM "$p" 2>/dev/null
+done
+[ -n "$ps" ] || exit 0
+sleep 0.1 2>/dev/null
+for p in $ps; do
   kill -KILL "-$p" 2>/dev/null || kill -KILL "$p" 2>/dev/null
 done
 exit 0`
@@ -512,8 +520,31 @@ func (c *Client) sftpClient() (*sftp.Client, error) {
 	if c.sftp != nil {
 		return c.sftp, nil
 	}
-	sc, err := sftp.NewClient(c.client, sftp.UseConcurrentWrites(true), sftp.UseConcurrentReads(true))
+	// Open the session ourselves, to retry while sshd still counts a
+	// just-closed session against MaxSessions.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	sess, err := c.newSession(ctx)
 	if err != nil {
+		return nil, err
+	}
+	w, err := sess.StdinPipe()
+	if err != nil {
+		sess.Close()
+		return nil, err
+	}
+	r, err := sess.StdoutPipe()
+	if err != nil {
+		sess.Close()
+		return nil, err
+	}
+	if err := sess.RequestSubsystem("sftp"); err != nil {
+		sess.Close()
+		return nil, err
+	}
+	sc, err := sftp.NewClientPipe(r, w, sftp.UseConcurrentWrites(true), sftp.UseConcurrentReads(true))
+	if err != nil {
+		sess.Close()
 		return nil, err
 	}
 	c.sftp = sc

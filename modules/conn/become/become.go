@@ -1,0 +1,439 @@
+// Package become wraps a conn.Conn so that everything runs as another user
+// through sudo, su or doas, with the password on stdin and a bounded wait
+// for the privilege escalation.
+package become
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
+)
+
+// ErrBecome is wrapped by errors where the command could not be started as
+// the become user: wrong password, no sudo rights, a password needed but
+// not given, or no answer within Options.Timeout. The command did not run;
+// the host is still reachable.
+var ErrBecome = errors.New("privilege escalation failed")
+
+// Options says how to become another user.
+type Options struct {
+	// Method is sudo (default), su or doas.
+	Method string
+	// User is the user to become; default root.
+	User string
+	// Password is the become password; "" means none is needed.
+	Password string
+	// Flags are extra arguments for the become program, inserted as shell
+	// words (Ansible's become_flags).
+	Flags string
+	// Exe is the become program; default the method's name.
+	Exe string
+	// Timeout bounds the wait for privilege escalation; default 10s.
+	Timeout time.Duration
+}
+
+// Conn runs every operation of an inner connection as Options.User.
+type Conn struct {
+	inner conn.Conn
+	o     Options
+
+	mu     sync.Mutex
+	nopass bool // the check found no password is needed
+	ready  bool // the check passed
+}
+
+var _ conn.Conn = (*Conn)(nil)
+
+// Wrap returns c running as o.User. Exec, Get and Stat run as that user
+// through shell commands (cat, stat); Put uploads with c to a private
+// temporary file, then moves it into place as that user. The first call
+// checks that escalation works (within o.Timeout), once.
+func Wrap(c conn.Conn, o Options) *Conn {
+	if o.Method == "" {
+		o.Method = "sudo"
+	}
+	if o.User == "" {
+		o.User = "root"
+	}
+	if o.Exe == "" {
+		o.Exe = o.Method
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 10 * time.Second
+	}
+	return &Conn{inner: c, o: o}
+}
+
+// quote quotes s for a POSIX shell.
+func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+func randHex() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// wrapped is one command line that runs a script as the become user.
+type wrapped struct {
+	line    string // shell code for the login user's /bin/sh
+	ok      string // printed on stderr by the become shell when it starts
+	prompt  string // sudo's password prompt
+	withPwd bool   // stdin must start with the password line
+}
+
+// command returns the shell code running script as the become user. The
+// become shell first prints a marker on stderr, so that everything before
+// it is the escalation's own chatter.
+func (c *Conn) command(script string, nopass bool) (wrapped, error) {
+	w := wrapped{ok: "MDO-BECOME-OK-" + randHex(), prompt: "[mdo-become-" + randHex() + "]"}
+	// The script runs in the background of a shell that, when sudo passes
+	// it a SIGTERM (a cancelled Exec), kills the script's whole process
+	// group, which the login user cannot signal itself. The shell exits
+	// normally with the script's status (128+n after a signal).
+	inner := "printf %s " + w.ok + " >&2\n" +
+		"trap 'kill -KILL 0' TERM HUP INT\n" +
+		"exec 3<&0\n" +
+		"/bin/sh -c " + quote(script) + " 0<&3 3<&- &\n" +
+		"wait $! 2>/dev/null"
+	sh := "/bin/sh -c " + quote(inner)
+	flags := ""
+	if c.o.Flags != "" {
+		flags = " " + c.o.Flags
+	}
+	switch c.o.Method {
+	case "sudo":
+		if nopass || c.o.Password == "" {
+			w.line = c.o.Exe + " -H -n -u " + quote(c.o.User) + flags + " " + sh
+		} else {
+			// -k: always prompt, so the password line is always consumed.
+			w.line = c.o.Exe + " -H -k -S -p " + quote(w.prompt) + " -u " + quote(c.o.User) + flags + " " + sh
+			w.withPwd = true
+		}
+	case "su":
+		if !nopass && c.o.Password != "" {
+			return w, fmt.Errorf("%w: su with a password needs a terminal, which is not supported: use sudo, or su from root", ErrBecome)
+		}
+		w.line = c.o.Exe + flags + " - " + quote(c.o.User) + " -c " + quote(sh)
+	case "doas":
+		if !nopass && c.o.Password != "" {
+			return w, fmt.Errorf("%w: doas with a password needs a terminal, which is not supported: use a nopass rule or sudo", ErrBecome)
+		}
+		w.line = c.o.Exe + " -n -u " + quote(c.o.User) + flags + " " + sh
+	default:
+		return w, fmt.Errorf("%w: unknown become method %q (want sudo, su or doas)", ErrBecome, c.o.Method)
+	}
+	return w, nil
+}
+
+// check runs once: it finds out whether a password is needed and whether
+// escalation works at all, within o.Timeout.
+func (c *Conn) check(ctx context.Context) (bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ready {
+		return c.nopass, nil
+	}
+	tctx, cancel := context.WithTimeout(ctx, c.o.Timeout)
+	defer cancel()
+	nopass := true
+	if c.o.Method != "sudo" && c.o.Password != "" {
+		// su and doas cannot take a password without a terminal: only
+		// escalation that needs none (su from root, a nopass rule) works.
+		res, err := c.run(tctx, "true", nil, true)
+		if err != nil && !errors.Is(err, ErrBecome) {
+			return false, c.timeout(ctx, tctx, err)
+		}
+		if err != nil || res.RC != 0 {
+			return false, fmt.Errorf("%w: %s with a password needs a terminal, which is not supported: use sudo, or %s without a password", ErrBecome, c.o.Method, c.o.Method)
+		}
+		c.ready, c.nopass = true, true
+		return true, nil
+	}
+	if c.o.Method == "sudo" && c.o.Password != "" {
+		// Does sudo need the password at all? If not, never send it.
+		res, err := c.inner.Exec(tctx, conn.Command{Script: c.o.Exe + " -k -n -u " + quote(c.o.User) + " true"})
+		if err != nil {
+			return false, c.timeout(ctx, tctx, err)
+		}
+		nopass = res.RC == 0
+	}
+	res, err := c.run(tctx, "true", nil, nopass)
+	if err != nil {
+		return false, c.timeout(ctx, tctx, err)
+	}
+	if res.RC != 0 {
+		return false, fmt.Errorf("%w: %s: check as %s: exit %d: %s", ErrBecome, c.o.Method, c.o.User, res.RC, bytes.TrimSpace(res.Stderr))
+	}
+	c.ready, c.nopass = true, nopass
+	return nopass, nil
+}
+
+// timeout explains an error of the check.
+func (c *Conn) timeout(ctx, tctx context.Context, err error) error {
+	if ctx.Err() == nil && tctx.Err() != nil {
+		return fmt.Errorf("%w: %s: timed out after %s waiting for privilege escalation prompt", ErrBecome, c.o.Method, c.o.Timeout)
+	}
+	return err
+}
+
+// run runs script as the become user with stdin, and sorts out the
+// escalation's own output from the script's.
+func (c *Conn) run(ctx context.Context, script string, stdin []byte, nopass bool) (conn.ExecResult, error) {
+	w, err := c.command(script, nopass)
+	if err != nil {
+		return conn.ExecResult{}, err
+	}
+	in := stdin
+	if w.withPwd {
+		in = append([]byte(c.o.Password+"\n"), stdin...)
+	}
+	res, err := c.inner.Exec(ctx, conn.Command{Script: w.line, Stdin: in})
+	if err != nil {
+		return res, err
+	}
+	return c.sortOut(res, w)
+}
+
+// sortOut strips the escalation's chatter from stderr, or turns it into an
+// ErrBecome error when the become shell never started.
+func (c *Conn) sortOut(res conn.ExecResult, w wrapped) (conn.ExecResult, error) {
+	if i := bytes.Index(res.Stderr, []byte(w.ok)); i >= 0 {
+		res.Stderr = res.Stderr[i+len(w.ok):]
+		return res, nil
+	}
+	msg := strings.TrimSpace(strings.ReplaceAll(string(res.Stderr), w.prompt, ""))
+	if c.o.Password != "" {
+		msg = strings.ReplaceAll(msg, c.o.Password, "********")
+	}
+	switch {
+	case strings.Contains(msg, "incorrect password") || strings.Contains(msg, "Sorry, try again") || strings.Contains(msg, "Authentication failure"):
+		return res, fmt.Errorf("%w: %s: incorrect password for becoming %s", ErrBecome, c.o.Method, c.o.User)
+	case strings.Contains(msg, "password is required"):
+		return res, fmt.Errorf("%w: %s: a password is required to become %s, and none was given", ErrBecome, c.o.Method, c.o.User)
+	case msg == "":
+		msg = "no output"
+	}
+	return res, fmt.Errorf("%w: %s: cannot become %s (exit %d): %s", ErrBecome, c.o.Method, c.o.User, res.RC, msg)
+}
+
+// Exec runs cmd as the become user; Dir and Env apply inside the become
+// shell.
+func (c *Conn) Exec(ctx context.Context, cmd conn.Command) (conn.ExecResult, error) {
+	nopass, err := c.check(ctx)
+	if err != nil {
+		return conn.ExecResult{}, err
+	}
+	script, err := prelude(cmd)
+	if err != nil {
+		return conn.ExecResult{}, err
+	}
+	return c.run(ctx, script, cmd.Stdin, nopass)
+}
+
+// prelude applies Dir and Env in the script itself.
+func prelude(cmd conn.Command) (string, error) {
+	var b strings.Builder
+	if cmd.Dir != "" {
+		b.WriteString("cd " + quote(cmd.Dir) + " || exit 1\n")
+	}
+	keys := make([]string, 0, len(cmd.Env))
+	for k := range cmd.Env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if !validName(k) {
+			return "", fmt.Errorf("environment variable name %q is not a valid shell name", k)
+		}
+		b.WriteString("export " + k + "=" + quote(cmd.Env[k]) + "\n")
+	}
+	b.WriteString(cmd.Script)
+	return b.String(), nil
+}
+
+func validName(k string) bool {
+	if k == "" {
+		return false
+	}
+	for i, r := range k {
+		if !(r == '_' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || i > 0 && r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// notExistRC is the exit code the Get and Stat scripts use for a missing
+// path.
+const notExistRC = 44
+
+const missingCheck = `if [ ! -e "$f" ] && [ ! -L "$f" ]; then exit 44; fi
+`
+
+// Put uploads r with the inner connection to a private temporary file,
+// then, as the become user, copies it to a temporary name in dst's
+// directory, sets its mode and renames it over dst.
+func (c *Conn) Put(ctx context.Context, r io.Reader, dst string, perm fs.FileMode) error {
+	nopass, err := c.check(ctx)
+	if err != nil {
+		return fmt.Errorf("put %s: %w", dst, err)
+	}
+	src := "/tmp/.mdo-become-" + randHex()
+	if err := c.inner.Put(ctx, r, src, 0o600); err != nil {
+		return fmt.Errorf("put %s: upload: %w", dst, err)
+	}
+	inner := fmt.Sprintf(`d=%s; f=%s
+t=$(mktemp "$d/.mdo-tmp-XXXXXXXX") || exit 1
+trap 'rm -f -- "$t"' EXIT
+cat > "$t" && chmod %s "$t" && mv -fT -- "$t" "$f"
+`, quote(path.Dir(dst)), quote(dst), strconv.FormatUint(uint64(unixMode(perm)), 8))
+	w, err := c.command(inner, nopass)
+	if err != nil {
+		return fmt.Errorf("put %s: %w", dst, err)
+	}
+	// The login user reads the upload and pipes it to the become shell
+	// (which may not be able to read the login user's private file).
+	var outer string
+	var stdin []byte
+	if w.withPwd {
+		outer = fmt.Sprintf("IFS= read -r p || p=\n{ printf '%%s\\n' \"$p\"; cat -- %s; } | %s\nrc=$?\nrm -f -- %s\nexit $rc", quote(src), w.line, quote(src))
+		stdin = []byte(c.o.Password + "\n")
+	} else {
+		outer = fmt.Sprintf("%s < %s\nrc=$?\nrm -f -- %s\nexit $rc", w.line, quote(src), quote(src))
+	}
+	res, err := c.inner.Exec(ctx, conn.Command{Script: outer, Stdin: stdin})
+	if err != nil {
+		// Best effort: do not leave the upload behind.
+		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, _ = c.inner.Exec(cctx, conn.Command{Script: "rm -f -- " + quote(src)})
+		cancel()
+		return fmt.Errorf("put %s: %w", dst, err)
+	}
+	res, err = c.sortOut(res, w)
+	if err != nil {
+		return fmt.Errorf("put %s: %w", dst, err)
+	}
+	if res.RC != 0 {
+		return fmt.Errorf("put %s as %s: exit %d: %s", dst, c.o.User, res.RC, bytes.TrimSpace(res.Stderr))
+	}
+	return nil
+}
+
+// unixMode converts perm to chmod's octal bits.
+func unixMode(perm fs.FileMode) uint32 {
+	m := uint32(perm.Perm())
+	if perm&fs.ModeSetuid != 0 {
+		m |= 0o4000
+	}
+	if perm&fs.ModeSetgid != 0 {
+		m |= 0o2000
+	}
+	if perm&fs.ModeSticky != 0 {
+		m |= 0o1000
+	}
+	return m
+}
+
+// Get copies src, read as the become user, into w.
+func (c *Conn) Get(ctx context.Context, src string, w io.Writer) error {
+	res, err := c.Exec(ctx, conn.Command{Script: "f=" + quote(src) + "\n" + missingCheck + `exec cat -- "$f"`})
+	if err != nil {
+		return fmt.Errorf("get %s: %w", src, err)
+	}
+	switch res.RC {
+	case 0:
+	case notExistRC:
+		return fmt.Errorf("get %s: %w", src, fs.ErrNotExist)
+	default:
+		return fmt.Errorf("get %s as %s: exit %d: %s", src, c.o.User, res.RC, bytes.TrimSpace(res.Stderr))
+	}
+	if _, err := w.Write(res.Stdout); err != nil {
+		return fmt.Errorf("get %s: %w", src, err)
+	}
+	return nil
+}
+
+// Stat describes p as the become user sees it, without following a final
+// symlink (GNU stat).
+func (c *Conn) Stat(ctx context.Context, p string) (conn.FileInfo, error) {
+	res, err := c.Exec(ctx, conn.Command{Script: "f=" + quote(p) + "\n" + missingCheck + `exec stat -c '%f %s %.9Y %u %g' -- "$f"`})
+	if err != nil {
+		return conn.FileInfo{}, fmt.Errorf("stat %s: %w", p, err)
+	}
+	switch res.RC {
+	case 0:
+	case notExistRC:
+		return conn.FileInfo{}, fmt.Errorf("stat %s: %w", p, fs.ErrNotExist)
+	default:
+		return conn.FileInfo{}, fmt.Errorf("stat %s as %s: exit %d: %s", p, c.o.User, res.RC, bytes.TrimSpace(res.Stderr))
+	}
+	fi, err := parseStat(p, string(res.Stdout))
+	if err != nil {
+		return conn.FileInfo{}, fmt.Errorf("stat %s: %w", p, err)
+	}
+	return fi, nil
+}
+
+// parseStat reads `stat -c '%f %s %.9Y %u %g'` output.
+func parseStat(p, out string) (conn.FileInfo, error) {
+	f := strings.Fields(out)
+	if len(f) != 5 {
+		return conn.FileInfo{}, fmt.Errorf("unexpected stat output %q", out)
+	}
+	raw, err1 := strconv.ParseUint(f[0], 16, 32)
+	size, err2 := strconv.ParseInt(f[1], 10, 64)
+	uid, err3 := strconv.Atoi(f[3])
+	gid, err4 := strconv.Atoi(f[4])
+	sec, frac, _ := strings.Cut(f[2], ".")
+	s, err5 := strconv.ParseInt(sec, 10, 64)
+	if err := errors.Join(err1, err2, err3, err4, err5); err != nil {
+		return conn.FileInfo{}, fmt.Errorf("unexpected stat output %q: %w", out, err)
+	}
+	ns, _ := strconv.ParseInt((frac + "000000000")[:9], 10, 64)
+	return conn.FileInfo{Path: p, Mode: fileMode(uint32(raw)), Size: size, ModTime: time.Unix(s, ns), UID: uid, GID: gid}, nil
+}
+
+// fileMode converts a raw st_mode to an fs.FileMode.
+func fileMode(m uint32) fs.FileMode {
+	mode := fs.FileMode(m & 0o777)
+	switch m & 0o170000 {
+	case 0o040000:
+		mode |= fs.ModeDir
+	case 0o120000:
+		mode |= fs.ModeSymlink
+	case 0o060000:
+		mode |= fs.ModeDevice
+	case 0o020000:
+		mode |= fs.ModeDevice | fs.ModeCharDevice
+	case 0o010000:
+		mode |= fs.ModeNamedPipe
+	case 0o140000:
+		mode |= fs.ModeSocket
+	}
+	if m&0o4000 != 0 {
+		mode |= fs.ModeSetuid
+	}
+	if m&0o2000 != 0 {
+		mode |= fs.ModeSetgid
+	}
+	if m&0o1000 != 0 {
+		mode |= fs.ModeSticky
+	}
+	return mode
+}
+
+// Close closes the inner connection.
+func (c *Conn) Close() error { return c.inner.Close() }
