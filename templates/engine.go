@@ -64,9 +64,13 @@ func needsRender(s string) bool {
 }
 
 // Render renders one string value. A string without "{{" is returned as it
-// is. A string that is exactly one action (`{{ .app_port }}`) returns the
-// pipeline's value with its type (int, bool, []any, map[string]any, ...);
-// any other template returns the rendered text.
+// is (a string with a Jinja statement such as "{% if x %}" is an error with
+// a hint instead). A string that is exactly one action (`{{ .app_port }}`)
+// returns the pipeline's value with its type (int, bool, []any,
+// map[string]any, ...); any other template returns the rendered text.
+//
+// A typed result may be a map or list taken from vars as it is (not
+// copied): treat it as read-only.
 func (e *Engine) Render(s string, vars map[string]any) (any, error) {
 	if !needsRender(s) {
 		return s, nil
@@ -108,8 +112,9 @@ func (e *Engine) render(name, s string, vars map[string]any, text bool) (any, er
 }
 
 // RenderValue renders every string inside v, recursing into maps and
-// lists, and returns a new value: maps and lists are always copied, v is
-// never changed. Map keys are rendered too when they contain "{{".
+// lists, and returns a new value: the maps and lists of v are always
+// copied, v is never changed. Map keys are rendered too when they contain
+// "{{". As with Render, a typed value taken from vars is not copied.
 func (e *Engine) RenderValue(v any, vars map[string]any) (any, error) {
 	switch x := v.(type) {
 	case string:
@@ -349,7 +354,7 @@ func (s *state) reset() {
 func (s *state) charge(n int64) error {
 	s.work += n
 	if s.work > maxWork {
-		return fmt.Errorf("template did too much work (over %d units): %w", maxWork, errLimit)
+		return fmt.Errorf("template did too much work (over %d units): %w", maxWork, ErrLimit)
 	}
 	return nil
 }
@@ -431,7 +436,7 @@ type limitWriter struct{ b strings.Builder }
 
 func (w *limitWriter) Write(p []byte) (int, error) {
 	if w.b.Len()+len(p) > maxBytes {
-		return 0, fmt.Errorf("rendered text is over %d bytes: %w", maxBytes, errLimit)
+		return 0, fmt.Errorf("rendered text is over %d bytes: %w", maxBytes, ErrLimit)
 	}
 	return w.b.Write(p)
 }
@@ -481,7 +486,7 @@ func (s *state) bound(name string, e *Engine) any {
 				n = int64(min(rv.Uint(), 1<<40))
 			}
 			if n > maxWork/costLoop {
-				return nil, fmt.Errorf("range over %d items: %w", n, errLimit)
+				return nil, fmt.Errorf("range over %d items: %w", n, ErrLimit)
 			}
 			return v, s.charge(n * costLoop)
 		}
@@ -524,6 +529,9 @@ func (s *state) bound(name string, e *Engine) any {
 			}
 			return orig(dst, srcs...)
 		}
+	}
+	if name == fnCombinePipe {
+		return s.wrap("combine", e.internal[name])
 	}
 	if f, ok := e.internal[name]; ok {
 		return f

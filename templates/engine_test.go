@@ -492,7 +492,7 @@ func TestLimits(t *testing.T) {
 	for _, in := range tests {
 		t.Run(in, func(t *testing.T) {
 			_, err := e.Render(in, nil)
-			if !errors.Is(err, errLimit) {
+			if !errors.Is(err, ErrLimit) {
 				t.Fatalf("Render(%q) error = %v, want a limit error", in, err)
 			}
 		})
@@ -590,5 +590,13 @@ func TestPlainRenderDoesNotAllocateBeyondBoxing(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Fatalf("RenderValue of a plain string allocates %v times, want 0", allocs)
+	}
+}
+
+func TestPipedCombineResultIsMutable(t *testing.T) {
+	e := New()
+	got, err := e.Render(`{{ $c := .config | combine (dict "z" 1) }}{{ $_ := set $c "y" 2 }}{{ to_json $c }}`, testVars())
+	if want := `{"a":1,"b":{"c":"d"},"y":2,"z":1}`; err != nil || got != want {
+		t.Fatalf("Render = %v, %v; want %s", got, err, want)
 	}
 }

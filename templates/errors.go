@@ -84,7 +84,7 @@ func (c *compiled) fail(name string, err error) error {
 			out.Err = &undefinedError{path: path}
 			break
 		}
-		// Keep the error chain (errLimit, function errors) for errors.Is.
+		// Keep the error chain (ErrLimit, function errors) for errors.Is.
 		msg := publicName.Replace("at <" + m[3] + ">: " + m[4])
 		var ee template.ExecError
 		if errors.As(err, &ee) {

@@ -30,8 +30,9 @@ const (
 	maxDataNest = 1000     // deepest nesting to_yaml and friends accept
 )
 
-// errLimit is wrapped by every error caused by the limits above.
-var errLimit = errors.New("template resource limit exceeded")
+// ErrLimit is wrapped by every error caused by the limits above.
+// Callers may use it to tell a runaway template from a mistake.
+var ErrLimit = errors.New("template resource limit exceeded")
 
 // removed lists sprig functions that are not offered: env, expandenv and
 // getHostByName read the controller's environment or resolve names, which a
@@ -262,14 +263,14 @@ var publicName = strings.NewReplacer(
 // the function, which text/template's "error calling" already reports.
 func capBytes(_ string, n int64) error {
 	if n > maxBytes {
-		return fmt.Errorf("result of %d bytes is over the limit of %d: %w", n, maxBytes, errLimit)
+		return fmt.Errorf("result of %d bytes is over the limit of %d: %w", n, maxBytes, ErrLimit)
 	}
 	return nil
 }
 
 func capElems(_ string, n int64) error {
 	if n > maxElems {
-		return fmt.Errorf("result of %d elements is over the limit of %d: %w", n, maxElems, errLimit)
+		return fmt.Errorf("result of %d elements is over the limit of %d: %w", n, maxElems, ErrLimit)
 	}
 	return nil
 }
@@ -599,7 +600,7 @@ func needsJSONable(v any) bool {
 // cycles), before an encoder recurses into it.
 func checkNest(v any, depth int) error {
 	if depth > maxDataNest {
-		return fmt.Errorf("data nested deeper than %d levels (or cyclic): %w", maxDataNest, errLimit)
+		return fmt.Errorf("data nested deeper than %d levels (or cyclic): %w", maxDataNest, ErrLimit)
 	}
 	switch x := v.(type) {
 	case map[string]any:
@@ -957,7 +958,7 @@ func flatten(v any) ([]any, error) {
 	var walk func(any, int) error
 	walk = func(v any, depth int) error {
 		if depth > maxDataNest {
-			return fmt.Errorf("flatten: lists nested deeper than %d: %w", maxDataNest, errLimit)
+			return fmt.Errorf("flatten: lists nested deeper than %d: %w", maxDataNest, ErrLimit)
 		}
 		rv := reflect.ValueOf(v)
 		if rv.Kind() != reflect.Slice && rv.Kind() != reflect.Array {
