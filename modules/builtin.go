@@ -14,5 +14,9 @@ func Builtin() *Registry {
 	r.Register("set_fact", SetFact{})
 	r.Register("shell", Shell{Now: time.Now})
 	r.Register("stat", Stat{})
+	r.Register("apt", Apt{})
+	r.Register("dnf", Dnf{})
+	r.Register("package", Package{})
+	r.Register("yum", Yum{})
 	return r
 }
