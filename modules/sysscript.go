@@ -91,4 +91,3 @@ func quoteWords(words []string) string {
 	}
 	return strings.Join(q, " ")
 }
-
