@@ -84,6 +84,7 @@ type Play struct {
 	ForceHandlers     Value
 	Tags              []string
 	PreTasks          []*Task
+	Roles             []*Task // one block per role application (after dependencies)
 	Tasks             []*Task
 	PostTasks         []*Task
 	Handlers          []*Task
@@ -113,6 +114,11 @@ type Task struct {
 	Block  []*Task
 	Rescue []*Task
 	Always []*Task
+	// Role is set on the block that holds a role's tasks (and on each of
+	// the role's handlers): its defaults and vars apply inside.
+	Role *Role
+	// Apply holds include_tasks' apply keywords (a block without tasks).
+	Apply *Task
 
 	When        []Expr
 	Loop        Value // list, or a template string that evaluates to one
@@ -166,4 +172,12 @@ func (t *Task) DisplayName() string {
 		return t.Name
 	}
 	return t.ModuleKey
+}
+
+// Role is one application of a role.
+type Role struct {
+	Name     string
+	Dir      string
+	Defaults map[string]any // defaults/main.yml: the lowest precedence
+	Vars     map[string]any // vars/main.yml: above play vars_files
 }

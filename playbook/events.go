@@ -22,6 +22,7 @@ const (
 	EventRecap       EventKind = "recap"         // final per-host counters; always the last event
 	EventNoHosts     EventKind = "no_hosts"      // a play matched no hosts
 	EventNoMoreHosts EventKind = "no_more_hosts" // a failure policy (any_errors_fatal, max_fail_percentage, a failed batch) stopped the play
+	EventIncluded    EventKind = "included"      // include_tasks loaded a file for some hosts (Msg: the file, Hosts)
 	EventRetry       EventKind = "retry"         // an until condition failed; the task runs again (Msg says how many retries are left)
 )
 

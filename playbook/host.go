@@ -23,6 +23,7 @@ type hostState struct {
 	hostvars    map[string]any // this host's entry in hostvars; rebuilt when dirty
 	dirty       bool
 	lastFacts   map[string]any // facts set by the last task (shared by run_once)
+	ended       bool           // meta: end_host, for the current play
 }
 
 func (h *hostState) name() string { return h.host.Name }

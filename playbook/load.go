@@ -18,6 +18,9 @@ type Loader struct {
 	Registry *modules.Registry
 	// ReadFile reads a file; nil means os.ReadFile. Vault decryption plugs in here.
 	ReadFile func(path string) ([]byte, error)
+	// RolesPath lists directories searched for roles after roles/ next to
+	// the playbook.
+	RolesPath []string
 }
 
 func (l *Loader) readFile(path string) ([]byte, error) {
@@ -45,7 +48,9 @@ func (l *Loader) Parse(file string, data []byte) (*Playbook, error) {
 	}
 	dir, _ := filepath.Abs(filepath.Dir(file))
 	pb := &Playbook{Path: file, Dir: dir}
-	p := &parser{l: l, d: &decoder{file: file}}
+	roles := map[string]bool{}
+	var handlers []*Task
+	p := &parser{l: l, d: &decoder{file: file}, pbDir: dir, stack: []string{file}, roles: &roles, handlers: &handlers}
 	root := doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
 		root = root.Content[0]
@@ -58,9 +63,7 @@ func (l *Loader) Parse(file string, data []byte) (*Playbook, error) {
 		p.d.errorf(root, "a playbook must be a list of plays, got a %s", kindName(root))
 	default:
 		for _, n := range root.Content {
-			if play := p.play(resolve(n)); play != nil {
-				pb.Plays = append(pb.Plays, play)
-			}
+			pb.Plays = append(pb.Plays, p.playOrImport(resolve(n))...)
 		}
 	}
 	if len(p.d.errs) > 0 {
@@ -70,8 +73,13 @@ func (l *Loader) Parse(file string, data []byte) (*Playbook, error) {
 }
 
 type parser struct {
-	l *Loader
-	d *decoder
+	l     *Loader
+	d     *decoder
+	pbDir string   // the playbook's directory (roles/ is looked up there)
+	stack []string // files being parsed, against include cycles
+	// Per play: roles already applied (dedupe) and handlers that roles bring.
+	roles    *map[string]bool
+	handlers *[]*Task
 }
 
 var playKeys = []string{
@@ -104,14 +112,7 @@ var blockKeys = map[string]bool{
 
 // Keys that are recognised but belong to a later part of the product.
 var laterKeys = map[string]string{
-	"roles":           "roles",
-	"import_playbook": "import_playbook",
-	"include_tasks":   "include_tasks",
-	"import_tasks":    "import_tasks",
-	"include_role":    "include_role",
-	"import_role":     "import_role",
-	"include_vars":    "include_vars",
-	"meta":            "meta",
+	"import_playbook": "import_playbook (only at the top level of a playbook)",
 }
 
 func (p *parser) play(n *yaml.Node) *Play {
@@ -121,6 +122,9 @@ func (p *parser) play(n *yaml.Node) *Play {
 	}
 	play := &Play{Pos: p.d.pos(n)}
 	hasHosts := false
+	roles := map[string]bool{}
+	var roleHandlers []*Task
+	p.roles, p.handlers = &roles, &roleHandlers
 	p.d.mapping(n, func(k string, kn, vn *yaml.Node) {
 		vn = resolve(vn)
 		switch k {
@@ -197,6 +201,8 @@ func (p *parser) play(n *yaml.Node) *Play {
 			play.PostTasks = p.tasks(vn, false)
 		case "handlers":
 			play.Handlers = p.tasks(vn, true)
+		case "roles":
+			play.Roles = p.roleEntries(vn)
 		default:
 			if later, ok := laterKeys[k]; ok {
 				p.d.errorf(kn, "%q is not supported by this version of mdo-play", later)
@@ -208,6 +214,8 @@ func (p *parser) play(n *yaml.Node) *Play {
 	if !hasHosts {
 		p.d.errorf(n, "play %s has no hosts: every play needs a hosts pattern", quoteName(play.Name))
 	}
+	// Handlers of roles come before the play's own, as in Ansible.
+	play.Handlers = append(roleHandlers, play.Handlers...)
 	return play
 }
 
@@ -356,14 +364,14 @@ func (p *parser) tasks(n *yaml.Node, handlers bool) []*Task {
 	}
 	out := make([]*Task, 0, len(n.Content))
 	for _, c := range n.Content {
-		if t := p.task(resolve(c), handlers); t != nil {
+		if t := p.task(resolve(c), handlers, false); t != nil {
 			out = append(out, t)
 		}
 	}
 	return out
 }
 
-func (p *parser) task(n *yaml.Node, handler bool) *Task {
+func (p *parser) task(n *yaml.Node, handler, applyOnly bool) *Task {
 	if n.Kind != yaml.MappingNode {
 		p.d.errorf(n, "a task must be a mapping with a module, got a %s", kindName(n))
 		return nil
@@ -379,7 +387,7 @@ func (p *parser) task(n *yaml.Node, handler bool) *Task {
 		}
 	}
 	var argsNode *yaml.Node // the `args:` keyword
-	var modNodes [][2]*yaml.Node
+	var modNodes, actionNodes [][2]*yaml.Node
 	var unknown [][2]*yaml.Node
 	p.d.mapping(n, func(k string, kn, vn *yaml.Node) {
 		vn = resolve(vn)
@@ -476,6 +484,10 @@ func (p *parser) task(n *yaml.Node, handler bool) *Task {
 		case "always":
 			t.Always = p.tasks(vn, handler)
 		default:
+			if engineActions[modules.Canonical(k)] {
+				actionNodes = append(actionNodes, [2]*yaml.Node{kn, vn})
+				return
+			}
 			if p.l.Registry.Has(k) {
 				modNodes = append(modNodes, [2]*yaml.Node{kn, vn})
 				return
@@ -489,7 +501,7 @@ func (p *parser) task(n *yaml.Node, handler bool) *Task {
 			p.d.errorf(u[0], "%q is not supported by this version of mdo-play", later)
 			continue
 		}
-		if len(modNodes) == 0 && len(unknown) == 1 && !isBlock {
+		if len(modNodes)+len(actionNodes) == 0 && len(unknown) == 1 && !isBlock {
 			p.d.errorf(u[0], "unknown module %q%s", k, suggest(k, append(p.l.Registry.Names(), taskKeys...)))
 			continue
 		}
@@ -504,6 +516,25 @@ func (p *parser) task(n *yaml.Node, handler bool) *Task {
 	if hasRescue {
 		p.d.errorf(n, "rescue and always need a block")
 	}
+	if applyOnly {
+		if len(modNodes)+len(actionNodes) > 0 {
+			p.d.errorf(n, "apply takes keywords only, not a module")
+		}
+		return t
+	}
+	if len(actionNodes) > 0 {
+		if len(actionNodes)+len(modNodes) > 1 {
+			all := append(actionNodes, modNodes...)
+			var names []string
+			for _, m := range all {
+				names = append(names, m[0].Value)
+			}
+			p.d.errorf(all[1][0], "conflicting action statements: %s (a task calls exactly one module)", strings.Join(names, ", "))
+			return nil
+		}
+		p.action(t, actionNodes[0][0].Value, actionNodes[0][0], resolve(actionNodes[0][1]), handler)
+		return t
+	}
 	switch {
 	case len(modNodes) > 1:
 		var names []string
@@ -513,7 +544,7 @@ func (p *parser) task(n *yaml.Node, handler bool) *Task {
 		p.d.errorf(modNodes[1][0], "conflicting action statements: %s (a task calls exactly one module)", strings.Join(names, ", "))
 		return nil
 	case len(modNodes) == 0:
-		if len(unknown) == 0 {
+		if len(unknown) == 0 && !applyOnly {
 			p.d.errorf(n, "task %s has no module: expected one of %s, ...", quoteName(t.Name), "command, shell, copy, debug")
 		}
 		return nil

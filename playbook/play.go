@@ -31,6 +31,8 @@ type playCtx struct {
 	batch     []*hostState       // the hosts of the current serial batch
 	free      bool               // strategy: free
 	aborted   bool               // failure policy stopped the play
+	ended     bool               // meta: end_play
+	endBatch  bool               // meta: end_batch
 	stopRun   bool               // ... and the rest of the run
 	lastTask  *Task              // last task banner shown (free strategy)
 	mu        sync.Mutex
@@ -73,6 +75,7 @@ func (st *run) play(ctx context.Context, pb *Playbook, play *Play) error {
 			st.hosts[ih.Name] = h
 			st.order = append(st.order, ih.Name)
 		}
+		h.ended = false
 		pc.hosts = append(pc.hosts, h)
 		pc.playHosts = append(pc.playHosts, ih.Name)
 	}
@@ -126,9 +129,13 @@ func (st *run) play(ctx context.Context, pb *Playbook, play *Play) error {
 			}
 			st.Sink.Emit(Event{Kind: EventPlay, Time: time.Now(), Play: play.Name, Pos: play.Pos, Hosts: names})
 		}
+		pc.endBatch = false
 		st.runBatch(ctx, pc)
 		if ctx.Err() != nil {
 			return ctx.Err()
+		}
+		if pc.ended {
+			break
 		}
 		if pc.aborted || st.stopped {
 			st.Sink.Emit(Event{Kind: EventNoMoreHosts, Time: time.Now(), Play: play.Name, Pos: play.Pos})
@@ -146,7 +153,8 @@ func (st *run) play(ctx context.Context, pb *Playbook, play *Play) error {
 // handlers after each section.
 func (st *run) runBatch(ctx context.Context, pc *playCtx) {
 	playScope := &scope{play: pc.play}
-	for _, section := range [][]*Task{pc.play.PreTasks, pc.play.Tasks, pc.play.PostTasks} {
+	main := append(append([]*Task{}, pc.play.Roles...), pc.play.Tasks...)
+	for _, section := range [][]*Task{pc.play.PreTasks, main, pc.play.PostTasks} {
 		if len(section) == 0 {
 			continue
 		}
@@ -163,7 +171,7 @@ func (st *run) runBatch(ctx context.Context, pc *playCtx) {
 		if !pc.aborted || st.forceHandlers(pc) {
 			st.flushHandlers(ctx, pc)
 		}
-		if ctx.Err() != nil || pc.aborted {
+		if ctx.Err() != nil || pc.aborted || pc.ended || pc.endBatch {
 			return
 		}
 	}
@@ -221,7 +229,7 @@ func (st *run) renderValue(v Value, vs varSet) (any, error) {
 func (pc *playCtx) alive() []*hostState {
 	var out []*hostState
 	for _, h := range pc.batch {
-		if !h.failed && !h.unreachable {
+		if !h.failed && !h.unreachable && !h.ended {
 			out = append(out, h)
 		}
 	}

@@ -68,6 +68,8 @@ type Runner struct {
 	Options   Options
 	// ReadFile reads vars_files; nil means os.ReadFile.
 	ReadFile func(string) ([]byte, error)
+	// Loader parses files included at run time (include_tasks).
+	Loader *Loader
 }
 
 // ErrNoHostsLeft is returned (wrapped) when --limit leaves no host at all.
@@ -84,6 +86,9 @@ type run struct {
 	omit    string
 	refs    varRefs // variable names each template refers to
 	stopped bool    // a failure policy ended the run
+
+	includeMu sync.Mutex
+	includes  map[string]includeEntry // include_tasks files, parsed once
 }
 
 type connEntry struct {
@@ -102,11 +107,12 @@ func (r *Runner) Run(ctx context.Context, pbs []*Playbook) (map[string]*HostStat
 		forks = 20
 	}
 	st := &run{
-		Runner: r,
-		hosts:  map[string]*hostState{},
-		sem:    make(chan struct{}, forks),
-		conns:  map[string]*connEntry{},
-		omit:   "__omit_place_holder__",
+		Runner:   r,
+		hosts:    map[string]*hostState{},
+		sem:      make(chan struct{}, forks),
+		conns:    map[string]*connEntry{},
+		omit:     "__omit_place_holder__",
+		includes: map[string]includeEntry{},
 	}
 	defer st.closeConns()
 	var runErr error

@@ -24,12 +24,21 @@ func (st *run) runList(ctx context.Context, pc *playCtx, hosts []*hostState, tas
 		if ctx.Err() != nil {
 			break
 		}
-		active = without(active, func(h *hostState) bool { return h.unreachable })
-		if len(active) == 0 {
+		active = without(active, func(h *hostState) bool { return h.unreachable || h.ended })
+		if len(active) == 0 || pc.ended || pc.endBatch {
 			break
 		}
 		var f []*hostState
-		if t.IsBlock() {
+		if t.Module == "meta" || t.Module == "include_tasks" {
+			if pc.startAt != "" || !TagsSelected(sc.tags(t), st.Options.Tags, st.Options.SkipTags) && !(t.Module == "meta" && len(t.Tags) == 0) {
+				continue
+			}
+			if t.Module == "meta" {
+				st.runMeta(ctx, pc, active, t, sc)
+				continue
+			}
+			f = st.runInclude(ctx, pc, active, t, sc)
+		} else if t.IsBlock() {
 			f = st.runBlock(ctx, pc, active, t, sc)
 		} else {
 			if pc.startAt != "" {
@@ -339,7 +348,7 @@ func (st *run) flushHandlers(ctx context.Context, pc *playCtx) {
 		}
 		var hosts []*hostState
 		for _, h := range pc.hosts {
-			if !h.notified[hd] || h.unreachable || (h.failed && !force) {
+			if !h.notified[hd] || h.unreachable || h.ended || (h.failed && !force) {
 				continue
 			}
 			delete(h.notified, hd)
@@ -358,12 +367,19 @@ func (st *run) flushHandlers(ctx context.Context, pc *playCtx) {
 // taskVars merges the variables a task sees on a host, in Ansible's
 // precedence order (lowest first).
 func (st *run) taskVars(pc *playCtx, h *hostState, sc *scope, t *Task) varSet {
-	layers := make([]varLayer, 0, 10)
+	layers := make([]varLayer, 0, 12)
+	roleDefaults, roleVars := roleLayers(sc, t)
+	for _, d := range roleDefaults {
+		layers = append(layers, varLayer{d, true})
+	}
 	layers = append(layers, varLayer{h.invVars, true})
 	if len(h.facts) > 0 {
 		layers = append(layers, varLayer{st.factVars(h), false})
 	}
 	layers = append(layers, varLayer{pc.playVars, true}, varLayer{pc.filesVars, true})
+	for _, v := range roleVars {
+		layers = append(layers, varLayer{v, true})
+	}
 	for _, b := range sc.blocks() {
 		if len(b.Vars) > 0 {
 			layers = append(layers, varLayer{varsMap(b.Vars), true})
@@ -681,7 +697,7 @@ func (st *run) once(ctx context.Context, pc *playCtx, h *hostState, t *Task, sc 
 		return callResult{status: StatusSkipped, result: map[string]any{
 			"changed": false, "skipped": true, "msg": fmt.Sprintf("module %s does not support check mode", t.Module)}}
 	}
-	env := &modules.Env{Check: check, Diff: diff, Host: h.name(), Vars: &moduleVars{st: st, vs: vs}, Files: st.files(pc, t)}
+	env := &modules.Env{Check: check, Diff: diff, Host: h.name(), Vars: &moduleVars{st: st, vs: vs}, Files: st.files(pc, sc, t)}
 	if !spec.Controller {
 		c, delegate, err := st.hostConn(ctx, h, t, sc, vs)
 		if err != nil {
@@ -982,9 +998,11 @@ func (v *moduleVars) All() map[string]any { return v.vs.m }
 // fileFinder looks up controller-side files for src-style arguments.
 type fileFinder struct{ dirs []string }
 
-func (st *run) files(pc *playCtx, t *Task) modules.Files {
+func (st *run) files(pc *playCtx, sc *scope, t *Task) modules.Files {
 	taskDir, _ := filepath.Abs(filepath.Dir(t.Pos.File))
-	dirs := []string{taskDir}
+	// A role's files/ and templates/ come first, then the task's directory
+	// and the playbook's.
+	dirs := append(roleDirs(sc, t), taskDir)
 	if pc.pb.Dir != taskDir {
 		dirs = append(dirs, pc.pb.Dir)
 	}

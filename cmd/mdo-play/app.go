@@ -177,6 +177,7 @@ type settings struct {
 	timeout    int
 	hostKeys   string
 	connection string
+	rolesPath  []string
 }
 
 func (a *app) settings(c *cli.Context) (*settings, error) {
@@ -185,7 +186,8 @@ func (a *app) settings(c *cli.Context) (*settings, error) {
 		return nil, err
 	}
 	s := &settings{cfg: cfg, inventory: cfg.Inventory.v, forks: cfg.Forks, user: cfg.RemoteUser,
-		privateKey: cfg.PrivateKey, timeout: cfg.Timeout, hostKeys: cfg.HostKeyChecking, connection: cfg.Connection}
+		privateKey: cfg.PrivateKey, timeout: cfg.Timeout, hostKeys: cfg.HostKeyChecking, connection: cfg.Connection,
+		rolesPath: cfg.RolesPath.v}
 	if c.IsSet("inventory") {
 		s.inventory = c.StringSlice("inventory")
 	}
@@ -249,7 +251,7 @@ func (a *app) runPlaybooks(c *cli.Context) error {
 		return err
 	}
 	reg := modules.Builtin()
-	loader := &playbook.Loader{Registry: reg}
+	loader := &playbook.Loader{Registry: reg, RolesPath: s.rolesPath}
 	var pbs []*playbook.Playbook
 	var loadErrs []error
 	for _, path := range c.Args().Slice() {
@@ -338,6 +340,7 @@ func (a *app) runPlaybooks(c *cli.Context) error {
 		Connector: connector,
 		Sink:      sink,
 		Options:   opts,
+		Loader:    loader,
 	}
 	stats, err := r.Run(c.Context, pbs)
 	if err != nil {

@@ -22,6 +22,7 @@ type config struct {
 	HostKeyChecking string     `yaml:"host_key_checking"`
 	Timeout         int        `yaml:"timeout"`
 	Connection      string     `yaml:"connection"`
+	RolesPath       stringList `yaml:"roles_path"`
 }
 
 // stringList accepts a string or a list of strings.
@@ -79,6 +80,9 @@ func loadConfig(getenv func(string) string) (*config, error) {
 			return nil, usageErr("MDO_TIMEOUT=%q: expected a number of seconds", v)
 		}
 		cfg.Timeout = n
+	}
+	if v := getenv("MDO_ROLES_PATH"); v != "" {
+		cfg.RolesPath.v = strings.Split(v, ":")
 	}
 	if v := getenv("MDO_CONNECTION"); v != "" {
 		cfg.Connection = v

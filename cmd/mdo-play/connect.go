@@ -14,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/mdo-play/mdo-play/modules/conn"
+	"github.com/mdo-play/mdo-play/modules/conn/become"
 	"github.com/mdo-play/mdo-play/modules/conn/local"
 	"github.com/mdo-play/mdo-play/modules/conn/ssh"
 	"github.com/mdo-play/mdo-play/playbook"
@@ -153,8 +154,7 @@ func (cn *connector) Become(c conn.Conn, spec playbook.BecomeSpec) (conn.Conn, e
 	if pw == "" {
 		pw = cn.becomePassword
 	}
-	_ = pw
-	return nil, fmt.Errorf("become (%s to %s): privilege escalation is not wired into this build", spec.Method, spec.User)
+	return become.Wrap(c, become.Options{Method: spec.Method, User: spec.User, Password: pw, Flags: spec.Flags, Timeout: cn.timeout}), nil
 }
 
 // str returns the first of keys set in v, formatted as a string.

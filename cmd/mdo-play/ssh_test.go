@@ -65,3 +65,52 @@ func TestGoldenOverSSH(t *testing.T) {
 		t.Fatal("the SSH inventory must not be the local one")
 	}
 }
+
+// TestBecomeOverSSH logs in as non-root users and escalates with sudo:
+// with a password fed on stdin, without one (NOPASSWD), and with a wrong
+// password, which must fail the host with a clear message and not hang.
+func TestBecomeOverSSH(t *testing.T) {
+	c := sshtest.StartT(t, 2)
+	root := repoRoot(t)
+	write := func(pass string) string {
+		inv := fmt.Sprintf(`withpass ansible_host=%s ansible_port=%d ansible_user=%s ansible_become_password=%s
+nopass ansible_host=%s ansible_port=%d ansible_user=%s
+
+[all:vars]
+ansible_ssh_private_key_file=%s
+ansible_ssh_known_hosts_file=%s
+`, c.Hosts[0].Addr, c.Hosts[0].Port, sshtest.SudoUser, pass,
+			c.Hosts[1].Addr, c.Hosts[1].Port, sshtest.NoPassUser, c.ClientKey, c.KnownHosts)
+		path := filepath.Join(t.TempDir(), "become.ini")
+		if err := os.WriteFile(path, []byte(inv), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	pb := filepath.Join(root, "testdata/playbooks/become.yml")
+
+	stdout, stderr, code := runCLI(t, map[string]string{"HOME": t.TempDir()}, "-i", write(sshtest.SudoPassword), pb)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	for _, h := range []string{"withpass", "nopass"} {
+		want := h + strings.Repeat(" ", 27-len(h)) + ": ok=6    changed=0    unreachable=0    failed=0"
+		if !strings.Contains(stdout, want) {
+			t.Errorf("recap for %s missing %q:\n%s", h, want, stdout)
+		}
+	}
+	if strings.Contains(stdout+stderr, sshtest.SudoPassword) {
+		t.Error("the become password appears in the output")
+	}
+
+	stdout, stderr, code = runCLI(t, map[string]string{"HOME": t.TempDir()}, "-i", write("wrong-password"), pb, "-l", "withpass")
+	if code != 2 {
+		t.Fatalf("wrong sudo password: exit %d, want 2\n%s\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "fatal: [withpass]: FAILED!") || !strings.Contains(strings.ToLower(stdout), "password") {
+		t.Errorf("wrong sudo password: no clear failure:\n%s", stdout)
+	}
+	if strings.Contains(stdout+stderr, "wrong-password") {
+		t.Error("the wrong become password appears in the output")
+	}
+}

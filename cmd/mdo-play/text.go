@@ -68,6 +68,12 @@ func (s *textSink) Emit(e playbook.Event) {
 			name = strings.Join(e.Hosts, ",")
 		}
 		s.banner("PLAY [" + name + "]")
+	case playbook.EventIncluded:
+		line := fmt.Sprintf("included: %s for %s", e.Msg, strings.Join(e.Hosts, ", "))
+		if e.HasItem {
+			line += fmt.Sprintf(" => (item=%s)", pyRepr(e.Item, true))
+		}
+		fmt.Fprintln(s.out, s.paint(colorSkipped, line))
 	case playbook.EventRetry:
 		fmt.Fprintln(s.out, s.paint(colorWarn, fmt.Sprintf("FAILED - RETRYING: [%s]: %s (%d retries left).", e.Host, e.Task, e.Retries)))
 	case playbook.EventNoMoreHosts:

@@ -1,0 +1,240 @@
+package playbook
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/mdo-play/mdo-play/modules"
+)
+
+// runMeta runs a meta: task (flush_handlers, end_play, end_host, ...).
+// It returns the hosts that are done with the current list.
+func (st *run) runMeta(ctx context.Context, pc *playCtx, hosts []*hostState, t *Task, sc *scope) []*hostState {
+	action, _ := t.Args[modules.RawParams].(string)
+	// Which hosts does the meta task apply to? Those whose when holds.
+	var on []*hostState
+	for _, h := range hosts {
+		vs := st.taskVars(pc, h, sc, t)
+		ok, err := st.conds(sc.when(t), vs)
+		if err == nil && ok {
+			on = append(on, h)
+		}
+	}
+	if len(on) == 0 {
+		return nil
+	}
+	switch action {
+	case "flush_handlers":
+		st.flushHandlers(ctx, pc)
+	case "end_play":
+		pc.mu.Lock()
+		pc.ended = true
+		pc.mu.Unlock()
+		return hosts
+	case "end_batch":
+		pc.mu.Lock()
+		pc.endBatch = true
+		pc.mu.Unlock()
+		return hosts
+	case "end_host":
+		for _, h := range on {
+			h.ended = true
+		}
+		return on
+	case "clear_host_errors":
+		for _, h := range pc.batch {
+			h.failed = false
+		}
+	case "clear_facts":
+		for _, h := range on {
+			h.facts = nil
+			h.dirty = true
+		}
+	case "refresh_inventory", "reset_connection", "noop":
+	}
+	return nil
+}
+
+// includeInstance is one file included for a set of hosts (with one loop item).
+type includeInstance struct {
+	path    string
+	item    any
+	hasItem bool
+	hosts   []*hostState
+}
+
+// runInclude runs include_tasks: per host (and loop item) the file name is
+// rendered, hosts that include the same file with the same item run its
+// tasks together, and the tasks are loaded when first needed.
+func (st *run) runInclude(ctx context.Context, pc *playCtx, hosts []*hostState, t *Task, sc *scope) []*hostState {
+	st.banner(pc, t, EventTask)
+	var (
+		order  []string
+		insts  = map[string]*includeInstance{}
+		failed []*hostState
+	)
+	loopVar := t.LoopControl.LoopVar
+	if loopVar == "" {
+		loopVar = "item"
+	}
+	fail := func(h *hostState, msg string) {
+		st.Sink.Emit(Event{Kind: EventHost, Time: time.Now(), Play: pc.play.Name, Task: t.DisplayName(), Pos: t.Pos, Module: t.Module,
+			Host: h.name(), Status: StatusFailed, Result: map[string]any{"failed": true, "changed": false, "msg": msg}})
+		h.stats.Failed++
+		failed = append(failed, h)
+	}
+	for _, h := range hosts {
+		vs := st.taskVars(pc, h, sc, t)
+		items, hasItems := []any{nil}, t.Loop.Set()
+		if hasItems {
+			var err error
+			if items, err = st.loopItems(t, vs); err != nil {
+				fail(h, taskError(t, err))
+				continue
+			}
+		}
+		skipped := true
+		var ferr error
+		for i, item := range items {
+			ivs := vs
+			if hasItems {
+				ivs = st.withItem(vs, loopVar, item, t.LoopControl.IndexVar, i, nil)
+			}
+			ok, err := st.conds(sc.when(t), ivs)
+			if err != nil {
+				ferr = err
+				break
+			}
+			if !ok {
+				continue
+			}
+			skipped = false
+			file, err := st.Templates.RenderString("", fmt.Sprint(t.Args["file"]), ivs.m)
+			if err != nil {
+				ferr = ivs.explain(err)
+				break
+			}
+			if !filepath.IsAbs(file) {
+				dir, _ := t.Args["dir"].(string)
+				file = filepath.Join(dir, file)
+			}
+			key := file
+			if hasItems {
+				b, _ := json.Marshal(item)
+				key += "\x00" + string(b)
+			}
+			in, ok := insts[key]
+			if !ok {
+				in = &includeInstance{path: file, item: item, hasItem: hasItems}
+				insts[key] = in
+				order = append(order, key)
+			}
+			in.hosts = append(in.hosts, h)
+		}
+		switch {
+		case ferr != nil:
+			fail(h, taskError(t, ferr))
+		case skipped:
+			st.Sink.Emit(Event{Kind: EventHost, Time: time.Now(), Play: pc.play.Name, Task: t.DisplayName(), Pos: t.Pos, Module: t.Module,
+				Host: h.name(), Status: StatusSkipped, Result: map[string]any{"changed": false, "skipped": true, "skip_reason": "Conditional result was False"}})
+			h.stats.Skipped++
+		}
+	}
+	for _, key := range order {
+		in := insts[key]
+		names := make([]string, len(in.hosts))
+		for i, h := range in.hosts {
+			names[i] = h.name()
+		}
+		st.Sink.Emit(Event{Kind: EventIncluded, Time: time.Now(), Play: pc.play.Name, Task: t.DisplayName(), Pos: t.Pos,
+			Msg: in.path, Hosts: names, Item: in.item, HasItem: in.hasItem})
+	}
+	down := toSet(failed)
+	for _, key := range order {
+		in := insts[key]
+		tasks, err := st.includeTasks(in.path)
+		if err != nil {
+			for _, h := range in.hosts {
+				if !down[h] {
+					fail(h, taskError(t, err))
+					down[h] = true
+				}
+			}
+			continue
+		}
+		blk := &Task{Pos: t.Pos}
+		if t.Apply != nil {
+			cp := *t.Apply
+			blk = &cp
+		}
+		blk.Block = tasks
+		blk.Vars = append(append([]Var{}, blk.Vars...), t.Vars...)
+		if in.hasItem {
+			blk.Vars = append(blk.Vars, Var{Pos: t.Pos, Name: loopVar, Value: in.item})
+		}
+		run := without(in.hosts, func(h *hostState) bool { return down[h] || h.unreachable })
+		for _, h := range st.runList(ctx, pc, run, []*Task{blk}, sc) {
+			down[h] = true
+			failed = append(failed, h)
+		}
+	}
+	return unique(failed)
+}
+
+// includeTasks loads (once per run) the tasks of an included file.
+func (st *run) includeTasks(path string) ([]*Task, error) {
+	st.includeMu.Lock()
+	defer st.includeMu.Unlock()
+	if e, ok := st.includes[path]; ok {
+		return e.tasks, e.err
+	}
+	if st.Loader == nil {
+		return nil, fmt.Errorf("include_tasks %s: no loader", path)
+	}
+	tasks, err := st.Loader.LoadTasks(path)
+	if err != nil {
+		err = fmt.Errorf("include_tasks %s: %w", path, err)
+	}
+	st.includes[path] = includeEntry{tasks, err}
+	return tasks, err
+}
+
+type includeEntry struct {
+	tasks []*Task
+	err   error
+}
+
+// roleDirs returns the directories of the roles around a task, innermost
+// first, for file lookups.
+func roleDirs(sc *scope, t *Task) []string {
+	var out []string
+	if t != nil && t.Role != nil {
+		out = append(out, t.Role.Dir)
+	}
+	blocks := sc.blocks()
+	for i := len(blocks) - 1; i >= 0; i-- {
+		if r := blocks[i].Role; r != nil {
+			out = append(out, r.Dir)
+		}
+	}
+	return out
+}
+
+// roleLayers returns the role defaults (lowest precedence) and role vars
+// that apply to a task, outermost role first.
+func roleLayers(sc *scope, t *Task) (defaults, vars []map[string]any) {
+	for _, b := range sc.blocks() {
+		if b.Role != nil {
+			defaults = append(defaults, b.Role.Defaults)
+			vars = append(vars, b.Role.Vars)
+		}
+	}
+	if t != nil && t.Role != nil {
+		defaults = append(defaults, t.Role.Defaults)
+		vars = append(vars, t.Role.Vars)
+	}
+	return defaults, vars
+}
