@@ -18,5 +18,8 @@ func Builtin() *Registry {
 	r.Register("dnf", Dnf{})
 	r.Register("package", Package{})
 	r.Register("yum", Yum{})
+	r.Register("service", Service{})
+	r.Register("systemd", Systemd{})
+	r.Register("systemd_service", Systemd{})
 	return r
 }
