@@ -21,5 +21,7 @@ func Builtin() *Registry {
 	r.Register("service", Service{})
 	r.Register("systemd", Systemd{})
 	r.Register("systemd_service", Systemd{})
+	r.Register("copy", Copy{})
+	r.Register("template", Template{})
 	return r
 }
