@@ -31,6 +31,9 @@ type Options struct {
 	Become        bool   // -b
 	BecomeUser    string // --become-user
 	BecomeMethod  string
+	// SliceK and SliceN select the K-th (1-based) of N deterministic slices
+	// of the inventory's hosts (--slice K/N); SliceN 0 means no slicing.
+	SliceK, SliceN int
 }
 
 // ConnectSpec says how to reach one host, as computed from its variables
@@ -84,8 +87,9 @@ type run struct {
 	connsMu sync.Mutex
 	conns   map[string]*connEntry
 	omit    string
-	refs    varRefs // variable names each template refers to
-	stopped bool    // a failure policy ended the run
+	refs    varRefs         // variable names each template refers to
+	stopped bool            // a failure policy ended the run
+	slice   map[string]bool // hosts of this runner's slice (--slice), nil for all
 
 	includeMu sync.Mutex
 	includes  map[string]includeEntry // include_tasks files, parsed once
@@ -115,6 +119,9 @@ func (r *Runner) Run(ctx context.Context, pbs []*Playbook) (map[string]*HostStat
 		includes: map[string]includeEntry{},
 	}
 	defer st.closeConns()
+	if n := r.Options.SliceN; n > 0 {
+		st.slice = SliceHosts(r.Inventory.Hosts(), r.Options.SliceK, n)
+	}
 	var runErr error
 	for _, pb := range pbs {
 		r.Sink.Emit(Event{Kind: EventPlaybook, Time: time.Now(), Playbook: pb.Path})
@@ -215,6 +222,9 @@ func (st *run) selectHosts(play *Play, vars map[string]any) ([]*inventory.Host, 
 		if hs, ok := st.hosts[h.Name]; ok && (hs.failed || hs.unreachable) {
 			continue
 		}
+		if st.slice != nil && !h.Implicit() && !st.slice[h.Name] {
+			continue
+		}
 		out = append(out, h)
 	}
 	return out, nil
@@ -236,6 +246,20 @@ func sortHosts(hosts []*inventory.Host, order string) []*inventory.Host {
 		sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	case "reverse_sorted":
 		sort.SliceStable(out, func(i, j int) bool { return out[i].Name > out[j].Name })
+	}
+	return out
+}
+
+// SliceHosts returns the hosts of slice k (1-based) of n: the hosts whose
+// position in inventory order is k-1 modulo n. Every host is in exactly one
+// slice, slices differ in size by at most one, and the split depends only on
+// the inventory, so N runners with the same inventory cover every host once.
+func SliceHosts(hosts []*inventory.Host, k, n int) map[string]bool {
+	out := make(map[string]bool, len(hosts)/max(n, 1)+1)
+	for i, h := range hosts {
+		if i%n == k-1 {
+			out[h.Name] = true
+		}
 	}
 	return out
 }

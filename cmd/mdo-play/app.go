@@ -77,6 +77,7 @@ func runFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "force-handlers", Usage: "run handlers even if a task fails"},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Count: new(int), Usage: "more output (-vvv for the most)"},
 		&cli.StringFlag{Name: "output", Value: "text", Usage: "output format: text or json (one JSON object per event)"},
+		&cli.StringFlag{Name: "slice", Usage: "run only slice `K/N` of the inventory's hosts (for spreading one runbook over N runners)"},
 	}
 }
 
@@ -300,10 +301,14 @@ func (a *app) runPlaybooks(c *cli.Context) error {
 			return withCode(exitGeneric, errors.New("specified inventory, host pattern and/or --limit leaves us with no hosts to target"))
 		}
 	}
+	sliceK, sliceN, err := parseSlice(c.String("slice"))
+	if err != nil {
+		return err
+	}
 	tags := splitList(c.StringSlice("tags"))
 	skipTags := splitList(c.StringSlice("skip-tags"))
 	if c.Bool("list-hosts") || c.Bool("list-tasks") || c.Bool("list-tags") {
-		return a.list(c, inv, pbs, limit, tags, skipTags, extra)
+		return a.list(c, inv, pbs, limit, tags, skipTags, sliceK, sliceN)
 	}
 
 	var sink playbook.Sink
@@ -328,6 +333,8 @@ func (a *app) runPlaybooks(c *cli.Context) error {
 		Become:        c.Bool("become"),
 		BecomeUser:    c.String("become-user"),
 		BecomeMethod:  c.String("become-method"),
+		SliceK:        sliceK,
+		SliceN:        sliceN,
 	}
 	connector, err := a.connector(c, s)
 	if err != nil {
@@ -482,4 +489,15 @@ func absPath(p string) string {
 		return ap
 	}
 	return p
+}
+
+// parseSlice reads --slice K/N.
+func parseSlice(s string) (k, n int, err error) {
+	if s == "" {
+		return 0, 0, nil
+	}
+	if _, err := fmt.Sscanf(s, "%d/%d", &k, &n); err != nil || n < 1 || k < 1 || k > n || fmt.Sprintf("%d/%d", k, n) != s {
+		return 0, 0, usageErr("--slice must be K/N with 1 <= K <= N, got %q", s)
+	}
+	return k, n, nil
 }

@@ -23,6 +23,7 @@ type config struct {
 	Timeout         int        `yaml:"timeout"`
 	Connection      string     `yaml:"connection"`
 	RolesPath       stringList `yaml:"roles_path"`
+	KnownHostsFile  string     `yaml:"known_hosts_file"`
 }
 
 // stringList accepts a string or a list of strings.
@@ -80,6 +81,9 @@ func loadConfig(getenv func(string) string) (*config, error) {
 			return nil, usageErr("MDO_TIMEOUT=%q: expected a number of seconds", v)
 		}
 		cfg.Timeout = n
+	}
+	if v := getenv("MDO_KNOWN_HOSTS_FILE"); v != "" {
+		cfg.KnownHostsFile = v
 	}
 	if v := getenv("MDO_ROLES_PATH"); v != "" {
 		cfg.RolesPath.v = strings.Split(v, ":")

@@ -31,6 +31,7 @@ type connector struct {
 	timeout        time.Duration
 	policy         ssh.HostKeyPolicy
 	policySet      bool
+	knownHostsFile string
 	knownHosts     *ssh.KnownHosts
 	passphrase     func(file string) ([]byte, error)
 }
@@ -44,6 +45,9 @@ func (a *app) connector(c *cli.Context, s *settings) (*connector, error) {
 		privateKey: s.privateKey,
 		timeout:    time.Duration(s.timeout) * time.Second,
 		knownHosts: ssh.NewKnownHosts(),
+	}
+	if s.cfg.KnownHostsFile != "" {
+		cn.knownHostsFile = expandHome(s.cfg.KnownHostsFile, cn.home)
 	}
 	if s.hostKeys != "" {
 		p, err := ssh.ParsePolicy(s.hostKeys)
@@ -142,6 +146,9 @@ func (cn *connector) Connect(ctx context.Context, spec playbook.ConnectSpec) (co
 			return nil, fmt.Errorf("%w: host %s: %v", conn.ErrUnreachable, spec.Host, err)
 		}
 		o.HostKeyPolicy, o.PolicySet = p, true
+	}
+	if cn.knownHostsFile != "" {
+		o.KnownHostsFiles = []string{cn.knownHostsFile}
 	}
 	if kh := str(v, "ansible_ssh_known_hosts_file", "ansible_known_hosts_file"); kh != "" {
 		o.KnownHostsFiles = []string{expandHome(kh, cn.home)}

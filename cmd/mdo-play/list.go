@@ -13,7 +13,11 @@ import (
 
 // list prints --list-hosts, --list-tasks and --list-tags in
 // ansible-playbook's layout.
-func (a *app) list(c *cli.Context, inv *inventory.Inventory, pbs []*playbook.Playbook, limit string, tags, skip []string, extra map[string]any) error {
+func (a *app) list(c *cli.Context, inv *inventory.Inventory, pbs []*playbook.Playbook, limit string, tags, skip []string, sliceK, sliceN int) error {
+	var slice map[string]bool
+	if sliceN > 0 {
+		slice = playbook.SliceHosts(inv.Hosts(), sliceK, sliceN)
+	}
 	for _, pb := range pbs {
 		fmt.Fprintf(a.stdout, "\nplaybook: %s\n", pb.Path)
 		for i, play := range pb.Plays {
@@ -35,6 +39,15 @@ func (a *app) list(c *cli.Context, inv *inventory.Inventory, pbs []*playbook.Pla
 					var out []*inventory.Host
 					for _, h := range hosts {
 						if in[h.Name] {
+							out = append(out, h)
+						}
+					}
+					hosts = out
+				}
+				if slice != nil {
+					var out []*inventory.Host
+					for _, h := range hosts {
+						if slice[h.Name] || h.Implicit() {
 							out = append(out, h)
 						}
 					}
