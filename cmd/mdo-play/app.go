@@ -93,7 +93,7 @@ func (a *app) main(args []string) int {
 	cliApp := &cli.App{
 		Name:            "mdo-play",
 		Usage:           "run Ansible-style playbooks over SSH, agentless",
-		UsageText:       "mdo-play [options] PLAYBOOK...\n   mdo-play inventory --list | --graph | --host HOST\n   mdo-play version",
+		UsageText:       "mdo-play [options] PLAYBOOK...\n   mdo-play adhoc PATTERN -m MODULE -a ARGS\n   mdo-play inventory --list | --graph | --host HOST\n   mdo-play version",
 		ArgsUsage:       "PLAYBOOK...",
 		Flags:           runFlags(),
 		Writer:          a.stdout,
@@ -116,6 +116,16 @@ func (a *app) main(args []string) int {
 				},
 			},
 			{
+				Name:      "adhoc",
+				Usage:     "run one module on the hosts matching a pattern (like the ansible command)",
+				ArgsUsage: "PATTERN",
+				Flags:     adhocFlags(),
+				Action:    a.adhocCmd,
+				OnUsageError: func(c *cli.Context, err error, isSub bool) error {
+					return withCode(exitUsage, err)
+				},
+			},
+			{
 				Name:  "version",
 				Usage: "print the version",
 				Action: func(c *cli.Context) error {
@@ -129,6 +139,8 @@ func (a *app) main(args []string) int {
 		switch args[1] {
 		case "inventory":
 			args = append([]string{args[0], args[1]}, reorderArgs(args[2:], inventoryFlags)...)
+		case "adhoc":
+			args = append([]string{args[0], args[1]}, reorderArgs(args[2:], adhocFlags())...)
 		case "version", "help", "-h", "--help":
 		default:
 			args = append([]string{args[0]}, reorderArgs(args[1:], runFlags())...)
@@ -275,6 +287,14 @@ func (a *app) runPlaybooks(c *cli.Context) error {
 		}
 		return nil
 	}
+	return a.execute(c, s, loader, pbs, extra, nil)
+}
+
+// execute runs loaded playbooks with the run options of c (shared by
+// playbook runs and ad-hoc commands) and turns the recap into the exit
+// code. sink nil means the --output formatter.
+func (a *app) execute(c *cli.Context, s *settings, loader *playbook.Loader, pbs []*playbook.Playbook, extra map[string]any, sink playbook.Sink) error {
+	reg := loader.Registry
 	inv, err := a.loadInventory(s)
 	if err != nil {
 		return err
@@ -311,11 +331,12 @@ func (a *app) runPlaybooks(c *cli.Context) error {
 		return a.list(c, inv, pbs, limit, tags, skipTags, sliceK, sliceN)
 	}
 
-	var sink playbook.Sink
-	if output == "json" {
-		sink = newJSONSink(a.stdout)
-	} else {
-		sink = &textSink{out: a.stdout, errOut: a.stderr, color: a.isTerminal(a.stdout), verbosity: c.Int("verbose")}
+	if sink == nil {
+		if c.String("output") == "json" {
+			sink = newJSONSink(a.stdout)
+		} else {
+			sink = &textSink{out: a.stdout, errOut: a.stderr, color: a.isTerminal(a.stdout), verbosity: c.Int("verbose")}
+		}
 	}
 	opts := playbook.Options{
 		Forks:         s.forks,

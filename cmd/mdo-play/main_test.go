@@ -122,6 +122,10 @@ func goldenCases(root, inv string) []goldenCase {
 		{"bad_missing_inventory", []string{"-i", bad("nosuch.ini"), pb("basic.yml")}, 6, false},
 		{"bad_flag", []string{"--no-such-flag", pb("basic.yml")}, 5, false},
 		{"bad_no_playbook", []string{"-i", inv}, 5, false},
+		{"adhoc_command", []string{"adhoc", "web", "-i", inv, "-a", "echo hi"}, 0, true},
+		{"adhoc_failed", []string{"adhoc", "-i", inv, "web1", "-m", "shell", "-a", "echo out; echo err >&2; exit 3"}, 2, true},
+		{"adhoc_ping", []string{"adhoc", "-i", inv, "db1", "-m", "ping"}, 0, true},
+		{"adhoc_bad_arg", []string{"adhoc", "-i", inv, "db1", "-m", "stat", "-a", "pth=/x"}, 6, false},
 		{"inventory_graph", []string{"inventory", "-i", inv, "--graph"}, 0, false},
 		{"inventory_host", []string{"inventory", "-i", inv, "--host", "web1"}, 0, false},
 		{"inventory_list", []string{"inventory", "--list", "-i", inv}, 0, false},
@@ -138,7 +142,10 @@ func runGolden(t *testing.T, tc goldenCase, root string, rename map[string]strin
 			args[i] = strings.ReplaceAll(a, "SCRATCH", t.TempDir())
 		}
 	}
-	if len(args) == 0 || args[0] != "inventory" {
+	switch {
+	case len(args) > 0 && args[0] == "adhoc":
+		args = append([]string{"adhoc", "-f", "1"}, args[1:]...)
+	case len(args) == 0 || args[0] != "inventory":
 		args = append([]string{"-f", "1"}, args...) // one host at a time: a stable order
 	}
 	stdout, stderr, code := runCLI(t, map[string]string{"HOME": t.TempDir()}, args...)
