@@ -25,5 +25,6 @@ func Builtin() *Registry {
 	r.Register("template", Template{})
 	r.Register("user", User{})
 	r.Register("group", Group{})
+	r.Register("cron", Cron{})
 	return r
 }
