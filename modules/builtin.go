@@ -23,6 +23,7 @@ func Builtin() *Registry {
 	r.Register("systemd_service", Systemd{})
 	r.Register("copy", Copy{})
 	r.Register("template", Template{})
+	r.Register("file", File{})
 	r.Register("user", User{})
 	r.Register("group", Group{})
 	r.Register("cron", Cron{})
