@@ -30,20 +30,25 @@ func SplitFreeForm(s string, keys []string) (raw string, kv map[string]any, err 
 	if err != nil {
 		return "", nil, err
 	}
-	var rest []string
+	// The free-form text is the input with the k=v tokens cut out, so that
+	// newlines, quotes and spacing of a multi-line script stay as written.
+	var b strings.Builder
+	last := 0
 	for _, t := range toks {
 		if k, v, ok := splitPair(t); ok && (keys == nil || contains(keys, k)) {
 			kv[k] = v
-			continue
+			b.WriteString(s[last:t.start])
+			last = t.end
 		}
-		rest = append(rest, t.text)
 	}
-	return strings.Join(rest, " "), kv, nil
+	b.WriteString(s[last:])
+	return strings.TrimSpace(b.String()), kv, nil
 }
 
 type token struct {
-	text  string // as written
-	value string // with quotes removed
+	text       string // as written
+	value      string // with quotes removed
+	start, end int    // offsets in the input
 }
 
 func splitPair(t token) (string, string, bool) {
@@ -66,11 +71,18 @@ func tokenize(s string) ([]token, error) {
 	var text, val strings.Builder
 	var quote byte
 	in := false
+	start := 0
 	// Template actions ({{ ... }}) are kept whole, spaces and quotes included.
 	depth := 0
-	flush := func() {
+	begin := func(i int) {
+		if !in {
+			start = i
+		}
+		in = true
+	}
+	flush := func(end int) {
 		if in {
-			toks = append(toks, token{text.String(), val.String()})
+			toks = append(toks, token{text.String(), val.String(), start, end})
 		}
 		text.Reset()
 		val.Reset()
@@ -80,10 +92,10 @@ func tokenize(s string) ([]token, error) {
 		c := s[i]
 		if depth == 0 && quote == 0 && strings.HasPrefix(s[i:], "{{") {
 			depth++
+			begin(i)
 			text.WriteString("{{")
 			val.WriteString("{{")
 			i++
-			in = true
 			continue
 		}
 		if depth > 0 {
@@ -115,13 +127,13 @@ func tokenize(s string) ([]token, error) {
 		case c == '\'' || c == '"':
 			quote = c
 			text.WriteByte(c)
-			in = true
+			begin(i)
 		case c == ' ' || c == '\t' || c == '\n':
-			flush()
+			flush(i)
 		default:
 			text.WriteByte(c)
 			val.WriteByte(c)
-			in = true
+			begin(i)
 		}
 	}
 	if quote != 0 {
@@ -130,6 +142,6 @@ func tokenize(s string) ([]token, error) {
 	if depth > 0 {
 		return nil, fmt.Errorf("unterminated {{ in %q", s)
 	}
-	flush()
+	flush(len(s))
 	return toks, nil
 }
