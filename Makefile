@@ -34,5 +34,19 @@ fmt:
 demo: build
 	@./examples/demo.sh
 
+# bench runs bench/runbook with mdo-play, ansible-playbook and the
+# one-exec-per-task floor program on N real sshd test hosts (needs root) and
+# writes bench/RESULTS.md. Ansible runs only up to BENCH_ANSIBLE_MAX hosts.
+BENCH_HOSTS        ?= 10 50 200
+BENCH_REPS         ?= 3
+BENCH_ANSIBLE_MAX  ?= 50
+BENCH_ANSIBLE_REPS ?= 1
+.PHONY: bench
+bench: build deps
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/mdo-floor ./bench/cmd/mdo-floor
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/mdo-bench ./bench/cmd/mdo-bench
+	./bin/mdo-bench -hosts "$(BENCH_HOSTS)" -reps $(BENCH_REPS) -ansible-max $(BENCH_ANSIBLE_MAX) \
+		-ansible-reps $(BENCH_ANSIBLE_REPS) -mdo-play $(BIN) -floor bin/mdo-floor -results bench/RESULTS.md
+
 clean:
 	rm -rf bin
