@@ -27,5 +27,7 @@ func Builtin() *Registry {
 	r.Register("user", User{})
 	r.Register("group", Group{})
 	r.Register("cron", Cron{})
+	r.Register("authorized_key", AuthorizedKey{})
+	r.Register("sysctl", Sysctl{})
 	return r
 }
