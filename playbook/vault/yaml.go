@@ -57,7 +57,7 @@ func (d *yamlDecrypter) decrypt(n *yaml.Node) {
 		return
 	}
 	if !IsEncrypted([]byte(n.Value)) {
-		fail("%v", ErrNotEncrypted)
+		fail("%w", ErrNotEncrypted)
 		return
 	}
 	plain, err := Decrypt([]byte(n.Value), d.secrets)
