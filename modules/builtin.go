@@ -9,10 +9,12 @@ func Builtin() *Registry {
 	r.Register("command", Command{Now: time.Now})
 	r.Register("debug", Debug{})
 	r.Register("fail", Fail{})
+	r.Register("include_vars", IncludeVars{})
 	r.Register("ping", Ping{})
 	r.Register("raw", Raw{})
 	r.Register("set_fact", SetFact{})
 	r.Register("shell", Shell{Now: time.Now})
+	r.Register("setup", Setup{})
 	r.Register("stat", Stat{})
 	r.Register("apt", Apt{})
 	r.Register("dnf", Dnf{})
@@ -29,5 +31,6 @@ func Builtin() *Registry {
 	r.Register("cron", Cron{})
 	r.Register("authorized_key", AuthorizedKey{})
 	r.Register("sysctl", Sysctl{})
+	r.Register("wait_for", WaitFor{})
 	return r
 }
