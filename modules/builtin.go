@@ -32,5 +32,6 @@ func Builtin() *Registry {
 	r.Register("authorized_key", AuthorizedKey{})
 	r.Register("sysctl", Sysctl{})
 	r.Register("wait_for", WaitFor{})
+	r.Register("hostname", Hostname{})
 	return r
 }
