@@ -126,7 +126,7 @@ func (r *result) table(ansibleRef int) string {
 				switch {
 				case ok1 && ok2 && den.med > 0:
 					fmt.Fprintf(&b, " **%.2f×** |", num.med/den.med)
-				case cells[ratio[0]].skipped != "" && ansibleRef > 0:
+				case ratio[0] == toolAnsible && cells[toolAnsible].skipped == "skipped" && ansibleRef > 0:
 					fmt.Fprintf(&b, " skipped (see N=%d ratio) |", ansibleRef)
 				default:
 					b.WriteString(" – |")
