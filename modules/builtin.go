@@ -26,6 +26,7 @@ func Builtin() *Registry {
 	r.Register("copy", Copy{})
 	r.Register("template", Template{})
 	r.Register("file", File{})
+	r.Register("lineinfile", LineInFile{})
 	r.Register("user", User{})
 	r.Register("group", Group{})
 	r.Register("cron", Cron{})
