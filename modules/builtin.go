@@ -34,5 +34,6 @@ func Builtin() *Registry {
 	r.Register("sysctl", Sysctl{})
 	r.Register("wait_for", WaitFor{})
 	r.Register("hostname", Hostname{})
+	r.Register("uri", URI{})
 	return r
 }
