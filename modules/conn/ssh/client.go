@@ -28,14 +28,22 @@ import (
 	"github.com/mdo-play/mdo-play/modules/conn"
 )
 
-// Client is a connection to one host. Commands run in a new session each;
-// files go through one SFTP session opened on first use. It is safe for
+// Client is a connection to one host. Commands run in a few long-lived
+// shells (see Shells), or in a new session each (Options.ExecMode); files
+// go through one SFTP session opened on first use. It is safe for
 // concurrent use; at most Options.MaxSessions channels are open at once.
 type Client struct {
 	alias  string
 	client *xssh.Client
 	hops   []*xssh.Client // jump host clients, first hop first
-	sem    chan struct{}  // one token per concurrent command session
+	sem    chan struct{}  // one token per command session or shell
+	mode   ExecMode
+	shells *Shells // the login user's shells; nil in SessionPerCommand mode
+
+	// shellTokens counts the sem tokens held by shells, which keep them
+	// for their lifetime: at most cap(sem)-1, so that a per-command
+	// session can always get one eventually.
+	shellTokens int
 
 	mu      sync.Mutex
 	sftp    *sftp.Client
@@ -154,6 +162,8 @@ func dialOnce(ctx context.Context, o Options, target endpoint, kh *KnownHosts) (
 		dead:   make(chan struct{}),
 		closed: make(chan struct{}),
 	}
+	c.mode = o.ExecMode
+	c.shells = c.NewShells(ShellOptions{})
 	go func() {
 		err := c.client.Wait()
 		c.markDead(err)
@@ -357,9 +367,47 @@ func (c *Client) acquire(ctx context.Context) error {
 
 func (c *Client) release() { <-c.sem }
 
-// Exec runs cmd.Script with /bin/sh -c in a new session. Dir and Env are
-// applied by the script itself (sshd usually refuses setenv requests).
+// takeShellToken takes a session token for a shell's lifetime, if one is
+// free and shells do not hold all but one already.
+func (c *Client) takeShellToken() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.shellTokens >= cap(c.sem)-1 {
+		return false
+	}
+	select {
+	case c.sem <- struct{}{}:
+		c.shellTokens++
+		return true
+	default:
+		return false
+	}
+}
+
+// releaseShellToken gives back a shell's session token.
+func (c *Client) releaseShellToken() {
+	c.mu.Lock()
+	c.shellTokens--
+	c.mu.Unlock()
+	c.release()
+}
+
+// Exec runs cmd.Script with /bin/sh -c as the login user: in one of the
+// connection's long-lived shells, or, in SessionPerCommand mode or when no
+// shell can start, in a new session. Dir and Env are applied by the
+// script itself (sshd usually refuses setenv requests).
 func (c *Client) Exec(ctx context.Context, cmd conn.Command) (conn.ExecResult, error) {
+	if c.shells != nil {
+		res, err := c.shells.Exec(ctx, cmd)
+		if !errors.Is(err, ErrNoShell) {
+			return res, err
+		}
+	}
+	return c.execSession(ctx, cmd)
+}
+
+// execSession runs cmd in a new session.
+func (c *Client) execSession(ctx context.Context, cmd conn.Command) (conn.ExecResult, error) {
 	script, err := Script(cmd)
 	if err != nil {
 		return conn.ExecResult{}, err
@@ -648,6 +696,9 @@ func (c *Client) Close() error {
 	var err error
 	c.closeOnce.Do(func() {
 		close(c.closed)
+		if c.shells != nil {
+			c.shells.Close()
+		}
 		c.mu.Lock()
 		if c.sftp != nil {
 			c.sftp.Close()

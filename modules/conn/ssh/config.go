@@ -73,6 +73,9 @@ type Options struct {
 	// connection, as sshd refuses more than its MaxSessions (default 10).
 	// 0 means 10.
 	MaxSessions int
+	// ExecMode says how commands run: in long-lived shells (the default)
+	// or in a new session each.
+	ExecMode ExecMode
 }
 
 // endpoint is one hop (or the target), fully resolved.

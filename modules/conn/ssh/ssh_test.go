@@ -80,17 +80,26 @@ func run(t *testing.T, c conn.Conn, script string) string {
 
 func TestConformance(t *testing.T) {
 	c := hosts(t)
-	conntest.Run(t, func(t *testing.T) (conn.Conn, string) {
-		cl := dial(t, rootOpts(t, c, 0))
-		dir := strings.TrimSpace(run(t, cl, "mktemp -d /srv/conntest.XXXXXX"))
-		t.Cleanup(func() {
-			if cl, err := ssh.Dial(context.Background(), rootOpts(t, c, 0)); err == nil {
-				cl.Exec(context.Background(), conn.Command{Script: "rm -rf " + ssh.Quote(dir)})
-				cl.Close()
-			}
+	for _, mode := range []struct {
+		name string
+		mode ssh.ExecMode
+	}{{"persistent shell", ssh.PersistentShell}, {"session per command", ssh.SessionPerCommand}} {
+		t.Run(mode.name, func(t *testing.T) {
+			conntest.Run(t, func(t *testing.T) (conn.Conn, string) {
+				o := rootOpts(t, c, 0)
+				o.ExecMode = mode.mode
+				cl := dial(t, o)
+				dir := strings.TrimSpace(run(t, cl, "mktemp -d /srv/conntest.XXXXXX"))
+				t.Cleanup(func() {
+					if cl, err := ssh.Dial(context.Background(), rootOpts(t, c, 0)); err == nil {
+						cl.Exec(context.Background(), conn.Command{Script: "rm -rf " + ssh.Quote(dir)})
+						cl.Close()
+					}
+				})
+				return cl, dir
+			})
 		})
-		return cl, dir
-	})
+	}
 }
 
 func TestHostKeys(t *testing.T) {

@@ -1,0 +1,529 @@
+package ssh
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	xssh "golang.org/x/crypto/ssh"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
+)
+
+// ExecMode says how Client.Exec runs commands.
+type ExecMode int
+
+const (
+	// PersistentShell (the default) feeds commands to a few long-lived
+	// shells per host, so that a command pays neither a new SSH session nor
+	// a new login shell. Commands fall back to SessionPerCommand when no
+	// shell can be started.
+	PersistentShell ExecMode = iota
+	// SessionPerCommand opens a new SSH session for every command.
+	SessionPerCommand
+)
+
+// ErrNoShell is wrapped by Shells.Exec when no long-lived shell could be
+// started: the command did not run, and the caller should run it another
+// way (a new session per command).
+var ErrNoShell = errors.New("no persistent shell")
+
+// ShellOptions says how the long-lived shells of a Shells pool start.
+type ShellOptions struct {
+	// Command starts a POSIX shell that reads its script from standard
+	// input, run by the login user's shell: e.g. "sudo -u app /bin/sh".
+	// Empty means /bin/sh.
+	Command string
+	// Preamble is written to the shell's standard input before anything
+	// else (sudo's password line). It never appears in errors.
+	Preamble []byte
+	// Kill runs script, which ends a cancelled command's processes, with
+	// the rights of the shell's user. Nil means the login user, in a new
+	// session.
+	Kill func(ctx context.Context, script string) error
+	// Max is the most shells kept at once; default 4.
+	Max int
+	// StartTimeout bounds a shell's start; default 10s.
+	StartTimeout time.Duration
+}
+
+// Shells is a pool of long-lived shells on one connection, each running
+// one command at a time. Commands are framed on a shell's standard input:
+//
+//   - the command's stdin is written by the shell's printf builtin into a
+//     file in a private 0700 directory (binary-safe through octal escapes),
+//     or /dev/null when empty; the command never reads the shell's input;
+//   - the command runs as `/bin/sh -c SCRIPT` in a child process (Dir and
+//     Env applied in SCRIPT), so it cannot change the shell's directory,
+//     variables or traps, with stdout and stderr in files of their own;
+//   - the shell then writes stdout, a random marker, stderr, the marker
+//     again and the exit status; cat runs only when there is output.
+//
+// A cancelled command's process tree (the shell's descendants) is killed
+// with ShellOptions.Kill and the shell is reused once its answer arrives;
+// a shell that does not answer is closed. Output written by a command's
+// background processes after the command ends is lost (each command has
+// new files), where a new session per command would wait for them.
+type Shells struct {
+	c     *Client
+	o     ShellOptions
+	idle  chan *shell
+	slots chan struct{} // one per shell alive or starting
+
+	mu       sync.Mutex
+	closed   bool
+	all      map[*shell]struct{}
+	startErr error // why shells cannot start here; set once
+}
+
+// NewShells returns a pool of long-lived shells started as o says, or nil
+// when the client runs every command in a session of its own
+// (Options.ExecMode). Shells start on demand; close the pool when done.
+func (c *Client) NewShells(o ShellOptions) *Shells {
+	if c.mode != PersistentShell {
+		return nil
+	}
+	if o.Max <= 0 {
+		o.Max = 4
+	}
+	if o.StartTimeout <= 0 {
+		o.StartTimeout = 10 * time.Second
+	}
+	if o.Command == "" {
+		o.Command = "/bin/sh"
+	}
+	return &Shells{
+		c: c, o: o,
+		idle:  make(chan *shell, o.Max),
+		slots: make(chan struct{}, o.Max),
+		all:   map[*shell]struct{}{},
+	}
+}
+
+// shell is one long-lived shell and its session.
+type shell struct {
+	sess   *xssh.Session
+	stdin  io.WriteCloser
+	out    *bufio.Reader
+	stderr *tailBuffer
+	pid    int    // the shell's own pid on the host
+	dir    string // its private directory
+	seq    int    // commands sent so far
+}
+
+// Exec runs cmd in one of the pool's shells. It wraps ErrNoShell when no
+// shell could be started (cmd did not run) and conn.ErrUnreachable when
+// the connection is gone.
+func (p *Shells) Exec(ctx context.Context, cmd conn.Command) (conn.ExecResult, error) {
+	script, err := Script(cmd)
+	if err != nil {
+		return conn.ExecResult{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return conn.ExecResult{}, fmt.Errorf("run command on %s: %w", p.c.alias, err)
+	}
+	sh, err := p.get(ctx)
+	if err != nil {
+		return conn.ExecResult{}, err
+	}
+	mark := "MDO" + randHex(12)
+	frame := sh.frame(script, cmd.Stdin, mark)
+	type answer struct {
+		res conn.ExecResult
+		err error
+	}
+	done := make(chan answer, 1)
+	go func() {
+		res, err := sh.roundTrip(frame, mark)
+		done <- answer{res, err}
+	}()
+	select {
+	case a := <-done:
+		if a.err != nil {
+			p.discard(sh)
+			return conn.ExecResult{}, p.c.classify("run command in shell", a.err)
+		}
+		p.put(sh)
+		return a.res, nil
+	case <-ctx.Done():
+		go p.abort(sh, func() bool {
+			t := time.NewTimer(5 * time.Second)
+			defer t.Stop()
+			select {
+			case a := <-done:
+				return a.err == nil
+			case <-t.C:
+				return false
+			}
+		})
+		return conn.ExecResult{}, fmt.Errorf("run command on %s: %w", p.c.alias, ctx.Err())
+	}
+}
+
+// abort kills the running command of sh, then keeps sh if its answer
+// arrives (answered reports that), or closes it.
+func (p *Shells) abort(sh *shell, answered func() bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	err := p.kill(ctx, sh.pid)
+	cancel()
+	if err == nil && answered() {
+		p.put(sh)
+		return
+	}
+	p.discard(sh)
+}
+
+// killScript kills every descendant of the shell with pid $1: stopped
+// first so that none forks while the tree is collected, then killed.
+const killScript = `p=$1
+tree() {
+  cat /proc/[0-9]*/stat 2>/dev/null | awk -v root="$p" '
+  { q = $1; s = $0; sub(/^.*\) /, "", s); split(s, f, " "); pp[q] = f[2] }
+  END {
+    t[root] = 1
+    do { n = 0; for (q in pp) if (!(q in t) && (pp[q] in t)) { t[q] = 1; n = 1 } } while (n)
+    for (q in t) if (q != root) printf "%s ", q
+  }'
+}
+l=$(tree)
+[ -n "$l" ] || exit 0
+kill -STOP $l 2>/dev/null
+l="$l $(tree)"
+kill -KILL $l 2>/dev/null
+exit 0`
+
+func (p *Shells) kill(ctx context.Context, pid int) error {
+	script := "set -- " + strconv.Itoa(pid) + "\n" + killScript
+	if p.o.Kill != nil {
+		return p.o.Kill(ctx, script)
+	}
+	res, err := p.c.execSession(ctx, conn.Command{Script: script})
+	if err == nil && res.RC != 0 {
+		err = fmt.Errorf("kill: exit %d: %s", res.RC, bytes.TrimSpace(res.Stderr))
+	}
+	return err
+}
+
+// get returns an idle shell, or starts one if the pool has room, or
+// waits for one to come back.
+func (p *Shells) get(ctx context.Context) (*shell, error) {
+	select {
+	case sh := <-p.idle:
+		return sh, nil
+	default:
+	}
+	p.mu.Lock()
+	startErr, closed := p.startErr, p.closed
+	p.mu.Unlock()
+	if closed {
+		return nil, fmt.Errorf("%w: pool closed", ErrNoShell)
+	}
+	if startErr != nil {
+		return nil, startErr
+	}
+	select {
+	case sh := <-p.idle:
+		return sh, nil
+	case p.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("run command on %s: %w", p.c.alias, ctx.Err())
+	case <-p.c.dead:
+		return nil, p.c.lost("run command", errors.New("connection gone"), 0)
+	}
+	if !p.c.takeShellToken() {
+		<-p.slots
+		return nil, fmt.Errorf("%w: no session left for one on %s", ErrNoShell, p.c.alias)
+	}
+	sh, err := p.start(ctx)
+	if err != nil {
+		p.c.releaseShellToken()
+		<-p.slots
+		if errors.Is(err, conn.ErrUnreachable) || ctx.Err() != nil {
+			return nil, err
+		}
+		err = fmt.Errorf("%w: %w", ErrNoShell, err)
+		p.mu.Lock()
+		if p.startErr == nil {
+			p.startErr = err
+		}
+		p.mu.Unlock()
+		return nil, err
+	}
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		p.closeShell(sh)
+		return nil, fmt.Errorf("%w: pool closed", ErrNoShell)
+	}
+	p.all[sh] = struct{}{}
+	p.mu.Unlock()
+	return sh, nil
+}
+
+// put returns sh to the idle list.
+func (p *Shells) put(sh *shell) {
+	p.mu.Lock()
+	closed := p.closed
+	p.mu.Unlock()
+	if closed {
+		p.discard(sh)
+		return
+	}
+	p.idle <- sh // never blocks: at most Max shells exist
+}
+
+// discard closes sh and frees its place.
+func (p *Shells) discard(sh *shell) {
+	p.mu.Lock()
+	_, ok := p.all[sh]
+	delete(p.all, sh)
+	p.mu.Unlock()
+	if ok {
+		p.closeShell(sh)
+	}
+}
+
+func (p *Shells) closeShell(sh *shell) {
+	sh.stdin.Close()
+	sh.sess.Close()
+	p.c.releaseShellToken()
+	<-p.slots
+}
+
+// Close closes every shell of the pool; commands still running in one
+// are cut off. It is safe to call more than once.
+func (p *Shells) Close() error {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil
+	}
+	p.closed = true
+	p.mu.Unlock()
+	for {
+		select {
+		case sh := <-p.idle:
+			p.discard(sh)
+		default:
+			return nil
+		}
+	}
+}
+
+// bootScript sets a shell up: a private directory removed on exit, the
+// function that runs one framed command, and the ready line with the
+// shell's pid. The command runs in a subshell that redirects its own
+// output (dash redirects a simple command's in the shell itself, which
+// would then report a signal death into the command's stderr). The names are prefixed so that they cannot clash with
+// variables in the environment (an assignment would export them).
+const bootScript = `__mdo_d=$(mktemp -d "${TMPDIR:-/tmp}/.mdo-sh.XXXXXXXX" 2>/dev/null || mktemp -d "$HOME/.mdo-sh.XXXXXXXX") || exit 1
+trap 'rm -rf "$__mdo_d"' EXIT
+trap 'exit 129' HUP
+trap 'exit 143' TERM
+__mdo_run() {
+  (exec /bin/sh -c "$4") <"$3" >"$__mdo_d/o$1" 2>"$__mdo_d/e$1"
+  __mdo_r=$?
+  if [ -s "$__mdo_d/o$1" ] || [ -s "$__mdo_d/e$1" ]; then
+    cat "$__mdo_d/o$1" - "$__mdo_d/e$1" <<__MDO_EOF
+$2
+__MDO_EOF
+    : >"$__mdo_d/o$1"; : >"$__mdo_d/e$1"
+  else
+    printf '%s\n' "$2"
+  fi
+  printf '%s:%d\n' "$2" "$__mdo_r"
+}
+printf '%s %s %s\n' "$1" "$$" "$__mdo_d"
+`
+
+// cleanEvery is how many commands a shell runs between removals of its
+// old (already truncated) files.
+const cleanEvery = 64
+
+// start opens a session running the pool's shell command and waits for
+// the boot script's ready line.
+func (p *Shells) start(ctx context.Context) (*shell, error) {
+	ctx, cancel := context.WithTimeout(ctx, p.o.StartTimeout)
+	defer cancel()
+	sess, err := p.c.newSession(ctx)
+	if err != nil {
+		return nil, p.c.classify("open session", err)
+	}
+	stdin, err1 := sess.StdinPipe()
+	stdout, err2 := sess.StdoutPipe()
+	if err := errors.Join(err1, err2); err != nil {
+		sess.Close()
+		return nil, fmt.Errorf("start shell: %w", err)
+	}
+	sh := &shell{sess: sess, stdin: stdin, out: bufio.NewReaderSize(stdout, 64<<10), stderr: &tailBuffer{max: 4096}}
+	sess.Stderr = sh.stderr
+	if err := sess.Start(p.o.Command); err != nil {
+		sess.Close()
+		return nil, p.c.classify("start shell", err)
+	}
+	ready := "MDOREADY" + randHex(12)
+	boot := append(append([]byte(nil), p.o.Preamble...), "set -- "+ready+"\n"+bootScript...)
+	type answer struct {
+		line string
+		err  error
+	}
+	done := make(chan answer, 1)
+	go func() {
+		if _, err := stdin.Write(boot); err != nil {
+			done <- answer{err: err}
+			return
+		}
+		// Login scripts may print before the shell starts: skip to the mark.
+		if _, err := readUntil(sh.out, []byte(ready+" ")); err != nil {
+			done <- answer{err: err}
+			return
+		}
+		line, err := sh.out.ReadString('\n')
+		done <- answer{line, err}
+	}()
+	var a answer
+	select {
+	case a = <-done:
+	case <-ctx.Done():
+		sess.Close()
+		<-done
+		return nil, fmt.Errorf("start shell %q: no answer within %s: %w", p.o.Command, p.o.StartTimeout, ctx.Err())
+	}
+	if a.err == nil {
+		pid, dir, ok := strings.Cut(strings.TrimSuffix(a.line, "\n"), " ")
+		if sh.pid, a.err = strconv.Atoi(pid); a.err == nil && ok && dir != "" {
+			sh.dir = dir
+			return sh, nil
+		}
+		a.err = fmt.Errorf("unexpected ready line %q", a.line)
+	}
+	sess.Close()
+	if lerr := p.c.lost("start shell", a.err, time.Second); lerr != nil {
+		return nil, lerr
+	}
+	msg := strings.TrimSpace(sh.stderr.String())
+	if len(p.o.Preamble) > 0 {
+		msg = strings.ReplaceAll(msg, strings.TrimSpace(string(p.o.Preamble)), "********")
+	}
+	return nil, fmt.Errorf("start shell %q: %w (stderr: %q)", p.o.Command, a.err, msg)
+}
+
+// frame returns the shell code that runs script with stdin and answers
+// with mark.
+func (sh *shell) frame(script string, stdin []byte, mark string) []byte {
+	sh.seq++
+	n := strconv.Itoa(sh.seq)
+	var b bytes.Buffer
+	b.Grow(len(script) + len(stdin) + 200)
+	if sh.seq%cleanEvery == 0 {
+		b.WriteString(`rm -f -- "$__mdo_d"/[ioe]*` + "\n")
+	}
+	in := "/dev/null"
+	if len(stdin) > 0 {
+		in = `"$__mdo_d/i` + n + `"`
+		b.WriteString("printf '")
+		writePrintfFormat(&b, stdin)
+		b.WriteString("' >" + in + "\n")
+	}
+	b.WriteString("__mdo_run " + n + " " + mark + " " + in + " " + Quote(script) + "\n")
+	if len(stdin) > 0 {
+		b.WriteString(": >" + in + "\n")
+	}
+	return b.Bytes()
+}
+
+// writePrintfFormat writes data as a single-quoted printf format that
+// prints exactly data: printable ASCII as is, everything else (and the
+// characters printf or the quotes treat specially) as octal escapes.
+func writePrintfFormat(b *bytes.Buffer, data []byte) {
+	const digits = "01234567"
+	for _, c := range data {
+		switch {
+		case c == '%':
+			b.WriteString("%%")
+		case c == '\\' || c == '\'' || (c < ' ' && c != '\n' && c != '\t') || c >= 0x7f:
+			b.Write([]byte{'\\', digits[c>>6], digits[c>>3&7], digits[c&7]})
+		default:
+			b.WriteByte(c)
+		}
+	}
+}
+
+// roundTrip sends a frame and reads the command's answer.
+func (sh *shell) roundTrip(frame []byte, mark string) (conn.ExecResult, error) {
+	if _, err := sh.stdin.Write(frame); err != nil {
+		return conn.ExecResult{}, fmt.Errorf("send command: %w", err)
+	}
+	stdout, err := readUntil(sh.out, []byte(mark+"\n"))
+	if err != nil {
+		return conn.ExecResult{}, sh.broken(err)
+	}
+	stderr, err := readUntil(sh.out, []byte(mark+":"))
+	if err != nil {
+		return conn.ExecResult{}, sh.broken(err)
+	}
+	line, err := sh.out.ReadString('\n')
+	if err != nil {
+		return conn.ExecResult{}, sh.broken(err)
+	}
+	rc, err := strconv.Atoi(strings.TrimSuffix(line, "\n"))
+	if err != nil {
+		return conn.ExecResult{}, fmt.Errorf("unexpected exit status %q", line)
+	}
+	return conn.ExecResult{RC: rc, Stdout: stdout, Stderr: stderr}, nil
+}
+
+// broken describes a shell that stopped answering.
+func (sh *shell) broken(err error) error {
+	if msg := strings.TrimSpace(sh.stderr.String()); msg != "" {
+		return fmt.Errorf("shell ended: %w (stderr: %q)", err, msg)
+	}
+	return fmt.Errorf("shell ended: %w", err)
+}
+
+// readUntil reads r up to and including mark and returns what came
+// before it, in a new slice.
+func readUntil(r *bufio.Reader, mark []byte) ([]byte, error) {
+	last := mark[len(mark)-1]
+	var buf []byte
+	for {
+		chunk, err := r.ReadSlice(last)
+		buf = append(buf, chunk...)
+		if err == nil && bytes.HasSuffix(buf, mark) {
+			return buf[:len(buf)-len(mark)], nil
+		}
+		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
+			return buf, err
+		}
+	}
+}
+
+// tailBuffer keeps the last max bytes written to it.
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	b   []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.b = append(t.b, p...)
+	if len(t.b) > t.max {
+		t.b = append(t.b[:0], t.b[len(t.b)-t.max:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(t.b)
+}
