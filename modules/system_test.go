@@ -118,3 +118,45 @@ func sysExpect(t *testing.T, what string, r Result, changed, failed bool, msg st
 			what, r.Changed, r.Failed, r.Msg, changed, failed, msg, r.Values)
 	}
 }
+
+// TestSystemSpecs checks that bad arguments of the system modules are
+// refused by Normalize, before anything runs: unknown names, wrong types,
+// missing required arguments, bad choices and exclusive pairs.
+func TestSystemSpecs(t *testing.T) {
+	cases := []struct {
+		name string
+		m    Module
+		raw  map[string]any
+		want string
+	}{
+		{"apt unknown", Apt{}, map[string]any{"name": "x", "nmae": "y"}, `unsupported parameter "nmae"`},
+		{"apt state", Apt{}, map[string]any{"name": "x", "state": "installed"}, `argument "state": value "installed" is not one of`},
+		{"apt exclusive", Apt{}, map[string]any{"name": "x", "deb": "/x.deb"}, "mutually exclusive: deb|name"},
+		{"apt nothing", Apt{}, map[string]any{}, "one of the following is required: name, deb, update_cache, autoremove"},
+		{"apt cache time", Apt{}, map[string]any{"update_cache": true, "cache_valid_time": "soon"}, `argument "cache_valid_time": expected an integer`},
+		{"package required", Package{}, map[string]any{"name": "x"}, `missing required argument "state"`},
+		{"dnf nothing", Dnf{}, map[string]any{}, "one of the following is required"},
+		{"service one of", Service{}, map[string]any{"name": "x"}, "one of the following is required: state, enabled"},
+		{"service enabled type", Service{}, map[string]any{"name": "x", "enabled": "maybe"}, `argument "enabled": expected a boolean`},
+		{"systemd state", Systemd{}, map[string]any{"name": "x", "state": "running"}, `value "running" is not one of`},
+		{"user name", User{}, map[string]any{"uid": 5}, `missing required argument "name"`},
+		{"user uid type", User{}, map[string]any{"name": "x", "uid": "abc"}, `argument "uid": expected an integer`},
+		{"group gid", Group{}, map[string]any{"name": "x", "gid": []any{1}}, `argument "gid": expected an integer`},
+		{"cron special", Cron{}, map[string]any{"name": "x", "special_time": "sometimes"}, `value "sometimes" is not one of`},
+		{"cron exclusive", Cron{}, map[string]any{"name": "x", "insertafter": "A", "insertbefore": "B"}, "mutually exclusive: insertafter|insertbefore"},
+		{"authorized_key key", AuthorizedKey{}, map[string]any{"user": "x"}, `missing required argument "key"`},
+		{"sysctl name", Sysctl{}, map[string]any{"value": "1"}, `missing required argument "name"`},
+		{"hostname use", Hostname{}, map[string]any{"name": "x", "use": "windows"}, `value "windows" is not one of`},
+		{"wait_for port", WaitFor{}, map[string]any{"port": "eighty"}, `argument "port": expected an integer`},
+		{"uri url", URI{}, map[string]any{"method": "GET"}, `missing required argument "url"`},
+		{"uri body_format", URI{}, map[string]any{"url": "http://x", "body_format": "xml"}, `value "xml" is not one of`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := tc.m.Spec().Normalize(tc.raw)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Normalize(%v) = %v, want an error containing %q", tc.raw, err, tc.want)
+			}
+		})
+	}
+}
