@@ -48,21 +48,21 @@ const (
 	subsetVirtual  = "virtual"
 )
 
-// minCollectors are Ansible's minimal_gather_subset that we implement; each
-// is also a valid gather_subset name of its own.
+// minCollectorNames are Ansible's minimal_gather_subset; each is also a
+// valid gather_subset name of its own (read-only).
 var minCollectorNames = []string{"apparmor", "caps", "cmdline", "date_time", "distribution", "dns", "env",
 	"fips", "local", "lsb", "pkg_mgr", "platform", "python", "selinux", "service_mgr", "ssh_pub_keys", "user"}
 
-// subsetAliases are the other names Ansible accepts; they select nothing
-// more here (facter and ohai are external tools, virtual is not collected).
+// otherSubsets are the other names Ansible accepts (read-only); facter,
+// ohai and virtual select nothing here.
 var otherSubsets = []string{subsetHardware, subsetNetwork, subsetVirtual, "facter", "ohai",
 	"devices", "dmi", "interfaces", "default_ipv4", "mounts", "system"}
 
 // subsets resolves gather_subset as Ansible's get_collector_names does:
 // start from min, add the additions, drop the exclusions except those also
-// named explicitly. It returns the set of collectors and an error for an
-// unknown name.
-func subsets(spec []string) (map[string]bool, error) {
+// named explicitly. It returns the set of collectors, or Ansible's message
+// for an unknown name.
+func subsets(spec []string) (map[string]bool, string) {
 	valid := map[string]bool{}
 	for _, n := range minCollectorNames {
 		valid[n] = true
@@ -112,7 +112,7 @@ func subsets(spec []string) (map[string]bool, error) {
 			names := append([]string{"all", subsetMin}, minCollectorNames...)
 			names = append(names, otherSubsets...)
 			sort.Strings(names)
-			return nil, fmt.Errorf("bad subset '%s' given to Ansible. gather_subset options allowed: %s", name, strings.Join(names, ", "))
+			return nil, fmt.Sprintf("Bad subset '%s' given to Ansible. gather_subset options allowed: %s", name, strings.Join(names, ", "))
 		}
 		for _, n := range alias(name) {
 			if neg {
@@ -128,7 +128,7 @@ func subsets(spec []string) (map[string]bool, error) {
 			delete(add, n)
 		}
 	}
-	return add, nil
+	return add, ""
 }
 
 // Run gathers the facts.
@@ -137,9 +137,9 @@ func (Setup) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 	if !args.Has("gather_subset") {
 		spec = []string{"all"}
 	}
-	want, err := subsets(spec)
-	if err != nil {
-		return Result{Failed: true, Msg: "B" + strings.TrimPrefix(err.Error(), "b")}, nil
+	want, bad := subsets(spec)
+	if bad != "" {
+		return Result{Failed: true, Msg: bad}, nil
 	}
 	res, err := env.Conn.Exec(ctx, conn.Command{Script: factsScript(want)})
 	if err != nil {
