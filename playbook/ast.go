@@ -64,6 +64,7 @@ type Play struct {
 	Vars              []Var
 	VarsFiles         []Value // strings (templates) or lists of alternatives
 	GatherFacts       Value
+	GatherSubset      Value
 	Become            Value
 	BecomeUser        Value
 	BecomeMethod      Value

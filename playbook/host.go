@@ -39,6 +39,9 @@ func (h *hostState) hostvarsEntry() map[string]any {
 	}
 	if len(h.facts) > 0 {
 		m["ansible_facts"] = h.facts
+		for k, v := range h.facts {
+			m["ansible_"+k] = v
+		}
 	}
 	for k, v := range h.setVars {
 		m[k] = v

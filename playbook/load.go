@@ -145,7 +145,9 @@ func (p *parser) play(n *yaml.Node) *Play {
 			}
 		case "gather_facts":
 			play.GatherFacts = p.value(vn)
-		case "gather_subset", "gather_timeout":
+		case "gather_subset":
+			play.GatherSubset = p.value(vn)
+		case "gather_timeout":
 			// Accepted for compatibility; facts are gathered by one script.
 		case "become":
 			play.Become = p.value(vn)

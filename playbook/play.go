@@ -153,6 +153,18 @@ func (st *run) play(ctx context.Context, pb *Playbook, play *Play) error {
 // handlers after each section.
 func (st *run) runBatch(ctx context.Context, pc *playCtx) {
 	playScope := &scope{play: pc.play}
+	if st.gatherFacts(pc) {
+		gather := &Task{Pos: pc.play.Pos, Name: "Gathering Facts", Module: "setup", ModuleKey: "gather_facts", Args: map[string]any{}}
+		if sub, ok := pc.play.GatherSubset.V.([]any); ok {
+			gather.Args["gather_subset"] = sub
+		} else if s, ok := pc.play.GatherSubset.V.(string); ok {
+			gather.Args["gather_subset"] = s
+		}
+		failed := st.runTask(ctx, pc, pc.alive(), gather, playScope, EventTask)
+		for _, h := range failed {
+			h.failed = true
+		}
+	}
 	main := append(append([]*Task{}, pc.play.Roles...), pc.play.Tasks...)
 	for _, section := range [][]*Task{pc.play.PreTasks, main, pc.play.PostTasks} {
 		if len(section) == 0 {
@@ -336,4 +348,13 @@ func decodeVarsFile(path string, data []byte) (map[string]any, error) {
 		return nil, d.errs[0]
 	}
 	return v, nil
+}
+
+// gatherFacts reports whether the play gathers facts first: gather_facts
+// defaults to true, as in Ansible, when the setup module is available.
+func (st *run) gatherFacts(pc *playCtx) bool {
+	if !st.Registry.Has("setup") {
+		return false
+	}
+	return st.boolKeyword(pc.play.GatherFacts, varSet{m: pc.playVars}, true)
 }

@@ -283,6 +283,17 @@ func (st *run) runOnHost(ctx context.Context, pc *playCtx, h *hostState, t *Task
 		h.dirty = true
 	}
 	h.lastFacts = out.facts
+	if t.Module == "setup" && out.status != StatusFailed {
+		// Gathered facts are host facts (below play vars), not set_fact.
+		if h.facts == nil {
+			h.facts = map[string]any{}
+		}
+		for k, v := range out.facts {
+			h.facts[k] = v
+		}
+		h.dirty = true
+		out.facts = nil
+	}
 	if len(out.facts) > 0 {
 		for k, v := range out.facts {
 			h.setVars[k] = v

@@ -99,7 +99,10 @@ func (a *app) main(args []string) int {
 		Writer:          a.stdout,
 		ErrWriter:       a.stderr,
 		HideHelpCommand: true,
-		ExitErrHandler:  func(*cli.Context, error) {},
+		// -i 'h1,h2,' is a host list and -e '{"a": [1, 2]}' is JSON: never
+		// split flag values at commas (--tags a,b is split by us).
+		DisableSliceFlagSeparator: true,
+		ExitErrHandler:            func(*cli.Context, error) {},
 		OnUsageError: func(c *cli.Context, err error, isSub bool) error {
 			return withCode(exitUsage, err)
 		},

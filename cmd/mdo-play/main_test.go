@@ -101,6 +101,7 @@ func goldenCases(root, inv string) []goldenCase {
 		{"once_delegate_retries", []string{"-i", inv, pb("once.yml"), "-e", "scratch=SCRATCH"}, 0, true},
 		{"strategy_free", []string{"-i", inv, pb("free.yml")}, 0, true},
 		{"roles_includes", []string{"-i", inv, filepath.Join(root, "testdata/roles/site.yml")}, 0, true},
+		{"facts", []string{"-i", inv, pb("facts.yml")}, 0, true},
 		{"check", []string{"-i", inv, pb("check.yml"), "--check"}, 0, true},
 		{"extravars", []string{"-i", inv, pb("extravars.yml"), "-e", "who=extra", "-e", `{"env": "prod"}`}, 0, true},
 		{"flags_after_playbook", []string{pb("extravars.yml"), "-i", inv, "-e", "who=late"}, 0, true},

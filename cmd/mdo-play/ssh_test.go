@@ -114,3 +114,25 @@ ansible_ssh_known_hosts_file=%s
 		t.Error("the wrong become password appears in the output")
 	}
 }
+
+// TestExampleRollout runs the demo's rolling deploy on three test hosts:
+// the first run changes every host, the second changes nothing.
+func TestExampleRollout(t *testing.T) {
+	c := sshtest.StartT(t, 3)
+	root := repoRoot(t)
+	env := map[string]string{"HOME": t.TempDir(), "MDO_KNOWN_HOSTS_FILE": c.KnownHosts}
+	pb := filepath.Join(root, "examples/rollout.yml")
+	for run, want := range []string{"changed=5", "changed=0"} {
+		stdout, stderr, code := runCLI(t, env, "-i", c.Inventory, pb)
+		if code != 0 {
+			t.Fatalf("run %d: exit %d\n%s\n%s", run+1, code, stdout, stderr)
+		}
+		for _, h := range c.Hosts {
+			line := h.Name + strings.Repeat(" ", 27-len(h.Name)) + ": ok="
+			i := strings.Index(stdout, line)
+			if i < 0 || !strings.Contains(stdout[i:i+60], want) {
+				t.Errorf("run %d: host %s: want %s in the recap:\n%s", run+1, h.Name, want, stdout)
+			}
+		}
+	}
+}

@@ -235,6 +235,8 @@ func (s *textSink) host(e playbook.Event) {
 		switch {
 		case e.Verbose:
 			line += " => " + pyJSON(res, true)
+		case e.Module == "setup" && s.verbosity < 3:
+			// Facts are long; Ansible shows them only when asked for.
 		case s.verbosity > 0:
 			line += " => " + pyJSON(res, false)
 		}
