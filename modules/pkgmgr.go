@@ -402,7 +402,7 @@ func globWord(s string) string {
 
 // pkgRunAction runs `$_mdo_cmd "$@"` (the command is a trusted string of
 // quoted words built here; the packages are the positional parameters) and
-// reports its output. With report set the command is not run (check mode
+// reports its output. With skip set the command is not run (check mode
 // for managers without a simulation flag).
 func pkgRunAction(skip bool) string {
 	if skip {

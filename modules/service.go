@@ -256,7 +256,7 @@ fi
 	case "stopped":
 		fmt.Fprintf(&sc, "[ \"$_mdo_a\" = 0 ] || _mdo_run stop _mdo_svc stop%s\n", extra)
 	case "restarted":
-		if r.sleep > 0 {
+		if r.sleep > 0 && !r.check {
 			fmt.Fprintf(&sc, "_mdo_run stop _mdo_svc stop%s\nsleep %d\n_mdo_run start _mdo_svc start%s\n", extra, r.sleep, extra)
 		} else {
 			fmt.Fprintf(&sc, "_mdo_run restart _mdo_svc restart%s\n", extra)
