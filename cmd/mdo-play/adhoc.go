@@ -20,7 +20,7 @@ func adhocFlags() []cli.Flag {
 		"inventory": true, "limit": true, "extra-vars": true, "forks": true, "check": true, "diff": true,
 		"connection": true, "user": true, "private-key": true, "become": true, "become-user": true,
 		"become-method": true, "ask-become-pass": true, "ask-pass": true, "timeout": true, "verbose": true,
-		"output": true, "slice": true,
+		"output": true, "slice": true, "vault-id": true, "vault-password-file": true, "ask-vault-pass": true,
 	}
 	var out []cli.Flag
 	for _, f := range runFlags() {
@@ -47,7 +47,7 @@ func (a *app) adhocCmd(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	extra, err := a.extraVars(c.StringSlice("extra-vars"))
+	extra, err := a.extraVars(c.StringSlice("extra-vars"), s.files)
 	if err != nil {
 		return err
 	}
@@ -71,7 +71,7 @@ func (a *app) adhocCmd(c *cli.Context) error {
 	if err != nil {
 		return withCode(exitInternal, err)
 	}
-	loader := &playbook.Loader{Registry: reg, RolesPath: s.rolesPath}
+	loader := &playbook.Loader{Registry: reg, RolesPath: s.rolesPath, ReadFile: s.files.ReadFile}
 	pb, err := loader.Parse("adhoc", src)
 	if err != nil {
 		return withCode(exitParse, fmt.Errorf("-m %s -a %q: %w", module, c.String("args"), err))

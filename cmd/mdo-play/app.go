@@ -51,7 +51,7 @@ func usageErr(format string, args ...any) error {
 }
 
 func runFlags() []cli.Flag {
-	return []cli.Flag{
+	return append([]cli.Flag{
 		&cli.StringSliceFlag{Name: "inventory", Aliases: []string{"i"}, Usage: "inventory file, directory, executable or `h1,h2,` list (repeatable)"},
 		&cli.StringFlag{Name: "limit", Aliases: []string{"l"}, Usage: "further limit selected hosts to a pattern (or @file)"},
 		&cli.StringSliceFlag{Name: "tags", Aliases: []string{"t"}, Usage: "only run tasks tagged with these values"},
@@ -78,7 +78,7 @@ func runFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Count: new(int), Usage: "more output (-vvv for the most)"},
 		&cli.StringFlag{Name: "output", Value: "text", Usage: "output format: text or json (one JSON object per event)"},
 		&cli.StringFlag{Name: "slice", Usage: "run only slice `K/N` of the inventory's hosts (for spreading one runbook over N runners)"},
-	}
+	}, vaultSecretFlags()...)
 }
 
 func (a *app) main(args []string) int {
@@ -128,6 +128,7 @@ func (a *app) main(args []string) int {
 					return withCode(exitUsage, err)
 				},
 			},
+			a.vaultCommand(),
 			{
 				Name:  "version",
 				Usage: "print the version",
@@ -144,6 +145,8 @@ func (a *app) main(args []string) int {
 			args = append([]string{args[0], args[1]}, reorderArgs(args[2:], inventoryFlags)...)
 		case "adhoc":
 			args = append([]string{args[0], args[1]}, reorderArgs(args[2:], adhocFlags())...)
+		case "vault":
+			args = vaultArgs(args)
 		case "version", "help", "-h", "--help":
 		default:
 			args = append([]string{args[0]}, reorderArgs(args[1:], runFlags())...)
@@ -194,6 +197,8 @@ type settings struct {
 	hostKeys   string
 	connection string
 	rolesPath  []string
+	files      *secretFiles // reads (and decrypts) every controller file
+	mask       *masker      // secrets kept out of the output
 }
 
 func (a *app) settings(c *cli.Context) (*settings, error) {
@@ -206,6 +211,15 @@ func (a *app) settings(c *cli.Context) (*settings, error) {
 		rolesPath: cfg.RolesPath.v}
 	if c.IsSet("inventory") {
 		s.inventory = c.StringSlice("inventory")
+	}
+	s.mask = &masker{}
+	s.files = &secretFiles{mask: s.mask}
+	if c.IsSet("vault-id") || c.IsSet("vault-password-file") || c.Bool("ask-vault-pass") {
+		secrets, err := a.vaultSecrets(c, false, false)
+		if err != nil {
+			return nil, err
+		}
+		s.files.secrets = secrets
 	}
 	if c.IsSet("forks") {
 		s.forks = c.Int("forks")
@@ -240,12 +254,21 @@ func (a *app) settings(c *cli.Context) (*settings, error) {
 }
 
 func (a *app) loadInventory(s *settings) (*inventory.Inventory, error) {
-	inv, err := inventory.Load(a.ctx, s.inventory, inventory.Options{})
+	inv, err := inventory.Load(a.ctx, s.inventory, inventory.Options{ReadFile: s.files.ReadFile})
 	if err != nil {
 		return nil, withCode(exitParse, err)
 	}
 	for _, w := range inv.Warnings() {
 		fmt.Fprintf(a.stderr, "[WARNING]: %s\n", w)
+	}
+	// Connection and become passwords given as inventory variables never
+	// reach the output.
+	for _, h := range inv.Hosts() {
+		for k, v := range inv.HostVars(h) {
+			if isPasswordVar(k) {
+				s.mask.addTree(v)
+			}
+		}
 	}
 	return inv, nil
 }
@@ -262,12 +285,12 @@ func (a *app) runPlaybooks(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	extra, err := a.extraVars(c.StringSlice("extra-vars"))
+	extra, err := a.extraVars(c.StringSlice("extra-vars"), s.files)
 	if err != nil {
 		return err
 	}
 	reg := modules.Builtin()
-	loader := &playbook.Loader{Registry: reg, RolesPath: s.rolesPath}
+	loader := &playbook.Loader{Registry: reg, RolesPath: s.rolesPath, ReadFile: s.files.ReadFile}
 	var pbs []*playbook.Playbook
 	var loadErrs []error
 	for _, path := range c.Args().Slice() {
@@ -341,6 +364,7 @@ func (a *app) execute(c *cli.Context, s *settings, loader *playbook.Loader, pbs 
 			sink = &textSink{out: a.stdout, errOut: a.stderr, color: a.isTerminal(a.stdout), verbosity: c.Int("verbose")}
 		}
 	}
+	sink = maskSink{inner: sink, m: s.mask}
 	opts := playbook.Options{
 		Forks:         s.forks,
 		Check:         c.Bool("check"),
@@ -372,6 +396,7 @@ func (a *app) execute(c *cli.Context, s *settings, loader *playbook.Loader, pbs 
 		Sink:      sink,
 		Options:   opts,
 		Loader:    loader,
+		ReadFile:  s.files.ReadFile,
 	}
 	stats, err := r.Run(c.Context, pbs)
 	if err != nil {
@@ -419,13 +444,13 @@ func splitList(l []string) []string {
 
 // extraVars parses -e values: key=value pairs, a JSON or YAML mapping, or
 // @file. Later values win.
-func (a *app) extraVars(vals []string) (map[string]any, error) {
+func (a *app) extraVars(vals []string, files *secretFiles) (map[string]any, error) {
 	out := map[string]any{}
 	for _, v := range vals {
 		var m map[string]any
 		switch {
 		case strings.HasPrefix(v, "@"):
-			data, err := os.ReadFile(v[1:])
+			data, err := files.ReadFile(v[1:])
 			if err != nil {
 				return nil, usageErr("--extra-vars: %v", err)
 			}
@@ -524,4 +549,14 @@ func parseSlice(s string) (k, n int, err error) {
 		return 0, 0, usageErr("--slice must be K/N with 1 <= K <= N, got %q", s)
 	}
 	return k, n, nil
+}
+
+// isPasswordVar reports whether an inventory variable holds a password.
+func isPasswordVar(name string) bool {
+	switch name {
+	case "ansible_password", "ansible_ssh_pass", "ansible_ssh_password", "ansible_become_password",
+		"ansible_become_pass", "ansible_sudo_pass", "ansible_sudo_password":
+		return true
+	}
+	return false
 }

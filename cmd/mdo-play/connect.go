@@ -64,6 +64,7 @@ func (a *app) connector(c *cli.Context, s *settings) (*connector, error) {
 			return nil, usageErr("--ask-pass: %v", err)
 		}
 		cn.password = pw
+		s.mask.add(pw)
 	}
 	if c.Bool("ask-become-pass") {
 		pw, err := a.prompt(tty, isTTY, "BECOME password: ")
@@ -71,6 +72,7 @@ func (a *app) connector(c *cli.Context, s *settings) (*connector, error) {
 			return nil, usageErr("--ask-become-pass: %v", err)
 		}
 		cn.becomePassword = pw
+		s.mask.add(pw)
 	}
 	if isTTY {
 		var mu sync.Mutex

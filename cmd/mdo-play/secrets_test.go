@@ -1,0 +1,83 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mdo-play/mdo-play/playbook/vault"
+)
+
+// TestVaultAndMasking runs a playbook whose secrets come from a
+// vault-encrypted group_vars file, an inline !vault value, an encrypted
+// -e @file and an inventory become password, through text and JSON output,
+// and checks that the values are used but never printed.
+func TestVaultAndMasking(t *testing.T) {
+	dir := t.TempDir()
+	pass := []byte("vault-pass-123")
+	write := func(name string, data []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	enc := func(plain string) string {
+		out, err := vault.Encrypt([]byte(plain), pass, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(out)
+	}
+	write("group_vars/all.yml", []byte(enc("db_password: s3cret-from-group-vars\n")))
+	inline := enc("s3cret-inline-value")
+	var ind strings.Builder
+	for _, l := range strings.Split(strings.TrimSpace(inline), "\n") {
+		ind.WriteString("        " + l + "\n")
+	}
+	inv := write("hosts.ini", []byte("web1 ansible_connection=local ansible_become_password=s3cret-become-pass\n"))
+	extra := write("extra.yml", []byte(enc("api_token: s3cret-extra-token\n")))
+	pb := write("site.yml", []byte(`- hosts: web1
+  gather_facts: false
+  vars:
+    inline_secret: !vault |
+`+ind.String()+`  tasks:
+    - name: secrets are usable
+      assert:
+        that:
+          - eq .db_password "s3cret-from-group-vars"
+          - eq .inline_secret "s3cret-inline-value"
+          - eq .api_token "s3cret-extra-token"
+    - name: and masked when printed
+      debug:
+        msg: "{{ .db_password }} {{ .inline_secret }} {{ .api_token }} {{ .ansible_become_password }}"
+    - name: also in command output
+      command: echo {{ .db_password }}
+`))
+	pwfile := write("pw.txt", append(pass, '\n'))
+	secrets := []string{"s3cret-from-group-vars", "s3cret-inline-value", "s3cret-extra-token", "s3cret-become-pass"}
+	for _, output := range []string{"text", "json"} {
+		stdout, stderr, code := runCLI(t, map[string]string{"HOME": dir}, "-i", inv, pb, "-e", "@"+extra,
+			"--vault-password-file", pwfile, "--output", output, "-v")
+		if code != 0 {
+			t.Fatalf("%s: exit %d\n%s\n%s", output, code, stdout, stderr)
+		}
+		for _, s := range secrets {
+			if strings.Contains(stdout+stderr, s) {
+				t.Errorf("%s output shows the secret %q:\n%s", output, s, stdout)
+			}
+		}
+		if !strings.Contains(stdout, "********") {
+			t.Errorf("%s output has no masked value:\n%s", output, stdout)
+		}
+	}
+	// Without the password the run stops before touching any host.
+	_, stderr, code := runCLI(t, map[string]string{"HOME": dir}, "-i", inv, pb)
+	if code != 6 || !strings.Contains(stderr, "vault") {
+		t.Errorf("no vault password: exit %d, want 6 and a message about the vault\n%s", code, stderr)
+	}
+}
