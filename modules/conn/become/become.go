@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/mdo-play/mdo-play/modules/conn"
+	"github.com/mdo-play/mdo-play/modules/conn/ssh"
 )
 
 // ErrBecome is wrapped by errors where the command could not be started as
@@ -43,6 +44,16 @@ type Options struct {
 	Exe string
 	// Timeout bounds the wait for privilege escalation; default 10s.
 	Timeout time.Duration
+	// PerCommand runs every command under a new sudo (su, doas) instead
+	// of in long-lived shells of the become user.
+	PerCommand bool
+}
+
+// shellStarter is a transport that can keep long-lived shells started by
+// a command line of ours (ssh.Client); NewShells returns nil when the
+// transport runs every command in a session of its own.
+type shellStarter interface {
+	NewShells(o ssh.ShellOptions) *ssh.Shells
 }
 
 // Conn runs every operation of an inner connection as Options.User.
@@ -53,6 +64,7 @@ type Conn struct {
 	mu     sync.Mutex
 	nopass bool // the check found no password is needed
 	ready  bool // the check passed
+	shells *ssh.Shells
 }
 
 var _ conn.Conn = (*Conn)(nil)
@@ -61,6 +73,12 @@ var _ conn.Conn = (*Conn)(nil)
 // through shell commands (cat, stat); Put uploads with c to a private
 // temporary file, then moves it into place as that user. The first call
 // checks that escalation works (within o.Timeout), once.
+//
+// When c can keep long-lived shells (an ssh.Client in its default mode)
+// and o.PerCommand is false, commands run in up to 4 shells started once
+// each as the become user (`sudo -u USER /bin/sh`, the password sent once
+// per shell) and fed framed commands, as ssh.Shells describes; a command
+// falls back to its own sudo when no such shell can start.
 func Wrap(c conn.Conn, o Options) *Conn {
 	if o.Method == "" {
 		o.Method = "sudo"
@@ -236,11 +254,76 @@ func (c *Conn) Exec(ctx context.Context, cmd conn.Command) (conn.ExecResult, err
 	if err != nil {
 		return conn.ExecResult{}, err
 	}
+	if sh := c.shellPool(nopass); sh != nil {
+		res, err := sh.Exec(ctx, cmd)
+		if !errors.Is(err, ssh.ErrNoShell) {
+			return res, err
+		}
+	}
 	script, err := prelude(cmd)
 	if err != nil {
 		return conn.ExecResult{}, err
 	}
 	return c.run(ctx, script, cmd.Stdin, nopass)
+}
+
+// shellPool returns the become user's long-lived shells, set up on first
+// use after the check passed, or nil when commands run one sudo each.
+func (c *Conn) shellPool(nopass bool) *ssh.Shells {
+	if c.o.PerCommand {
+		return nil
+	}
+	st, ok := c.inner.(shellStarter)
+	if !ok {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.shells != nil {
+		return c.shells
+	}
+	line, preamble, err := c.shellCommand(nopass)
+	if err != nil {
+		return nil
+	}
+	c.shells = st.NewShells(ssh.ShellOptions{
+		Command:      line,
+		Preamble:     preamble,
+		StartTimeout: c.o.Timeout,
+		// The login user may not signal the become user's processes.
+		Kill: func(ctx context.Context, script string) error {
+			res, err := c.run(ctx, script, nil, nopass)
+			if err == nil && res.RC != 0 {
+				err = fmt.Errorf("kill as %s: exit %d: %s", c.o.User, res.RC, bytes.TrimSpace(res.Stderr))
+			}
+			return err
+		},
+	})
+	return c.shells
+}
+
+// shellCommand returns the command line that starts a shell of the
+// become user reading its script from stdin, and what to write to its
+// stdin first.
+func (c *Conn) shellCommand(nopass bool) (string, []byte, error) {
+	flags := ""
+	if c.o.Flags != "" {
+		flags = " " + c.o.Flags
+	}
+	switch c.o.Method {
+	case "sudo":
+		if nopass || c.o.Password == "" {
+			return c.o.Exe + " -H -n -u " + quote(c.o.User) + flags + " /bin/sh", nil, nil
+		}
+		// -k: always prompt, so that the password line is always consumed.
+		return c.o.Exe + " -H -k -S -p " + quote("[mdo-become-"+randHex()+"]") + " -u " + quote(c.o.User) + flags + " /bin/sh",
+			[]byte(c.o.Password + "\n"), nil
+	case "su":
+		return c.o.Exe + flags + " - " + quote(c.o.User) + " -c /bin/sh", nil, nil
+	case "doas":
+		return c.o.Exe + " -n -u " + quote(c.o.User) + flags + " /bin/sh", nil, nil
+	}
+	return "", nil, fmt.Errorf("%w: unknown become method %q", ErrBecome, c.o.Method)
 }
 
 // prelude applies Dir and Env in the script itself.
@@ -435,5 +518,13 @@ func fileMode(m uint32) fs.FileMode {
 	return mode
 }
 
-// Close closes the inner connection.
-func (c *Conn) Close() error { return c.inner.Close() }
+// Close closes the become user's shells and the inner connection.
+func (c *Conn) Close() error {
+	c.mu.Lock()
+	sh := c.shells
+	c.mu.Unlock()
+	if sh != nil {
+		sh.Close()
+	}
+	return c.inner.Close()
+}

@@ -77,6 +77,7 @@ func TestConformance(t *testing.T) {
 		{"sudo with password", sshtest.SudoUser, become.Options{Password: sshtest.SudoPassword}},
 		{"sudo without password", sshtest.NoPassUser, become.Options{}},
 		{"sudo nopass user given a password", sshtest.NoPassUser, become.Options{Password: "unused"}},
+		{"sudo with password per command", sshtest.SudoUser, become.Options{Password: sshtest.SudoPassword, PerCommand: true}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -174,6 +175,42 @@ func TestFailures(t *testing.T) {
 			}
 			if err := c.Put(context.Background(), bytes.NewReader(nil), "/tmp/x", 0o644); !errors.Is(err, become.ErrBecome) {
 				t.Errorf("Put: %v, want ErrBecome", err)
+			}
+		})
+	}
+}
+
+func TestShells(t *testing.T) {
+	tests := []struct {
+		name  string
+		login string
+		o     become.Options
+		same  bool
+	}{
+		{"sudo with password", sshtest.SudoUser, become.Options{Password: sshtest.SudoPassword}, true},
+		{"sudo without password to another user", sshtest.NoPassUser, become.Options{User: sshtest.SudoUser}, true},
+		{"su from root", "root", become.Options{Method: "su", User: sshtest.NoPassUser}, true},
+		{"per command", sshtest.SudoUser, become.Options{Password: sshtest.SudoPassword, PerCommand: true}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := become.Wrap(login(t, tc.login), tc.o)
+			defer c.Close()
+			// The parent of each command: its pid and its user.
+			probe := "echo $PPID $(stat -c %U /proc/$PPID) $(id -un)"
+			first, second := run(t, c, probe), run(t, c, probe)
+			user := tc.o.User
+			if user == "" {
+				user = "root"
+			}
+			if f := strings.Fields(first); len(f) != 3 || f[2] != user {
+				t.Fatalf("probe %q: want the command run as %s", first, user)
+			}
+			if same := first == second; same != tc.same {
+				t.Errorf("parents %q and %q: want the same long-lived shell=%v", first, second, tc.same)
+			}
+			if tc.same && strings.Fields(first)[1] != user {
+				t.Errorf("the long-lived shell %q does not run as %s", first, user)
 			}
 		})
 	}

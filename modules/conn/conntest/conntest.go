@@ -29,6 +29,8 @@ type Opener func(t *testing.T) (c conn.Conn, dir string)
 func Run(t *testing.T, open Opener) {
 	t.Run("Exec", func(t *testing.T) { testExec(t, open) })
 	t.Run("LargeOutput", func(t *testing.T) { testLargeOutput(t, open) })
+	t.Run("LargeStdin", func(t *testing.T) { testLargeStdin(t, open) })
+	t.Run("Isolation", func(t *testing.T) { testIsolation(t, open) })
 	t.Run("PutGet", func(t *testing.T) { testPutGet(t, open) })
 	t.Run("PutAtomic", func(t *testing.T) { testPutAtomic(t, open) })
 	t.Run("Stat", func(t *testing.T) { testStat(t, open) })
@@ -115,6 +117,40 @@ func testLargeOutput(t *testing.T, open Opener) {
 	}
 	if len(res.Stderr) != n/2 || strings.Trim(string(res.Stderr), "e") != "" {
 		t.Errorf("stderr: %d bytes, want %d bytes of 'e'", len(res.Stderr), n/2)
+	}
+}
+
+func testLargeStdin(t *testing.T, open Opener) {
+	c, _ := open(t)
+	data := random(t, 3<<20)
+	res, err := c.Exec(ctxT(t), conn.Command{Script: "cat; echo end >&2", Stdin: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(res.Stdout, data) {
+		t.Errorf("stdout: %d bytes, want the %d random bytes of stdin back", len(res.Stdout), len(data))
+	}
+	if string(res.Stderr) != "end\n" || res.RC != 0 {
+		t.Errorf("rc %d, stderr %q", res.RC, truncate(string(res.Stderr)))
+	}
+}
+
+// testIsolation checks that a command cannot change what the next one
+// starts with: directory, variables, umask, traps, stdin.
+func testIsolation(t *testing.T, open Opener) {
+	c, dir := open(t)
+	before := exec(t, c, "pwd; umask; echo \"${MDO_LEAK-unset}\"")
+	exec(t, c, "cd "+quote(dir)+"; MDO_LEAK=set; export MDO_LEAK; umask 0077; trap 'echo trapped' EXIT; exec 0</dev/null")
+	if after := exec(t, c, "pwd; umask; echo \"${MDO_LEAK-unset}\""); after != before {
+		t.Errorf("after a command changed its state, the next one starts with %q, want %q", after, before)
+	}
+	// A command that reads stdin to its end gets only its own.
+	res, err := c.Exec(ctxT(t), conn.Command{Script: "cat; echo; cat", Stdin: []byte("mine")})
+	if err != nil || string(res.Stdout) != "mine\n" {
+		t.Errorf("stdin read twice: %q, %v; want %q", res.Stdout, err, "mine\n")
+	}
+	if got := exec(t, c, "echo still framed"); got != "still framed\n" {
+		t.Errorf("next command: %q", got)
 	}
 }
 

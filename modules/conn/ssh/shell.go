@@ -180,8 +180,10 @@ func (p *Shells) abort(sh *shell, answered func() bool) {
 	p.discard(sh)
 }
 
-// killScript kills every descendant of the shell with pid $1: stopped
-// first so that none forks while the tree is collected, then killed.
+// killScript kills every descendant of the shell with pid $1: SIGTERM
+// first, which lets a sudo among them pass it on to its command (that the
+// login user may not signal itself), then SIGSTOP so that none forks
+// while the tree is collected again, then SIGKILL.
 const killScript = `p=$1
 tree() {
   cat /proc/[0-9]*/stat 2>/dev/null | awk -v root="$p" '
@@ -194,6 +196,9 @@ tree() {
 }
 l=$(tree)
 [ -n "$l" ] || exit 0
+kill -TERM $l 2>/dev/null
+sleep 0.1 2>/dev/null
+l="$l $(tree)"
 kill -STOP $l 2>/dev/null
 l="$l $(tree)"
 kill -KILL $l 2>/dev/null

@@ -1,0 +1,131 @@
+package ssh_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
+	"github.com/mdo-play/mdo-play/modules/conn/ssh"
+)
+
+// parent returns the pid and name of the process that ran the command:
+// a long-lived shell, or sshd for a session per command.
+func parent(t *testing.T, c conn.Conn) string {
+	t.Helper()
+	return strings.TrimSpace(run(t, c, "echo $PPID $(cat /proc/$PPID/comm)"))
+}
+
+func TestShellReuse(t *testing.T) {
+	c := hosts(t)
+	tests := []struct {
+		name        string
+		mode        ssh.ExecMode
+		maxSessions int
+		shell       bool
+	}{
+		{"persistent shell", ssh.PersistentShell, 0, true},
+		{"session per command", ssh.SessionPerCommand, 0, false},
+		// One channel for SFTP, one for commands: no room for a shell.
+		{"no session to spare falls back", ssh.PersistentShell, 2, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			o := rootOpts(t, c, 0)
+			o.ExecMode, o.MaxSessions = tc.mode, tc.maxSessions
+			cl := dial(t, o)
+			first, second := parent(t, cl), parent(t, cl)
+			if shell := !strings.HasSuffix(first, " sshd"); shell != tc.shell || first != second {
+				t.Errorf("parents %q and %q: want the same shell=%v", first, second, tc.shell)
+			}
+		})
+	}
+}
+
+func TestShellPoolSize(t *testing.T) {
+	cl := dial(t, rootOpts(t, hosts(t), 0))
+	const n = 12
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	parents := map[string]bool{}
+	errs := make(chan error, n)
+	for range n {
+		wg.Go(func() {
+			res, err := cl.Exec(context.Background(), conn.Command{Script: "sleep 0.1; echo $PPID"})
+			if err != nil || res.RC != 0 {
+				errs <- fmt.Errorf("exec: %v, rc %d", err, res.RC)
+				return
+			}
+			mu.Lock()
+			parents[strings.TrimSpace(string(res.Stdout))] = true
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if len(parents) < 2 || len(parents) > 4 {
+		t.Errorf("%d concurrent commands ran in %d shells, want 2 to 4", n, len(parents))
+	}
+}
+
+func TestShellDiesUnderCommand(t *testing.T) {
+	cl := dial(t, rootOpts(t, hosts(t), 0))
+	first := parent(t, cl)
+	_, err := cl.Exec(context.Background(), conn.Command{Script: "kill -KILL $PPID"})
+	if err == nil {
+		t.Fatal("a command that killed its shell reported success")
+	}
+	if errors.Is(err, conn.ErrUnreachable) {
+		t.Errorf("a killed shell reports the host unreachable: %v", err)
+	}
+	if next := parent(t, cl); next == first {
+		t.Errorf("the dead shell %s was used again", first)
+	}
+}
+
+func TestShellLateOutput(t *testing.T) {
+	cl := dial(t, rootOpts(t, hosts(t), 0))
+	flag := "/tmp/mdo-late-" + strings.TrimSpace(run(t, cl, "echo $$"))
+	t.Cleanup(func() { run(t, cl, "rm -f "+flag) })
+	// A background process that writes to the command's stdout and stderr
+	// after the command has ended, then leaves a flag file.
+	run(t, cl, "(sleep 0.2; echo LATE; echo LATE >&2; touch "+flag+") &")
+	for i := 0; ; i++ {
+		res, err := cl.Exec(context.Background(), conn.Command{Script: "echo ok; test -e " + flag})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(res.Stdout) != "ok\n" || len(res.Stderr) != 0 {
+			t.Fatalf("command %d: stdout %q, stderr %q; want only its own output", i, res.Stdout, res.Stderr)
+		}
+		if res.RC == 0 {
+			break
+		}
+	}
+}
+
+func TestShellsStartFailure(t *testing.T) {
+	cl := dial(t, rootOpts(t, hosts(t), 0))
+	p := cl.NewShells(ssh.ShellOptions{Command: "echo no shell here; exit 3"})
+	defer p.Close()
+	for range 2 { // the failure is remembered
+		_, err := p.Exec(context.Background(), conn.Command{Script: "true"})
+		if !errors.Is(err, ssh.ErrNoShell) {
+			t.Fatalf("err = %v, want ErrNoShell", err)
+		}
+	}
+	if got := run(t, cl, "echo fine"); got != "fine\n" {
+		t.Errorf("client's own shells: %q", got)
+	}
+	o := rootOpts(t, hosts(t), 0)
+	o.ExecMode = ssh.SessionPerCommand
+	if p := dial(t, o).NewShells(ssh.ShellOptions{}); p != nil {
+		t.Errorf("NewShells in SessionPerCommand mode = %v, want nil", p)
+	}
+}
