@@ -27,6 +27,8 @@ func Builtin() *Registry {
 	r.Register("template", Template{})
 	r.Register("file", File{})
 	r.Register("lineinfile", LineInFile{})
+	r.Register("blockinfile", BlockInFile{})
+	r.Register("replace", Replace{})
 	r.Register("user", User{})
 	r.Register("group", Group{})
 	r.Register("cron", Cron{})
