@@ -29,6 +29,8 @@ func Builtin() *Registry {
 	r.Register("lineinfile", LineInFile{})
 	r.Register("blockinfile", BlockInFile{})
 	r.Register("replace", Replace{})
+	r.Register("fetch", Fetch{})
+	r.Register("script", Script{})
 	r.Register("user", User{})
 	r.Register("group", Group{})
 	r.Register("cron", Cron{})
