@@ -31,6 +31,7 @@ func Builtin() *Registry {
 	r.Register("replace", Replace{})
 	r.Register("fetch", Fetch{})
 	r.Register("script", Script{})
+	r.Register("unarchive", Unarchive{})
 	r.Register("user", User{})
 	r.Register("group", Group{})
 	r.Register("cron", Cron{})
