@@ -340,10 +340,10 @@ __mdo_run() {
 $2
 __MDO_EOF
     : >"$__mdo_d/o$1"; : >"$__mdo_d/e$1"
+    printf '%s:%d\n' "$2" "$__mdo_r"
   else
-    printf '%s\n' "$2"
+    printf '%s\n%s:%d\n' "$2" "$2" "$__mdo_r"
   fi
-  printf '%s:%d\n' "$2" "$__mdo_r"
 }
 printf '%s %s %s\n' "$1" "$$" "$__mdo_d"
 `
