@@ -32,6 +32,7 @@ func Builtin() *Registry {
 	r.Register("fetch", Fetch{})
 	r.Register("script", Script{})
 	r.Register("unarchive", Unarchive{})
+	r.Register("get_url", GetURL{})
 	r.Register("user", User{})
 	r.Register("group", Group{})
 	r.Register("cron", Cron{})
