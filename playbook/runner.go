@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sort"
 	"sync"
 	"time"
@@ -159,7 +160,7 @@ func (st *run) closeConns() {
 	st.connsMu.Lock()
 	defer st.connsMu.Unlock()
 	for _, e := range st.conns {
-		if e.c != nil {
+		if e.err == nil && e.c != nil {
 			e.c.Close()
 		}
 	}
@@ -246,6 +247,8 @@ func sortHosts(hosts []*inventory.Host, order string) []*inventory.Host {
 		sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	case "reverse_sorted":
 		sort.SliceStable(out, func(i, j int) bool { return out[i].Name > out[j].Name })
+	case "shuffle":
+		rand.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
 	}
 	return out
 }

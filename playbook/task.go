@@ -303,7 +303,9 @@ func (st *run) runOnHost(ctx context.Context, pc *playCtx, h *hostState, t *Task
 	switch out.status {
 	case StatusUnreachable:
 		if ignored {
-			h.stats.Skipped++
+			// As Ansible counts an ignored unreachable result.
+			h.stats.OK++
+			h.stats.Ignored++
 			return false
 		}
 		h.stats.Unreachable++

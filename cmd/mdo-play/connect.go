@@ -155,7 +155,11 @@ func (cn *connector) Connect(ctx context.Context, spec playbook.ConnectSpec) (co
 	if kh := str(v, "ansible_ssh_known_hosts_file", "ansible_known_hosts_file"); kh != "" {
 		o.KnownHostsFiles = []string{expandHome(kh, cn.home)}
 	}
-	return ssh.Dial(ctx, o)
+	c, err := ssh.Dial(ctx, o)
+	if err != nil {
+		return nil, err // not a typed nil *ssh.Client in the interface
+	}
+	return c, nil
 }
 
 func (cn *connector) Become(c conn.Conn, spec playbook.BecomeSpec) (conn.Conn, error) {
