@@ -110,7 +110,7 @@ trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM
   _mdo_code=$(%s "$_mdo_url" 2>"$_mdo_t.err"); _mdo_rc=$?
   _mdo_err=$(cat "$_mdo_t.err"); rm -f "$_mdo_t.err"
   [ $_mdo_rc -eq 0 ] || { printf 'fail\0Request failed: %%s\0' "$_mdo_err"; exit 0; }
-  case $_mdo_code in 2*) ;; *) printf 'status\0%%s\0fail\0Request failed: HTTP Error %%s\0' "$_mdo_code" "$_mdo_code"; exit 0 ;; esac
+  case $_mdo_code in 2*) ;; 000) case $_mdo_url in [Hh][Tt][Tt][Pp]*) printf 'fail\0Request failed: no HTTP status\0'; exit 0 ;; esac; _mdo_code=200 ;; *) printf 'status\0%%s\0fail\0Request failed: HTTP Error %%s\0' "$_mdo_code" "$_mdo_code"; exit 0 ;; esac
 elif command -v wget >/dev/null 2>&1; then
   _mdo_err=$(%s "$_mdo_url" 2>&1) || { printf 'fail\0Request failed: %%s\0' "$_mdo_err"; exit 0; }
   _mdo_code=200

@@ -53,6 +53,7 @@ func TestGetURL(t *testing.T) {
 					}
 				}
 			}},
+		{name: "file URL", files: map[string]string{"src": "local\n"}, args: map[string]any{"url": "file://DIR/src", "dest": "DIR/copy"}, want: map[string]string{"copy": "local\n"}},
 		{name: "bad checksum format", args: map[string]any{"url": u + "/files/app.txt", "dest": "DIR/x", "checksum": "abc"}, failed: true, msg: "The checksum parameter has to be in format <algorithm>:<checksum>"},
 	}
 	runFileCases(t, GetURL{}, "get_url.diff", cases)
