@@ -632,7 +632,7 @@ func (c *checker) text(ps *playState, pos playbook.Pos, s string, sc *scope) {
 // uses are reported at their own line and column; at maps lines of a
 // literal block to file positions.
 func (c *checker) check(ps *playState, pos playbook.Pos, s string, cond, inFile bool, sc *scope, at ...func(line, col int) (int, int)) {
-	uses, err := parseTemplate(funcNames(), s, cond, false)
+	uses, err := parseTemplate(c.funcs, s, cond, false)
 	if err != nil {
 		uses = c.syntax(pos, s, cond, inFile, err)
 		if uses == nil {
