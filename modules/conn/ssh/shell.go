@@ -254,11 +254,16 @@ func (p *Shells) get(ctx context.Context) (*shell, error) {
 			return nil, err
 		}
 		err = fmt.Errorf("%w: %w", ErrNoShell, err)
-		p.mu.Lock()
-		if p.startErr == nil {
-			p.startErr = err
+		var refused *xssh.OpenChannelError
+		if !errors.As(err, &refused) {
+			// The shell itself does not come up here: stop trying. (A
+			// refused session may be free again for the next command.)
+			p.mu.Lock()
+			if p.startErr == nil {
+				p.startErr = err
+			}
+			p.mu.Unlock()
 		}
-		p.mu.Unlock()
 		return nil, err
 	}
 	p.mu.Lock()
@@ -302,8 +307,8 @@ func (p *Shells) closeShell(sh *shell) {
 	<-p.slots
 }
 
-// Close closes every shell of the pool; commands still running in one
-// are cut off. It is safe to call more than once.
+// Close closes the pool's idle shells, and each busy one when its command
+// ends. It is safe to call more than once.
 func (p *Shells) Close() error {
 	p.mu.Lock()
 	if p.closed {
