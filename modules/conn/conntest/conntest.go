@@ -360,6 +360,9 @@ func testStat(t *testing.T, open Opener) {
 func testCancel(t *testing.T, open Opener) {
 	c, dir := open(t)
 	pidFile := path.Join(dir, "sleep.pid")
+	// Warm up first: what is cancelled is a running command, not the
+	// connection's set-up (a privilege escalation check, a shell start).
+	exec(t, c, "true")
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
 	start := time.Now()
