@@ -120,6 +120,9 @@ type Task struct {
 	Role *Role
 	// Apply holds include_tasks' apply keywords (a block without tasks).
 	Apply *Task
+	// RoleName is the role a task comes from ("" outside roles); output
+	// shows it as "role : task", as Ansible does.
+	RoleName string
 
 	When        []Expr
 	Loop        Value // list, or a template string that evaluates to one
@@ -169,10 +172,26 @@ func (t *Task) IsBlock() bool { return t.Module == "" }
 // DisplayName is the name shown in output: the task's name, or the module
 // as written when it has none.
 func (t *Task) DisplayName() string {
-	if t.Name != "" {
-		return t.Name
+	name := t.Name
+	if name == "" {
+		name = t.ModuleKey
 	}
-	return t.ModuleKey
+	if t.RoleName != "" {
+		return t.RoleName + " : " + name
+	}
+	return name
+}
+
+// setRole marks tasks (recursively) as coming from role name.
+func setRole(tasks []*Task, name string) {
+	for _, t := range tasks {
+		if t.RoleName == "" {
+			t.RoleName = name
+		}
+		setRole(t.Block, name)
+		setRole(t.Rescue, name)
+		setRole(t.Always, name)
+	}
 }
 
 // Role is one application of a role.

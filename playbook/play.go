@@ -93,6 +93,10 @@ func (st *run) play(ctx context.Context, pb *Playbook, play *Play) error {
 	for _, h := range play.Handlers {
 		if h.Name != "" {
 			pc.byName[h.Name] = append(pc.byName[h.Name], h)
+			if h.RoleName != "" {
+				full := h.RoleName + " : " + h.Name
+				pc.byName[full] = append(pc.byName[full], h)
+			}
 		}
 		for _, l := range h.Listen {
 			pc.byName[l] = append(pc.byName[l], h)

@@ -321,6 +321,10 @@ func (st *run) runOnHost(ctx context.Context, pc *playCtx, h *hostState, t *Task
 			return false
 		}
 		h.stats.Failed++
+		// For a rescue section, as Ansible provides them.
+		h.setVars["ansible_failed_task"] = map[string]any{"name": t.Name, "action": t.Module, "path": t.Pos.String()}
+		h.setVars["ansible_failed_result"] = out.result
+		h.dirty = true
 		return true
 	case StatusSkipped:
 		h.stats.Skipped++

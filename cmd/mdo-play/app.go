@@ -93,7 +93,7 @@ func (a *app) main(args []string) int {
 	cliApp := &cli.App{
 		Name:            "mdo-play",
 		Usage:           "run Ansible-style playbooks over SSH, agentless",
-		UsageText:       "mdo-play [options] PLAYBOOK...\n   mdo-play adhoc PATTERN -m MODULE -a ARGS\n   mdo-play inventory --list | --graph | --host HOST\n   mdo-play version",
+		UsageText:       "mdo-play [options] PLAYBOOK...\n   mdo-play adhoc PATTERN -m MODULE -a ARGS\n   mdo-play inventory --list | --graph | --host HOST\n   mdo-play lint PLAYBOOK...\n   mdo-play vault encrypt|decrypt|view|create|edit|rekey|encrypt_string\n   mdo-play version",
 		ArgsUsage:       "PLAYBOOK...",
 		Flags:           runFlags(),
 		Writer:          a.stdout,
@@ -129,6 +129,7 @@ func (a *app) main(args []string) int {
 				},
 			},
 			a.vaultCommand(),
+			a.lintCommand(),
 			{
 				Name:  "version",
 				Usage: "print the version",
@@ -147,6 +148,8 @@ func (a *app) main(args []string) int {
 			args = append([]string{args[0], args[1]}, reorderArgs(args[2:], adhocFlags())...)
 		case "vault":
 			args = vaultArgs(args)
+		case "lint":
+			args = lintArgs(args)
 		case "version", "help", "-h", "--help":
 		default:
 			args = append([]string{args[0]}, reorderArgs(args[1:], runFlags())...)
