@@ -295,7 +295,7 @@ func (a *app) configCommand() *cli.Command {
 	for _, fl := range flags {
 		have[fl.Names()[0]] = true
 	}
-	for _, fl := range lockFlags() {
+	for _, fl := range append(lockFlags(), observeFlags()...) {
 		if !have[fl.Names()[0]] {
 			flags = append(flags, fl)
 		}

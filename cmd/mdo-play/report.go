@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/mdo-play/mdo-play/playbook"
 )
 
@@ -520,3 +522,13 @@ result <span class="badge c {{.Result}}">{{.Result}}</span>
 </body>
 </html>
 {{define "n"}}<td class="n{{if eq . 0}} zero{{end}}">{{.}}</td>{{end}}`
+
+// observeFlags are the run options of the sinks of this file and its
+// siblings: --profile, --report and --log-file.
+func observeFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.BoolFlag{Name: "profile", Usage: "print the slowest tasks and the time per host at the end"},
+		&cli.StringFlag{Name: "report", Usage: "write a self-contained HTML report of the run to `FILE.html`"},
+		&cli.StringFlag{Name: "log-file", Usage: "append every event as a JSON line (the --output json schema) to `FILE`"},
+	}
+}
