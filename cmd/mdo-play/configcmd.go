@@ -127,7 +127,7 @@ type settingSource struct {
 	split func(string) []string     // list settings: how the env value splits
 }
 
-func list(l stringList) string { return strings.Join(l.v, ", ") }
+func joinList(l stringList) string { return strings.Join(l.v, ", ") }
 
 func intSetting(name string) func(string) error {
 	return func(v string) error {
@@ -163,7 +163,7 @@ func settingSources() []settingSource {
 	colon := func(v string) []string { return strings.Split(v, ":") }
 	return []settingSource{
 		{name: "inventory", flag: "inventory", env: "MDO_INVENTORY", split: colon, def: "(none: only the implicit localhost)",
-			file:  func(f *mdoFile) string { return list(f.base.Inventory) },
+			file:  func(f *mdoFile) string { return joinList(f.base.Inventory) },
 			flagV: func(c *cli.Context) string { return strings.Join(c.StringSlice("inventory"), ", ") }},
 		{name: "forks", flag: "forks", env: "MDO_FORKS", def: "20", check: intSetting("forks"),
 			file:  func(f *mdoFile) string { return strconv.Itoa(f.base.Forks) },
@@ -182,9 +182,9 @@ func settingSources() []settingSource {
 		{name: "connection", flag: "connection", env: "MDO_CONNECTION", def: "ssh",
 			file: func(f *mdoFile) string { return f.base.Connection }},
 		{name: "roles_path", env: "MDO_ROLES_PATH", split: colon, def: "(roles/ next to the playbook)",
-			file: func(f *mdoFile) string { return list(f.base.RolesPath) }},
+			file: func(f *mdoFile) string { return joinList(f.base.RolesPath) }},
 		{name: "vault_password_file", flag: "vault-password-file", env: "MDO_VAULT_PASSWORD_FILE", split: colon, def: "(none)",
-			file:  func(f *mdoFile) string { return list(f.extra.VaultPasswordFile) },
+			file:  func(f *mdoFile) string { return joinList(f.extra.VaultPasswordFile) },
 			flagV: func(c *cli.Context) string { return strings.Join(c.StringSlice("vault-password-file"), ", ") }},
 		{name: "lock", flag: "lock", env: "MDO_LOCK", def: "(none)",
 			file: func(f *mdoFile) string { return f.extra.Lock }},
