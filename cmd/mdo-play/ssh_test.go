@@ -118,11 +118,21 @@ ansible_ssh_known_hosts_file=%s
 // TestExampleRollout runs the demo's rolling deploy on three test hosts:
 // the first run changes every host, the second changes nothing.
 func TestExampleRollout(t *testing.T) {
-	c := sshtest.StartT(t, 3)
+	testExampleTwice(t, 3, "examples/rollout.yml", "changed=5")
+}
+
+// TestExampleFiles runs the file-modules example twice on two test hosts;
+// the second run changes nothing.
+func TestExampleFiles(t *testing.T) {
+	testExampleTwice(t, 2, "examples/files.yml", "changed=")
+}
+
+func testExampleTwice(t *testing.T, n int, example, firstWant string) {
+	c := sshtest.StartT(t, n)
 	root := repoRoot(t)
 	env := map[string]string{"HOME": t.TempDir(), "MDO_KNOWN_HOSTS_FILE": c.KnownHosts}
-	pb := filepath.Join(root, "examples/rollout.yml")
-	for run, want := range []string{"changed=5", "changed=0"} {
+	pb := filepath.Join(root, example)
+	for run, want := range []string{firstWant, "changed=0 "} {
 		stdout, stderr, code := runCLI(t, env, "-i", c.Inventory, pb)
 		if code != 0 {
 			t.Fatalf("run %d: exit %d\n%s\n%s", run+1, code, stdout, stderr)
