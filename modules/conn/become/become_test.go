@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -214,4 +215,47 @@ func TestShells(t *testing.T) {
 			}
 		})
 	}
+}
+
+// BenchmarkExec compares a sudo per command with the become user's
+// long-lived shells, interleaved so that a busy machine's load hits both
+// alike; it reports each one's median (sudo-ms, shell-ms).
+func BenchmarkExec(b *testing.B) {
+	sshtest.Require(b, cluster, clusterErr)
+	dialB := func() *ssh.Client {
+		h := cluster.Hosts[0]
+		cl, err := ssh.Dial(context.Background(), ssh.Options{
+			Alias: h.Name, Host: h.Addr, Port: h.Port, User: sshtest.SudoUser,
+			IdentityFiles: []string{cluster.ClientKey}, KnownHostsFiles: []string{cluster.KnownHosts}, SSHConfigFiles: []string{},
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return cl
+	}
+	perCommand := become.Wrap(dialB(), become.Options{Password: sshtest.SudoPassword, PerCommand: true})
+	defer perCommand.Close()
+	shells := become.Wrap(dialB(), become.Options{Password: sshtest.SudoPassword})
+	defer shells.Close()
+	exec := func(c conn.Conn) time.Duration {
+		start := time.Now()
+		res, err := c.Exec(context.Background(), conn.Command{Script: "echo hello"})
+		if err != nil || string(res.Stdout) != "hello\n" {
+			b.Fatalf("exec: %v, %q", err, res.Stdout)
+		}
+		return time.Since(start)
+	}
+	exec(perCommand)
+	exec(shells)
+	var dc, ds []time.Duration
+	for b.Loop() {
+		dc, ds = append(dc, exec(perCommand)), append(ds, exec(shells))
+	}
+	b.ReportMetric(median(dc), "sudo-ms")
+	b.ReportMetric(median(ds), "shell-ms")
+}
+
+func median(d []time.Duration) float64 {
+	slices.Sort(d)
+	return float64(d[len(d)/2]) / float64(time.Millisecond)
 }
