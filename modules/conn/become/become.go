@@ -366,23 +366,49 @@ const notExistRC = 44
 const missingCheck = `if [ ! -e "$f" ] && [ ! -L "$f" ]; then exit 44; fi
 `
 
-// Put uploads r with the inner connection to a private temporary file,
-// then, as the become user, copies it to a temporary name in dst's
-// directory, sets its mode and renames it over dst.
+// shellPutMax is the largest file Put sends through a become shell; a
+// larger one is uploaded with the inner connection first.
+const shellPutMax = 4 << 20
+
+// Put writes r to dst as the become user: into a temporary name in dst's
+// directory, then sets its mode and renames it over dst. With long-lived
+// shells, a file up to 4 MiB is the stdin of that one command; otherwise
+// it is uploaded with the inner connection to a private temporary file
+// first and piped to the command under a sudo of its own.
 func (c *Conn) Put(ctx context.Context, r io.Reader, dst string, perm fs.FileMode) error {
 	nopass, err := c.check(ctx)
 	if err != nil {
 		return fmt.Errorf("put %s: %w", dst, err)
-	}
-	src := "/tmp/.mdo-become-" + randHex()
-	if err := c.inner.Put(ctx, r, src, 0o600); err != nil {
-		return fmt.Errorf("put %s: upload: %w", dst, err)
 	}
 	inner := fmt.Sprintf(`d=%s; f=%s
 t=$(mktemp "$d/.mdo-tmp-XXXXXXXX") || exit 1
 trap 'rm -f -- "$t"' EXIT
 cat > "$t" && chmod %s "$t" && mv -fT -- "$t" "$f"
 `, quote(path.Dir(dst)), quote(dst), strconv.FormatUint(uint64(unixMode(perm)), 8))
+	if sh := c.shellPool(nopass); sh != nil {
+		// A file of modest size goes as the stdin of one command in a
+		// become shell: one round trip, no upload, no sudo.
+		data, err := io.ReadAll(io.LimitReader(r, shellPutMax+1))
+		if err != nil {
+			return fmt.Errorf("put %s: read: %w", dst, err)
+		}
+		if len(data) <= shellPutMax {
+			res, err := sh.Exec(ctx, conn.Command{Script: inner, Stdin: data})
+			switch {
+			case err == nil && res.RC != 0:
+				return fmt.Errorf("put %s as %s: exit %d: %s", dst, c.o.User, res.RC, bytes.TrimSpace(res.Stderr))
+			case err == nil:
+				return nil
+			case !errors.Is(err, ssh.ErrNoShell):
+				return fmt.Errorf("put %s: %w", dst, err)
+			}
+		}
+		r = io.MultiReader(bytes.NewReader(data), r)
+	}
+	src := "/tmp/.mdo-become-" + randHex()
+	if err := c.inner.Put(ctx, r, src, 0o600); err != nil {
+		return fmt.Errorf("put %s: upload: %w", dst, err)
+	}
 	w, err := c.command(inner, nopass)
 	if err != nil {
 		return fmt.Errorf("put %s: %w", dst, err)
