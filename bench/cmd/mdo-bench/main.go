@@ -178,6 +178,9 @@ plus its file writes over one SFTP session.
 `, cfg.reps, min(cfg.reps, cfg.ansibleReps))
 }
 
+// notesMarker starts the part of RESULTS.md that mdo-bench keeps as it is.
+const notesMarker = "<!-- notes: kept by mdo-bench -->"
+
 func writeResults(cfg *config, header string, results []*result) error {
 	if cfg.results == "" {
 		return nil
@@ -192,6 +195,12 @@ func writeResults(cfg *config, header string, results []*result) error {
 		}
 		b.WriteString(r.table(ref))
 		b.WriteString("\n")
+	}
+	// Hand-written analysis below the marker survives a rerun.
+	if old, err := os.ReadFile(cfg.results); err == nil {
+		if i := strings.Index(string(old), notesMarker); i >= 0 {
+			b.WriteString(string(old[i:]))
+		}
 	}
 	if err := os.WriteFile(cfg.results, []byte(b.String()), 0o644); err != nil {
 		return fmt.Errorf("write results: %w", err)
