@@ -193,7 +193,7 @@ func (e lineEdit) present(text string) textEdit {
 	case idx0 != -1:
 		newLine := e.line
 		if e.backrefs && m != nil {
-			newLine = string(e.re.re.ExpandString(nil, pyTemplate(e.line), mline, m))
+			newLine = string(e.re.re.ExpandString(nil, pyTemplate(e.line, e.re.re), mline, m))
 		}
 		if !strings.HasSuffix(newLine, "\n") {
 			newLine += "\n"

@@ -58,7 +58,7 @@ func (Replace) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 			return fail(err.Error())
 		}
 	}
-	repl := pyTemplate(args.String("replace"))
+	repl := pyTemplate(args.String("replace"), re)
 	o := editOptions{
 		missingMsg: "Path %s does not exist !", backup: args.Bool("backup"), validate: args.String("validate"),
 		attrs: attrsOf(args), backupKey: "backup_file",

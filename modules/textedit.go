@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"regexp/syntax"
+	"strconv"
 	"strings"
 )
 
@@ -29,12 +30,22 @@ func compileRE(arg, pattern, flags string) (*regexp.Regexp, error) {
 }
 
 // pyTemplate turns a Python re replacement template (\1, \g<1>, \g<name>,
-// \n, \\) into a Go Regexp.Expand template; Go's own $1 and ${name} keep
-// working.
-func pyTemplate(t string) string {
+// \n, \\) into a Go Regexp.Expand template for re; Go's braced ${1} and
+// ${name} keep working for re's groups. Any other '$' is literal, as in
+// Python: "PATH=$PATH:/opt" must not lose $PATH to an unknown group.
+func pyTemplate(t string, re *regexp.Regexp) string {
 	var b strings.Builder
 	for i := 0; i < len(t); i++ {
 		c := t[i]
+		if c == '$' {
+			if ref, ok := goGroupRef(t[i:], re); ok {
+				b.WriteString(ref)
+				i += len(ref) - 1
+			} else {
+				b.WriteString("$$")
+			}
+			continue
+		}
 		if c != '\\' || i+1 == len(t) {
 			b.WriteByte(c)
 			continue
@@ -73,6 +84,26 @@ func pyTemplate(t string) string {
 		}
 	}
 	return b.String()
+}
+
+// goGroupRef returns the ${N} or ${name} reference t starts with when it
+// names a group of re.
+func goGroupRef(t string, re *regexp.Regexp) (string, bool) {
+	if !strings.HasPrefix(t, "${") {
+		return "", false
+	}
+	end := strings.IndexByte(t, '}')
+	if end < 0 {
+		return "", false
+	}
+	name := t[2:end]
+	if n, err := strconv.Atoi(name); err == nil && n >= 0 && n <= re.NumSubexp() && name == strconv.Itoa(n) {
+		return t[:end+1], true
+	}
+	if name != "" && re.SubexpIndex(name) >= 0 {
+		return t[:end+1], true
+	}
+	return "", false
 }
 
 // splitLinesKeep splits s into lines that keep their "\n" (Python's

@@ -1,0 +1,419 @@
+package modules
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
+)
+
+// Shell safety (issue 7): every path and value a module hands to a remote
+// shell must arrive exactly as given. The names below are used as file
+// names and as values through every module that takes paths or values, on
+// each target (local, and an sshd test host), and the test checks the exact
+// bytes on the target. A name that a shell expanded, split or globbed would
+// leave a different file behind.
+
+// hostileNames are valid file names (no "/" and no NUL) that break naive
+// quoting.
+var hostileNames = []struct{ label, s string }{
+	{"spaces", "a b  c"},
+	{"single-quote", "it's"},
+	{"double-quote", `say "hi"`},
+	{"command-substitution", "$(echo INJECTED)"},
+	{"backticks", "`echo INJECTED`"},
+	{"newline", "line1\nline2"},
+	{"trailing-newline", "trail\n"},
+	{"non-utf8", "caf\xe9\xff"},
+	{"leading-dash", "-rf"},
+	{"metachars", "a;b&c|d>e<f*g?h[i]~j{k}!l#m"},
+	// Unset variables stay as written, as in Ansible (os.path.expandvars).
+	{"variables", "$MDO_UNSET_VAR${MDO_UNSET_TOO}x"},
+	{"backslashes", `back\slash\n`},
+	{"tab", "tab\there"},
+}
+
+// shellSafetyNotApplicable lists the registered modules the test does not
+// drive, and why. A module missing from both this list and the cases below
+// fails TestShellSafetyCoversEveryModule.
+var shellSafetyNotApplicable = map[string]string{
+	"assert":          "controller only",
+	"debug":           "controller only",
+	"fail":            "controller only",
+	"set_fact":        "controller only",
+	"include_vars":    "controller only (reads controller files)",
+	"ping":            "takes no path or value to the target",
+	"setup":           "takes no path or value to the target",
+	"raw":             "the free-form text is a shell command by definition",
+	"script":          "the free-form text is a shell command line by definition",
+	"uri":             "URL, body and credentials go on stdin (uri_test.go); needs an HTTP server",
+	"get_url":         "needs an HTTP server",
+	"unarchive":       "needs archives with hostile member names; not staged yet",
+	"hostname":        "changes the machine's name; covered by the canary test in check mode",
+	"apt":             "covered by the canary test in check mode",
+	"dnf":             "not installed on the test hosts",
+	"yum":             "not installed on the test hosts",
+	"package":         "covered by the canary test in check mode (as apt)",
+	"service":         "covered by the canary test",
+	"systemd":         "covered by the canary test",
+	"systemd_service": "covered by the canary test",
+	"user":            "covered by the canary test in check mode",
+	"group":           "covered by the canary test in check mode",
+}
+
+// shellSafetyModules are the modules TestShellSafety drives with hostile
+// names and values.
+var shellSafetyModules = []string{
+	"copy", "template", "file", "stat", "command", "shell", "lineinfile", "blockinfile", "replace",
+	"authorized_key", "wait_for", "fetch", "sysctl", "cron",
+}
+
+func TestShellSafetyCoversEveryModule(t *testing.T) {
+	covered := map[string]bool{}
+	for _, m := range shellSafetyModules {
+		covered[m] = true
+	}
+	for _, name := range Builtin().Names() {
+		if !covered[name] && shellSafetyNotApplicable[name] == "" {
+			t.Errorf("module %s takes no part in the shell-safety test: add cases to shellsafety_test.go or say why in shellSafetyNotApplicable", name)
+		}
+	}
+}
+
+// safetyRun normalizes raw for the registered module name and runs it on c.
+func safetyRun(t *testing.T, c conn.Conn, name string, raw map[string]any) Result {
+	t.Helper()
+	m, ok := Builtin().Lookup(name)
+	if !ok {
+		t.Fatalf("no module %s", name)
+	}
+	args, err := m.Spec().Normalize(raw)
+	if err != nil {
+		t.Fatalf("%s: normalize %q: %v", name, raw, err)
+	}
+	res, err := m.Run(context.Background(), &Env{Conn: c, Host: "h1", Vars: fakeVars{vars: map[string]any{}}}, args)
+	if err != nil {
+		t.Fatalf("%s %q: %v", name, raw, err)
+	}
+	return res
+}
+
+// envExec runs script with the given variables in its environment, so that
+// the test's own checks need no quoting.
+func envExec(t *testing.T, c conn.Conn, script string, env map[string]string) string {
+	t.Helper()
+	res, err := c.Exec(context.Background(), conn.Command{Script: script, Env: env})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.RC != 0 {
+		t.Fatalf("%s: rc %d: %s", script, res.RC, res.Stderr)
+	}
+	return string(res.Stdout)
+}
+
+// safetyList returns the exact names in dir on the target.
+func safetyList(t *testing.T, c conn.Conn, dir string) []string {
+	t.Helper()
+	out := envExec(t, c, `find "$D" -mindepth 1 -maxdepth 1 -printf '%f\0' | LC_ALL=C sort -z`, map[string]string{"D": dir})
+	if out == "" {
+		return nil
+	}
+	return strings.Split(strings.TrimSuffix(out, "\x00"), "\x00")
+}
+
+// readExact returns the exact content of path on the target.
+func readExact(t *testing.T, c conn.Conn, path string) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := c.Get(context.Background(), path, &b); err != nil {
+		t.Fatalf("read %q: %v", path, err)
+	}
+	return b.String()
+}
+
+func wantNames(t *testing.T, c conn.Conn, dir string, want ...string) {
+	t.Helper()
+	got := safetyList(t, c, dir)
+	if fmt.Sprintf("%q", got) != fmt.Sprintf("%q", want) {
+		t.Errorf("directory holds %q, want exactly %q", got, want)
+	}
+}
+
+func wantContent(t *testing.T, c conn.Conn, path, want string) {
+	t.Helper()
+	if got := readExact(t, c, path); got != want {
+		t.Errorf("%q holds %q, want %q", path, got, want)
+	}
+}
+
+func wantOK(t *testing.T, res Result) {
+	t.Helper()
+	if res.Failed {
+		t.Fatalf("failed: %s %v", res.Msg, res.Values)
+	}
+}
+
+// oneLine is v without newlines, for values that are single lines by nature.
+func oneLine(v string) string { return strings.ReplaceAll(v, "\n", "_") }
+
+func TestShellSafety(t *testing.T) {
+	for _, tm := range fileTargets(t) {
+		t.Run(tm.name, func(t *testing.T) {
+			for _, hn := range hostileNames {
+				t.Run(hn.label, func(t *testing.T) {
+					name := hn.s
+					for _, mod := range shellSafetyModules {
+						t.Run(mod, func(t *testing.T) {
+							tg := tm.mk(t)
+							shellSafetyCase(t, tg, mod, name)
+						})
+					}
+				})
+			}
+		})
+	}
+}
+
+// shellSafetyCase drives module mod with name as file name and value in
+// the fresh directory tg.dir and checks the exact result.
+func shellSafetyCase(t *testing.T, tg target, mod, name string) {
+	c, dir := tg.c, tg.dir
+	p := dir + "/" + name
+	ctx := context.Background()
+	put := func(path, content string) {
+		t.Helper()
+		if err := c.Put(ctx, strings.NewReader(content), path, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	switch mod {
+	case "copy":
+		res := safetyRun(t, c, "copy", map[string]any{"content": name, "dest": p})
+		wantOK(t, res)
+		wantNames(t, c, dir, name)
+		wantContent(t, c, p, name)
+		if res = safetyRun(t, c, "copy", map[string]any{"content": name, "dest": p}); res.Changed {
+			t.Error("second copy of the same content changed the file")
+		}
+		src := filepath.Join(t.TempDir(), "src")
+		if err := os.WriteFile(src, []byte(name+"2"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		wantOK(t, safetyRun(t, c, "copy", map[string]any{"src": src, "dest": p, "backup": true}))
+		wantContent(t, c, p, name+"2")
+		if got := safetyList(t, c, dir); len(got) != 2 {
+			t.Errorf("after copy with backup: %q, want the file and one backup", got)
+		}
+	case "template":
+		src := filepath.Join(t.TempDir(), "t.tmpl")
+		if err := os.WriteFile(src, []byte(name), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		wantOK(t, safetyRun(t, c, "template", map[string]any{"src": src, "dest": p}))
+		wantNames(t, c, dir, name)
+		wantContent(t, c, p, name)
+	case "file":
+		wantOK(t, safetyRun(t, c, "file", map[string]any{"path": p, "state": "touch", "mode": "0600"}))
+		wantNames(t, c, dir, name)
+		if fi, err := c.Stat(ctx, p); err != nil || fi.Mode.Perm() != 0o600 || !fi.Mode.IsRegular() {
+			t.Errorf("touched file: %v %v", fi.Mode, err)
+		}
+		link := dir + "/l" + name
+		wantOK(t, safetyRun(t, c, "file", map[string]any{"path": link, "src": p, "state": "link"}))
+		if got := envExec(t, c, `readlink -- "$L"`, map[string]string{"L": link}); got != p+"\n" {
+			t.Errorf("link points to %q, want %q", got, p+"\n")
+		}
+		sub := dir + "/d" + name
+		wantOK(t, safetyRun(t, c, "file", map[string]any{"path": sub + "/" + name, "state": "directory"}))
+		wantNames(t, c, sub, name)
+		wantOK(t, safetyRun(t, c, "file", map[string]any{"path": sub, "state": "absent"}))
+		wantOK(t, safetyRun(t, c, "file", map[string]any{"path": link, "state": "absent"}))
+		wantNames(t, c, dir, name)
+	case "stat":
+		put(p, name)
+		res := safetyRun(t, c, "stat", map[string]any{"path": p})
+		wantOK(t, res)
+		st, _ := res.Values["stat"].(map[string]any)
+		if st["exists"] != true || fmt.Sprint(st["size"]) != fmt.Sprint(len(name)) {
+			t.Errorf("stat of %q: %v", p, st)
+		}
+		if got, _ := st["path"].(string); got != p {
+			t.Errorf("stat path %q, want %q", got, p)
+		}
+		res = safetyRun(t, c, "stat", map[string]any{"path": p + "x"})
+		if st, _ := res.Values["stat"].(map[string]any); st["exists"] != false {
+			t.Errorf("stat of a missing file: %v", st)
+		}
+	case "command":
+		res := safetyRun(t, c, "command", map[string]any{"argv": []any{"printf", "%s.", name}})
+		wantOK(t, res)
+		if got := res.Values["stdout"]; got != name+"." {
+			t.Errorf("argv printf: stdout %q, want %q", got, name+".")
+		}
+		envExec(t, c, `mkdir -- "$P"`, map[string]string{"P": p})
+		res = safetyRun(t, c, "command", map[string]any{"argv": []any{"pwd", "-P"}, "chdir": p})
+		wantOK(t, res)
+		if got := res.Values["stdout"]; got != strings.TrimRight(p, "\n") {
+			t.Errorf("chdir: pwd %q, want %q", got, p)
+		}
+		res = safetyRun(t, c, "command", map[string]any{RawParams: "false", "creates": p})
+		if res.Failed || res.Changed {
+			t.Errorf("creates=%q (exists) still ran the command: %+v", p, res)
+		}
+		res = safetyRun(t, c, "command", map[string]any{RawParams: "false", "removes": p + "x"})
+		if res.Failed || res.Changed {
+			t.Errorf("removes=%q (missing) still ran the command: %+v", p+"x", res)
+		}
+		wantNames(t, c, dir, name)
+	case "shell":
+		res := safetyRun(t, c, "shell", map[string]any{RawParams: "cat; printf .", "stdin": name})
+		wantOK(t, res)
+		if got := res.Values["stdout"]; got != name+"\n." {
+			t.Errorf("stdin: stdout %q, want %q", got, name+"\n.")
+		}
+		envExec(t, c, `mkdir -- "$P"`, map[string]string{"P": p})
+		res = safetyRun(t, c, "shell", map[string]any{RawParams: "pwd -P; touch made", "chdir": p})
+		wantOK(t, res)
+		if got := res.Values["stdout"]; got != strings.TrimRight(p, "\n") {
+			t.Errorf("chdir: pwd %q, want %q", got, p)
+		}
+		wantNames(t, c, p, "made")
+	case "lineinfile":
+		line := oneLine(name)
+		wantOK(t, safetyRun(t, c, "lineinfile", map[string]any{"path": p, "line": line, "create": true}))
+		wantNames(t, c, dir, name)
+		wantContent(t, c, p, line+"\n")
+		// RE2 takes only valid UTF-8 patterns: match the line's valid prefix.
+		valid, _, _ := strings.Cut(line, "\xe9")
+		wantOK(t, safetyRun(t, c, "lineinfile", map[string]any{"path": p, "regexp": "^" + regexp.QuoteMeta(valid), "line": line + "2"}))
+		wantContent(t, c, p, line+"2\n")
+	case "blockinfile":
+		wantOK(t, safetyRun(t, c, "blockinfile", map[string]any{"path": p, "block": name, "create": true}))
+		wantNames(t, c, dir, name)
+		body := strings.TrimSuffix(name, "\n")
+		wantContent(t, c, p, "# BEGIN ANSIBLE MANAGED BLOCK\n"+body+"\n# END ANSIBLE MANAGED BLOCK\n")
+	case "replace":
+		put(p, "before KEY after\n")
+		// A backslash or $ in a replacement is syntax (\1, ${1}); escape it
+		// as Python's re.escape would for a literal replacement.
+		repl := strings.NewReplacer(`\`, `\\`).Replace(oneLine(name))
+		wantOK(t, safetyRun(t, c, "replace", map[string]any{"path": p, "regexp": "KEY", "replace": repl}))
+		wantNames(t, c, dir, name)
+		wantContent(t, c, p, "before "+oneLine(name)+" after\n")
+	case "authorized_key":
+		key := "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOv6bJ1Cq6jz8mGHRXFZQUOq2Yv4m5z0fC0kGkZl6Xy1"
+		comment := oneLine(name)
+		wantOK(t, safetyRun(t, c, "authorized_key", map[string]any{"user": "root", "key": key + " " + comment, "path": p, "manage_dir": false}))
+		wantNames(t, c, dir, name)
+		// Like Ansible, the key's fields are split at blanks and joined with one space.
+		wantContent(t, c, p, key+" "+strings.Join(strings.Fields(comment), " ")+"\n")
+	case "wait_for":
+		put(p, "x "+name+" y")
+		wantOK(t, safetyRun(t, c, "wait_for", map[string]any{"path": p, "state": "present", "timeout": 5}))
+		wantOK(t, safetyRun(t, c, "wait_for", map[string]any{"path": p, "search_regex": regexp.QuoteMeta(oneLine(name)[:1]), "timeout": 5}))
+		res := safetyRun(t, c, "wait_for", map[string]any{"path": p + "x", "state": "absent", "timeout": 5})
+		wantOK(t, res)
+	case "fetch":
+		put(p, name)
+		local := t.TempDir()
+		wantOK(t, safetyRun(t, c, "fetch", map[string]any{"src": p, "dest": local + "/", "flat": true}))
+		got, err := os.ReadFile(filepath.Join(local, name))
+		if err != nil || string(got) != name {
+			t.Errorf("fetched %q, %v; want %q", got, err, name)
+		}
+	case "sysctl":
+		value := oneLine(name)
+		wantOK(t, safetyRun(t, c, "sysctl", map[string]any{"name": "mdo.test.key", "value": value, "sysctl_file": p, "reload": false}))
+		wantNames(t, c, dir, name)
+		wantContent(t, c, p, "mdo.test.key="+strings.TrimSpace(value)+"\n")
+	case "cron":
+		job := oneLine(name)
+		wantOK(t, safetyRun(t, c, "cron", map[string]any{"name": job, "job": "echo " + job, "cron_file": p, "user": "root"}))
+		wantNames(t, c, dir, name)
+		wantContent(t, c, p, "#Ansible: "+job+"\n* * * * * root echo "+job+"\n")
+	default:
+		t.Fatalf("no case for %s", mod)
+	}
+}
+
+// TestShellSafetyCanary passes values with command substitutions to the
+// modules that drive system tools (package managers, init systems,
+// account tools), in check mode where they would change the machine. Each
+// value would create the canary file if it reached a shell unquoted.
+func TestShellSafetyCanary(t *testing.T) {
+	for _, tm := range fileTargets(t) {
+		t.Run(tm.name, func(t *testing.T) {
+			tg := tm.mk(t)
+			canary := tg.dir + "/canary"
+			evil := []string{
+				"x$(touch " + canary + ")",
+				"x`touch " + canary + "`",
+				"x;touch " + canary,
+				"x' ; touch " + canary + " ; '",
+				"x\" ; touch " + canary + " ; \"",
+				"x\ntouch " + canary,
+			}
+			cases := []struct {
+				mod   string
+				check bool
+				args  func(v string) map[string]any
+			}{
+				{"apt", true, func(v string) map[string]any { return map[string]any{"name": v, "state": "present"} }},
+				{"package", true, func(v string) map[string]any { return map[string]any{"name": v, "state": "present"} }},
+				{"service", true, func(v string) map[string]any { return map[string]any{"name": v, "state": "started"} }},
+				{"systemd", true, func(v string) map[string]any { return map[string]any{"name": v, "state": "restarted"} }},
+				{"user", true, func(v string) map[string]any { return map[string]any{"name": v, "comment": v, "home": v} }},
+				{"group", true, func(v string) map[string]any { return map[string]any{"name": v} }},
+				{"hostname", true, func(v string) map[string]any { return map[string]any{"name": v} }},
+				{"cron", true, func(v string) map[string]any { return map[string]any{"name": "n", "job": "true", "user": v} }},
+			}
+			for _, tc := range cases {
+				for i, v := range evil {
+					t.Run(fmt.Sprintf("%s/%d", tc.mod, i), func(t *testing.T) {
+						m, ok := Builtin().Lookup(tc.mod)
+						if !ok {
+							t.Skipf("no module %s", tc.mod)
+						}
+						args, err := m.Spec().Normalize(tc.args(v))
+						if err != nil {
+							return // refused before reaching the target: safe
+						}
+						_, _ = m.Run(context.Background(), &Env{Conn: tg.c, Check: tc.check, Host: "h1", Vars: fakeVars{vars: map[string]any{}}}, args)
+						if got := safetyList(t, tg.c, tg.dir); len(got) != 0 {
+							t.Fatalf("%s with %q ran a command on the target: %q", tc.mod, v, got)
+						}
+					})
+				}
+			}
+		})
+	}
+}
+
+// TestPyTemplateDollar: in Ansible a '$' in a replacement is literal; only
+// Go's braced references to groups of the pattern are expanded.
+func TestPyTemplateDollar(t *testing.T) {
+	re := regexp.MustCompile(`^(?P<key>\w+)=(.*)$`)
+	cases := []struct{ repl, want string }{
+		{`PATH=$PATH:/opt`, `PATH=$PATH:/opt`},
+		{`price $5 $`, `price $5 $`},
+		{`${1}=${2}!`, `a=b!`},
+		{`${key}-\1-\g<key>`, `a-a-a`},
+		{`${nosuch} ${9} ${`, `${nosuch} ${9} ${`},
+		{`$$`, `$$`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.repl, func(t *testing.T) {
+			got := re.ReplaceAllString("a=b", pyTemplate(tc.repl, re))
+			if got != tc.want {
+				t.Errorf("replace with %q: %q, want %q", tc.repl, got, tc.want)
+			}
+		})
+	}
+}
