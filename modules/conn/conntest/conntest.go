@@ -78,6 +78,7 @@ func testExec(t *testing.T, open Opener) {
 		{name: "stdin", cmd: conn.Command{Script: "cat; echo", Stdin: []byte("line one\nline two")}, stdout: "line one\nline two\n"},
 		{name: "binary stdin", cmd: conn.Command{Script: "cat", Stdin: allBytes}, stdout: string(allBytes)},
 		{name: "empty stdin", cmd: conn.Command{Script: "cat; echo done"}, stdout: "done\n"},
+		{name: "stdin like an option", cmd: conn.Command{Script: "cat", Stdin: []byte("-r %s\n")}, stdout: "-r %s\n"},
 		{name: "env", cmd: conn.Command{Script: `printf '%s|%s' "$MDO_A" "$MDO_B"`, Env: map[string]string{"MDO_A": "it's a \"test\" $HOME `x`", "MDO_B": "two\nlines"}},
 			stdout: "it's a \"test\" $HOME `x`|two\nlines"},
 		{name: "dir", cmd: conn.Command{Script: "pwd -P", Dir: dir}, stdout: dir + "\n"},

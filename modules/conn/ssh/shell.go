@@ -451,14 +451,16 @@ func (sh *shell) frame(script string, stdin []byte, mark string) []byte {
 
 // writePrintfFormat writes data as a single-quoted printf format that
 // prints exactly data: printable ASCII as is, everything else (and the
-// characters printf or the quotes treat specially) as octal escapes.
+// characters printf or the quotes treat specially) as octal escapes. A
+// leading '-' is escaped too, or printf would take the format for an
+// option ("printf: Illegal option -r") and print nothing.
 func writePrintfFormat(b *bytes.Buffer, data []byte) {
 	const digits = "01234567"
-	for _, c := range data {
+	for i, c := range data {
 		switch {
 		case c == '%':
 			b.WriteString("%%")
-		case c == '\\' || c == '\'' || (c < ' ' && c != '\n' && c != '\t') || c >= 0x7f:
+		case c == '\\' || c == '\'' || (c < ' ' && c != '\n' && c != '\t') || c >= 0x7f || (i == 0 && c == '-'):
 			b.Write([]byte{'\\', digits[c>>6], digits[c>>3&7], digits[c&7]})
 		default:
 			b.WriteByte(c)
