@@ -9,8 +9,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
 	"gopkg.in/yaml.v3"
 
 	"github.com/mdo-play/mdo-play/inventory"
@@ -78,7 +80,7 @@ func runFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Count: new(int), Usage: "more output (-vvv for the most)"},
 		&cli.StringFlag{Name: "output", Value: "text", Usage: "output format: text or json (one JSON object per event)"},
 		&cli.StringFlag{Name: "slice", Usage: "run only slice `K/N` of the inventory's hosts (for spreading one runbook over N runners)"},
-	}, vaultSecretFlags()...)
+	}, append(append(vaultSecretFlags(), lockFlags()...), observeFlags()...)...)
 }
 
 func (a *app) main(args []string) int {
@@ -130,6 +132,7 @@ func (a *app) main(args []string) int {
 			},
 			a.vaultCommand(),
 			a.lintCommand(),
+			a.configCommand(),
 			{
 				Name:  "version",
 				Usage: "print the version",
@@ -150,6 +153,8 @@ func (a *app) main(args []string) int {
 			args = vaultArgs(args)
 		case "lint":
 			args = lintArgs(args)
+		case "config":
+			args = append([]string{args[0], args[1]}, reorderArgs(args[2:], runFlags())...)
 		case "version", "help", "-h", "--help":
 		default:
 			args = append([]string{args[0]}, reorderArgs(args[1:], runFlags())...)
@@ -360,14 +365,54 @@ func (a *app) execute(c *cli.Context, s *settings, loader *playbook.Loader, pbs 
 		return a.list(c, inv, pbs, limit, tags, skipTags, sliceK, sliceN)
 	}
 
+	x, err := a.extraSettings(c)
+	if err != nil {
+		return err
+	}
+	if x.lock != "" {
+		lock, err := acquireLock(c.Context, x.lock, x.lockWait, a.stderr)
+		if err != nil {
+			return err
+		}
+		defer lock.Release()
+	}
+	stopProgress := func() {}
 	if sink == nil {
 		if c.String("output") == "json" {
 			sink = newJSONSink(a.stdout)
 		} else {
-			sink = &textSink{out: a.stdout, errOut: a.stderr, color: a.isTerminal(a.stdout), verbosity: c.Int("verbose")}
+			color := a.isTerminal(a.stdout)
+			text := &textSink{out: a.stdout, errOut: a.stderr, color: color, verbosity: c.Int("verbose")}
+			sink = text
+			if color {
+				// On a terminal: a live line for the running task.
+				p := newProgressSink(a.stdout, text, a.termWidth(), time.Now)
+				stopProgress = p.start(c.Context, time.Second)
+				sink = p
+			}
 		}
 	}
-	sink = maskSink{inner: sink, m: s.mask}
+	// Every observer sits behind the masker, so secrets reach none of them.
+	sinks := teeSink{sink}
+	var profile *profileSink
+	if c.Bool("profile") {
+		profile = newProfileSink()
+		sinks = append(sinks, profile)
+	}
+	var report *reportSink
+	if c.String("report") != "" {
+		report = newReportSink(time.Now)
+		sinks = append(sinks, report)
+	}
+	if path := c.String("log-file"); path != "" {
+		lf, err := openLogFile(path)
+		if err != nil {
+			return usageErr("--log-file: %v", err)
+		}
+		defer lf.Close()
+		sinks = append(sinks, lf)
+	}
+	sink = maskSink{inner: sinks, m: s.mask}
 	opts := playbook.Options{
 		Forks:         s.forks,
 		Check:         c.Bool("check"),
@@ -402,6 +447,25 @@ func (a *app) execute(c *cli.Context, s *settings, loader *playbook.Loader, pbs 
 		ReadFile:  s.files.ReadFile,
 	}
 	stats, err := r.Run(c.Context, pbs)
+	stopProgress()
+	if profile != nil {
+		profile.write(a.stdout)
+	}
+	if report != nil {
+		if werr := report.write(c.String("report")); werr != nil {
+			fmt.Fprintf(a.stderr, "[WARNING]: --report: %v\n", werr)
+		}
+	}
+	if err == nil && stats != nil && loader.Registry != nil && len(pbs) > 0 && pbs[0].Path != "adhoc" {
+		for _, pb := range pbs {
+			path, werr := writeRetryFile(pb.Path, x.retryDir, stats)
+			if werr != nil {
+				fmt.Fprintf(a.stderr, "[WARNING]: could not write the retry file: %v\n", werr)
+			} else if path != "" {
+				fmt.Fprint(a.stderr, retryHint(path))
+			}
+		}
+	}
 	if err != nil {
 		if c.Context.Err() != nil {
 			return withCode(exitInterrupted, errors.New("interrupted"))
@@ -562,4 +626,14 @@ func isPasswordVar(name string) bool {
 		return true
 	}
 	return false
+}
+
+// termWidth returns the terminal's width (COLUMNS, else 80).
+func (a *app) termWidth() int {
+	if f, ok := a.stdout.(*os.File); ok {
+		if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 0 {
+			return w
+		}
+	}
+	return 80
 }

@@ -15,15 +15,16 @@ import (
 // config is mdo.yml in the current directory, overridden by MDO_*
 // environment variables; flags override both.
 type config struct {
-	Inventory       stringList `yaml:"inventory"`
-	Forks           int        `yaml:"forks"`
-	RemoteUser      string     `yaml:"remote_user"`
-	PrivateKey      string     `yaml:"private_key"`
-	HostKeyChecking string     `yaml:"host_key_checking"`
-	Timeout         int        `yaml:"timeout"`
-	Connection      string     `yaml:"connection"`
-	RolesPath       stringList `yaml:"roles_path"`
-	KnownHostsFile  string     `yaml:"known_hosts_file"`
+	Inventory       stringList       `yaml:"inventory"`
+	Forks           int              `yaml:"forks"`
+	RemoteUser      string           `yaml:"remote_user"`
+	PrivateKey      string           `yaml:"private_key"`
+	HostKeyChecking string           `yaml:"host_key_checking"`
+	Timeout         int              `yaml:"timeout"`
+	Connection      string           `yaml:"connection"`
+	RolesPath       stringList       `yaml:"roles_path"`
+	KnownHostsFile  string           `yaml:"known_hosts_file"`
+	configExtra     `yaml:",inline"` // lock, lock_wait, vault_password_file, retry_files_save_path
 }
 
 // stringList accepts a string or a list of strings.

@@ -18,6 +18,10 @@ var update = flag.Bool("update", false, "rewrite golden files")
 func runCLI(t *testing.T, env map[string]string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	var out, errb bytes.Buffer
+	if _, ok := env["MDO_RETRY_FILES_SAVE_PATH"]; !ok {
+		// Retry files go to a temporary directory, never into testdata.
+		env["MDO_RETRY_FILES_SAVE_PATH"] = t.TempDir()
+	}
 	getenv := func(k string) string { return env[k] }
 	code = run(context.Background(), append([]string{"mdo-play"}, args...), strings.NewReader(""), &out, &errb, getenv)
 	return out.String(), errb.String(), code
@@ -152,7 +156,9 @@ func runGolden(t *testing.T, tc goldenCase, root string, rename map[string]strin
 	case len(args) == 0 || args[0] != "inventory":
 		args = append([]string{"-f", "1"}, args...) // one host at a time: a stable order
 	}
-	stdout, stderr, code := runCLI(t, map[string]string{"HOME": t.TempDir()}, args...)
+	retries := t.TempDir()
+	stdout, stderr, code := runCLI(t, map[string]string{"HOME": t.TempDir(), "MDO_RETRY_FILES_SAVE_PATH": retries}, args...)
+	stderr = strings.ReplaceAll(stderr, retries, "RETRYDIR")
 	if code != tc.code {
 		t.Errorf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.code, stdout, stderr)
 	}
