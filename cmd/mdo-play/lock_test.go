@@ -79,16 +79,22 @@ func TestLockHeldByAnotherProcess(t *testing.T) {
 		t.Errorf("message %q does not name the holder (%q)", err, want)
 	}
 
-	// A run that may wait gets the lock once the holder is done.
-	var notice strings.Builder
+	// A run that may wait gets the lock once the holder is done. The
+	// holder lets go only after the waiting run has said it waits.
+	notice := &noticeWriter{said: make(chan struct{})}
 	got := make(chan error, 1)
 	go func() {
-		l, err := acquireLock(context.Background(), path, time.Minute, &notice)
+		l, err := acquireLock(context.Background(), path, time.Minute, notice)
 		if err == nil {
 			err = l.Release()
 		}
 		got <- err
 	}()
+	select {
+	case <-notice.said:
+	case err := <-got:
+		t.Fatalf("the second run did not wait: %v", err)
+	}
 	release.Close()
 	if err := <-got; err != nil {
 		t.Fatalf("waiting run: %v", err)
@@ -199,4 +205,25 @@ func TestLockErrors(t *testing.T) {
 	if err := nilLock.Release(); err != nil {
 		t.Errorf("Release of no lock: %v", err)
 	}
+}
+
+// noticeWriter records what is written and closes said on the first write.
+type noticeWriter struct {
+	mu   sync.Mutex
+	b    strings.Builder
+	said chan struct{}
+	once sync.Once
+}
+
+func (w *noticeWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.once.Do(func() { close(w.said) })
+	return w.b.Write(p)
+}
+
+func (w *noticeWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
 }
