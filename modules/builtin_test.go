@@ -11,7 +11,12 @@ func localConn() conn.Conn { return local.New() }
 
 func TestBuiltin(t *testing.T) {
 	r := Builtin()
-	want := []string{"assert", "command", "debug", "fail", "ping", "raw", "set_fact", "shell", "stat"}
+	// Every module of the product, sorted; a module added to Builtin must be
+	// added here too.
+	want := []string{"apt", "assert", "authorized_key", "blockinfile", "command", "copy", "cron", "debug", "dnf",
+		"fail", "fetch", "file", "get_url", "group", "hostname", "include_vars", "lineinfile", "package", "ping",
+		"raw", "replace", "script", "service", "set_fact", "setup", "shell", "stat", "sysctl", "systemd",
+		"systemd_service", "template", "unarchive", "uri", "user", "wait_for", "yum"}
 	got := r.Names()
 	if len(got) != len(want) {
 		t.Fatalf("names = %v, want %v", got, want)
@@ -21,7 +26,7 @@ func TestBuiltin(t *testing.T) {
 			t.Errorf("names = %v, want %v", got, want)
 		}
 	}
-	controller := map[string]bool{"assert": true, "debug": true, "fail": true, "set_fact": true}
+	controller := map[string]bool{"assert": true, "debug": true, "fail": true, "set_fact": true, "include_vars": true}
 	for _, name := range want {
 		t.Run(name, func(t *testing.T) {
 			m, ok := r.Lookup("ansible.builtin." + name)
