@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -79,6 +80,8 @@ func runFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "force-handlers", Usage: "run handlers even if a task fails"},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Count: new(int), Usage: "more output (-vvv for the most)"},
 		&cli.StringFlag{Name: "output", Value: "text", Usage: "output format: text or json (one JSON object per event)"},
+		&cli.StringFlag{Name: "cpuprofile", Hidden: true, Usage: "write a CPU profile of the run to `FILE` (for go tool pprof)"},
+		&cli.StringFlag{Name: "memprofile", Hidden: true, Usage: "write an allocation profile of the run to `FILE`"},
 		&cli.StringFlag{Name: "slice", Usage: "run only slice `K/N` of the inventory's hosts (for spreading one runbook over N runners)"},
 	}, append(append(vaultSecretFlags(), lockFlags()...), observeFlags()...)...)
 }
@@ -368,6 +371,25 @@ func (a *app) execute(c *cli.Context, s *settings, loader *playbook.Loader, pbs 
 	x, err := a.extraSettings(c)
 	if err != nil {
 		return err
+	}
+	if path := c.String("cpuprofile"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return usageErr("--cpuprofile: %v", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return usageErr("--cpuprofile: %v", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if path := c.String("memprofile"); path != "" {
+		defer func() {
+			if f, err := os.Create(path); err == nil {
+				_ = pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
 	}
 	if x.lock != "" {
 		lock, err := acquireLock(c.Context, x.lock, x.lockWait, a.stderr)
