@@ -61,14 +61,25 @@ func TestVaultAndMasking(t *testing.T) {
 	pwfile := write("pw.txt", append(pass, '\n'))
 	secrets := []string{"s3cret-from-group-vars", "s3cret-inline-value", "s3cret-extra-token", "s3cret-become-pass"}
 	for _, output := range []string{"text", "json"} {
+		logFile, report := filepath.Join(dir, output+".log"), filepath.Join(dir, output+".html")
 		stdout, stderr, code := runCLI(t, map[string]string{"HOME": dir}, "-i", inv, pb, "-e", "@"+extra,
-			"--vault-password-file", pwfile, "--output", output, "-v")
+			"--vault-password-file", pwfile, "--output", output, "-v", "--log-file", logFile, "--report", report, "--profile")
 		if code != 0 {
 			t.Fatalf("%s: exit %d\n%s\n%s", output, code, stdout, stderr)
 		}
+		logData, err := os.ReadFile(logFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reportData, err := os.ReadFile(report)
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, s := range secrets {
-			if strings.Contains(stdout+stderr, s) {
-				t.Errorf("%s output shows the secret %q:\n%s", output, s, stdout)
+			for what, text := range map[string]string{"output": stdout + stderr, "log file": string(logData), "report": string(reportData)} {
+				if strings.Contains(text, s) {
+					t.Errorf("%s %s shows the secret %q:\n%s", output, what, s, text)
+				}
 			}
 		}
 		if !strings.Contains(stdout, "********") {
