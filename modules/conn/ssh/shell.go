@@ -153,7 +153,12 @@ func (p *Shells) Exec(ctx context.Context, cmd conn.Command) (conn.ExecResult, e
 		p.put(sh)
 		return a.res, nil
 	case <-ctx.Done():
-		go p.abort(sh, func() bool {
+		// Kill before returning: the caller may close the connection
+		// next, and then a kill could no longer reach the host.
+		kctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		kerr := p.kill(kctx, sh.pid)
+		cancel()
+		go p.abort(sh, kerr, func() bool {
 			t := time.NewTimer(5 * time.Second)
 			defer t.Stop()
 			select {
@@ -167,13 +172,10 @@ func (p *Shells) Exec(ctx context.Context, cmd conn.Command) (conn.ExecResult, e
 	}
 }
 
-// abort kills the running command of sh, then keeps sh if its answer
-// arrives (answered reports that), or closes it.
-func (p *Shells) abort(sh *shell, answered func() bool) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	err := p.kill(ctx, sh.pid)
-	cancel()
-	if err == nil && answered() {
+// abort keeps sh, whose running command was killed (kerr says whether
+// that worked), if its answer arrives (answered reports that), or closes it.
+func (p *Shells) abort(sh *shell, kerr error, answered func() bool) {
+	if kerr == nil && answered() {
 		p.put(sh)
 		return
 	}
