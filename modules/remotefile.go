@@ -676,7 +676,7 @@ func WriteFile(ctx context.Context, c conn.Conn, content []byte, o WriteOptions)
 		b.WriteString(`_mdo_t=$(umask 077; mktemp "$_mdo_d/.mdo-tmp-XXXXXXXXXX" 2>&1) || { printf 'fail\0mktemp\0%s\0' "$_mdo_t"; exit 1; }
 trap 'rm -f -- "$_mdo_t"' EXIT
 trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM
-_mdo_e=$(cat > "$_mdo_t" 2>&1) || { printf 'fail\0write\0%s\0' "$_mdo_e"; exit 1; }
+_mdo_e=$(cat 2>&1 >"$_mdo_t") || { printf 'fail\0write\0%s\0' "$_mdo_e"; exit 1; }
 `)
 	}
 	// A dropped connection ends stdin early: never rename a short file.
