@@ -329,13 +329,20 @@ func (p *Shells) Close() error {
 	}
 }
 
-// bootScript sets a shell up: a private directory removed on exit, the
+// bootScript sets a shell up: a private directory removed on exit (on a
+// tmpfs when one is writable: /dev/shm, then $XDG_RUNTIME_DIR, then
+// $TMPDIR or /tmp, then $HOME, because every command creates files in it
+// and a disk file system's inode allocation costs more than the command), the
 // function that runs one framed command, and the ready line with the
 // shell's pid. The command runs in a subshell that redirects its own
 // output (dash redirects a simple command's in the shell itself, which
 // would then report a signal death into the command's stderr). The names are prefixed so that they cannot clash with
 // variables in the environment (an assignment would export them).
-const bootScript = `__mdo_d=$(mktemp -d "${TMPDIR:-/tmp}/.mdo-sh.XXXXXXXX" 2>/dev/null || mktemp -d "$HOME/.mdo-sh.XXXXXXXX") || exit 1
+const bootScript = `for __mdo_d in /dev/shm "${XDG_RUNTIME_DIR:-}" "${TMPDIR:-/tmp}" "$HOME"; do
+  [ -n "$__mdo_d" ] && [ -d "$__mdo_d" ] && [ -w "$__mdo_d" ] && __mdo_d=$(mktemp -d "$__mdo_d/.mdo-sh.XXXXXXXX" 2>/dev/null) && break
+  __mdo_d=
+done
+[ -n "$__mdo_d" ] || exit 1
 trap 'rm -rf "$__mdo_d"' EXIT
 trap 'exit 129' HUP
 trap 'exit 143' TERM
