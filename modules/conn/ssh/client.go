@@ -83,7 +83,13 @@ func Dial(ctx context.Context, o Options) (*Client, error) {
 			return c, nil
 		}
 		var re retryable
-		if !errors.As(err, &re) || attempt >= retries || ctx.Err() != nil {
+		limit := retries
+		if o.ConnectRetries == 0 && re.dropped(err) {
+			// sshd's MaxStartups drops connections before the handshake
+			// while many hosts connect at once: keep trying for longer.
+			limit = startupRetries
+		}
+		if !errors.As(err, &re) || attempt >= limit || ctx.Err() != nil {
 			if attempt > 0 {
 				err = fmt.Errorf("%w (after %d attempts)", err, attempt+1)
 			}
@@ -95,9 +101,13 @@ func Dial(ctx context.Context, o Options) (*Client, error) {
 	}
 }
 
-// backoff waits 200ms·2^attempt, ±25%, or until ctx ends.
+// startupRetries is the default number of retries for connections that
+// sshd dropped before the handshake (MaxStartups), about 15 s in all.
+const startupRetries = 8
+
+// backoff waits 200ms·2^attempt (at most 3s), ±25%, or until ctx ends.
 func backoff(ctx context.Context, attempt int) error {
-	d := 200 * time.Millisecond << attempt
+	d := min(200*time.Millisecond<<min(attempt, 10), 3*time.Second)
 	j, _ := rand.Int(rand.Reader, big.NewInt(int64(d/2)))
 	t := time.NewTimer(d*3/4 + time.Duration(j.Int64()))
 	defer t.Stop()
@@ -114,6 +124,14 @@ func backoff(ctx context.Context, attempt int) error {
 type retryable struct{ err error }
 
 func (r retryable) Error() string { return r.err.Error() }
+
+// dropped reports whether err is a connection that sshd closed or reset
+// during the handshake, as MaxStartups does (not one that was refused).
+func (retryable) dropped(err error) bool {
+	var re retryable
+	return errors.As(err, &re) && strings.HasPrefix(re.err.Error(), "ssh handshake") &&
+		(errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF))
+}
 func (r retryable) Unwrap() error { return r.err }
 
 func isTransient(err error) bool {
