@@ -9,6 +9,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
+	"os/user"
 	"path"
 	"regexp"
 	"strconv"
@@ -658,6 +661,13 @@ func WriteFile(ctx context.Context, c conn.Conn, content []byte, o WriteOptions)
 	}
 	plan.Mode = &mode
 
+	if !o.Backup && o.Validate == "" {
+		wr, ok, err := writeDirect(ctx, c, content, st, o.Attrs, mode)
+		if ok || err != nil {
+			return wr, err
+		}
+	}
+
 	var b strings.Builder
 	fmt.Fprintf(&b, "_mdo_f=%s\n_mdo_d=%s\n", ShellQuote(dst), ShellQuote(path.Dir(dst)))
 	if o.MkdirParents {
@@ -727,6 +737,145 @@ fi
 	}
 	after.Parent = TypeDirectory
 	return WriteResult{After: after, BackupFile: recs[0]["backup_file"]}, nil
+}
+
+// sftpWriter is a connection that writes a file with its mode and owner
+// without running a command on the target: ssh.Client, over SFTP. A become
+// connection does not implement it, since its files belong to another
+// user than the login user's SFTP session.
+type sftpWriter interface {
+	PutFile(ctx context.Context, r io.Reader, dst string, perm fs.FileMode, uid, gid int) (conn.FileInfo, error)
+	LoginUser(ctx context.Context) (*user.User, *user.Group, error)
+}
+
+// writeDirect is WriteFile without a command on the target (no backup,
+// no validate), for connections that implement sftpWriter. ok is false
+// when it cannot write as WriteFile would (the connection cannot, the
+// parent directory is missing, the destination is not a regular file, an
+// owner is given by a name the target must resolve) or when the SFTP write
+// failed on a reachable host: the caller then writes with a script, which
+// also reports the failure precisely (SFTP says only "Failure" for a full
+// disk). A transport error or cancellation is returned as err.
+func writeDirect(ctx context.Context, c conn.Conn, content []byte, st FileState, a Attrs, mode uint32) (wr WriteResult, ok bool, err error) {
+	w, ok := c.(sftpWriter)
+	dst := st.Path
+	existing := st.Exists && st.Type == TypeFile
+	if !ok || !path.IsAbs(dst) || st.Parent != TypeDirectory || (st.Exists && !existing) {
+		return WriteResult{}, false, nil
+	}
+	u, g, err := w.LoginUser(ctx)
+	if err != nil {
+		return WriteResult{}, false, transportErr(ctx, "write "+dst, err)
+	}
+	uid, gid := -1, -1
+	if existing {
+		// Keep the file's owner and group, as the script does.
+		uid, gid = st.UID, st.GID
+	}
+	if uid, ok = directID(a.Owner, uid, existing, st.Owner, st.UID, u.Username, u.Uid); !ok {
+		return WriteResult{}, false, nil
+	}
+	if gid, ok = directID(a.Group, gid, existing, st.Group, st.GID, g.Name, g.Gid); !ok {
+		return WriteResult{}, false, nil
+	}
+	fi, err := w.PutFile(ctx, bytes.NewReader(content), dst, toFileMode(mode), uid, gid)
+	if err != nil {
+		return WriteResult{}, false, transportErr(ctx, "write "+dst, err)
+	}
+	after := FileState{
+		Path: dst, Exists: true, Type: TypeFile, Mode: fromFileMode(fi.Mode), UID: fi.UID, GID: fi.GID,
+		Size: fi.Size, Nlink: 1, Parent: TypeDirectory, Umask: st.Umask,
+	}
+	owner, okU := idName(fi.UID, existing, st.UID, st.Owner, u.Uid, u.Username)
+	group, okG := idName(fi.GID, existing, st.GID, st.Group, g.Gid, g.Name)
+	if okU && okG {
+		after.Owner, after.Group = owner, group
+		return WriteResult{After: after}, true, nil
+	}
+	// An id nobody named yet (a setgid directory's group): ask.
+	recs, _, _, err := runHelper(ctx, c, "write", dst, "_mdo_f="+ShellQuote(dst)+"\n"+statRecord("_mdo_f"), nil)
+	if err != nil {
+		return WriteResult{}, true, err
+	}
+	if len(recs) != 1 {
+		return WriteResult{}, true, &FileError{Op: "stat", Path: dst, Msg: "no state after write"}
+	}
+	if after, err = recs[0].state(st.Umask); err != nil {
+		return WriteResult{}, true, err
+	}
+	after.Parent = TypeDirectory
+	return WriteResult{After: after}, true, nil
+}
+
+// toFileMode and fromFileMode convert between permission bits (07777) and
+// io/fs's mode bits.
+func toFileMode(m uint32) fs.FileMode {
+	p := fs.FileMode(m & 0o777)
+	if m&0o4000 != 0 {
+		p |= fs.ModeSetuid
+	}
+	if m&0o2000 != 0 {
+		p |= fs.ModeSetgid
+	}
+	if m&0o1000 != 0 {
+		p |= fs.ModeSticky
+	}
+	return p
+}
+
+func fromFileMode(m fs.FileMode) uint32 {
+	b := uint32(m.Perm())
+	if m&fs.ModeSetuid != 0 {
+		b |= 0o4000
+	}
+	if m&fs.ModeSetgid != 0 {
+		b |= 0o2000
+	}
+	if m&fs.ModeSticky != 0 {
+		b |= 0o1000
+	}
+	return b
+}
+
+// directID returns the id to give a file for a requested owner or group
+// want ("" keeps def), when that needs no lookup on the target: a number,
+// the name the existing file already has, or the login user's name.
+func directID(want string, def int, existing bool, curName string, curID int, loginName, loginID string) (int, bool) {
+	if want == "" {
+		return def, true
+	}
+	if n, err := strconv.Atoi(want); err == nil && n >= 0 {
+		return n, true
+	}
+	if existing && want == curName {
+		return curID, true
+	}
+	if want == loginName {
+		n, err := strconv.Atoi(loginID)
+		return n, err == nil
+	}
+	return 0, false
+}
+
+// idName names id from what is known: the file's old owner or group, or
+// the login user's.
+func idName(id int, existing bool, oldID int, oldName, loginID, loginName string) (string, bool) {
+	switch {
+	case existing && id == oldID:
+		return oldName, true
+	case strconv.Itoa(id) == loginID:
+		return loginName, true
+	}
+	return "", false
+}
+
+// transportErr returns err when it means the host is gone or ctx ended,
+// and nil for an error of the one operation (worth another way).
+func transportErr(ctx context.Context, op string, err error) error {
+	if ctx.Err() != nil || errors.Is(err, conn.ErrUnreachable) {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return nil
 }
 
 // Backup copies an existing file to DEST.PID.YYYY-MM-DD@HH:MM:SS~ (as

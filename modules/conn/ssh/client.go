@@ -15,6 +15,7 @@ import (
 	"math/big"
 	"net"
 	"os"
+	"os/user"
 	"path"
 	"sort"
 	"strings"
@@ -48,6 +49,10 @@ type Client struct {
 	mu      sync.Mutex
 	sftp    *sftp.Client
 	deadErr error // why the transport died
+
+	idMu    sync.Mutex // held while LoginUser looks the user up
+	idUser  *user.User
+	idGroup *user.Group
 
 	dead      chan struct{} // closed when the transport is gone
 	closed    chan struct{} // closed by Close
