@@ -11,6 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/mdo-play/mdo-play/modules"
+	"github.com/mdo-play/mdo-play/templates"
 )
 
 // Loader reads and validates playbooks.
@@ -21,6 +22,9 @@ type Loader struct {
 	// RolesPath lists directories searched for roles after roles/ next to
 	// the playbook.
 	RolesPath []string
+	// Templates, when set, checks the syntax of every template and
+	// condition at load time (the same engine then renders them, parsed).
+	Templates *templates.Engine
 }
 
 func (l *Loader) readFile(path string) ([]byte, error) {
@@ -67,9 +71,36 @@ func (l *Loader) Parse(file string, data []byte) (*Playbook, error) {
 		}
 	}
 	if len(p.d.errs) > 0 {
+		sortErrors(p.d.errs)
 		return nil, errors.Join(p.d.errs...)
 	}
 	return pb, nil
+}
+
+// sortErrors orders positioned errors by file, line and column (the checks
+// run in no particular order); others keep their place at the end.
+func sortErrors(errs []error) {
+	pos := func(e error) (Pos, bool) {
+		var pe *Error
+		if errors.As(e, &pe) {
+			return pe.Pos, true
+		}
+		return Pos{}, false
+	}
+	sort.SliceStable(errs, func(i, j int) bool {
+		a, aok := pos(errs[i])
+		b, bok := pos(errs[j])
+		if !aok || !bok {
+			return aok && !bok
+		}
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Col < b.Col
+	})
 }
 
 type parser struct {
@@ -218,6 +249,7 @@ func (p *parser) play(n *yaml.Node) *Play {
 	}
 	// Handlers of roles come before the play's own, as in Ansible.
 	play.Handlers = append(roleHandlers, play.Handlers...)
+	p.checkPlay(play)
 	return play
 }
 
@@ -510,6 +542,7 @@ func (p *parser) task(n *yaml.Node, handler, applyOnly bool) *Task {
 		p.d.errorf(u[0], "unknown task keyword %q%s", k, suggest(k, append(append([]string{}, taskKeys...), p.l.Registry.Names()...)))
 	}
 	if isBlock {
+		p.checkTask(t)
 		if len(modNodes) > 0 {
 			p.d.errorf(modNodes[0][0], "a block cannot also call a module (%s)", modNodes[0][0].Value)
 		}
@@ -535,6 +568,7 @@ func (p *parser) task(n *yaml.Node, handler, applyOnly bool) *Task {
 			return nil
 		}
 		p.action(t, actionNodes[0][0].Value, actionNodes[0][0], resolve(actionNodes[0][1]), handler)
+		p.checkTask(t)
 		return t
 	}
 	switch {
@@ -556,6 +590,7 @@ func (p *parser) task(n *yaml.Node, handler, applyOnly bool) *Task {
 	t.Module = modules.Canonical(kn.Value)
 	t.ModulePos = p.d.pos(kn)
 	p.moduleArgs(t, vn, argsNode)
+	p.checkTask(t)
 	return t
 }
 

@@ -224,6 +224,33 @@ func (e *Engine) Cond(expr string, vars map[string]any) (bool, error) {
 	return false, &Error{Err: fmt.Errorf("condition %q must be a boolean, got %s %s", expr, typeName(v), short(v))}
 }
 
+// Check parses s as a template without rendering it, so that syntax errors
+// (and Jinja written by mistake) are found when a playbook is loaded. A
+// string without "{{" is always fine. The parse is cached for later renders.
+func (e *Engine) Check(s string) error {
+	if !strings.Contains(s, "{{") && !strings.Contains(s, "{%") {
+		return nil
+	}
+	if c := e.compile(kindText, s); c.err != nil {
+		return c.fail("", c.err)
+	}
+	return nil
+}
+
+// CheckCond parses a condition (a bare pipeline) without evaluating it.
+func (e *Engine) CheckCond(expr string) error {
+	if strings.Contains(expr, "{{") {
+		return e.bracesError("condition", expr)
+	}
+	if strings.TrimSpace(expr) == "" {
+		return &Error{Err: errors.New("empty condition")}
+	}
+	if c := e.compile(kindExpr, expr); c.err != nil {
+		return c.fail("", c.err)
+	}
+	return nil
+}
+
 // Conds evaluates a list of conditions joined by AND; it stops at the first
 // false one.
 func (e *Engine) Conds(exprs []string, vars map[string]any) (bool, error) {

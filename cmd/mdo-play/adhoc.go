@@ -11,6 +11,7 @@ import (
 
 	"github.com/mdo-play/mdo-play/modules"
 	"github.com/mdo-play/mdo-play/playbook"
+	"github.com/mdo-play/mdo-play/templates"
 )
 
 // adhocFlags are the run flags that make sense for one module call, plus
@@ -71,7 +72,7 @@ func (a *app) adhocCmd(c *cli.Context) error {
 	if err != nil {
 		return withCode(exitInternal, err)
 	}
-	loader := &playbook.Loader{Registry: reg, RolesPath: s.rolesPath, ReadFile: s.files.ReadFile}
+	loader := &playbook.Loader{Registry: reg, RolesPath: s.rolesPath, ReadFile: s.files.ReadFile, Templates: templates.New()}
 	pb, err := loader.Parse("adhoc", src)
 	if err != nil {
 		return withCode(exitParse, fmt.Errorf("-m %s -a %q: %w", module, c.String("args"), err))

@@ -301,7 +301,7 @@ func (a *app) runPlaybooks(c *cli.Context) error {
 		return err
 	}
 	reg := modules.Builtin()
-	loader := &playbook.Loader{Registry: reg, RolesPath: s.rolesPath, ReadFile: s.files.ReadFile}
+	loader := &playbook.Loader{Registry: reg, RolesPath: s.rolesPath, ReadFile: s.files.ReadFile, Templates: templates.New()}
 	var pbs []*playbook.Playbook
 	var loadErrs []error
 	for _, path := range c.Args().Slice() {
@@ -461,7 +461,7 @@ func (a *app) execute(c *cli.Context, s *settings, loader *playbook.Loader, pbs 
 	r := &playbook.Runner{
 		Inventory: inv,
 		Registry:  reg,
-		Templates: templates.New(),
+		Templates: loader.Templates,
 		Connector: connector,
 		Sink:      sink,
 		Options:   opts,

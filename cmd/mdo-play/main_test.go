@@ -94,7 +94,7 @@ func goldenCases(root, inv string) []goldenCase {
 		{"failures", []string{"-i", inv, pb("failures.yml")}, 2, true},
 		{"blocks", []string{"-i", inv, pb("blocks.yml")}, 0, true},
 		{"undefined", []string{"-i", inv, pb("undefined.yml")}, 2, true},
-		{"jinja", []string{"-i", inv, pb("jinja.yml")}, 2, true},
+		{"jinja", []string{"-i", inv, pb("jinja.yml")}, 6, true},
 		{"tags_a", []string{"-i", inv, pb("tags.yml"), "--tags", "a"}, 0, true},
 		{"tags_skip", []string{"-i", inv, pb("tags.yml"), "--skip-tags", "a,always"}, 0, true},
 		{"tags_never", []string{"-i", inv, pb("tags.yml"), "-t", "debug"}, 0, true},
