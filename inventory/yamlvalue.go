@@ -93,6 +93,7 @@ func (c *yamlConverter) value(n *yaml.Node) (any, error) {
 // over merged ones, earlier merged mappings over later ones).
 func (c *yamlConverter) mapping(n *yaml.Node) (map[string]any, error) {
 	out := make(map[string]any, len(n.Content)/2)
+	lines := make(map[string]int, len(n.Content)/2)
 	var merges []*yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
@@ -104,6 +105,12 @@ func (c *yamlConverter) mapping(n *yaml.Node) (map[string]any, error) {
 		if err != nil {
 			return nil, err
 		}
+		// A duplicate key is an error, as in playbooks: YAML loaders
+		// disagree on which value wins.
+		if first, dup := lines[key]; dup {
+			return nil, fmt.Errorf("line %d: duplicate key %q (first defined at line %d)", k.Line, key, first)
+		}
+		lines[key] = k.Line
 		val, err := c.value(v)
 		if err != nil {
 			return nil, err

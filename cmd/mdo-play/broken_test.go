@@ -14,7 +14,6 @@ import (
 // have yet; each is skipped with the reason so that CI stays green and the
 // gap stays visible. Remove an entry once the loader catches the case.
 var brokenBugs = map[string]string{
-	"inv_duplicate.yml":      "BUG: a duplicate key in a YAML inventory is accepted silently (the last value wins, no warning); playbooks reject duplicates with file:line:col",
 }
 
 // TestBrokenInput runs every file of the broken-input corpus in
