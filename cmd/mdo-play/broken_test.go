@@ -13,8 +13,7 @@ import (
 // any host is touched, the error with file:line:col) the product does not
 // have yet; each is skipped with the reason so that CI stays green and the
 // gap stays visible. Remove an entry once the loader catches the case.
-var brokenBugs = map[string]string{
-}
+var brokenBugs = map[string]string{}
 
 // TestBrokenInput runs every file of the broken-input corpus in
 // playbook/testdata/broken through the CLI: playbooks against a local
