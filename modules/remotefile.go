@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha1"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -144,15 +145,25 @@ func readScript(o ReadOptions) string {
 	b.WriteString("  printf 'stat\\0%s\\0' \"$_mdo_s\"\n  case $_mdo_s in\n")
 	b.WriteString("  a*) printf 'link\\0'; readlink -- \"$_mdo_p\"; printf '\\0' ;;\n")
 	b.WriteString("  8*)")
+	sha1 := ""
 	if !o.NoChecksum {
-		b.WriteString(" if [ -r \"$_mdo_p\" ]; then printf 'sha1\\0'; sha1sum < \"$_mdo_p\"; printf '\\0'; fi;")
+		sha1 = "printf 'sha1\\0'; sha1sum < \"$_mdo_p\"; printf '\\0'"
 	}
-	if o.Content {
-		cond := "[ -r \"$_mdo_p\" ]"
+	switch {
+	case o.Content:
+		// The size is stat's second field; the controller computes the
+		// checksum of content it gets.
+		cond := "true"
 		if max > 0 {
-			cond += fmt.Sprintf(" && [ \"$(wc -c < \"$_mdo_p\")\" -le %d ]", max)
+			cond = fmt.Sprintf("_mdo_z=${_mdo_s#* }; [ \"${_mdo_z%%%% *}\" -le %d ]", max)
 		}
-		fmt.Fprintf(&b, " if %s; then printf 'content\\0'; base64 < \"$_mdo_p\"; printf '\\0'; fi;", cond)
+		fmt.Fprintf(&b, " if [ -r \"$_mdo_p\" ]; then if %s; then printf 'content\\0'; base64 < \"$_mdo_p\"; printf '\\0'", cond)
+		if sha1 != "" {
+			b.WriteString("; else " + sha1)
+		}
+		b.WriteString("; fi; fi;")
+	case sha1 != "":
+		b.WriteString(" if [ -r \"$_mdo_p\" ]; then " + sha1 + "; fi;")
 	}
 	b.WriteString(" ;;\n  esac\nelse\n  printf 'error\\0%s\\0' \"$_mdo_s\"\nfi\n")
 	// The parent directory, computed in the shell because the path was
@@ -196,6 +207,10 @@ func ReadFiles(ctx context.Context, c conn.Conn, paths []string, o ReadOptions) 
 		st, err := r.state(umask)
 		if err != nil {
 			return nil, err
+		}
+		if st.HasContent && !o.NoChecksum {
+			sum := sha1.Sum(st.Content)
+			st.Checksum = hex.EncodeToString(sum[:])
 		}
 		out[i] = st
 	}

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -404,5 +405,47 @@ func TestContentDiff(t *testing.T) {
 	d = ContentDiff("/etc/x", []byte("a\x00"), true, make([]byte, MaxDiffSize+1), "src")
 	if !strings.Contains(d.Before, "binary") || !strings.Contains(d.After, "greater than") {
 		t.Errorf("got %+v", d)
+	}
+}
+
+// TestReadFileContentLimit: content up to MaxContent comes with the
+// checksum (computed on the controller), a larger file only with sha1sum's.
+func TestReadFileContentLimit(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name        string
+		data        string
+		o           ReadOptions
+		wantContent bool
+		wantSum     bool
+	}{
+		{"at the limit", "12345", ReadOptions{Content: true, MaxContent: 5}, true, true},
+		{"over the limit", "123456", ReadOptions{Content: true, MaxContent: 5}, false, true},
+		{"no limit", "123456", ReadOptions{Content: true, MaxContent: -1}, true, true},
+		{"content without checksum", "12345", ReadOptions{Content: true, MaxContent: 5, NoChecksum: true}, true, false},
+		{"over the limit without checksum", "123456", ReadOptions{Content: true, MaxContent: 5, NoChecksum: true}, false, false},
+		{"empty file", "", ReadOptions{Content: true}, true, true},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := filepath.Join(dir, strconv.Itoa(i))
+			if err := os.WriteFile(p, []byte(tt.data), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			st, err := ReadFile(context.Background(), local.New(), p, tt.o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.HasContent != tt.wantContent || (tt.wantContent && string(st.Content) != tt.data) {
+				t.Errorf("content %q (%v), want it: %v", st.Content, st.HasContent, tt.wantContent)
+			}
+			want := ""
+			if tt.wantSum {
+				want = sha1Hex([]byte(tt.data))
+			}
+			if st.Checksum != want || st.Size != int64(len(tt.data)) {
+				t.Errorf("checksum %q, size %d; want %q, %d", st.Checksum, st.Size, want, len(tt.data))
+			}
+		})
 	}
 }
