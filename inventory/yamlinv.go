@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/mdo-play/mdo-play/playbook/yaml11"
 )
 
 const maxGroupNesting = 1000
@@ -61,7 +63,7 @@ func isNull(n *yaml.Node) bool {
 	if n.Kind != yaml.ScalarNode {
 		return false
 	}
-	v, err := scalarValue(n)
+	v, err := yaml11.Scalar(n)
 	return err == nil && v == nil
 }
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,6 +13,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/mdo-play/mdo-play/playbook/yaml11"
 )
 
 // IncludeVars is the include_vars module: variables loaded on the
@@ -341,53 +342,11 @@ func (d *varsDecoder) value(n *yaml.Node) any {
 		}
 		return out
 	case yaml.ScalarNode:
-		return varsScalar(n)
+		v, err := yaml11.Scalar(n)
+		if err != nil {
+			d.errorf(n, "%v", err)
+		}
+		return v
 	}
 	return nil
-}
-
-// varsScalar is the playbook loader's scalar rule.
-func varsScalar(n *yaml.Node) any {
-	if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
-		return n.Value
-	}
-	switch n.ShortTag() {
-	case "!!null":
-		return nil
-	case "!!bool":
-		b, _ := strconv.ParseBool(strings.ToLower(n.Value))
-		return b
-	case "!!int":
-		var v any
-		if err := n.Decode(&v); err == nil {
-			switch x := v.(type) {
-			case int:
-				return x
-			case int64:
-				return int(x)
-			case uint64:
-				if x <= math.MaxInt64 {
-					return int(x)
-				}
-				return float64(x)
-			}
-		}
-		return n.Value
-	case "!!float":
-		var f float64
-		if err := n.Decode(&f); err == nil {
-			return f
-		}
-		return n.Value
-	case "!!str":
-		if n.Tag == "!!str" && n.Style == 0 {
-			switch n.Value {
-			case "yes", "Yes", "YES", "on", "On", "ON":
-				return true
-			case "no", "No", "NO", "off", "Off", "OFF":
-				return false
-			}
-		}
-	}
-	return n.Value
 }

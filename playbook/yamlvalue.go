@@ -2,11 +2,12 @@ package playbook
 
 import (
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/mdo-play/mdo-play/playbook/yaml11"
 )
 
 // maxAliasExpansion bounds the number of nodes produced by expanding YAML
@@ -58,7 +59,11 @@ func (d *decoder) value(n *yaml.Node) any {
 		})
 		return out
 	case yaml.ScalarNode:
-		return d.scalar(n)
+		v, err := yaml11.Scalar(n)
+		if err != nil {
+			d.errorf(n, "%s", strings.TrimPrefix(err.Error(), fmt.Sprintf("line %d: ", n.Line)))
+		}
+		return v
 	}
 	return nil
 }
@@ -115,53 +120,6 @@ func (d *decoder) mapping(n *yaml.Node, f func(k string, kn, vn *yaml.Node)) {
 			}
 		}
 	}
-}
-
-func (d *decoder) scalar(n *yaml.Node) any {
-	if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
-		return n.Value
-	}
-	switch n.ShortTag() {
-	case "!!null":
-		return nil
-	case "!!bool":
-		b, _ := strconv.ParseBool(strings.ToLower(n.Value))
-		return b
-	case "!!int":
-		var v any
-		if err := n.Decode(&v); err == nil {
-			switch x := v.(type) {
-			case int:
-				return x
-			case int64:
-				return int(x)
-			case uint64:
-				if x <= math.MaxInt64 {
-					return int(x)
-				}
-				return float64(x)
-			}
-		}
-		return n.Value
-	case "!!float":
-		var f float64
-		if err := n.Decode(&f); err == nil {
-			return f
-		}
-		return n.Value
-	case "!!str":
-		if n.Tag == "!!str" && n.Style == 0 {
-			// YAML 1.1 booleans, as Ansible reads them.
-			switch n.Value {
-			case "yes", "Yes", "YES", "on", "On", "ON":
-				return true
-			case "no", "No", "NO", "off", "Off", "OFF":
-				return false
-			}
-		}
-		return n.Value
-	}
-	return n.Value
 }
 
 func kindName(n *yaml.Node) string {
