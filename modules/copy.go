@@ -142,7 +142,7 @@ func localCopy(ctx context.Context, env *Env, src, dest string, args Args, o put
 	if fi.IsDir() {
 		return copyTree(ctx, env, full, src, dest, args, o)
 	}
-	content, err := os.ReadFile(full)
+	content, err := env.ReadFile(full)
 	if err != nil {
 		return Result{Failed: true, Msg: fmt.Sprintf("could not read %s: %v", full, err)}, nil
 	}
@@ -304,7 +304,7 @@ func copyTree(ctx context.Context, env *Env, full, src, dest string, args Args, 
 		}
 		e := treeEntry{rel: filepath.ToSlash(rel), dir: fi.IsDir(), mode: fi.Mode()}
 		if !e.dir {
-			if e.content, err = os.ReadFile(p); err != nil {
+			if e.content, err = env.ReadFile(p); err != nil {
 				return err
 			}
 		}

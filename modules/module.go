@@ -4,6 +4,7 @@ package modules
 
 import (
 	"context"
+	"os"
 	"sort"
 	"strings"
 
@@ -57,6 +58,22 @@ type Files interface {
 	// "templates") of the current role, then next to the task's file and
 	// the playbook. Absolute names are returned as they are.
 	Find(kind, name string) (string, error)
+}
+
+// FileReader is implemented by Files that read controller-side files
+// themselves, decrypting vault-encrypted ones.
+type FileReader interface {
+	ReadFile(path string) ([]byte, error)
+}
+
+// ReadFile reads a controller-side file (a copy or template source, a
+// script) through env.Files when it can read files, so that
+// vault-encrypted sources are decrypted; otherwise from disk.
+func (e *Env) ReadFile(path string) ([]byte, error) {
+	if r, ok := e.Files.(FileReader); ok {
+		return r.ReadFile(path)
+	}
+	return os.ReadFile(path)
 }
 
 // Result is the outcome of one module call on one host.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -59,7 +58,7 @@ func (Script) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 		}
 		full = f
 	}
-	content, err := os.ReadFile(full)
+	content, err := env.ReadFile(full)
 	if err != nil {
 		return fail(fmt.Sprintf("Could not find or access '%s' on the Ansible Controller.", name))
 	}

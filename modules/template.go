@@ -3,7 +3,6 @@ package modules
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 )
 
@@ -47,7 +46,7 @@ func (Template) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 		}
 		full = f
 	}
-	text, err := os.ReadFile(full)
+	text, err := env.ReadFile(full)
 	if err != nil {
 		return Result{Failed: true, Msg: fmt.Sprintf("Could not find or access '%s' on the Ansible Controller.", src), Warnings: warnings}, nil
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/mdo-play/mdo-play/modules/conn"
@@ -65,7 +64,7 @@ func (Unarchive) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 			}
 			full = f
 		}
-		data, err := os.ReadFile(full)
+		data, err := env.ReadFile(full)
 		if err != nil {
 			return fail(fmt.Sprintf("Could not find or access '%s' on the Ansible Controller.", src))
 		}

@@ -1012,8 +1012,16 @@ func (v *moduleVars) Render(name, text string) (string, error) {
 
 func (v *moduleVars) All() map[string]any { return v.vs.m }
 
-// fileFinder looks up controller-side files for src-style arguments.
-type fileFinder struct{ dirs []string }
+// fileFinder looks up controller-side files for src-style arguments, and
+// reads them through the run's file reader (which decrypts vault files).
+type fileFinder struct {
+	dirs []string
+	read func(string) ([]byte, error)
+}
+
+var _ modules.FileReader = fileFinder{}
+
+func (f fileFinder) ReadFile(path string) ([]byte, error) { return f.read(path) }
 
 func (st *run) files(pc *playCtx, sc *scope, t *Task) modules.Files {
 	taskDir, _ := filepath.Abs(filepath.Dir(t.Pos.File))
@@ -1023,7 +1031,7 @@ func (st *run) files(pc *playCtx, sc *scope, t *Task) modules.Files {
 	if pc.pb.Dir != taskDir {
 		dirs = append(dirs, pc.pb.Dir)
 	}
-	return fileFinder{dirs: dirs}
+	return fileFinder{dirs: dirs, read: st.readFile}
 }
 
 func (f fileFinder) Find(kind, name string) (string, error) {

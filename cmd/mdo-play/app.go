@@ -97,7 +97,6 @@ func (a *app) main(args []string) int {
 	}
 	cliApp := &cli.App{
 		Name:            "mdo-play",
-		Version:         version,
 		Usage:           "run Ansible-style playbooks over SSH, agentless",
 		UsageText:       "mdo-play [options] PLAYBOOK...\n   mdo-play adhoc PATTERN -m MODULE -a ARGS\n   mdo-play inventory --list | --graph | --host HOST\n   mdo-play lint PLAYBOOK...\n   mdo-play vault encrypt|decrypt|view|create|edit|rekey|encrypt_string\n   mdo-play version",
 		ArgsUsage:       "PLAYBOOK...",

@@ -92,3 +92,61 @@ func TestVaultAndMasking(t *testing.T) {
 		t.Errorf("no vault password: exit %d, want 6 and a message about the vault\n%s", code, stderr)
 	}
 }
+
+// TestVaultEncryptedTemplateSource renders a vault-encrypted template and
+// copies a vault-encrypted file: both arrive decrypted on the target, and
+// the plaintext is not printed.
+func TestVaultEncryptedTemplateSource(t *testing.T) {
+	dir := t.TempDir()
+	pass := []byte("vault-pass-456")
+	enc := func(plain string) []byte {
+		out, err := vault.Encrypt([]byte(plain), pass, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	files := map[string][]byte{
+		"templates/app.conf.tmpl": enc("token={{ .token }}\n"),
+		"files/secret.txt":        enc("s3cret-file-content\n"),
+		"pw.txt":                  append(pass, '\n'),
+		"site.yml": []byte(`- hosts: localhost
+  gather_facts: false
+  vars:
+    token: s3cret-token-value
+  tasks:
+    - template:
+        src: app.conf.tmpl
+        dest: ` + dir + `/out/app.conf
+    - copy:
+        src: secret.txt
+        dest: ` + dir + `/out/secret.txt
+`),
+	}
+	for name, data := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "out"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := runCLI(t, map[string]string{"HOME": dir}, "-i", "localhost,", "-c", "local",
+		filepath.Join(dir, "site.yml"), "--vault-password-file", filepath.Join(dir, "pw.txt"), "--diff")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	for name, want := range map[string]string{"app.conf": "token=s3cret-token-value\n", "secret.txt": "s3cret-file-content\n"} {
+		got, err := os.ReadFile(filepath.Join(dir, "out", name))
+		if err != nil || string(got) != want {
+			t.Errorf("%s = %q, %v; want %q", name, got, err, want)
+		}
+	}
+	if strings.Contains(stdout, "s3cret-file-content") {
+		t.Errorf("the decrypted file shows in the --diff output:\n%s", stdout)
+	}
+}
