@@ -186,7 +186,7 @@ func dialOnce(ctx context.Context, o Options, target endpoint, kh *KnownHosts) (
 		closed: make(chan struct{}),
 	}
 	c.mode = o.ExecMode
-	c.shells = c.NewShells(ShellOptions{})
+	c.shells = c.NewShells(ShellOptions{OutputOverSFTP: true})
 	go func() {
 		err := c.client.Wait()
 		c.markDead(err)

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pkg/sftp"
 	xssh "golang.org/x/crypto/ssh"
 
 	"github.com/mdo-play/mdo-play/modules/conn"
@@ -52,6 +53,11 @@ type ShellOptions struct {
 	Max int
 	// StartTimeout bounds a shell's start; default 10s.
 	StartTimeout time.Duration
+	// OutputOverSFTP reads commands' output files over the connection's
+	// SFTP session instead of having the shell cat them (a process per
+	// command with output). Only for shells of the login user, who owns
+	// the files; shells fall back to cat when SFTP does not start.
+	OutputOverSFTP bool
 }
 
 // Shells is a pool of long-lived shells on one connection, each running
@@ -65,6 +71,10 @@ type ShellOptions struct {
 //     variables or traps, with stdout and stderr in files of their own;
 //   - the shell then writes stdout, a random marker, stderr, the marker
 //     again and the exit status; cat runs only when there is output.
+//     With ShellOptions.OutputOverSFTP it writes only the marker, the
+//     exit status and which files are not empty, and the client reads
+//     those over SFTP (no process on the target); the next frame
+//     truncates them.
 //
 // A cancelled command's process tree (the shell's descendants) is killed
 // with ShellOptions.Kill and the shell is reused once its answer arrives;
@@ -116,6 +126,13 @@ type shell struct {
 	pid    int    // the shell's own pid on the host
 	dir    string // its private directory
 	seq    int    // commands sent so far
+
+	// fetch is the SFTP client that reads the output files, when the
+	// shell answers with __mdo_runf; nil: it answers with the output.
+	fetch *sftp.Client
+	// stale holds the output files of the last command, read over SFTP
+	// and truncated by the next frame.
+	stale []string
 }
 
 // Exec runs cmd in one of the pool's shells. It wraps ErrNoShell when no
@@ -333,8 +350,10 @@ func (p *Shells) Close() error {
 // tmpfs when one is writable: /dev/shm, then $XDG_RUNTIME_DIR, then
 // $TMPDIR or /tmp, then $HOME, because every command creates files in it
 // and a disk file system's inode allocation costs more than the command), the
-// function that runs one framed command, and the ready line with the
-// shell's pid. The command runs in a subshell that redirects its own
+// functions that run one framed command (__mdo_run answers with the
+// output, __mdo_runf with which output files are not empty, for the
+// caller to read them over SFTP), and the ready line with the shell's
+// pid. The command runs in a subshell that redirects its own
 // output (dash redirects a simple command's in the shell itself, which
 // would then report a signal death into the command's stderr). The names are prefixed so that they cannot clash with
 // variables in the environment (an assignment would export them).
@@ -358,6 +377,13 @@ __MDO_EOF
   else
     printf '%s\n%s:%d\n' "$2" "$2" "$__mdo_r"
   fi
+}
+__mdo_runf() {
+  (exec /bin/sh -c "$4") <"$3" >"$__mdo_d/o$1" 2>"$__mdo_d/e$1"
+  __mdo_r=$? __mdo_s=
+  [ ! -s "$__mdo_d/o$1" ] || __mdo_s=o
+  [ ! -s "$__mdo_d/e$1" ] || __mdo_s=${__mdo_s}e
+  printf '%s:%d:%s\n' "$2" "$__mdo_r" "$__mdo_s"
 }
 printf '%s %s %s\n' "$1" "$$" "$__mdo_d"
 `
@@ -419,6 +445,10 @@ func (p *Shells) start(ctx context.Context) (*shell, error) {
 		pid, dir, ok := strings.Cut(strings.TrimSuffix(a.line, "\n"), " ")
 		if sh.pid, a.err = strconv.Atoi(pid); a.err == nil && ok && dir != "" {
 			sh.dir = dir
+			if p.o.OutputOverSFTP {
+				// Without SFTP the shell cats its output.
+				sh.fetch, _ = p.c.sftpClient()
+			}
 			return sh, nil
 		}
 		a.err = fmt.Errorf("unexpected ready line %q", a.line)
@@ -443,7 +473,12 @@ func (sh *shell) frame(script string, stdin []byte, mark string) []byte {
 	b.Grow(len(script) + len(stdin) + 200)
 	if sh.seq%cleanEvery == 0 {
 		b.WriteString(`rm -f -- "$__mdo_d"/[ioe]*` + "\n")
+	} else {
+		for _, f := range sh.stale {
+			b.WriteString(`: >"$__mdo_d/` + f + `"` + "\n")
+		}
 	}
+	sh.stale = sh.stale[:0]
 	in := "/dev/null"
 	if len(stdin) > 0 {
 		in = `"$__mdo_d/i` + n + `"`
@@ -451,7 +486,11 @@ func (sh *shell) frame(script string, stdin []byte, mark string) []byte {
 		writePrintfFormat(&b, stdin)
 		b.WriteString("' >" + in + "\n")
 	}
-	b.WriteString("__mdo_run " + n + " " + mark + " " + in + " " + Quote(script) + "\n")
+	run := "__mdo_run "
+	if sh.fetch != nil {
+		run = "__mdo_runf "
+	}
+	b.WriteString(run + n + " " + mark + " " + in + " " + Quote(script) + "\n")
 	if len(stdin) > 0 {
 		b.WriteString(": >" + in + "\n")
 	}
@@ -482,6 +521,9 @@ func (sh *shell) roundTrip(frame []byte, mark string) (conn.ExecResult, error) {
 	if _, err := sh.stdin.Write(frame); err != nil {
 		return conn.ExecResult{}, fmt.Errorf("send command: %w", err)
 	}
+	if sh.fetch != nil {
+		return sh.fetchAnswer(mark)
+	}
 	stdout, err := readUntil(sh.out, []byte(mark+"\n"))
 	if err != nil {
 		return conn.ExecResult{}, sh.broken(err)
@@ -499,6 +541,67 @@ func (sh *shell) roundTrip(frame []byte, mark string) (conn.ExecResult, error) {
 		return conn.ExecResult{}, fmt.Errorf("unexpected exit status %q", line)
 	}
 	return conn.ExecResult{RC: rc, Stdout: stdout, Stderr: stderr}, nil
+}
+
+// fetchAnswer reads an answer of __mdo_runf, "MARK:RC:FILES", and the
+// output files it names over SFTP.
+func (sh *shell) fetchAnswer(mark string) (conn.ExecResult, error) {
+	// Nothing but the shell writes to its stdout: skip to the mark all
+	// the same, as login scripts may print before the shell starts.
+	if _, err := readUntil(sh.out, []byte(mark+":")); err != nil {
+		return conn.ExecResult{}, sh.broken(err)
+	}
+	line, err := sh.out.ReadString('\n')
+	if err != nil {
+		return conn.ExecResult{}, sh.broken(err)
+	}
+	rcs, files, _ := strings.Cut(strings.TrimSuffix(line, "\n"), ":")
+	rc, err := strconv.Atoi(rcs)
+	if err != nil {
+		return conn.ExecResult{}, fmt.Errorf("unexpected exit status %q", line)
+	}
+	res := conn.ExecResult{RC: rc}
+	n := strconv.Itoa(sh.seq)
+	for _, f := range files {
+		name := string(f) + n
+		out, err := readFile(sh.fetch, sh.dir+"/"+name)
+		if err != nil {
+			return conn.ExecResult{}, fmt.Errorf("read output %s over sftp: %w", name, err)
+		}
+		sh.stale = append(sh.stale, name)
+		if f == 'o' {
+			res.Stdout = out
+		} else {
+			res.Stderr = out
+		}
+	}
+	return res, nil
+}
+
+// readFile reads the file at p with sc: open, reads until EOF, close.
+// The close is not waited for: its answer says nothing about what was
+// read, and the round trip cost a quarter of the fetch. The goroutine
+// ends with the answer or when the SFTP client closes.
+func readFile(sc *sftp.Client, p string) ([]byte, error) {
+	f, err := sc.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { go f.Close() }()
+	buf := make([]byte, 0, 32<<10)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := f.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if errors.Is(err, io.EOF) {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
 }
 
 // broken describes a shell that stopped answering.
