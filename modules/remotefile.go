@@ -141,7 +141,19 @@ func readScript(o ReadOptions) string {
 	}
 	var b strings.Builder
 	b.WriteString("printf 'B\\0%s\\0' \"$_mdo_p\"\n")
-	fmt.Fprintf(&b, "if _mdo_s=$(LC_ALL=C stat %s-c '%s' -- \"$_mdo_p\" 2>&1); then\n", follow, statFields)
+	// The parent directory, computed in the shell because the path was
+	// expanded there.
+	b.WriteString(`case $_mdo_p in */*) _mdo_d=${_mdo_p%/*}; [ -n "$_mdo_d" ] || _mdo_d=/ ;; *) _mdo_d=. ;; esac
+if [ -d "$_mdo_d" ]; then _mdo_pt=directory; elif [ -e "$_mdo_d" ]; then _mdo_pt=other; else _mdo_pt=absent; fi
+printf 'parent\0%s\0' "$_mdo_pt"
+_mdo_bn=${_mdo_p##*/}
+`)
+	// A path that is neither there nor a link, in a directory that can be
+	// searched, does not exist: no stat process for it (the length limits
+	// keep "File name too long" for stat to report).
+	b.WriteString("if [ \"$_mdo_pt\" = directory ] && [ -x \"$_mdo_d\" ] && [ ${#_mdo_bn} -le 63 ] && [ ${#_mdo_p} -le 1024 ] && ! [ -e \"$_mdo_p\" ] && ! [ -L \"$_mdo_p\" ]; then\n")
+	b.WriteString("  printf 'error\\0No such file or directory\\0'\n")
+	fmt.Fprintf(&b, "elif _mdo_s=$(LC_ALL=C stat %s-c '%s' -- \"$_mdo_p\" 2>&1); then\n", follow, statFields)
 	b.WriteString("  printf 'stat\\0%s\\0' \"$_mdo_s\"\n  case $_mdo_s in\n")
 	b.WriteString("  a*) printf 'link\\0'; readlink -- \"$_mdo_p\"; printf '\\0' ;;\n")
 	b.WriteString("  8*)")
@@ -166,11 +178,6 @@ func readScript(o ReadOptions) string {
 		b.WriteString(" if [ -r \"$_mdo_p\" ]; then " + sha1 + "; fi;")
 	}
 	b.WriteString(" ;;\n  esac\nelse\n  printf 'error\\0%s\\0' \"$_mdo_s\"\nfi\n")
-	// The parent directory, computed in the shell because the path was
-	// expanded there.
-	b.WriteString(`case $_mdo_p in */*) _mdo_d=${_mdo_p%/*}; [ -n "$_mdo_d" ] || _mdo_d=/ ;; *) _mdo_d=. ;; esac
-if [ -d "$_mdo_d" ]; then printf 'parent\0directory\0'; elif [ -e "$_mdo_d" ]; then printf 'parent\0other\0'; else printf 'parent\0absent\0'; fi
-`)
 	return b.String()
 }
 

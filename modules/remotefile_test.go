@@ -449,3 +449,83 @@ func TestReadFileContentLimit(t *testing.T) {
 		})
 	}
 }
+
+// statLogConn runs every command with a stat first in PATH that logs its
+// arguments, to count stat processes.
+type statLogConn struct {
+	conn.Conn
+	bin, log string
+}
+
+func (c statLogConn) Exec(ctx context.Context, cmd conn.Command) (conn.ExecResult, error) {
+	cmd.Script = "PATH=" + ShellQuote(c.bin) + ":$PATH\n" + cmd.Script
+	return c.Conn.Exec(ctx, cmd)
+}
+
+// TestReadFileMissingWithoutStat: a missing path in a searchable directory
+// is described without a stat process; everything else still asks stat.
+func TestReadFileMissingWithoutStat(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bin")
+	log := filepath.Join(dir, "stat.log")
+	real, err := exec.LookPath("stat")
+	if err != nil {
+		t.Skip("no stat")
+	}
+	if err := os.Mkdir(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(bin, "stat"), []byte("#!/bin/sh\necho x >>"+ShellQuote(log)+"\nexec "+ShellQuote(real)+" \"$@\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d := filepath.Join(dir, "d")
+	if err := os.Mkdir(d, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"file", "dangling"} {
+		var err error
+		if f == "dangling" {
+			err = os.Symlink("nowhere", filepath.Join(d, f))
+		} else {
+			err = os.WriteFile(filepath.Join(d, f), nil, 0o644)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	long := strings.Repeat("x", 300)
+	tests := []struct {
+		name, path string
+		o          ReadOptions
+		typ        string
+		parent     string
+		stats      int
+		failed     bool
+	}{
+		{"missing", d + "/missing", ReadOptions{}, TypeAbsent, TypeDirectory, 0, false},
+		{"missing, long name", d + "/" + long[:100], ReadOptions{}, TypeAbsent, TypeDirectory, 1, false},
+		{"name too long", d + "/" + long, ReadOptions{}, TypeAbsent, TypeDirectory, 1, true},
+		{"missing parent", d + "/no/missing", ReadOptions{}, TypeAbsent, TypeAbsent, 1, false},
+		{"under a file", d + "/file/x", ReadOptions{}, TypeAbsent, TypeOther, 1, false},
+		{"existing", d + "/file", ReadOptions{NoChecksum: true}, TypeFile, TypeDirectory, 1, false},
+		{"dangling link", d + "/dangling", ReadOptions{}, TypeLink, TypeDirectory, 1, false},
+		{"dangling link followed", d + "/dangling", ReadOptions{Follow: true}, TypeAbsent, TypeDirectory, 1, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			os.Remove(log)
+			st, err := ReadFile(context.Background(), statLogConn{local.New(), bin, log}, tt.path, tt.o)
+			var fe *FileError
+			if tt.failed != errors.As(err, &fe) || (err != nil && fe == nil) {
+				t.Fatalf("err = %v, want a FileError: %v", err, tt.failed)
+			}
+			if !tt.failed && (st.Type != tt.typ || st.Parent != tt.parent) {
+				t.Errorf("type %s, parent %s; want %s, %s", st.Type, st.Parent, tt.typ, tt.parent)
+			}
+			b, _ := os.ReadFile(log)
+			if n := strings.Count(string(b), "x"); n != tt.stats {
+				t.Errorf("%d stat processes, want %d", n, tt.stats)
+			}
+		})
+	}
+}
