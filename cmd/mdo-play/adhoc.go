@@ -11,7 +11,6 @@ import (
 
 	"github.com/mdo-play/mdo-play/modules"
 	"github.com/mdo-play/mdo-play/playbook"
-	"github.com/mdo-play/mdo-play/templates"
 )
 
 // adhocFlags are the run flags that make sense for one module call, plus
@@ -40,19 +39,11 @@ func (a *app) adhocCmd(c *cli.Context) error {
 	if c.NArg() != 1 {
 		return usageErr("adhoc takes exactly one host pattern: mdo-play adhoc PATTERN -m MODULE -a ARGS")
 	}
-	output := c.String("output")
-	if output != "text" && output != "json" {
-		return usageErr("--output must be text or json, got %q", output)
-	}
-	s, err := a.settings(c)
+	s, extra, loader, err := a.prepare(c)
 	if err != nil {
 		return err
 	}
-	extra, err := a.extraVars(c.StringSlice("extra-vars"), s.files)
-	if err != nil {
-		return err
-	}
-	reg := modules.Builtin()
+	reg := loader.Registry
 	module := c.String("module-name")
 	if !reg.Has(module) {
 		return usageErr("unknown module %q", module)
@@ -72,13 +63,12 @@ func (a *app) adhocCmd(c *cli.Context) error {
 	if err != nil {
 		return withCode(exitInternal, err)
 	}
-	loader := &playbook.Loader{Registry: reg, RolesPath: s.rolesPath, ReadFile: s.files.ReadFile, Templates: templates.New()}
 	pb, err := loader.Parse("adhoc", src)
 	if err != nil {
 		return withCode(exitParse, fmt.Errorf("-m %s -a %q: %w", module, c.String("args"), err))
 	}
 	var sink playbook.Sink
-	if output == "text" {
+	if c.String("output") == "text" {
 		sink = &adhocSink{out: a.stdout, errOut: a.stderr, command: isCommandModule(module)}
 	}
 	return a.execute(c, s, loader, []*playbook.Playbook{pb}, extra, sink)

@@ -288,20 +288,10 @@ func (a *app) runPlaybooks(c *cli.Context) error {
 	if c.NArg() == 0 {
 		return usageErr("no playbook given: usage: mdo-play [options] PLAYBOOK...")
 	}
-	output := c.String("output")
-	if output != "text" && output != "json" {
-		return usageErr("--output must be text or json, got %q", output)
-	}
-	s, err := a.settings(c)
+	s, extra, loader, err := a.prepare(c)
 	if err != nil {
 		return err
 	}
-	extra, err := a.extraVars(c.StringSlice("extra-vars"), s.files)
-	if err != nil {
-		return err
-	}
-	reg := modules.Builtin()
-	loader := &playbook.Loader{Registry: reg, RolesPath: s.rolesPath, ReadFile: s.files.ReadFile, Templates: templates.New()}
 	var pbs []*playbook.Playbook
 	var loadErrs []error
 	for _, path := range c.Args().Slice() {
@@ -325,6 +315,24 @@ func (a *app) runPlaybooks(c *cli.Context) error {
 		return nil
 	}
 	return a.execute(c, s, loader, pbs, extra, nil)
+}
+
+// prepare reads what playbook runs and ad-hoc commands share: the output
+// format, the settings, the extra vars, and a loader for the playbooks.
+func (a *app) prepare(c *cli.Context) (*settings, map[string]any, *playbook.Loader, error) {
+	if output := c.String("output"); output != "text" && output != "json" {
+		return nil, nil, nil, usageErr("--output must be text or json, got %q", output)
+	}
+	s, err := a.settings(c)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	extra, err := a.extraVars(c.StringSlice("extra-vars"), s.files)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	loader := &playbook.Loader{Registry: modules.Builtin(), RolesPath: s.rolesPath, ReadFile: s.files.ReadFile, Templates: templates.New()}
+	return s, extra, loader, nil
 }
 
 // execute runs loaded playbooks with the run options of c (shared by
