@@ -87,3 +87,7 @@ func assertMsg(args Args, name, def string) (msg any, bad string) {
 		return nil, fmt.Sprintf("Incorrect type for %s, expected a string or list and got %s", name, TypeName(m))
 	}
 }
+
+// VerboseResult tells the output to always show assert's result, as
+// Ansible's assert action does.
+func (Assert) VerboseResult() bool { return true }

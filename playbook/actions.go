@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -145,6 +146,9 @@ func (st *run) runInclude(ctx context.Context, pc *playCtx, hosts []*hostState, 
 	}
 	for _, key := range order {
 		in := insts[key]
+		if _, err := st.includeTasks(in.path); err != nil {
+			continue // reported as the hosts' failure below
+		}
 		names := make([]string, len(in.hosts))
 		for i, h := range in.hosts {
 			names[i] = h.name()
@@ -193,6 +197,11 @@ func (st *run) includeTasks(path string) ([]*Task, error) {
 	}
 	if st.Loader == nil {
 		return nil, fmt.Errorf("include_tasks %s: no loader", path)
+	}
+	if _, err := os.Stat(path); err != nil {
+		err = fmt.Errorf("could not find or access %s", path)
+		st.includes[path] = includeEntry{nil, err}
+		return nil, err
 	}
 	tasks, err := st.Loader.LoadTasks(path)
 	if err != nil {

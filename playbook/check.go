@@ -166,3 +166,39 @@ func rawConds(pos Pos, v any) []Expr {
 	}
 	return nil
 }
+
+// checkNotify reports notify names that match no handler of the play (by
+// name, "role : name" or listen topic). Ansible stops the run with "The
+// requested handler ... was not found" when such a task changes; we say it
+// before anything runs. Templated names are checked when they are rendered.
+func (p *parser) checkNotify(play *Play) {
+	known := map[string]bool{}
+	var names []string
+	for _, h := range play.Handlers {
+		for _, n := range append([]string{h.Name}, h.Listen...) {
+			if n != "" && !known[n] {
+				known[n] = true
+				names = append(names, n)
+			}
+		}
+		if h.Name != "" && h.RoleName != "" {
+			known[h.RoleName+" : "+h.Name] = true
+		}
+	}
+	var walk func([]*Task)
+	walk = func(ts []*Task) {
+		for _, t := range ts {
+			for _, n := range t.Notify {
+				if !known[n] && !strings.Contains(n, "{{") {
+					p.d.errs = append(p.d.errs, &Error{Pos: t.Pos, Msg: fmt.Sprintf("notify: no handler named %q in this play%s", n, suggest(n, names))})
+				}
+			}
+			walk(t.Block)
+			walk(t.Rescue)
+			walk(t.Always)
+		}
+	}
+	for _, section := range [][]*Task{play.PreTasks, play.Roles, play.Tasks, play.PostTasks, play.Handlers} {
+		walk(section)
+	}
+}

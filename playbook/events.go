@@ -19,6 +19,7 @@ const (
 	EventHost        EventKind = "host"          // one host's result of a task
 	EventItem        EventKind = "item"          // one loop item's result on one host
 	EventWarning     EventKind = "warning"       // a warning for the operator
+	EventError       EventKind = "error"         // the run could not start or stopped early (Msg says why); a recap follows
 	EventRecap       EventKind = "recap"         // final per-host counters; always the last event
 	EventNoHosts     EventKind = "no_hosts"      // a play matched no hosts
 	EventNoMoreHosts EventKind = "no_more_hosts" // a failure policy (any_errors_fatal, max_fail_percentage, a failed batch) stopped the play
@@ -46,6 +47,7 @@ type Event struct {
 	Playbook string // file, for EventPlaybook
 	Play     string // play name
 	Hosts    []string
+	Pattern  string // the play's hosts pattern, for EventPlay
 	Task     string // task or handler name as displayed
 	Pos      Pos    // of the task or play
 	Module   string

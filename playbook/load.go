@@ -25,6 +25,9 @@ type Loader struct {
 	// Templates, when set, checks the syntax of every template and
 	// condition at load time (the same engine then renders them, parsed).
 	Templates *templates.Engine
+	// NoNotifyCheck leaves notify names that match no handler to the
+	// caller (lint reports them with its own rule); runs reject them.
+	NoNotifyCheck bool
 }
 
 func (l *Loader) readFile(path string) ([]byte, error) {
@@ -250,6 +253,9 @@ func (p *parser) play(n *yaml.Node) *Play {
 	// Handlers of roles come before the play's own, as in Ansible.
 	play.Handlers = append(roleHandlers, play.Handlers...)
 	p.checkPlay(play)
+	if !p.l.NoNotifyCheck {
+		p.checkNotify(play)
+	}
 	return play
 }
 

@@ -16,26 +16,27 @@ import (
 // playCtx is the per-play state shared by the play's hosts (read-only while
 // a task runs).
 type playCtx struct {
-	pb        *Playbook
-	play      *Play
-	playVars  map[string]any
-	filesVars map[string]any
-	hosts     []*hostState
-	playHosts []any
-	groups    map[string]any
-	hostvars  map[string]any
-	handlers  []*Task
-	byName    map[string][]*Task // notify name or listen topic → handlers
-	startAt   string             // --start-at-task not reached yet
-	allHosts  []any              // ansible_play_hosts_all
-	batch     []*hostState       // the hosts of the current serial batch
-	free      bool               // strategy: free
-	aborted   bool               // failure policy stopped the play
-	ended     bool               // meta: end_play
-	endBatch  bool               // meta: end_batch
-	stopRun   bool               // ... and the rest of the run
-	lastTask  *Task              // last task banner shown (free strategy)
-	mu        sync.Mutex
+	pb         *Playbook
+	play       *Play
+	playVars   map[string]any
+	filesVars  map[string]any
+	hosts      []*hostState
+	playHosts  []any
+	groups     map[string]any
+	hostvars   map[string]any
+	handlers   []*Task
+	byName     map[string][]*Task // notify name or listen topic → handlers
+	startAt    string             // --start-at-task not reached yet
+	allHosts   []any              // ansible_play_hosts_all
+	batch      []*hostState       // the hosts of the current serial batch
+	free       bool               // strategy: free
+	aborted    bool               // failure policy stopped the play
+	quietAbort bool               // ... because every host failed (no banner)
+	ended      bool               // meta: end_play
+	endBatch   bool               // meta: end_batch
+	stopRun    bool               // ... and the rest of the run
+	lastTask   *Task              // last task banner shown (free strategy)
+	mu         sync.Mutex
 }
 
 func (st *run) play(ctx context.Context, pb *Playbook, play *Play) error {
@@ -58,7 +59,7 @@ func (st *run) play(ctx context.Context, pb *Playbook, play *Play) error {
 	for i, h := range invHosts {
 		names[i] = h.Name
 	}
-	st.Sink.Emit(Event{Kind: EventPlay, Time: time.Now(), Play: play.Name, Pos: play.Pos, Hosts: names})
+	st.Sink.Emit(Event{Kind: EventPlay, Time: time.Now(), Play: play.Name, Pattern: play.Hosts, Pos: play.Pos, Hosts: names})
 	if len(invHosts) == 0 {
 		st.Sink.Emit(Event{Kind: EventNoHosts, Time: time.Now(), Play: play.Name, Pos: play.Pos})
 		return nil
@@ -131,7 +132,7 @@ func (st *run) play(ctx context.Context, pb *Playbook, play *Play) error {
 			for j, h := range batch {
 				names[j] = h.name()
 			}
-			st.Sink.Emit(Event{Kind: EventPlay, Time: time.Now(), Play: play.Name, Pos: play.Pos, Hosts: names})
+			st.Sink.Emit(Event{Kind: EventPlay, Time: time.Now(), Play: play.Name, Pattern: play.Hosts, Pos: play.Pos, Hosts: names})
 		}
 		pc.endBatch = false
 		st.runBatch(ctx, pc)
@@ -142,7 +143,9 @@ func (st *run) play(ctx context.Context, pb *Playbook, play *Play) error {
 			break
 		}
 		if pc.aborted || st.stopped {
-			st.Sink.Emit(Event{Kind: EventNoMoreHosts, Time: time.Now(), Play: play.Name, Pos: play.Pos})
+			if !pc.quietAbort {
+				st.Sink.Emit(Event{Kind: EventNoMoreHosts, Time: time.Now(), Play: play.Name, Pos: play.Pos})
+			}
 			if pc.stopRun {
 				st.stopped = true
 			}

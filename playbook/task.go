@@ -106,9 +106,10 @@ func (st *run) checkPolicy(pc *playCtx, t *Task, sc *scope, sectionFailed []*hos
 		}
 	}
 	if len(down) >= len(pc.batch) {
-		pc.aborted = true
-		// With serial, a batch that failed entirely stops the rollout.
-		pc.stopRun = len(pc.batch) < len(pc.hosts)
+		// Every host has failed: the run ends, as ansible-playbook ends
+		// it. Only a serial rollout says NO MORE HOSTS LEFT.
+		pc.aborted, pc.stopRun = true, true
+		pc.quietAbort = len(pc.batch) == len(pc.hosts)
 		return true
 	}
 	return false

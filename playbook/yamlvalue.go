@@ -83,7 +83,11 @@ func (d *decoder) mapping(n *yaml.Node, f func(k string, kn, vn *yaml.Node)) {
 		if kn.Kind == yaml.ScalarNode {
 			k = kn.Value
 		} else {
-			d.errorf(kn, "mapping key must be a string, got a %s", kindName(kn))
+			hint := ""
+			if kn.Kind == yaml.MappingNode && kn.Style&yaml.FlowStyle != 0 {
+				hint = ` (a value that starts with "{{" must be quoted: write key: "{{ .x }}")`
+			}
+			d.errorf(kn, "mapping key must be a string, got a %s%s", kindName(kn), hint)
 			continue
 		}
 		if prev, dup := seen[k]; dup {

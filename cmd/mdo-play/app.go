@@ -111,7 +111,7 @@ func (a *app) main(args []string) int {
 		OnUsageError: func(c *cli.Context, err error, isSub bool) error {
 			return withCode(exitUsage, err)
 		},
-		Action: a.runPlaybooks,
+		Action: a.jsonErrors(a.runPlaybooks),
 		Commands: []*cli.Command{
 			{
 				Name:      "inventory",
@@ -128,7 +128,7 @@ func (a *app) main(args []string) int {
 				Usage:     "run one module on the hosts matching a pattern (like the ansible command)",
 				ArgsUsage: "PATTERN",
 				Flags:     adhocFlags(),
-				Action:    a.adhocCmd,
+				Action:    a.jsonErrors(a.adhocCmd),
 				OnUsageError: func(c *cli.Context, err error, isSub bool) error {
 					return withCode(exitUsage, err)
 				},
@@ -268,6 +268,9 @@ func (a *app) loadInventory(s *settings) (*inventory.Inventory, error) {
 	inv, err := inventory.Load(a.ctx, s.inventory, inventory.Options{ReadFile: s.files.ReadFile})
 	if err != nil {
 		return nil, withCode(exitParse, err)
+	}
+	if len(s.inventory) == 0 {
+		fmt.Fprintln(a.stderr, "[WARNING]: No inventory was parsed (give one with -i, MDO_INVENTORY or mdo.yml), only implicit localhost is available")
 	}
 	for _, w := range inv.Warnings() {
 		fmt.Fprintf(a.stderr, "[WARNING]: %s\n", w)
@@ -412,7 +415,7 @@ func (a *app) execute(c *cli.Context, s *settings, loader *playbook.Loader, pbs 
 			sink = newJSONSink(a.stdout)
 		} else {
 			color := a.isTerminal(a.stdout)
-			text := &textSink{out: a.stdout, errOut: a.stderr, color: color, verbosity: c.Int("verbose")}
+			text := &textSink{out: a.stdout, errOut: a.stderr, color: color, verbosity: c.Count("verbose")}
 			sink = text
 			if color {
 				// On a terminal: a live line for the running task.
@@ -453,7 +456,7 @@ func (a *app) execute(c *cli.Context, s *settings, loader *playbook.Loader, pbs 
 		Limit:         limit,
 		StartAtTask:   c.String("start-at-task"),
 		ForceHandlers: c.Bool("force-handlers"),
-		Verbosity:     c.Int("verbose"),
+		Verbosity:     c.Count("verbose"),
 		Connection:    s.connection,
 		RemoteUser:    s.user,
 		Become:        c.Bool("become"),
@@ -549,7 +552,7 @@ func (a *app) extraVars(vals []string, files *secretFiles) (map[string]any, erro
 		case strings.HasPrefix(v, "@"):
 			data, err := files.ReadFile(v[1:])
 			if err != nil {
-				return nil, usageErr("--extra-vars: %v", err)
+				return nil, withCode(exitParse, fmt.Errorf("--extra-vars: %w", err))
 			}
 			m, err = decodeVarsText(v[1:], data)
 			if err != nil {
@@ -559,12 +562,12 @@ func (a *app) extraVars(vals []string, files *secretFiles) (map[string]any, erro
 			var err error
 			m, err = decodeVarsText("--extra-vars", []byte(v))
 			if err != nil {
-				return nil, usageErr("--extra-vars %q: %v", v, err)
+				return nil, withCode(exitParse, fmt.Errorf("--extra-vars %q: %v", v, err))
 			}
 		default:
 			kv, err := modules.ParseKV(v)
 			if err != nil {
-				return nil, usageErr("--extra-vars %q: %v", v, err)
+				return nil, withCode(exitParse, fmt.Errorf("--extra-vars %q: %v", v, err))
 			}
 			m = kv
 		}
@@ -666,4 +669,21 @@ func (a *app) termWidth() int {
 		}
 	}
 	return 80
+}
+
+// jsonErrors makes a run with --output json end with JSON even when it
+// cannot start (a parse error, a bad option): an error event and an empty
+// recap, so that a consumer of the stream always sees its last line.
+func (a *app) jsonErrors(action cli.ActionFunc) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		err := action(c)
+		if err == nil || errors.Is(err, errSilent) || c.String("output") != "json" {
+			return err
+		}
+		sink := newJSONSink(a.stdout)
+		now := time.Now()
+		sink.Emit(playbook.Event{Kind: playbook.EventError, Time: now, Msg: err.Error()})
+		sink.Emit(playbook.Event{Kind: playbook.EventRecap, Time: now})
+		return err
+	}
 }

@@ -32,26 +32,26 @@ type jsonDiff struct {
 }
 
 type jsonEvent struct {
-	Event      string                         `json:"event"`
-	Time       string                         `json:"time"`
-	Playbook   string                         `json:"playbook,omitempty"`
-	Play       string                         `json:"play,omitempty"`
-	Hosts      []string                       `json:"hosts,omitempty"`
-	Task       string                         `json:"task,omitempty"`
-	Module     string                         `json:"module,omitempty"`
-	File       string                         `json:"file,omitempty"`
-	Line       int                            `json:"line,omitempty"`
-	Host       string                         `json:"host,omitempty"`
-	Delegate   string                         `json:"delegate,omitempty"`
-	Status     string                         `json:"status,omitempty"`
-	Ignored    bool                           `json:"ignored,omitempty"`
-	Item       any                            `json:"item,omitempty"`
-	Result     map[string]any                 `json:"result,omitempty"`
-	Diff       []jsonDiff                     `json:"diff,omitempty"`
-	Msg        string                         `json:"msg,omitempty"`
-	Retries    int                            `json:"retries_left,omitempty"`
-	DurationMS *float64                       `json:"duration_ms,omitempty"`
-	Stats      map[string]*playbook.HostStats `json:"stats,omitempty"`
+	Event      string                          `json:"event"`
+	Time       string                          `json:"time"`
+	Playbook   string                          `json:"playbook,omitempty"`
+	Play       string                          `json:"play,omitempty"`
+	Hosts      []string                        `json:"hosts,omitempty"`
+	Task       string                          `json:"task,omitempty"`
+	Module     string                          `json:"module,omitempty"`
+	File       string                          `json:"file,omitempty"`
+	Line       int                             `json:"line,omitempty"`
+	Host       string                          `json:"host,omitempty"`
+	Delegate   string                          `json:"delegate,omitempty"`
+	Status     string                          `json:"status,omitempty"`
+	Ignored    bool                            `json:"ignored,omitempty"`
+	Item       any                             `json:"item,omitempty"`
+	Result     map[string]any                  `json:"result,omitempty"`
+	Diff       []jsonDiff                      `json:"diff,omitempty"`
+	Msg        string                          `json:"msg,omitempty"`
+	Retries    int                             `json:"retries_left,omitempty"`
+	DurationMS *float64                        `json:"duration_ms,omitempty"`
+	Stats      *map[string]*playbook.HostStats `json:"stats,omitempty"`
 }
 
 func (s *jsonSink) Emit(e playbook.Event) {
@@ -72,7 +72,6 @@ func (s *jsonSink) Emit(e playbook.Event) {
 		Result:   e.Result,
 		Msg:      e.Msg,
 		Retries:  e.Retries,
-		Stats:    e.Stats,
 	}
 	if e.HasItem {
 		je.Item = e.Item
@@ -84,8 +83,12 @@ func (s *jsonSink) Emit(e playbook.Event) {
 	for _, d := range e.Diff {
 		je.Diff = append(je.Diff, jsonDiff(d))
 	}
-	if e.Kind == playbook.EventRecap && je.Stats == nil {
-		je.Stats = map[string]*playbook.HostStats{}
+	if e.Kind == playbook.EventRecap {
+		stats := e.Stats
+		if stats == nil {
+			stats = map[string]*playbook.HostStats{}
+		}
+		je.Stats = &stats // always present on the recap, {} when no host ran
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -12,6 +12,7 @@ import (
 	"github.com/mdo-play/mdo-play/modules"
 	"github.com/mdo-play/mdo-play/playbook"
 	"github.com/mdo-play/mdo-play/playbook/lint"
+	"github.com/mdo-play/mdo-play/templates"
 )
 
 // exitFindings is lint's exit code when it found something.
@@ -95,7 +96,7 @@ func (a *app) lintCmd(c *cli.Context) error {
 		}
 	}
 	l := &lint.Linter{
-		Loader:    &playbook.Loader{Registry: modules.Builtin(), RolesPath: s.rolesPath, ReadFile: s.files.ReadFile},
+		Loader:    &playbook.Loader{Registry: modules.Builtin(), RolesPath: s.rolesPath, ReadFile: s.files.ReadFile, Templates: templates.New(), NoNotifyCheck: true},
 		ExtraVars: extra,
 		Defined:   defined,
 		Skip:      skip,

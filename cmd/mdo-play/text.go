@@ -65,7 +65,7 @@ func (s *textSink) Emit(e playbook.Event) {
 	case playbook.EventPlay:
 		name := e.Play
 		if name == "" {
-			name = strings.Join(e.Hosts, ",")
+			name = e.Pattern // Ansible shows an unnamed play by its hosts pattern
 		}
 		s.banner("PLAY [" + name + "]")
 	case playbook.EventIncluded:
@@ -99,23 +99,34 @@ func (s *textSink) Emit(e playbook.Event) {
 }
 
 // shown returns the result as Ansible displays it: without the keys that
-// the status line already says.
-func shown(r map[string]any, verbose bool) map[string]any {
+// the status line already says (and, for debug, without changed).
+func shown(r map[string]any, debug bool) map[string]any {
 	out := make(map[string]any, len(r))
 	for k, v := range r {
 		switch k {
-		case "failed", "skipped", "item", "ansible_loop_var", "warnings":
-			if k == "item" || k == "ansible_loop_var" {
-				out[k] = v
-			}
+		case "failed", "skipped", "warnings":
 			continue
 		}
 		out[k] = v
 	}
-	if verbose {
+	if debug {
 		delete(out, "changed")
 	}
 	return out
+}
+
+// warnings prints a result's warnings as Ansible does, on stderr.
+func (s *textSink) warnings(r map[string]any) {
+	switch w := r["warnings"].(type) {
+	case []string:
+		for _, m := range w {
+			fmt.Fprintln(s.errOut, s.paint(colorWarn, "[WARNING]: "+m))
+		}
+	case []any:
+		for _, m := range w {
+			fmt.Fprintln(s.errOut, s.paint(colorWarn, fmt.Sprintf("[WARNING]: %v", m)))
+		}
+	}
 }
 
 func (s *textSink) diff(diffs []modules.Diff) {
@@ -141,8 +152,8 @@ func unifiedDiff(d modules.Diff) string {
 		after = "after: " + after
 	}
 	text, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
-		A:        difflib.SplitLines(d.Before),
-		B:        difflib.SplitLines(d.After),
+		A:        diffLines(d.Before),
+		B:        diffLines(d.After),
 		FromFile: before,
 		ToFile:   after,
 		Context:  3,
@@ -159,7 +170,8 @@ func unifiedDiff(d modules.Diff) string {
 func (s *textSink) item(e playbook.Event) {
 	label := pyRepr(e.Item, true)
 	s.diff(e.Diff)
-	res := shown(e.Result, e.Verbose)
+	res := shown(e.Result, e.Module == "debug")
+	s.warnings(e.Result)
 	switch e.Status {
 	case playbook.StatusFailed:
 		fmt.Fprintln(s.out, s.paint(colorFailed, fmt.Sprintf("failed: [%s] (item=%s) => %s", hostLabel(e), label, pyJSON(res, false))))
@@ -179,6 +191,11 @@ func (s *textSink) item(e playbook.Event) {
 		line := fmt.Sprintf("%s: [%s] => (item=%s)", status, hostLabel(e), label)
 		switch {
 		case e.Verbose:
+			// The loop variable (item, or loop_control.loop_var) is shown
+			// only through its label.
+			if lv, ok := res["ansible_loop_var"].(string); ok {
+				delete(res, lv)
+			}
 			delete(res, "item")
 			delete(res, "ansible_loop_var")
 			line += " => " + pyJSON(res, true)
@@ -208,7 +225,8 @@ func (s *textSink) host(e playbook.Event) {
 		return
 	}
 	s.diff(e.Diff)
-	res := shown(e.Result, e.Verbose)
+	res := shown(e.Result, e.Module == "debug")
+	s.warnings(e.Result)
 	switch e.Status {
 	case playbook.StatusFailed:
 		fmt.Fprintln(s.out, s.paint(colorFailed, fmt.Sprintf("fatal: [%s]: FAILED! => %s", hostLabel(e), pyJSON(res, false))))
@@ -287,4 +305,20 @@ func hostLabel(e playbook.Event) string {
 		return e.Host + " -> " + e.Delegate
 	}
 	return e.Host
+}
+
+// diffLines splits text into lines that keep their newline; a final newline
+// does not start another (empty) line, and empty text has no lines.
+func diffLines(s string) []string {
+	if s == "" {
+		return nil
+	}
+	lines := strings.SplitAfter(s, "\n")
+	if lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	if last := lines[len(lines)-1]; !strings.HasSuffix(last, "\n") {
+		lines[len(lines)-1] = last + "\n\\ No newline at end of file\n"
+	}
+	return lines
 }

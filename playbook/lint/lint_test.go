@@ -21,7 +21,7 @@ func newLinter(t *testing.T) *Linter {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Linter{Loader: &playbook.Loader{Registry: modules.Builtin()}, BaseDir: wd}
+	return &Linter{Loader: &playbook.Loader{Registry: modules.Builtin(), NoNotifyCheck: true}, BaseDir: wd}
 }
 
 func render(t *testing.T, fs []Finding) string {
