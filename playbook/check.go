@@ -146,7 +146,7 @@ func (p *parser) checkTask(t *Task) {
 				continue
 			}
 		}
-		p.checkTemplates(pos, fmt.Sprintf("argument %q", k), v)
+		p.checkTemplates(pos, argName(k), v)
 	}
 }
 
@@ -201,4 +201,13 @@ func (p *parser) checkNotify(play *Play) {
 	for _, section := range [][]*Task{play.PreTasks, play.Roles, play.Tasks, play.PostTasks, play.Handlers} {
 		walk(section)
 	}
+}
+
+// argName names a module argument in messages; the free form (`command: ls
+// -l`) is not an argument the user wrote by name.
+func argName(k string) string {
+	if k == modules.RawParams {
+		return "free-form arguments"
+	}
+	return fmt.Sprintf("argument %q", k)
 }

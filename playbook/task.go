@@ -928,7 +928,7 @@ func (st *run) renderArgs(t *Task, spec *modules.Spec, vs varSet) (map[string]an
 		}
 		r, err := st.Templates.RenderValue(v, vs.m)
 		if err != nil {
-			return nil, &Error{Pos: t.ArgsPos[k], Msg: fmt.Sprintf("argument %q: %v", k, vs.explain(err))}
+			return nil, &Error{Pos: t.ArgsPos[k], Msg: fmt.Sprintf("%s: %v", argName(k), vs.explain(err))}
 		}
 		if s, ok := r.(string); ok && s == st.omit {
 			continue
