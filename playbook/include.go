@@ -38,27 +38,14 @@ func (p *parser) importPlaybook(n *yaml.Node) []*Play {
 		p.d.errorf(n, "import_playbook needs a file name")
 		return nil
 	}
-	path := p.relPath(file)
-	if p.inStack(path) {
-		p.d.errorf(fn, "import_playbook: %s imports itself", file)
+	sub, root := p.open(p.relPath(file), "import_playbook", fn)
+	if sub == nil {
 		return nil
 	}
-	data, err := p.l.readFile(path)
-	if err != nil {
-		p.d.errorf(fn, "import_playbook: %v", err)
-		return nil
-	}
-	sub := p.sub(path)
-	doc, err := parseYAML(path, data)
-	if err != nil {
-		p.d.errs = append(p.d.errs, err)
-		return nil
-	}
-	root := resolve(doc)
-	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
-		root = resolve(root.Content[0])
-	}
-	if root.Kind != yaml.SequenceNode {
+	if root == nil || root.Kind != yaml.SequenceNode {
+		if root == nil {
+			root = &yaml.Node{Line: 1, Column: 1}
+		}
 		sub.d.errorf(root, "a playbook must be a list of plays, got a %s", kindName(root))
 		p.d.errs = append(p.d.errs, sub.d.errs...)
 		return nil
@@ -109,29 +96,43 @@ func (p *parser) relPath(name string) string {
 	return filepath.Join(filepath.Dir(p.d.file), name)
 }
 
-// taskFile parses a file holding a list of tasks.
-func (p *parser) taskFile(path string, handler bool, at *yaml.Node) []*Task {
+// open reads and parses another file named at node at (by what: an import
+// or include) and returns a parser for it and its root node (nil for an
+// empty file). A nil parser means the error is already recorded.
+func (p *parser) open(path, what string, at *yaml.Node) (*parser, *yaml.Node) {
+	prefix := ""
+	if what != "" {
+		prefix = what + ": "
+	}
 	if p.inStack(path) {
-		p.d.errorf(at, "%s includes itself", path)
-		return nil
+		p.d.errorf(at, "%s%s includes itself", prefix, path)
+		return nil, nil
 	}
 	data, err := p.l.readFile(path)
 	if err != nil {
-		p.d.errorf(at, "%v", err)
-		return nil
+		p.d.errorf(at, "%s%v", prefix, err)
+		return nil, nil
 	}
-	sub := p.sub(path)
 	doc, err := parseYAML(path, data)
 	if err != nil {
 		p.d.errs = append(p.d.errs, err)
-		return nil
+		return nil, nil
 	}
 	root := resolve(doc)
 	if root.Kind == yaml.DocumentNode {
 		if len(root.Content) == 0 {
-			return nil
+			return p.sub(path), nil
 		}
 		root = resolve(root.Content[0])
+	}
+	return p.sub(path), root
+}
+
+// taskFile parses a file holding a list of tasks.
+func (p *parser) taskFile(path string, handler bool, at *yaml.Node) []*Task {
+	sub, root := p.open(path, "", at)
+	if sub == nil || root == nil {
+		return nil
 	}
 	tasks := sub.tasks(root, handler)
 	p.d.errs = append(p.d.errs, sub.d.errs...)
