@@ -132,9 +132,6 @@ var taskKeys = []string{
 	"retries", "until", "delay", "any_errors_fatal", "block", "rescue", "always",
 }
 
-// Keys accepted only on handlers.
-var handlerKeys = []string{"listen"}
-
 // Keys accepted on blocks (besides block/rescue/always).
 var blockKeys = map[string]bool{
 	"name": true, "when": true, "tags": true, "vars": true, "ignore_errors": true, "ignore_unreachable": true,

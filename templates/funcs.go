@@ -44,14 +44,6 @@ var removed = []string{
 	"genPrivateKey", "genCA", "genSelfSignedCert", "genSignedCert",
 }
 
-// mutating lists sprig functions that change their first argument in place.
-// They are only allowed on maps created by the same template execution
-// (dict, pick, ...), never on the caller's variables.
-var mutating = map[string]bool{
-	"set": true, "unset": true, "merge": true, "mergeOverwrite": true,
-	"mustMerge": true, "mustMergeOverwrite": true,
-}
-
 // fresh lists functions whose map result is new, so later mutations of it
 // (set, unset, merge) are allowed.
 var fresh = map[string]bool{

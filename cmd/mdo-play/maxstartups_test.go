@@ -128,12 +128,3 @@ func waitListening(addr string, d time.Duration) bool {
 		}
 	}
 }
-
-// lastLines returns the last n lines of s.
-func lastLines(s string, n int) string {
-	lines := strings.Split(s, "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}

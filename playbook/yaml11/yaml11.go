@@ -45,7 +45,7 @@ func Scalar(n *yaml.Node) (any, error) {
 		return nil, nil
 	case "!!bool", "!!int", "!!float":
 		v := resolvePlain(n.Value)
-		switch v.(type) {
+		switch x := v.(type) {
 		case bool:
 			if tag == "!!bool" {
 				return v, nil
@@ -55,7 +55,7 @@ func Scalar(n *yaml.Node) (any, error) {
 				return v, nil
 			}
 			if tag == "!!float" {
-				return float64(v.(int)), nil
+				return float64(x), nil
 			}
 		case float64:
 			if tag == "!!float" {
