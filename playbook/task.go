@@ -77,9 +77,13 @@ func (st *run) checkPolicy(pc *playCtx, t *Task, sc *scope, sectionFailed []*hos
 		return false
 	}
 	down := toSet(sectionFailed)
-	for _, h := range pc.batch {
-		if h.failed || h.unreachable {
-			down[h] = true
+	if !pc.free {
+		// Under the free strategy other hosts' goroutines are still
+		// writing their state; each host counts only its own failures.
+		for _, h := range pc.batch {
+			if h.failed || h.unreachable {
+				down[h] = true
+			}
 		}
 	}
 	pv := varSet{m: pc.playVars}
