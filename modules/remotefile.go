@@ -3,8 +3,8 @@ package modules
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha1"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -698,7 +698,9 @@ func WriteFile(ctx context.Context, c conn.Conn, content []byte, o WriteOptions)
 	var stdin []byte
 	var uploaded string
 	if len(content) > uploadViaPut {
-		uploaded = path.Join(path.Dir(dst), ".mdo-up-"+randomHex())
+		// One name per destination: an upload a dropped connection left
+		// behind is replaced by the next one.
+		uploaded = stableTemp(dst, ".mdo-up")
 		if err := c.Put(ctx, bytes.NewReader(content), uploaded, 0o600); err != nil {
 			return WriteResult{}, fmt.Errorf("write %s: upload: %w", dst, err)
 		}
@@ -735,6 +737,9 @@ fi
 `)
 	}
 	b.WriteString("_mdo_e=$(mv -f -- \"$_mdo_t\" \"$_mdo_f\" 2>&1) || { printf 'fail\\0rename\\0%s\\0' \"$_mdo_e\"; exit 1; }\ntrap - EXIT\n")
+	// The temporary file of an SFTP write (ssh.TempPath) that a dropped
+	// connection left behind: test is a builtin, rm runs only if it is there.
+	fmt.Fprintf(&b, "_mdo_s=%s\n[ ! -e \"$_mdo_s\" ] && [ ! -L \"$_mdo_s\" ] || rm -f -- \"$_mdo_s\"\n", ShellQuote(stableTemp(dst, ".mdo-tmp")))
 	b.WriteString(statRecord("_mdo_f"))
 	if o.Backup {
 		b.WriteString("[ -z \"${_mdo_bk:-}\" ] || printf 'backup_file\\0%s\\0' \"$_mdo_bk\"\n")
@@ -918,10 +923,18 @@ printf 'B\0%s\0' "$_mdo_b"
 	return recs[0]["path"], nil
 }
 
-func randomHex() string {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+// stableTemp is the temporary file next to dst with the given suffix,
+// the same for every write to dst: ".<name><suffix>", or a hash of the
+// name when that would be too long for a file name. With ".mdo-tmp" it
+// is ssh.TempPath(dst), the file an SFTP write goes through.
+func stableTemp(dst, suffix string) string {
+	dir, base := path.Split(dst)
+	name := "." + base + suffix
+	if len(name) > 255 {
+		sum := sha256.Sum256([]byte(base))
+		name = suffix + "-" + hex.EncodeToString(sum[:8])
+	}
+	return path.Join(dir, name)
 }
 
 // FileValues are the result keys Ansible's file-writing modules return

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -452,8 +453,10 @@ func (c *Client) execSession(ctx context.Context, cmd conn.Command) (conn.ExecRe
 	sess.Stdout = &stdout
 	sess.Stderr = &stderr
 	// The token lets a cancellation find the command's processes again.
+	// It shares the script's first line, so that line numbers in the
+	// shell's messages are the script's own.
 	token := randHex(8)
-	script = "# mdo-run-" + token + "\n" + script
+	script = ": mdo-run-" + token + "; " + script
 	if err := sess.Start("/bin/sh -c " + Quote(script)); err != nil {
 		return conn.ExecResult{}, c.classify("start command", err)
 	}
@@ -623,8 +626,9 @@ func (c *Client) sftpClient() (*sftp.Client, error) {
 }
 
 // Put writes r to dst atomically: into a temporary file in dst's directory
-// (mode 0600 while written), then chmod perm and rename over dst. The
-// temporary file is removed on any failure.
+// (mode 0600 while written, named by TempPath), then chmod perm and rename
+// over dst. The temporary file is removed on any failure; one that a
+// dropped connection left behind is replaced by the next write to dst.
 func (c *Client) Put(ctx context.Context, r io.Reader, dst string, perm fs.FileMode) error {
 	op := "put " + dst
 	if err := ctx.Err(); err != nil {
@@ -634,8 +638,7 @@ func (c *Client) Put(ctx context.Context, r io.Reader, dst string, perm fs.FileM
 	if err != nil {
 		return c.classify(op+": start sftp", err)
 	}
-	tmp := path.Join(path.Dir(dst), ".mdo-tmp-"+randHex(8))
-	f, err := sc.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+	f, tmp, err := createTemp(sc, dst)
 	if err != nil {
 		return c.classify(op, err)
 	}
@@ -736,6 +739,53 @@ func (c *Client) Close() error {
 		}
 	})
 	return err
+}
+
+// TempPath is the temporary file a write to dst goes through: the same
+// name for every write to dst (".<name>.mdo-tmp", or a hash of the name
+// when that would be longer than a file name may be), so the file a
+// dropped connection leaves behind is replaced and renamed away by the
+// next write to dst. Two writes to the same dst at the same time (two runs
+// against one host) share the name: one of them can rename the other's
+// unfinished file into place and the other then fails, so such writes are
+// not atomic with respect to each other (random names would be, at the
+// price of leftovers).
+func TempPath(dst string) string {
+	dir, base := path.Split(dst)
+	name := "." + base + ".mdo-tmp"
+	if len(name) > 255 {
+		sum := sha256.Sum256([]byte(base))
+		name = ".mdo-tmp-" + hex.EncodeToString(sum[:8])
+	}
+	return path.Join(dir, name)
+}
+
+// createTemp creates dst's temporary file (TempPath), new and empty. A
+// leftover of an earlier write is removed first, never opened: whatever
+// is there (a link, a file of another user) is not followed or reused.
+// When it cannot be removed (a sticky directory, another user's file) a
+// random name is used, so the write still succeeds.
+func createTemp(sc *sftp.Client, dst string) (*sftp.File, string, error) {
+	tmp := TempPath(dst)
+	f, err := sc.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+	if err == nil {
+		return f, tmp, nil
+	}
+	// SFTP v3 has no "exists" status: look.
+	if _, lerr := sc.Lstat(tmp); lerr != nil {
+		return nil, "", err
+	}
+	if sc.Remove(tmp) == nil {
+		if f, err = sc.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL); err == nil {
+			return f, tmp, nil
+		}
+	}
+	tmp = path.Join(path.Dir(dst), ".mdo-tmp-"+randHex(8))
+	f, err = sc.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+	if err != nil {
+		return nil, "", err
+	}
+	return f, tmp, nil
 }
 
 func randHex(n int) string {

@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"os/user"
-	"path"
 	"strconv"
 	"strings"
 
@@ -22,7 +20,8 @@ import (
 // the new file has it; both -1: no chown), mode perm (after the chown,
 // which clears set-id bits), and is renamed over dst. It returns the new
 // file's state (UID, GID, Mode, Size; no ModTime guarantees). On any
-// failure the temporary file is removed and dst is untouched.
+// failure the temporary file (TempPath) is removed and dst is untouched;
+// one that a dropped connection left behind is replaced by the next write.
 //
 // The file belongs to the login user unless uid says otherwise: a caller
 // running commands as another user (become) must not use it.
@@ -35,8 +34,7 @@ func (c *Client) PutFile(ctx context.Context, r io.Reader, dst string, perm fs.F
 	if err != nil {
 		return conn.FileInfo{}, c.classify(op+": start sftp", err)
 	}
-	tmp := path.Join(path.Dir(dst), ".mdo-tmp-"+randHex(8))
-	f, err := sc.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+	f, tmp, err := createTemp(sc, dst)
 	if err != nil {
 		return conn.FileInfo{}, c.classify(op+": create temporary file", err)
 	}

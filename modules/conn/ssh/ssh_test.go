@@ -594,6 +594,15 @@ func TestFaults(t *testing.T) {
 		if _, err := os.Stat(dst); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("destination exists after a dropped upload: %v", err)
 		}
+		// The next write to dst reuses the temporary file's name and
+		// leaves nothing behind.
+		_, o = fault(t, sshtest.FaultOptions{})
+		if err := dial(t, o).Put(ctx, strings.NewReader("new\n"), dst, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if got := dirNames(t, dir); len(got) != 1 || got[0] != "big" {
+			t.Errorf("after the next write the directory holds %q, want only big", got)
+		}
 	})
 	t.Run("never answers handshake", func(t *testing.T) {
 		_, o := fault(t, sshtest.FaultOptions{NoHandshake: true})
@@ -631,4 +640,88 @@ func TestFaults(t *testing.T) {
 			t.Errorf("err = %v, want 3 attempts", err)
 		}
 	})
+}
+
+func dirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+// TestPutLeftover: a write replaces whatever an earlier write left at its
+// temporary name (a partial file, a link planted there) without following
+// it, and leaves only the destination behind.
+func TestPutLeftover(t *testing.T) {
+	ctx := context.Background()
+	_, o := fault(t, sshtest.FaultOptions{})
+	cl := dial(t, o)
+	long := strings.Repeat("x", 250)
+	tests := []struct {
+		name, base string
+		leftover   func(t *testing.T, tmp, victim string)
+	}{
+		{"no leftover", "app.conf", nil},
+		{"partial file", "app.conf", func(t *testing.T, tmp, _ string) {
+			if err := os.WriteFile(tmp, []byte("partial"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"link to another file", "app.conf", func(t *testing.T, tmp, victim string) {
+			if err := os.Symlink(victim, tmp); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"name too long for a suffix", long, func(t *testing.T, tmp, _ string) {
+			if err := os.WriteFile(tmp, []byte("partial"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		for _, put := range []string{"Put", "PutFile"} {
+			t.Run(tt.name+"/"+put, func(t *testing.T) {
+				dir, other := t.TempDir(), t.TempDir()
+				dst := filepath.Join(dir, tt.base)
+				victim := filepath.Join(other, "victim")
+				if err := os.WriteFile(victim, []byte("keep"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				tmp := ssh.TempPath(dst)
+				if filepath.Dir(tmp) != dir || len(filepath.Base(tmp)) > 255 {
+					t.Fatalf("TempPath(%q) = %q", dst, tmp)
+				}
+				if tt.leftover != nil {
+					tt.leftover(t, tmp, victim)
+				}
+				var err error
+				if put == "Put" {
+					err = cl.Put(ctx, strings.NewReader("new\n"), dst, 0o640)
+				} else {
+					_, err = cl.PutFile(ctx, strings.NewReader("new\n"), dst, 0o640, -1, -1)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got, _ := os.ReadFile(dst); string(got) != "new\n" {
+					t.Errorf("destination holds %q", got)
+				}
+				if fi, err := os.Stat(dst); err != nil || fi.Mode().Perm() != 0o640 {
+					t.Errorf("destination mode: %v %v", fi.Mode(), err)
+				}
+				if got, _ := os.ReadFile(victim); string(got) != "keep" {
+					t.Errorf("the link's target was written: %q", got)
+				}
+				if got := dirNames(t, dir); len(got) != 1 || got[0] != tt.base {
+					t.Errorf("directory holds %q, want only %s", got, tt.base)
+				}
+			})
+		}
+	}
 }
