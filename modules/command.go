@@ -129,6 +129,28 @@ func runCommand(ctx context.Context, env *Env, args Args, shell bool, now func()
 		return Result{Skipped: true, Msg: "Command would have run if not in check mode", Values: values, Warnings: warnings}, nil
 	}
 
+	var stdin []byte
+	if args.Has("stdin") {
+		stdin = []byte(args.String("stdin"))
+		if !args.Has("stdin_add_newline") || args.Bool("stdin_add_newline") {
+			stdin = append(stdin, '\n')
+		}
+	}
+	strip := !args.Has("strip_empty_ends") || args.Bool("strip_empty_ends")
+	// A shell command with nothing to decide before it is the script
+	// itself: the connection runs it as `/bin/sh -c SCRIPT`, exactly as
+	// `exec /bin/sh -c CMD` would, without a second shell process.
+	direct := shell && executable == "/bin/sh" && !env.Check && args.String("chdir") == "" && creates == "" && removes == ""
+	if direct {
+		start := now()
+		res, err := env.Conn.Exec(ctx, conn.Command{Script: raw, Stdin: stdin})
+		end := now()
+		if err != nil {
+			return Result{}, fmt.Errorf("run command: %w", err)
+		}
+		return ranResult(values, warnings, res, start, end, strip), nil
+	}
+
 	var sc strings.Builder
 	if dir := args.String("chdir"); dir != "" {
 		w := e.Word(dir, true)
@@ -146,13 +168,6 @@ func runCommand(ctx context.Context, env *Env, args Args, shell bool, now func()
 		fmt.Fprintf(&sc, "%sprintf '%s\\0'\n%s\n", precheck, stRun, run)
 	}
 
-	var stdin []byte
-	if args.Has("stdin") {
-		stdin = []byte(args.String("stdin"))
-		if !args.Has("stdin_add_newline") || args.Bool("stdin_add_newline") {
-			stdin = append(stdin, '\n')
-		}
-	}
 	start := now()
 	res, err := env.Conn.Exec(ctx, conn.Command{Script: e.Prelude() + sc.String(), Stdin: stdin})
 	end := now()
@@ -161,7 +176,6 @@ func runCommand(ctx context.Context, env *Env, args Args, shell bool, now func()
 	}
 	status, stdout, _ := bytes.Cut(res.Stdout, []byte{0})
 	stderr := string(res.Stderr)
-	strip := !args.Has("strip_empty_ends") || args.Bool("strip_empty_ends")
 	switch string(status) {
 	case stChdir:
 		return fail(nil, "Unable to change directory before execution: "+strings.TrimRight(stderr, "\r\n"))
@@ -193,7 +207,14 @@ func runCommand(ctx context.Context, env *Env, args Args, shell bool, now func()
 		// The script never reached the program: the shell itself failed.
 		return fail(res.RC, fmt.Sprintf("command script failed (rc %d): %s", res.RC, strings.TrimSpace(stderr)))
 	}
-	out := string(stdout)
+	res.Stdout = stdout
+	return ranResult(values, warnings, res, start, end, strip), nil
+}
+
+// ranResult is the result of a program that ran from start to end: its
+// rc, output (trailing newlines stripped when strip) and times.
+func ranResult(values map[string]any, warnings []string, res conn.ExecResult, start, end time.Time, strip bool) Result {
+	out, stderr := string(res.Stdout), string(res.Stderr)
 	if strip {
 		out = strings.TrimRight(out, "\r\n")
 		stderr = strings.TrimRight(stderr, "\r\n")
@@ -209,7 +230,7 @@ func runCommand(ctx context.Context, env *Env, args Args, shell bool, now func()
 		r.Failed = true
 		r.Msg = "non-zero return code"
 	}
-	return r, nil
+	return r
 }
 
 // globTest returns shell code that expands the pattern in variable v as

@@ -265,6 +265,7 @@ func TestShellRun(t *testing.T) {
 		name   string
 		args   map[string]any
 		stdout string
+		stderr string
 		rc     int
 		failed bool
 	}{
@@ -274,12 +275,21 @@ func TestShellRun(t *testing.T) {
 		{name: "stdin", args: map[string]any{RawParams: "read x; echo got $x", "stdin": "it's $(no)"}, stdout: "got it's $(no)"},
 		{name: "exit code", args: map[string]any{RawParams: "echo out; exit 7"}, stdout: "out", rc: 7, failed: true},
 		{name: "quotes in the script", args: map[string]any{RawParams: `printf '%s|' "a b" 'c'"'"'d'`}, stdout: "a b|c'd|"},
+		{name: "run by /bin/sh", args: map[string]any{RawParams: `echo "$0 $#"`}, stdout: "/bin/sh 0"},
+		{name: "explicit /bin/sh", args: map[string]any{RawParams: `echo "$0"`, "executable": "/bin/sh"}, stdout: "/bin/sh"},
+		{name: "no module variables", args: map[string]any{RawParams: `set | grep -c '^_mdo' || :`, "chdir": dir}, stdout: "0"},
+		{name: "stdout starts with NUL", args: map[string]any{RawParams: `printf '\0x'`}, stdout: "\x00x"},
+		{name: "missing program", args: map[string]any{RawParams: "mdo-no-such-program"}, stderr: "/bin/sh: 1: mdo-no-such-program: not found", rc: 127, failed: true},
+		{name: "syntax error", args: map[string]any{RawParams: "echo a; if"}, stderr: `/bin/sh: 1: Syntax error: end of file unexpected (expecting "then")`, rc: 2, failed: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res, cc := call(t, Shell{}, Env{}, tt.args)
 			if res.Values["stdout"] != tt.stdout || res.Values["rc"] != tt.rc || res.Failed != tt.failed || !res.Changed {
 				t.Errorf("got %+v, want stdout %q rc %d failed %v", res, tt.stdout, tt.rc, tt.failed)
+			}
+			if res.Values["stderr"] != tt.stderr {
+				t.Errorf("stderr = %q, want %q", res.Values["stderr"], tt.stderr)
 			}
 			cmd := tt.args[RawParams]
 			if cmd == nil {
@@ -315,6 +325,8 @@ func TestCommandScripts(t *testing.T) {
 		{name: "command_creates_removes_chdir", m: Command{}, args: map[string]any{RawParams: "echo hi", "chdir": "/nonexistent-mdo", "creates": "~/out*", "removes": "/tmp/$USER"}},
 		{name: "command_check", m: Command{}, check: true, args: map[string]any{RawParams: "echo hi", "creates": "/nonexistent-mdo"}},
 		{name: "shell_executable", m: Shell{}, args: map[string]any{RawParams: "echo 'a' | cat", "executable": "/bin/bash"}},
+		{name: "shell_default", m: Shell{}, args: map[string]any{RawParams: "echo 'a' | cat"}},
+		{name: "shell_creates", m: Shell{}, args: map[string]any{RawParams: "echo 'a' | cat", "creates": "/nonexistent-mdo"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

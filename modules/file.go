@@ -1,7 +1,9 @@
 package modules
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"strconv"
@@ -12,7 +14,8 @@ import (
 // directory, symlink, hard link, touched file or absent, and sets mode
 // (octal or symbolic), owner and group, recursively for directories when
 // asked. One exec reads the state; one more makes the change, and none when
-// nothing differs.
+// nothing differs. Where the target can decide the change alone (a missing
+// directory, an absolute mode) the reading exec makes it.
 type File struct{}
 
 var _ Module = File{}
@@ -45,6 +48,107 @@ type fileRun struct {
 	prev  string // Ansible's prev_state: absent, file, directory, link, hard
 	attrs Attrs
 	warns []string
+	// applied is the path's state after a change the read already made
+	// (see speculate), nil when it made none.
+	applied *FileState
+}
+
+// read describes the path. When the change the call needs can be decided
+// on the target (speculate), the same exec makes it: the path's state
+// before is the first record, its state after the change the second.
+func (f *fileRun) read(p, state string) (FileState, error) {
+	spec := f.speculate(state)
+	if spec == "" {
+		return ReadFile(f.ctx, f.env.Conn, p, ReadOptions{NoChecksum: true})
+	}
+	var e expander
+	body := "printf 'umask\\0%s\\0' \"$(umask)\"\n_mdo_s=\n_mdo_p=" + e.Word(p, true) + "\n" + readScript(ReadOptions{NoChecksum: true}) + spec
+	recs, umask, res, err := runHelper(f.ctx, f.env.Conn, "file", p, e.Prelude()+body, nil)
+	if err != nil {
+		var fe *FileError
+		if errors.As(err, &fe) {
+			// Name the path as the shell expanded it, as a change would.
+			if r, _ := parseRecords(res.Stdout); len(r) > 0 && r[0]["path"] != "" {
+				fe.Path = r[0]["path"]
+			}
+		}
+		return FileState{}, err
+	}
+	if len(recs) != 1 && len(recs) != 2 {
+		return FileState{}, &FileError{Op: "stat", Path: p, Msg: fmt.Sprintf("unexpected output (rc %d): %s", res.RC, bytes.TrimSpace(res.Stderr))}
+	}
+	st, err := recs[0].state(umask)
+	if err != nil {
+		return FileState{}, err
+	}
+	if len(recs) == 2 {
+		after, err := recs[1].state(umask)
+		if err != nil {
+			return FileState{}, err
+		}
+		f.applied = &after
+	}
+	return st, nil
+}
+
+// speculate returns shell code that, run right after readScript, makes the
+// change the call needs when the target alone can decide it, and then
+// prints the path's new state: mkdir (and chmod) of a missing directory,
+// chmod of a directory or file whose mode differs from an absolute mode.
+// The controller decides again from the state read and uses the new state
+// only where it decides the same; anything else (check mode, owner or
+// group, a symbolic mode, links, recursion) gets "": read first, then
+// change with a second exec.
+func (f *fileRun) speculate(state string) string {
+	a := f.attrs
+	if f.env.Check || a.Owner != "" || a.Group != "" || f.args.Bool("recurse") || f.args.String("src") != "" {
+		return ""
+	}
+	var types []uint32 // file types whose mode a differing mode changes
+	switch state {
+	case "directory":
+		types = []uint32{0o040000}
+	case "file":
+		types = []uint32{0o100000}
+	case "":
+		types = []uint32{0o100000, 0o040000}
+	default:
+		return ""
+	}
+	var want *uint32
+	if a.Mode != "" {
+		// An absolute mode plans the same from any current mode.
+		p1, err1 := PlanAttrs(FileState{Exists: true, Type: TypeFile, Mode: 0}, Attrs{Mode: a.Mode})
+		p2, err2 := PlanAttrs(FileState{Exists: true, Type: TypeFile, Mode: 0o7777}, Attrs{Mode: a.Mode})
+		if err1 != nil || err2 != nil || p1.Mode == nil || p2.Mode == nil || *p1.Mode != *p2.Mode {
+			return ""
+		}
+		want = p1.Mode
+	}
+	var b strings.Builder
+	if state == "directory" {
+		// The missing path readScript describes without stat.
+		b.WriteString("if [ \"$_mdo_pt\" = directory ] && [ -x \"$_mdo_d\" ] && [ ${#_mdo_bn} -le 63 ] && [ ${#_mdo_p} -le 1024 ] && ! [ -e \"$_mdo_p\" ] && ! [ -L \"$_mdo_p\" ]; then\n")
+		b.WriteString("_mdo_e=$(mkdir -p -- \"$_mdo_p\" 2>&1) || { printf 'fail\\0mkdir\\0%s\\0' \"$_mdo_e\"; exit 1; }\n")
+		if want != nil {
+			b.WriteString(attrCmds("_mdo_p", AttrPlan{Mode: want, Changed: true}, false))
+		}
+		b.WriteString(statRecord("_mdo_p"))
+		b.WriteString("fi\n")
+	}
+	if want == nil {
+		return b.String()
+	}
+	// stat's first field is the raw mode in hex: type and permissions.
+	b.WriteString("case $_mdo_s in\n")
+	for _, t := range types {
+		fmt.Fprintf(&b, "%x\\ *) ;;\n", t|*want)
+	}
+	for _, t := range types {
+		fmt.Fprintf(&b, "%x???\\ *) %s%s;;\n", t>>12, attrCmds("_mdo_p", AttrPlan{Mode: want, Changed: true}, false), statRecord("_mdo_p"))
+	}
+	b.WriteString("esac\n")
+	return b.String()
 }
 
 // Run applies the requested state.
@@ -61,8 +165,12 @@ func (File) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 	if src := args.String("src"); src != "" && state != "link" && state != "hard" && state != "" {
 		return f.fail("src option requires state to be 'link' or 'hard'", map[string]any{"path": p})
 	}
-	st, err := ReadFile(ctx, env.Conn, p, ReadOptions{NoChecksum: true})
+	st, err := f.read(p, state)
 	if err != nil {
+		var fe *FileError
+		if errors.As(err, &fe) && fe.Path != "" {
+			p = fe.Path
+		}
 		return FailResult(err, map[string]any{"path": p})
 	}
 	if st.Type == TypeLink && args.Bool("follow") && (state == "file" || state == "directory" || state == "touch" || state == "") {
@@ -187,7 +295,9 @@ func (f *fileRun) attrsOnly(key, state string) (Result, error) {
 		return f.fail(err.Error(), map[string]any{"path": f.st.Path})
 	}
 	after := f.st
-	if plan.Changed && !f.env.Check {
+	if plan.Changed && f.applied != nil {
+		after = *f.applied
+	} else if plan.Changed && !f.env.Check {
 		if after, err = f.change("", plan, false); err != nil {
 			return FailResult(err, map[string]any{"path": f.st.Path})
 		}
@@ -231,7 +341,9 @@ func (f *fileRun) directory() (Result, error) {
 		}
 		plan.Changed = true
 		r := Result{Changed: true, Values: map[string]any{"path": f.st.Path, "state": TypeDirectory}, Warnings: f.warns}
-		if !f.env.Check {
+		if f.applied != nil {
+			r = f.result("path", true, *f.applied, nil)
+		} else if !f.env.Check {
 			after, err := f.change("_mdo_e=$(mkdir -p -- \"$_mdo_p\" 2>&1) || { printf 'fail\\0mkdir\\0%s\\0' \"$_mdo_e\"; exit 1; }\n", plan, false)
 			if err != nil {
 				return FailResult(err, map[string]any{"path": f.st.Path})

@@ -33,7 +33,7 @@ func TestFile(t *testing.T) {
 		}
 	}
 	cases := []fileCase{
-		{name: "directory", args: map[string]any{"path": "DIR/d", "state": "directory", "mode": "0750"}, calls: 2,
+		{name: "directory", args: map[string]any{"path": "DIR/d", "state": "directory", "mode": "0750"}, calls: 1,
 			check: func(t *testing.T, tg target, r Result) {
 				stat("d", "%F %a", "directory 750")(t, tg, r)
 				values(map[string]any{"path": "DIR/d", "state": "directory", "mode": "0750"})(t, tg, r)
@@ -43,8 +43,14 @@ func TestFile(t *testing.T) {
 		{name: "directory over a file", files: map[string]string{"f": "x"}, args: map[string]any{"path": "DIR/f", "state": "directory"}, failed: true, msg: "DIR/f already exists as a file"},
 		{name: "file absent", args: map[string]any{"path": "DIR/f", "state": "file"}, failed: true, msg: "file (DIR/f) is absent, cannot continue"},
 		{name: "file is a directory", files: map[string]string{"d/": ""}, args: map[string]any{"path": "DIR/d", "state": "file"}, failed: true, msg: "file (DIR/d) is directory, cannot continue"},
-		{name: "file mode", files: map[string]string{"f": "x"}, args: map[string]any{"path": "DIR/f", "mode": "0600"}, check: stat("f", "%a", "600")},
-		{name: "symbolic mode", files: map[string]string{"f": "x"}, args: map[string]any{"path": "DIR/f", "state": "file", "mode": "u=rwx,g=r,o="}, check: stat("f", "%a", "740")},
+		{name: "file mode", files: map[string]string{"f": "x"}, args: map[string]any{"path": "DIR/f", "mode": "0600"}, calls: 1, check: stat("f", "%a", "600")},
+		{name: "file mode with state file", files: map[string]string{"f": "x"}, args: map[string]any{"path": "DIR/f", "state": "file", "mode": "04750"}, calls: 1, check: stat("f", "%a", "4750")},
+		{name: "file mode unchanged", files: map[string]string{"f": "x"}, args: map[string]any{"path": "DIR/f", "mode": "0644"}, unchanged: true, calls: 1},
+		{name: "directory mode change", files: map[string]string{"d/": ""}, args: map[string]any{"path": "DIR/d", "state": "directory", "mode": "0700"}, calls: 1, check: stat("d", "%F %a", "directory 700")},
+		{name: "directory mode without state", files: map[string]string{"d/": ""}, args: map[string]any{"path": "DIR/d", "mode": "01777"}, calls: 1, check: stat("d", "%F %a", "directory 1777")},
+		{name: "directory without mode", args: map[string]any{"path": "DIR/d", "state": "directory"}, calls: 1, check: stat("d", "%F", "directory")},
+		{name: "file mode through a link", files: map[string]string{"f": "x", "l": "@f"}, args: map[string]any{"path": "DIR/l", "mode": "0640", "state": "file"}, calls: 3, check: stat("f", "%a", "640")},
+		{name: "symbolic mode", files: map[string]string{"f": "x"}, args: map[string]any{"path": "DIR/f", "state": "file", "mode": "u=rwx,g=r,o="}, calls: 2, check: stat("f", "%a", "740")},
 		{name: "symbolic mode X on directory", files: map[string]string{"d/": ""}, args: map[string]any{"path": "DIR/d", "state": "directory", "mode": "a=rX"}, check: stat("d", "%a", "555")},
 		{name: "owner by id unchanged", files: map[string]string{"f": "x"}, args: map[string]any{"path": "DIR/f", "owner": "0", "group": "0"}, unchanged: true},
 		{name: "owner change", files: map[string]string{"f": "x"}, args: map[string]any{"path": "DIR/f", "owner": "nobody"}, check: stat("f", "%U", "nobody")},
