@@ -21,6 +21,7 @@ type decoder struct {
 	file     string
 	expanded int
 	errs     []error
+	active   map[*yaml.Node]bool // aliases being expanded, against cycles
 }
 
 func (d *decoder) pos(n *yaml.Node) Pos { return Pos{File: d.file, Line: n.Line, Col: n.Column} }
@@ -45,6 +46,16 @@ func (d *decoder) value(n *yaml.Node) any {
 		}
 		return d.value(n.Content[0])
 	case yaml.AliasNode:
+		// An alias to a node that contains it would expand forever.
+		if d.active[n.Alias] {
+			d.errorf(n, "YAML alias *%s refers to a node that contains it", n.Value)
+			return nil
+		}
+		if d.active == nil {
+			d.active = map[*yaml.Node]bool{}
+		}
+		d.active[n.Alias] = true
+		defer delete(d.active, n.Alias)
 		return d.value(n.Alias)
 	case yaml.SequenceNode:
 		out := make([]any, 0, len(n.Content))
