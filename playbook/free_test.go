@@ -17,8 +17,10 @@ import (
 
 type localConnector struct{}
 
-func (localConnector) Connect(context.Context, ConnectSpec) (conn.Conn, error) { return local.New(), nil }
-func (localConnector) Become(c conn.Conn, _ BecomeSpec) (conn.Conn, error)     { return c, nil }
+func (localConnector) Connect(context.Context, ConnectSpec) (conn.Conn, error) {
+	return local.New(), nil
+}
+func (localConnector) Become(c conn.Conn, _ BecomeSpec) (conn.Conn, error) { return c, nil }
 
 type countSink struct {
 	mu     sync.Mutex
