@@ -129,10 +129,13 @@ func (f *fileRun) speculate(state string) string {
 	if state == "directory" {
 		// The missing path readScript describes without stat.
 		b.WriteString("if [ \"$_mdo_pt\" = directory ] && [ -x \"$_mdo_d\" ] && [ ${#_mdo_bn} -le 63 ] && [ ${#_mdo_p} -le 1024 ] && ! [ -e \"$_mdo_p\" ] && ! [ -L \"$_mdo_p\" ]; then\n")
-		b.WriteString("_mdo_e=$(mkdir -p -- \"$_mdo_p\" 2>&1) || { printf 'fail\\0mkdir\\0%s\\0' \"$_mdo_e\"; exit 1; }\n")
+		// mkdir -m sets the mode as chmod does (umask aside): no chmod
+		// process. The parent exists, so -p creates only the path itself.
+		m := ""
 		if want != nil {
-			b.WriteString(attrCmds("_mdo_p", AttrPlan{Mode: want, Changed: true}, false))
+			m = fmt.Sprintf("-m %o ", *want)
 		}
+		fmt.Fprintf(&b, "_mdo_e=$(mkdir -p %s-- \"$_mdo_p\" 2>&1) || { printf 'fail\\0mkdir\\0%%s\\0' \"$_mdo_e\"; exit 1; }\n", m)
 		b.WriteString(statRecord("_mdo_p"))
 		b.WriteString("fi\n")
 	}
