@@ -45,9 +45,6 @@ func (Unarchive) Spec() *Spec {
 func (Unarchive) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 	src, dest := args.String("src"), args.String("dest")
 	fail := func(msg string) (Result, error) { return Result{Failed: true, Msg: msg}, nil }
-	if args.String("mode") != "" {
-		return fail("unarchive: mode is not supported yet; set modes with the file module after extracting")
-	}
 	remote := args.Bool("remote_src")
 	if args.Has("copy") {
 		remote = !args.Bool("copy")
@@ -114,7 +111,11 @@ else
 fi
 cd "$_mdo_w/x" || exit 1
 find . -mindepth 1 -exec sh -c 'for f; do printf "file\0%%s\0" "${f#./}"; done' sh {} +
-_mdo_ch=$(find . -mindepth 1 -exec sh -c 'for f; do if [ -d "$f" ]; then [ -d "$0/$f" ] || { echo 1; exit 0; }; else cmp -s -- "$f" "$0/$f" || { echo 1; exit 0; }; fi; done' "$_mdo_dest" {} + | head -c 1)
+_mdo_m=%s
+if [ -n "$_mdo_m" ]; then
+  _mdo_e=$(find . -mindepth 1 -exec chmod -- "$_mdo_m" {} + 2>&1) || { printf 'fail\0%%s\0' "$_mdo_e"; exit 0; }
+fi
+_mdo_ch=$(find . -mindepth 1 -exec sh -c 'm=$1; shift; for f; do if [ -d "$f" ]; then [ -d "$0/$f" ] || { echo 1; exit 0; }; else cmp -s -- "$f" "$0/$f" || { echo 1; exit 0; }; fi; if [ -n "$m" ]; then [ "$(stat -c %%a -- "$f")" = "$(stat -c %%a -- "$0/$f")" ] || { echo 1; exit 0; }; fi; done' "$_mdo_dest" "$_mdo_m" {} + | head -c 1)
 [ -n "$_mdo_ch" ] || { printf 'ok\0\0'; exit 0; }
 [ %s = 1 ] && { printf 'changed\0\0'; exit 0; }
 _mdo_e=$(cp -pR -- . "$_mdo_dest/" 2>&1) || { printf 'fail\0%%s\0' "$_mdo_e"; exit 0; }
@@ -122,7 +123,7 @@ if [ -n %s ]; then
   _mdo_e=$(find . -mindepth 1 -maxdepth 1 -exec sh -c 'o=$1; shift; for f; do chown -R -- "$o" "$0/$f" || exit 1; done' "$_mdo_dest" %s {} + 2>&1) || { printf 'fail\0%%s\0' "$_mdo_e"; exit 0; }
 fi
 printf 'changed\0\0'
-`, map[bool]string{true: "", false: `cat > "$_mdo_w/archive" || { printf 'fail\0upload\0'; exit 0; }`}[remote], srcWord, zexcl.String(), excl.String(), check, ShellQuote(owner), ShellQuote(owner))
+`, map[bool]string{true: "", false: `cat > "$_mdo_w/archive" || { printf 'fail\0upload\0'; exit 0; }`}[remote], srcWord, zexcl.String(), excl.String(), ShellQuote(args.String("mode")), check, ShellQuote(owner), ShellQuote(owner))
 	script := sc.String()
 	res, err := env.Conn.Exec(ctx, conn.Command{Script: script, Stdin: stdin})
 	if err != nil {

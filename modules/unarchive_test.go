@@ -73,6 +73,13 @@ func TestUnarchive(t *testing.T) {
 	tarball := filepath.Join(src, "app.tar.gz")
 	cases = append(cases,
 		fileCase{name: "changed file is restored", files: map[string]string{"out/app/etc/app.conf": "port=2\n"}, args: map[string]any{"src": tarball, "dest": "DIR/out"}, want: map[string]string{"out/app/etc/app.conf": "port=1\n"}},
+		fileCase{name: "mode applies to every extracted path", files: map[string]string{"out/": ""}, args: map[string]any{"src": tarball, "dest": "DIR/out", "mode": "u=rwX,g=rX,o="},
+			check: func(t *testing.T, tg target, r Result) {
+				got := sh(t, tg.c, "cd "+ShellQuote(tg.dir+"/out")+" && stat -c '%a %n' app app/etc/app.conf app/bin/run")
+				if want := "750 app\n640 app/etc/app.conf\n640 app/bin/run\n"; got != want {
+					t.Errorf("modes:\n%s\nwant:\n%s", got, want)
+				}
+			}},
 		fileCase{name: "creates", files: map[string]string{"out/app/": ""}, args: map[string]any{"src": tarball, "dest": "DIR/out", "creates": "DIR/out/app"}, unchanged: true, msg: "skipped, since DIR/out/app exists"},
 		fileCase{name: "dest missing", args: map[string]any{"src": tarball, "dest": "DIR/nope"}, failed: true, msg: "dest 'DIR/nope' must be an existing dir"},
 		fileCase{name: "not an archive", files: map[string]string{"out/": ""}, args: map[string]any{"src": filepath.Join(src, "junk"), "dest": "DIR/out"}, failed: true},
