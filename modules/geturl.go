@@ -51,16 +51,19 @@ func (GetURL) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 	fail := func(msg string) (Result, error) {
 		return Result{Failed: true, Msg: msg, Values: map[string]any{"url": url, "dest": dest}}, nil
 	}
-	algo, want := "", ""
+	algo, want, sumsURL := "", "", ""
 	if c := args.String("checksum"); c != "" {
 		a, v, ok := strings.Cut(c, ":")
 		if !ok || sumTools[a] == "" {
 			return fail("The checksum parameter has to be in format <algorithm>:<checksum>")
 		}
-		if strings.HasPrefix(v, "http://") || strings.HasPrefix(v, "https://") {
-			return fail("checksum from a URL is not supported yet; give the checksum itself")
-		}
 		algo, want = a, strings.ToLower(strings.TrimSpace(v))
+		if strings.HasPrefix(v, "http://") || strings.HasPrefix(v, "https://") || strings.HasPrefix(v, "file://") {
+			// A checksum file (sha256sum's output format, or a bare hash):
+			// fetched on the target, the line for the downloaded file's
+			// name is used, as Ansible does.
+			sumsURL, want = strings.TrimSpace(v), "url"
+		}
 	}
 	var e expander
 	var sc strings.Builder
@@ -68,8 +71,32 @@ func (GetURL) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 	fmt.Fprintf(&sc, "_mdo_f=%s\n_mdo_url=%s\n", e.Word(dest, true), ShellQuote(url))
 	fmt.Fprintf(&sc, "[ -d \"$_mdo_f\" ] && _mdo_f=\"${_mdo_f%%/}/\"%s\n", ShellQuote(urlBase(url)))
 	sc.WriteString("printf 'dest\\0%s\\0' \"$_mdo_f\"\n")
+	if sumsURL != "" {
+		k := ""
+		if !args.Bool("validate_certs") {
+			k = " -k"
+		}
+		fmt.Fprintf(&sc, `_mdo_su=%s _mdo_base=%s
+if command -v curl >/dev/null 2>&1; then _mdo_sums=$(curl -fsSL%s --max-time %d "$_mdo_su" 2>&1) || { printf 'fail\0Unable to fetch the checksum file %%s: %%s\0' "$_mdo_su" "$_mdo_sums"; exit 0; }
+elif command -v wget >/dev/null 2>&1; then _mdo_sums=$(wget -q -T %d -O - "$_mdo_su" 2>&1) || { printf 'fail\0Unable to fetch the checksum file %%s\0' "$_mdo_su"; exit 0; }
+else printf 'fail\0get_url needs curl or wget on the target; neither was found\0'; exit 0; fi
+_mdo_want= _mdo_one=
+while read -r _mdo_h _mdo_n; do
+  _mdo_n=${_mdo_n#\*}; _mdo_n=${_mdo_n#./}
+  if [ "$_mdo_n" = "$_mdo_base" ]; then _mdo_want=$_mdo_h; break; fi
+  [ -n "$_mdo_n" ] || [ -n "$_mdo_one" ] || _mdo_one=$_mdo_h
+done <<__MDO_SUMS
+$_mdo_sums
+__MDO_SUMS
+[ -n "$_mdo_want" ] || _mdo_want=$_mdo_one
+[ -n "$_mdo_want" ] || { printf 'fail\0Unable to find a checksum for file %%s in %%s\0' "$_mdo_base" "$_mdo_su"; exit 0; }
+_mdo_want=$(printf '%%s' "$_mdo_want" | tr 'A-F' 'a-f')
+`, ShellQuote(sumsURL), ShellQuote(urlBase(url)), k, args.Int("timeout"), args.Int("timeout"))
+	} else if want != "" {
+		fmt.Fprintf(&sc, "_mdo_want=%s\n", ShellQuote(want))
+	}
 	if want != "" {
-		fmt.Fprintf(&sc, "_mdo_want=%s\nif [ -f \"$_mdo_f\" ]; then _mdo_s=$(%s < \"$_mdo_f\"); [ \"${_mdo_s%%%% *}\" = \"$_mdo_want\" ] && { printf 'ok\\0%%s\\0' \"$(sha1sum < \"$_mdo_f\" | cut -d' ' -f1)\"; exit 0; }; fi\n", ShellQuote(want), sumTools[algo])
+		fmt.Fprintf(&sc, "if [ -f \"$_mdo_f\" ]; then _mdo_s=$(%s < \"$_mdo_f\"); [ \"${_mdo_s%%%% *}\" = \"$_mdo_want\" ] && { printf 'ok\\0%%s\\0' \"$(sha1sum < \"$_mdo_f\" | cut -d' ' -f1)\"; exit 0; }; fi\n", sumTools[algo])
 	} else if !args.Bool("force") {
 		sc.WriteString("[ -e \"$_mdo_f\" ] && { printf 'exists\\0file already exists\\0'; exit 0; }\n")
 	}

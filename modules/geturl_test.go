@@ -3,6 +3,7 @@ package modules
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +14,11 @@ func TestGetURL(t *testing.T) {
 	body := "payload v1\n"
 	mux := http.NewServeMux()
 	mux.HandleFunc("/files/app.txt", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(body)) })
+	bodySum := sha256.Sum256([]byte(body))
+	mux.HandleFunc("/files/SHA256SUMS", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "%x  other.txt\n%X *app.txt\n", sha256.Sum256([]byte("x")), bodySum)
+	})
+	mux.HandleFunc("/files/BAD", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintf(w, "%064x  app.txt\n", 0) })
 	mux.HandleFunc("/auth", func(w http.ResponseWriter, r *http.Request) {
 		if u, p, ok := r.BasicAuth(); !ok || u != "me" || p != "s3cret" || r.Header.Get("X-Token") != "t" {
 			http.Error(w, "no", http.StatusUnauthorized)
@@ -41,6 +47,10 @@ func TestGetURL(t *testing.T) {
 		{name: "into a directory", files: map[string]string{"d/": ""}, args: map[string]any{"url": u + "/files/app.txt", "dest": "DIR/d"}, want: map[string]string{"d/app.txt": body}},
 		{name: "checksum skips the download", files: map[string]string{"app.txt": body}, args: map[string]any{"url": u + "/nothing-here", "dest": "DIR/app.txt", "checksum": good}, unchanged: true, calls: 1},
 		{name: "checksum replaces a stale file", files: map[string]string{"app.txt": "old\n"}, args: map[string]any{"url": u + "/files/app.txt", "dest": "DIR/app.txt", "checksum": good}, want: map[string]string{"app.txt": body}},
+		{name: "checksum from a URL", args: map[string]any{"url": u + "/files/app.txt", "dest": "DIR/app.txt", "checksum": "sha256:" + u + "/files/SHA256SUMS"}, want: map[string]string{"app.txt": body}},
+		{name: "checksum from a URL skips the download", files: map[string]string{"app.txt": body}, args: map[string]any{"url": u + "/nothing-here/app.txt", "dest": "DIR/app.txt", "checksum": "sha256:" + u + "/files/SHA256SUMS"}, unchanged: true, calls: 1},
+		{name: "checksum from a URL mismatch", args: map[string]any{"url": u + "/files/app.txt", "dest": "DIR/app.txt", "checksum": "sha256:" + u + "/files/BAD"}, failed: true, want: map[string]string{"app.txt": "<absent>"}},
+		{name: "checksum file without the name", args: map[string]any{"url": u + "/files/app.txt", "dest": "DIR/app.txt", "checksum": "sha256:" + u + "/files/app.txt"}, failed: true, msg: "Unable to find a checksum for file app.txt in " + u + "/files/app.txt"},
 		{name: "checksum mismatch", args: map[string]any{"url": u + "/files/app.txt", "dest": "DIR/app.txt", "checksum": "sha256:0000"}, failed: true, want: map[string]string{"app.txt": "<absent>"}},
 		{name: "existing file without force", files: map[string]string{"app.txt": "mine\n"}, args: map[string]any{"url": u + "/files/app.txt", "dest": "DIR/app.txt"}, unchanged: true, want: map[string]string{"app.txt": "mine\n"}},
 		{name: "force with same content", files: map[string]string{"app.txt": body}, args: map[string]any{"url": u + "/files/app.txt", "dest": "DIR/app.txt", "force": true}, unchanged: true},
