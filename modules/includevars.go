@@ -85,7 +85,7 @@ func (IncludeVars) Run(_ context.Context, env *Env, args Args) (Result, error) {
 			return ivFail(msg, nil), nil
 		}
 		for _, f := range files {
-			m, err := LoadVarsFile(f)
+			m, err := loadVarsFile(f, env.ReadFile)
 			if err != nil {
 				return ivFail(err.Error(), included), nil
 			}
@@ -99,7 +99,7 @@ func (IncludeVars) Run(_ context.Context, env *Env, args Args) (Result, error) {
 		if err != nil {
 			return ivFail(fmt.Sprintf("Could not find or access '%s': %v", file, err), nil), nil
 		}
-		m, err := LoadVarsFile(found)
+		m, err := loadVarsFile(found, env.ReadFile)
 		if err != nil {
 			return ivFail(err.Error(), nil), nil
 		}
@@ -229,12 +229,18 @@ func ivDirFiles(dir string, args Args) ([]string, string) {
 // is not a mapping is an error. Errors name the file, and the line for
 // YAML syntax errors.
 func LoadVarsFile(path string) (map[string]any, error) {
-	data, err := os.ReadFile(path)
+	return loadVarsFile(path, os.ReadFile)
+}
+
+// loadVarsFile is LoadVarsFile reading through read (the run's reader,
+// which decrypts vault-encrypted files and inline !vault values).
+func loadVarsFile(path string, read func(string) ([]byte, error)) (map[string]any, error) {
+	data, err := read(path)
 	if err != nil {
 		return nil, fmt.Errorf("read vars file: %w", err)
 	}
 	if strings.HasPrefix(string(data), "$ANSIBLE_VAULT;") {
-		return nil, fmt.Errorf("%s: vault-encrypted files are not supported", path)
+		return nil, fmt.Errorf("%s is vault-encrypted: give a password with --vault-password-file, --vault-id or --ask-vault-pass", path)
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {

@@ -93,9 +93,9 @@ func TestVaultAndMasking(t *testing.T) {
 	}
 }
 
-// TestVaultEncryptedTemplateSource renders a vault-encrypted template and
-// copies a vault-encrypted file: both arrive decrypted on the target, and
-// the plaintext is not printed.
+// TestVaultEncryptedTemplateSource renders a vault-encrypted template,
+// copies a vault-encrypted file and includes a vault-encrypted vars file:
+// all are decrypted on the controller, and the plaintext is not printed.
 func TestVaultEncryptedTemplateSource(t *testing.T) {
 	dir := t.TempDir()
 	pass := []byte("vault-pass-456")
@@ -109,6 +109,7 @@ func TestVaultEncryptedTemplateSource(t *testing.T) {
 	files := map[string][]byte{
 		"templates/app.conf.tmpl": enc("token={{ .token }}\n"),
 		"files/secret.txt":        enc("s3cret-file-content\n"),
+		"vars/secret.yml":         enc("from_vault_vars: s3cret-vars\n"),
 		"pw.txt":                  append(pass, '\n'),
 		"site.yml": []byte(`- hosts: localhost
   gather_facts: false
@@ -121,6 +122,9 @@ func TestVaultEncryptedTemplateSource(t *testing.T) {
     - copy:
         src: secret.txt
         dest: ` + dir + `/out/secret.txt
+    - include_vars: vars/secret.yml
+    - assert:
+        that: eq .from_vault_vars "s3cret-vars"
 `),
 	}
 	for name, data := range files {
