@@ -143,7 +143,7 @@ var blockKeys = map[string]bool{
 
 // Keys that are recognised but belong to a later part of the product.
 var laterKeys = map[string]string{
-	"import_playbook": "import_playbook (only at the top level of a playbook)",
+	"import_playbook": "import_playbook",
 }
 
 func (p *parser) play(n *yaml.Node) *Play {
@@ -238,7 +238,7 @@ func (p *parser) play(n *yaml.Node) *Play {
 			play.Roles = p.roleEntries(vn)
 		default:
 			if later, ok := laterKeys[k]; ok {
-				p.d.errorf(kn, "%q is not supported by this version of mdo-play", later)
+				p.d.errorf(kn, "%s is allowed only as an entry of the playbook's top-level list, not inside a play", later)
 				return
 			}
 			p.d.errorf(kn, "unknown play keyword %q%s", k, suggest(k, playKeys))
@@ -535,7 +535,7 @@ func (p *parser) task(n *yaml.Node, handler, applyOnly bool) *Task {
 	for _, u := range unknown {
 		k := u[0].Value
 		if later, ok := laterKeys[k]; ok {
-			p.d.errorf(u[0], "%q is not supported by this version of mdo-play", later)
+			p.d.errorf(u[0], "%s is allowed only as an entry of the playbook's top-level list, not in a task list (use import_tasks or include_tasks)", later)
 			continue
 		}
 		if len(modNodes)+len(actionNodes) == 0 && len(unknown) == 1 && !isBlock {
