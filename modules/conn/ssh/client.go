@@ -205,10 +205,13 @@ func connect(ctx context.Context, o Options, e endpoint, prev *xssh.Client, kh *
 	defer cancel()
 	var nc net.Conn
 	var err error
-	if prev == nil {
+	switch {
+	case prev == nil && e.proxyCommand != "":
+		nc, err = proxyCommand(e.proxyCommand)
+	case prev == nil:
 		var d net.Dialer
 		nc, err = d.DialContext(hctx, "tcp", e.hostport())
-	} else {
+	default:
 		nc, err = prev.DialContext(hctx, "tcp", e.hostport())
 	}
 	if err != nil {

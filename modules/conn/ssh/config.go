@@ -90,6 +90,7 @@ type endpoint struct {
 	connectTimeout time.Duration
 	aliveInterval  time.Duration
 	jumps          []endpoint // only on the target: the hops, first first
+	proxyCommand   string     // ssh_config ProxyCommand, expanded; "" for none
 }
 
 func (e endpoint) hostport() string { return net.JoinHostPort(e.host, strconv.Itoa(e.port)) }
@@ -177,10 +178,15 @@ func resolve(o Options) (endpoint, error) {
 	if err != nil {
 		return endpoint{}, err
 	}
-	if pc := cfg.get("ProxyCommand", names...); pc != "" && !strings.EqualFold(pc, "none") {
-		return endpoint{}, fmt.Errorf("%s: ssh_config ProxyCommand is not supported; use ProxyJump", alias)
-	}
 	pj := cfg.get("ProxyJump", names...)
+	if pc := cfg.get("ProxyCommand", names...); pc != "" && !strings.EqualFold(pc, "none") {
+		if pj != "" && !strings.EqualFold(pj, "none") {
+			return endpoint{}, fmt.Errorf("%s: ssh_config sets both ProxyCommand and ProxyJump; keep one", alias)
+		}
+		exp := expander{home: o.HomeDir, host: target.host, alias: alias, user: target.user, port: target.port}
+		target.proxyCommand = exp.expand(pc)
+		return target, nil
+	}
 	if pj == "" || strings.EqualFold(pj, "none") {
 		return target, nil
 	}

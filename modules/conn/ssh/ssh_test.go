@@ -266,12 +266,31 @@ func TestSSHConfig(t *testing.T) {
 			}
 		})
 	}
-	t.Run("ProxyCommand refused", func(t *testing.T) {
-		p := filepath.Join(t.TempDir(), "config")
-		os.WriteFile(p, []byte("Host x\n  ProxyCommand nc %h %p\n"), 0o600)
-		_, err := ssh.Dial(context.Background(), ssh.Options{Alias: "x", SSHConfigFiles: []string{p}})
-		if err == nil || !strings.Contains(err.Error(), "ProxyJump") {
-			t.Errorf("err = %v", err)
+	t.Run("ProxyCommand", func(t *testing.T) {
+		// A relay written in bash: the SSH connection goes through the
+		// command's stdin and stdout, and %h/%p are the target's.
+		dir := t.TempDir()
+		marker := filepath.Join(dir, "used")
+		p := filepath.Join(dir, "config")
+		os.WriteFile(p, []byte(fmt.Sprintf(`Host viacmd
+  HostName %s
+  Port %d
+  User root
+  IdentityFile %s
+  UserKnownHostsFile %s
+  ProxyCommand bash -c 'echo %%h:%%p > %s; exec 3<>/dev/tcp/%%h/%%p; cat <&3 & exec cat >&3'
+`, h.Addr, h.Port, c.ClientKey, c.KnownHosts, marker)), 0o600)
+		cl := dial(t, ssh.Options{Alias: "viacmd", SSHConfigFiles: []string{p}})
+		if got := strings.Fields(run(t, cl, "echo $SSH_CONNECTION")); len(got) != 4 || got[2] != h.Addr {
+			t.Errorf("landed on %v, want %s", got, h.Addr)
+		}
+		if data, err := os.ReadFile(marker); err != nil || strings.TrimSpace(string(data)) != h.HostPort() {
+			t.Errorf("ProxyCommand not used (marker %q, %v)", data, err)
+		}
+		both := filepath.Join(dir, "both")
+		os.WriteFile(both, []byte("Host x\n  ProxyCommand true\n  ProxyJump y\n"), 0o600)
+		if _, err := ssh.Dial(context.Background(), ssh.Options{Alias: "x", SSHConfigFiles: []string{both}}); err == nil || !strings.Contains(err.Error(), "both ProxyCommand and ProxyJump") {
+			t.Errorf("ProxyCommand with ProxyJump: err = %v", err)
 		}
 	})
 }
