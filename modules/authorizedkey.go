@@ -3,6 +3,7 @@ package modules
 import (
 	"context"
 	"fmt"
+	"github.com/mdo-play/mdo-play/modules/conn"
 	"path"
 	"sort"
 	"strconv"
@@ -245,7 +246,22 @@ func (AuthorizedKey) Run(ctx context.Context, env *Env, args Args) (Result, erro
 	}
 	key := args.String("key")
 	if strings.HasPrefix(key, "http://") || strings.HasPrefix(key, "https://") {
-		return Result{Failed: true, Msg: "key URLs are not supported: fetch the keys first (uri or get_url) and pass them as text", Values: values}, nil
+		// As Ansible does, the keys are fetched by the target.
+		k := ""
+		if !args.Bool("validate_certs") {
+			k = " -k"
+		}
+		res, err := env.Conn.Exec(ctx, conn.Command{Script: fmt.Sprintf(`_mdo_url=%s
+if command -v curl >/dev/null 2>&1; then exec curl -fsSL%s --max-time 30 "$_mdo_url"
+elif command -v wget >/dev/null 2>&1; then exec wget -q -T 30 -O - "$_mdo_url"
+else echo "authorized_key needs curl or wget on the target to fetch a key URL" >&2; exit 127; fi`, ShellQuote(key), k)})
+		if err != nil {
+			return Result{}, fmt.Errorf("authorized_key: fetch %s: %w", key, err)
+		}
+		if res.RC != 0 {
+			return Result{Failed: true, Msg: fmt.Sprintf("Error getting key from: %s: %s", key, strings.TrimSpace(string(res.Stderr))), Values: values}, nil
+		}
+		key = string(res.Stdout)
 	}
 	var sc strings.Builder
 	fmt.Fprintf(&sc, "_mdo_u=%s\n", ShellQuote(user))

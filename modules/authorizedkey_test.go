@@ -1,6 +1,10 @@
 package modules
 
 import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -134,4 +138,30 @@ func TestAuthorizedKey(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAuthorizedKeyURL fetches the keys from a URL on the target, as
+// Ansible does (key: https://github.com/user.keys).
+func TestAuthorizedKeyURL(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/me.keys" {
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprintln(w, keyA)
+	}))
+	t.Cleanup(srv.Close)
+	me, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "authorized_keys")
+	c := localConn()
+	res, _ := sysRun(t, c, AuthorizedKey{}, false, false, map[string]any{"user": me.Username, "path": file, "key": srv.URL + "/me.keys"})
+	sysExpect(t, "from URL", res, true, false, "")
+	if got := sysSh(t, c, "cat "+file); got != keyA+"\n" {
+		t.Errorf("file %q, want the fetched key", got)
+	}
+	res, _ = sysRun(t, c, AuthorizedKey{}, false, false, map[string]any{"user": me.Username, "path": file, "key": srv.URL + "/nope"})
+	sysExpect(t, "bad URL", res, false, true, "Error getting key from: "+srv.URL+"/nope")
 }
