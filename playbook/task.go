@@ -848,7 +848,8 @@ func isVerboseModule(m modules.Module) bool {
 
 // postProcess applies changed_when and failed_when.
 func (st *run) postProcess(t *Task, cr callResult, vs varSet) callResult {
-	if len(t.ChangedWhen) == 0 && len(t.FailedWhen) == 0 {
+	if len(t.ChangedWhen) == 0 && len(t.FailedWhen) == 0 || cr.status == StatusSkipped {
+		// A skipped result (check mode, creates/removes) is not judged.
 		return cr
 	}
 	pvs := vs
