@@ -152,6 +152,7 @@ func (st *run) runInclude(ctx context.Context, pc *playCtx, hosts []*hostState, 
 		names := make([]string, len(in.hosts))
 		for i, h := range in.hosts {
 			names[i] = h.name()
+			h.stats.OK++ // Ansible counts each (host, item) include as ok
 		}
 		st.Sink.Emit(Event{Kind: EventIncluded, Time: time.Now(), Play: pc.play.Name, Task: t.DisplayName(), Pos: t.Pos,
 			Msg: in.path, Hosts: names, Item: in.item, HasItem: in.hasItem})
