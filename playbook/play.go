@@ -16,27 +16,28 @@ import (
 // playCtx is the per-play state shared by the play's hosts (read-only while
 // a task runs).
 type playCtx struct {
-	pb         *Playbook
-	play       *Play
-	playVars   map[string]any
-	filesVars  map[string]any
-	hosts      []*hostState
-	playHosts  []any
-	groups     map[string]any
-	hostvars   map[string]any
-	handlers   []*Task
-	byName     map[string][]*Task // notify name or listen topic → handlers
-	startAt    string             // --start-at-task not reached yet
-	allHosts   []any              // ansible_play_hosts_all
-	batch      []*hostState       // the hosts of the current serial batch
-	free       bool               // strategy: free
-	aborted    bool               // failure policy stopped the play
-	quietAbort bool               // ... because every host failed (no banner)
-	ended      bool               // meta: end_play
-	endBatch   bool               // meta: end_batch
-	stopRun    bool               // ... and the rest of the run
-	lastTask   *Task              // last task banner shown (free strategy)
-	mu         sync.Mutex
+	pb           *Playbook
+	play         *Play
+	playVars     map[string]any
+	filesVars    map[string]any
+	hosts        []*hostState
+	playHosts    []any
+	groups       map[string]any
+	hostvars     map[string]any
+	handlers     []*Task
+	byName       map[string][]*Task // notify name or listen topic → handlers
+	startAt      string             // --start-at-task not reached yet
+	allHosts     []any              // ansible_play_hosts_all
+	batch        []*hostState       // the hosts of the current serial batch
+	free         bool               // strategy: free
+	aborted      bool               // failure policy stopped the play
+	quietAbort   bool               // ... because every host failed (no banner)
+	maxFailAbort bool               // ... by max_fail_percentage
+	ended        bool               // meta: end_play
+	endBatch     bool               // meta: end_batch
+	stopRun      bool               // ... and the rest of the run
+	lastTask     *Task              // last task banner shown (free strategy)
+	mu           sync.Mutex
 }
 
 func (st *run) play(ctx context.Context, pb *Playbook, play *Play) error {
@@ -144,6 +145,11 @@ func (st *run) play(ctx context.Context, pb *Playbook, play *Play) error {
 		}
 		if pc.aborted || st.stopped {
 			if !pc.quietAbort {
+				st.Sink.Emit(Event{Kind: EventNoMoreHosts, Time: time.Now(), Play: play.Name, Pos: play.Pos})
+			}
+			if pc.maxFailAbort {
+				// ansible-playbook says it twice here (the batch, then the
+				// play); the output follows it line for line.
 				st.Sink.Emit(Event{Kind: EventNoMoreHosts, Time: time.Now(), Play: play.Name, Pos: play.Pos})
 			}
 			if pc.stopRun {

@@ -104,7 +104,7 @@ func (st *run) checkPolicy(pc *playCtx, t *Task, sc *scope, sectionFailed []*hos
 				fmt.Sscanf(strings.TrimSuffix(x, "%"), "%g", &limit)
 			}
 			if float64(len(down))/float64(len(pc.batch))*100 > limit {
-				pc.aborted, pc.stopRun = true, true
+				pc.aborted, pc.stopRun, pc.maxFailAbort = true, true, true
 				return true
 			}
 		}

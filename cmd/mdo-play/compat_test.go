@@ -35,6 +35,8 @@ func TestCompatWithAnsible(t *testing.T) {
 		{"precedence", "precedence/inventory.ini", []string{"-e", "p11=extra"}, 0},
 		{"loops", "inventory.ini", nil, 0},
 		{"includes", "inventory.ini", nil, 0},
+		{"rollout", "inventory.ini", nil, 2},
+		{"policy", "inventory.ini", nil, 2},
 		{"loops", "inventory.ini", []string{"--tags", "deploy"}, 0},
 		{"loops", "inventory.ini", []string{"--skip-tags", "deploy", "--check"}, 0},
 		{"handlers", "inventory.ini", []string{"--check"}, 0},
