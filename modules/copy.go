@@ -219,7 +219,9 @@ func putContent(ctx context.Context, env *Env, dest string, content []byte, o pu
 	if st.Exists && !o.force {
 		return Result{Values: map[string]any{"dest": st.Path}}, nil
 	}
-	if !o.mkdirs && st.Parent != TypeDirectory {
+	if !o.mkdirs && st.Parent != TypeDirectory && !env.Check {
+		// In check mode Ansible's copy reports the transfer as a change
+		// without looking for the directory (an earlier task may create it).
 		return Result{Failed: true, Msg: fmt.Sprintf("Destination directory %s does not exist", path.Dir(st.Path)), Values: map[string]any{"checksum": sum}}, nil
 	}
 	if st.Exists && st.Type == TypeFile && st.Checksum == sum {

@@ -36,6 +36,8 @@ func TestCompatWithAnsible(t *testing.T) {
 		{"loops", "inventory.ini", nil, 0},
 		{"includes", "inventory.ini", nil, 0},
 		{"rollout", "inventory.ini", nil, 2},
+		{"files", "inventory.ini", []string{"-e", "base=BASE", "--diff"}, 0},
+		{"files", "inventory.ini", []string{"-e", "base=BASE", "--check"}, 2},
 		{"policy", "inventory.ini", nil, 2},
 		{"loops", "inventory.ini", []string{"--tags", "deploy"}, 0},
 		{"loops", "inventory.ini", []string{"--skip-tags", "deploy", "--check"}, 0},
@@ -44,7 +46,17 @@ func TestCompatWithAnsible(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			inv := filepath.Join(base, tc.inv)
-			args := append([]string{"-f", "1", "-i", inv, filepath.Join(base, tc.name, "ansible.yml")}, tc.extra...)
+			// BASE in the arguments is a scratch directory of each tool's
+			// own, so that both start from the same (empty) state.
+			extra := func() []string {
+				dir := t.TempDir()
+				out := make([]string, len(tc.extra))
+				for i, a := range tc.extra {
+					out[i] = strings.ReplaceAll(a, "BASE", dir)
+				}
+				return out
+			}
+			args := append([]string{"-f", "1", "-i", inv, filepath.Join(base, tc.name, "ansible.yml")}, extra()...)
 			cmd := exec.Command(ansible, args...)
 			cmd.Env = append(os.Environ(), "ANSIBLE_NOCOLOR=1", "ANSIBLE_HOST_KEY_CHECKING=0", "ANSIBLE_RETRY_FILES_ENABLED=0",
 				"ANSIBLE_LOCALHOST_WARNING=0", "ANSIBLE_DEPRECATION_WARNINGS=0")
@@ -57,7 +69,7 @@ func TestCompatWithAnsible(t *testing.T) {
 			} else if err != nil {
 				t.Fatal(err)
 			}
-			margs := append([]string{"-f", "1", "-i", inv, filepath.Join(base, tc.name, "mdo.yml")}, tc.extra...)
+			margs := append([]string{"-f", "1", "-i", inv, filepath.Join(base, tc.name, "mdo.yml")}, extra()...)
 			mout, merr, mcode := runCLI(t, map[string]string{"HOME": t.TempDir()}, margs...)
 			if acode != tc.code || mcode != tc.code {
 				t.Errorf("exit codes: ansible-playbook %d, mdo-play %d, want %d\n%s", acode, mcode, tc.code, merr)
