@@ -82,7 +82,7 @@ func TestCompatWithAnsible(t *testing.T) {
 	}
 }
 
-var outlineKeep = regexp.MustCompile(`^(PLAY \[|TASK \[|RUNNING HANDLER \[|NO MORE HOSTS|ok: |changed: |skipping: |fatal: |failed: |\.\.\.ignoring|\s+"(msg|p\d+)": |\S+\s+: ok=)`)
+var outlineKeep = regexp.MustCompile(`^(PLAY \[|TASK \[|RUNNING HANDLER \[|NO MORE HOSTS|ok: |changed: |skipping: |fatal: |failed: |\.\.\.ignoring|\s+"(msg|p\d+)": |\S+\s+: ok=|--- before|\+\+\+ after|@@ |[-+][^-+ ])`)
 
 // outline keeps what must match between the two tools: banners, per-host
 // statuses (without result details), debug values and the recap, with the
@@ -104,6 +104,12 @@ func outline(out string) string {
 			line = line[:i]
 		}
 		line = strings.TrimSuffix(line, " => {")
+		// Diff headers name paths that differ between the two runs.
+		for _, h := range []string{"--- before", "+++ after"} {
+			if strings.HasPrefix(line, h) {
+				line = h
+			}
+		}
 		if strings.HasPrefix(line, "PLAY") || strings.HasPrefix(line, "TASK") || strings.HasPrefix(line, "RUNNING") || strings.HasPrefix(line, "NO MORE") {
 			flush()
 		}
