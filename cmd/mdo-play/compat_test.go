@@ -36,6 +36,7 @@ func TestCompatWithAnsible(t *testing.T) {
 		{"loops", "inventory.ini", nil, 0},
 		{"includes", "inventory.ini", nil, 0},
 		{"rollout", "inventory.ini", nil, 2},
+		{"template", "inventory.ini", []string{"-e", "base=BASE", "--diff"}, 0},
 		{"files", "inventory.ini", []string{"-e", "base=BASE", "--diff"}, 0},
 		{"files", "inventory.ini", []string{"-e", "base=BASE", "--check"}, 2},
 		{"policy", "inventory.ini", nil, 2},
