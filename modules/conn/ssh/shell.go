@@ -146,12 +146,36 @@ func (p *Shells) Exec(ctx context.Context, cmd conn.Command) (conn.ExecResult, e
 	if err := ctx.Err(); err != nil {
 		return conn.ExecResult{}, fmt.Errorf("run command on %s: %w", p.c.alias, err)
 	}
+	// A shell that died since its last command (a cancelled command's
+	// kill can take it down) fails when the command is sent, before
+	// anything ran: that is retried once on a new shell.
+	for attempt := 0; ; attempt++ {
+		res, err := p.execOnce(ctx, script, cmd.Stdin)
+		var se sendError
+		if errors.As(err, &se) {
+			if attempt == 0 && ctx.Err() == nil {
+				continue
+			}
+			return res, p.c.classify("run command in shell", err)
+		}
+		return res, err
+	}
+}
+
+// sendError is a failure to send a command to a shell: the command did not
+// start.
+type sendError struct{ error }
+
+func (e sendError) Unwrap() error { return e.error }
+
+// execOnce runs script on one shell of the pool.
+func (p *Shells) execOnce(ctx context.Context, script string, stdin []byte) (conn.ExecResult, error) {
 	sh, err := p.get(ctx)
 	if err != nil {
 		return conn.ExecResult{}, err
 	}
 	mark := "MDO" + randHex(12)
-	frame := sh.frame(script, cmd.Stdin, mark)
+	frame := sh.frame(script, stdin, mark)
 	type answer struct {
 		res conn.ExecResult
 		err error
@@ -165,6 +189,10 @@ func (p *Shells) Exec(ctx context.Context, cmd conn.Command) (conn.ExecResult, e
 	case a := <-done:
 		if a.err != nil {
 			p.discard(sh)
+			var se sendError
+			if errors.As(a.err, &se) && p.c.alive() {
+				return conn.ExecResult{}, a.err // the caller retries on a new shell
+			}
 			return conn.ExecResult{}, p.c.classify("run command in shell", a.err)
 		}
 		p.put(sh)
@@ -519,7 +547,7 @@ func writePrintfFormat(b *bytes.Buffer, data []byte) {
 // roundTrip sends a frame and reads the command's answer.
 func (sh *shell) roundTrip(frame []byte, mark string) (conn.ExecResult, error) {
 	if _, err := sh.stdin.Write(frame); err != nil {
-		return conn.ExecResult{}, fmt.Errorf("send command: %w", err)
+		return conn.ExecResult{}, sendError{fmt.Errorf("send command: %w", err)}
 	}
 	if sh.fetch != nil {
 		return sh.fetchAnswer(mark)
@@ -650,4 +678,16 @@ func (t *tailBuffer) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return string(t.b)
+}
+
+// alive reports whether the connection is neither dead nor closed.
+func (c *Client) alive() bool {
+	select {
+	case <-c.dead:
+		return false
+	case <-c.closed:
+		return false
+	default:
+		return true
+	}
 }
