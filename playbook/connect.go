@@ -94,35 +94,33 @@ func (st *run) openConn(ctx context.Context, target string, t *Task, sc *scope, 
 		if st.Options.BecomeUser != "" {
 			spec.User = st.Options.BecomeUser
 		}
-		if s, err := st.evalString(sc.keyword(t, func(t *Task) Value { return t.BecomeMethod }, func(p *Play) Value { return p.BecomeMethod }), vs); err != nil {
-			return nil, err
-		} else if s != "" {
-			spec.Method = s
-		}
-		if s, err := st.evalString(sc.keyword(t, func(t *Task) Value { return t.BecomeUser }, func(p *Play) Value { return p.BecomeUser }), vs); err != nil {
-			return nil, err
-		} else if s != "" {
-			spec.User = s
-		}
-		if s, err := st.evalString(sc.keyword(t, func(t *Task) Value { return t.BecomeFlags }, func(p *Play) Value { return p.BecomeFlags }), vs); err != nil {
-			return nil, err
-		} else {
-			spec.Flags = s
-		}
-		for _, k := range []string{"ansible_become_method", "ansible_become_user", "ansible_become_password", "ansible_become_pass", "ansible_become_flags"} {
-			s, ok := vs.m[k].(string)
-			if !ok || s == "" {
-				continue
+		// Each setting: the keyword (task, block, play), then the
+		// connection variables, which win as in Ansible.
+		for _, f := range []struct {
+			dst  *string
+			get  func(*Task) Value
+			play func(*Play) Value
+			vars []string
+		}{
+			{&spec.Method, func(t *Task) Value { return t.BecomeMethod }, func(p *Play) Value { return p.BecomeMethod }, []string{"ansible_become_method"}},
+			{&spec.User, func(t *Task) Value { return t.BecomeUser }, func(p *Play) Value { return p.BecomeUser }, []string{"ansible_become_user"}},
+			{&spec.Flags, func(t *Task) Value { return t.BecomeFlags }, func(p *Play) Value { return p.BecomeFlags }, []string{"ansible_become_flags"}},
+			{&spec.Password, nil, nil, []string{"ansible_become_password", "ansible_become_pass"}},
+		} {
+			if f.get != nil {
+				s, err := st.evalString(sc.keyword(t, f.get, f.play), vs)
+				if err != nil {
+					return nil, err
+				}
+				if s != "" {
+					*f.dst = s
+				}
 			}
-			switch k {
-			case "ansible_become_method":
-				spec.Method = s
-			case "ansible_become_user":
-				spec.User = s
-			case "ansible_become_password", "ansible_become_pass":
-				spec.Password = s
-			case "ansible_become_flags":
-				spec.Flags = s
+			for _, k := range f.vars {
+				if s, ok := vs.m[k].(string); ok && s != "" {
+					*f.dst = s
+					break
+				}
 			}
 		}
 		c, err = st.Connector.Become(c, spec)

@@ -157,27 +157,24 @@ func (e *Engine) RenderValue(v any, vars map[string]any) (any, error) {
 		}
 		return out, nil
 	case []any:
-		out := make([]any, len(x))
-		for i, el := range x {
-			r, err := e.RenderValue(el, vars)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = r
-		}
-		return out, nil
+		return renderSlice(e, x, vars)
 	case []string:
-		out := make([]any, len(x))
-		for i, el := range x {
-			r, err := e.RenderValue(el, vars)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = r
-		}
-		return out, nil
+		return renderSlice(e, x, vars)
 	}
 	return v, nil
+}
+
+// renderSlice renders each element of a list into a new []any.
+func renderSlice[T any](e *Engine, x []T, vars map[string]any) (any, error) {
+	out := make([]any, len(x))
+	for i, el := range x {
+		r, err := e.RenderValue(el, vars)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = r
+	}
+	return out, nil
 }
 
 // Eval evaluates a bare pipeline (no braces: `.result.stdout | upper`,
