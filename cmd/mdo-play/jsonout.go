@@ -12,8 +12,9 @@ import (
 // jsonSink prints one JSON object per event (JSON lines). The schema is
 // documented in docs/json-output.md; field names never change meaning.
 type jsonSink struct {
-	mu  sync.Mutex
-	enc *json.Encoder
+	mu      sync.Mutex
+	enc     *json.Encoder
+	changed changedTasks
 }
 
 var _ playbook.Sink = (*jsonSink)(nil)
@@ -21,7 +22,7 @@ var _ playbook.Sink = (*jsonSink)(nil)
 func newJSONSink(w io.Writer) *jsonSink {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
-	return &jsonSink{enc: enc}
+	return &jsonSink{enc: enc, changed: changedTasks{}}
 }
 
 type jsonDiff struct {
@@ -52,6 +53,11 @@ type jsonEvent struct {
 	Retries    int                             `json:"retries_left,omitempty"`
 	DurationMS *float64                        `json:"duration_ms,omitempty"`
 	Stats      *map[string]*playbook.HostStats `json:"stats,omitempty"`
+	// On the recap: per host, the names of the tasks and handlers that
+	// changed (with --check: would change), in the order they ran; and the
+	// hosts with at least one change, sorted.
+	ChangedTasks map[string][]string `json:"changed_tasks,omitempty"`
+	ChangedHosts *[]string           `json:"changed_hosts,omitempty"`
 }
 
 func (s *jsonSink) Emit(e playbook.Event) {
@@ -92,5 +98,11 @@ func (s *jsonSink) Emit(e playbook.Event) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.changed.observe(e)
+	if e.Kind == playbook.EventRecap {
+		hosts := changedHosts(e.Stats)
+		je.ChangedHosts = &hosts // always present on the recap, [] when nothing changed
+		je.ChangedTasks = s.changed
+	}
 	_ = s.enc.Encode(je)
 }
