@@ -19,6 +19,7 @@ import (
 	"github.com/mdo-play/mdo-play/inventory"
 	"github.com/mdo-play/mdo-play/modules"
 	"github.com/mdo-play/mdo-play/playbook"
+	"github.com/mdo-play/mdo-play/playbook/engine"
 	"github.com/mdo-play/mdo-play/templates"
 )
 
@@ -446,7 +447,7 @@ func (a *app) execute(c *cli.Context, s *settings, loader *playbook.Loader, pbs 
 		sinks = append(sinks, lf)
 	}
 	sink = maskSink{inner: sinks, m: s.mask}
-	opts := playbook.Options{
+	opts := engine.Options{
 		Forks:         s.forks,
 		Check:         c.Bool("check"),
 		Diff:          c.Bool("diff"),
@@ -469,7 +470,7 @@ func (a *app) execute(c *cli.Context, s *settings, loader *playbook.Loader, pbs 
 	if err != nil {
 		return err
 	}
-	r := &playbook.Runner{
+	r := &engine.Runner{
 		Inventory: inv,
 		Registry:  reg,
 		Templates: loader.Templates,

@@ -1,4 +1,4 @@
-package playbook
+package engine
 
 import (
 	"context"
@@ -11,13 +11,14 @@ import (
 
 	"github.com/mdo-play/mdo-play/modules"
 	"github.com/mdo-play/mdo-play/modules/conn"
+	"github.com/mdo-play/mdo-play/playbook"
 	"github.com/mdo-play/mdo-play/templates"
 )
 
 // runList runs tasks in order on hosts (the linear strategy: each task on
 // every host before the next task) and returns the hosts that failed and
 // were not rescued. Failed hosts take no part in the rest of the list.
-func (st *run) runList(ctx context.Context, pc *playCtx, hosts []*hostState, tasks []*Task, sc *scope) []*hostState {
+func (st *state) runList(ctx context.Context, pc *playCtx, hosts []*hostState, tasks []*playbook.Task, sc *scope) []*hostState {
 	var failed []*hostState
 	active := hosts
 	for _, t := range tasks {
@@ -30,7 +31,7 @@ func (st *run) runList(ctx context.Context, pc *playCtx, hosts []*hostState, tas
 		}
 		var f []*hostState
 		if t.Module == "meta" || t.Module == "include_tasks" {
-			if pc.startAt != "" || !TagsSelected(sc.tags(t), st.Options.Tags, st.Options.SkipTags) && !(t.Module == "meta" && len(t.Tags) == 0) {
+			if pc.startAt != "" || !playbook.TagsSelected(sc.tags(t), st.Options.Tags, st.Options.SkipTags) && !(t.Module == "meta" && len(t.Tags) == 0) {
 				continue
 			}
 			if t.Module == "meta" {
@@ -47,10 +48,10 @@ func (st *run) runList(ctx context.Context, pc *playCtx, hosts []*hostState, tas
 				}
 				pc.startAt = ""
 			}
-			if !TagsSelected(sc.tags(t), st.Options.Tags, st.Options.SkipTags) {
+			if !playbook.TagsSelected(sc.tags(t), st.Options.Tags, st.Options.SkipTags) {
 				continue
 			}
-			f = st.runTask(ctx, pc, active, t, sc, EventTask)
+			f = st.runTask(ctx, pc, active, t, sc, playbook.EventTask)
 		}
 		if len(f) > 0 {
 			failed = append(failed, f...)
@@ -67,7 +68,7 @@ func (st *run) runList(ctx context.Context, pc *playCtx, hosts []*hostState, tas
 // checkPolicy applies the play's failure policy after a top-level task
 // (any_errors_fatal, max_fail_percentage, a batch that failed entirely) and
 // reports whether the play must stop.
-func (st *run) checkPolicy(pc *playCtx, t *Task, sc *scope, sectionFailed []*hostState, taskFailed bool) bool {
+func (st *state) checkPolicy(pc *playCtx, t *playbook.Task, sc *scope, sectionFailed []*hostState, taskFailed bool) bool {
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
 	if pc.aborted {
@@ -87,7 +88,7 @@ func (st *run) checkPolicy(pc *playCtx, t *Task, sc *scope, sectionFailed []*hos
 		}
 	}
 	pv := varSet{m: pc.playVars}
-	if st.boolKeyword(sc.keyword(t, func(t *Task) Value { return t.AnyErrorsFatal }, func(p *Play) Value { return p.AnyErrorsFatal }), pv, false) {
+	if st.boolKeyword(sc.keyword(t, func(t *playbook.Task) playbook.Value { return t.AnyErrorsFatal }, func(p *playbook.Play) playbook.Value { return p.AnyErrorsFatal }), pv, false) {
 		pc.aborted, pc.stopRun = true, true
 		return true
 	}
@@ -121,7 +122,7 @@ func (st *run) checkPolicy(pc *playCtx, t *Task, sc *scope, sectionFailed []*hos
 
 // runBlock runs a block, its rescue section on the hosts that failed in it,
 // and its always section on every host that entered it.
-func (st *run) runBlock(ctx context.Context, pc *playCtx, hosts []*hostState, b *Task, sc *scope) []*hostState {
+func (st *state) runBlock(ctx context.Context, pc *playCtx, hosts []*hostState, b *playbook.Task, sc *scope) []*hostState {
 	inner := sc.child(b)
 	failed := st.runList(ctx, pc, hosts, b.Block, inner)
 	if len(failed) > 0 && len(b.Rescue) > 0 {
@@ -144,18 +145,18 @@ func (st *run) runBlock(ctx context.Context, pc *playCtx, hosts []*hostState, b 
 
 // runTask runs one task (or handler) on hosts in parallel, up to forks at a
 // time (and throttle), and returns the hosts that failed.
-func (st *run) runTask(ctx context.Context, pc *playCtx, hosts []*hostState, t *Task, sc *scope, kind EventKind) []*hostState {
+func (st *state) runTask(ctx context.Context, pc *playCtx, hosts []*hostState, t *playbook.Task, sc *scope, kind playbook.EventKind) []*hostState {
 	if !pc.free {
 		st.refreshHostvars(pc)
 	}
 	st.banner(pc, t, kind)
 	pv := varSet{m: pc.playVars}
-	runOnce := st.boolKeyword(sc.keyword(t, func(t *Task) Value { return t.RunOnce }, nil), pv, false)
+	runOnce := st.boolKeyword(sc.keyword(t, func(t *playbook.Task) playbook.Value { return t.RunOnce }, nil), pv, false)
 	if runOnce && len(hosts) > 1 {
 		hosts = hosts[:1]
 	}
 	var throttle chan struct{}
-	if v := sc.keyword(t, func(t *Task) Value { return t.Throttle }, nil); v.Set() {
+	if v := sc.keyword(t, func(t *playbook.Task) playbook.Value { return t.Throttle }, nil); v.Set() {
 		if n, err := st.intKeyword(v, pv); err == nil && n > 0 {
 			throttle = make(chan struct{}, n)
 		}
@@ -203,7 +204,7 @@ func (st *run) runTask(ctx context.Context, pc *playCtx, hosts []*hostState, t *
 
 // shareRunOnce gives every host of the batch the registered result and
 // facts of a run_once task, as Ansible does.
-func (st *run) shareRunOnce(pc *playCtx, from *hostState, t *Task) {
+func (st *state) shareRunOnce(pc *playCtx, from *hostState, t *playbook.Task) {
 	for _, h := range pc.batch {
 		if h == from || h.failed || h.unreachable {
 			continue
@@ -223,7 +224,7 @@ func (st *run) shareRunOnce(pc *playCtx, from *hostState, t *Task) {
 
 // banner emits a task's start event; under the free strategy only when the
 // task differs from the last one shown.
-func (st *run) banner(pc *playCtx, t *Task, kind EventKind) {
+func (st *state) banner(pc *playCtx, t *playbook.Task, kind playbook.EventKind) {
 	if pc.free {
 		pc.mu.Lock()
 		same := pc.lastTask == t
@@ -233,12 +234,12 @@ func (st *run) banner(pc *playCtx, t *Task, kind EventKind) {
 			return
 		}
 	}
-	st.Sink.Emit(Event{Kind: kind, Time: time.Now(), Play: pc.play.Name, Task: st.taskName(pc, t), Pos: t.Pos, Module: t.Module})
+	st.Sink.Emit(playbook.Event{Kind: kind, Time: time.Now(), Play: pc.play.Name, Task: st.taskName(pc, t), Pos: t.Pos, Module: t.Module})
 }
 
 // taskName renders a task name that contains a template with the play's
 // variables; a name that cannot be rendered is shown as written.
-func (st *run) taskName(pc *playCtx, t *Task) string {
+func (st *state) taskName(pc *playCtx, t *playbook.Task) string {
 	name := t.DisplayName()
 	if !strings.Contains(name, "{{") {
 		return name
@@ -253,7 +254,7 @@ func (st *run) taskName(pc *playCtx, t *Task) string {
 // outcome is the result of a task (all its loop items) on one host.
 type outcome struct {
 	delegate string
-	status   Status
+	status   playbook.Status
 	result   map[string]any
 	diff     []modules.Diff
 	verbose  bool
@@ -263,23 +264,23 @@ type outcome struct {
 
 // runOnHost runs t on h, records the result in h's state and stats, emits
 // the host event, and reports whether the host failed.
-func (st *run) runOnHost(ctx context.Context, pc *playCtx, h *hostState, t *Task, sc *scope) bool {
+func (st *state) runOnHost(ctx context.Context, pc *playCtx, h *hostState, t *playbook.Task, sc *scope) bool {
 	start := time.Now()
 	vs := st.taskVars(pc, h, sc, t)
 	out := st.execute(ctx, pc, h, t, sc, vs)
 	ignored := false
-	if out.status == StatusFailed && st.boolKeyword(sc.keyword(t, func(t *Task) Value { return t.IgnoreErrors }, func(p *Play) Value { return p.IgnoreErrors }), vs, false) {
+	if out.status == playbook.StatusFailed && st.boolKeyword(sc.keyword(t, func(t *playbook.Task) playbook.Value { return t.IgnoreErrors }, func(p *playbook.Play) playbook.Value { return p.IgnoreErrors }), vs, false) {
 		ignored = true
 	}
-	if out.status == StatusUnreachable && st.boolKeyword(sc.keyword(t, func(t *Task) Value { return t.IgnoreUnreachable }, func(p *Play) Value { return p.IgnoreUnreachable }), vs, false) {
+	if out.status == playbook.StatusUnreachable && st.boolKeyword(sc.keyword(t, func(t *playbook.Task) playbook.Value { return t.IgnoreUnreachable }, func(p *playbook.Play) playbook.Value { return p.IgnoreUnreachable }), vs, false) {
 		ignored = true
 	}
-	noLog := st.boolKeyword(sc.keyword(t, func(t *Task) Value { return t.NoLog }, func(p *Play) Value { return p.NoLog }), vs, false)
+	noLog := st.boolKeyword(sc.keyword(t, func(t *playbook.Task) playbook.Value { return t.NoLog }, func(p *playbook.Play) playbook.Value { return p.NoLog }), vs, false)
 	shown := out.result
 	if noLog {
 		shown = censor(out.result)
 	}
-	st.Sink.Emit(Event{Kind: EventHost, Time: time.Now(), Play: pc.play.Name, Task: t.DisplayName(), Pos: t.Pos, Module: t.Module,
+	st.Sink.Emit(playbook.Event{Kind: playbook.EventHost, Time: time.Now(), Play: pc.play.Name, Task: t.DisplayName(), Pos: t.Pos, Module: t.Module,
 		Host: h.name(), Delegate: out.delegate, Status: out.status, Ignored: ignored, Result: shown, Verbose: out.verbose, Loop: out.loop,
 		Diff: out.diff, Duration: time.Since(start)})
 
@@ -288,7 +289,7 @@ func (st *run) runOnHost(ctx context.Context, pc *playCtx, h *hostState, t *Task
 		h.dirty = true
 	}
 	h.lastFacts = out.facts
-	if t.Module == "setup" && out.status != StatusFailed {
+	if t.Module == "setup" && out.status != playbook.StatusFailed {
 		// Gathered facts are host facts (below play vars), not set_fact.
 		if h.facts == nil {
 			h.facts = map[string]any{}
@@ -306,7 +307,7 @@ func (st *run) runOnHost(ctx context.Context, pc *playCtx, h *hostState, t *Task
 		h.dirty = true
 	}
 	switch out.status {
-	case StatusUnreachable:
+	case playbook.StatusUnreachable:
 		if ignored {
 			// As Ansible counts an ignored unreachable result.
 			h.stats.OK++
@@ -316,7 +317,7 @@ func (st *run) runOnHost(ctx context.Context, pc *playCtx, h *hostState, t *Task
 		h.stats.Unreachable++
 		h.unreachable = true
 		return true
-	case StatusFailed:
+	case playbook.StatusFailed:
 		if ignored {
 			h.stats.OK++
 			h.stats.Ignored++
@@ -331,9 +332,9 @@ func (st *run) runOnHost(ctx context.Context, pc *playCtx, h *hostState, t *Task
 		h.setVars["ansible_failed_result"] = out.result
 		h.dirty = true
 		return true
-	case StatusSkipped:
+	case playbook.StatusSkipped:
 		h.stats.Skipped++
-	case StatusChanged:
+	case playbook.StatusChanged:
 		h.stats.OK++
 		h.stats.Changed++
 		st.notify(pc, h, t, sc, vs)
@@ -344,7 +345,7 @@ func (st *run) runOnHost(ctx context.Context, pc *playCtx, h *hostState, t *Task
 }
 
 // notify marks the handlers t notifies on h.
-func (st *run) notify(pc *playCtx, h *hostState, t *Task, sc *scope, vs varSet) {
+func (st *state) notify(pc *playCtx, h *hostState, t *playbook.Task, sc *scope, vs varSet) {
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
 	for _, n := range t.Notify {
@@ -362,7 +363,7 @@ func (st *run) notify(pc *playCtx, h *hostState, t *Task, sc *scope, vs varSet) 
 
 // flushHandlers runs the notified handlers, in the order they are defined,
 // on the hosts that notified them. A handler may notify a later handler.
-func (st *run) flushHandlers(ctx context.Context, pc *playCtx) {
+func (st *state) flushHandlers(ctx context.Context, pc *playCtx) {
 	force := st.Options.ForceHandlers || st.boolKeyword(pc.play.ForceHandlers, varSet{m: pc.playVars}, false)
 	for _, hd := range pc.handlers {
 		if ctx.Err() != nil {
@@ -379,7 +380,7 @@ func (st *run) flushHandlers(ctx context.Context, pc *playCtx) {
 		if len(hosts) == 0 {
 			continue
 		}
-		failed := st.runTask(ctx, pc, hosts, hd, &scope{play: pc.play, handler: true}, EventHandler)
+		failed := st.runTask(ctx, pc, hosts, hd, &scope{play: pc.play, handler: true}, playbook.EventHandler)
 		for _, h := range failed {
 			h.failed = true
 		}
@@ -388,7 +389,7 @@ func (st *run) flushHandlers(ctx context.Context, pc *playCtx) {
 
 // taskVars merges the variables a task sees on a host, in Ansible's
 // precedence order (lowest first).
-func (st *run) taskVars(pc *playCtx, h *hostState, sc *scope, t *Task) varSet {
+func (st *state) taskVars(pc *playCtx, h *hostState, sc *scope, t *playbook.Task) varSet {
 	layers := make([]varLayer, 0, 12)
 	roleDefaults, roleVars := roleLayers(sc, t)
 	for _, d := range roleDefaults {
@@ -414,7 +415,7 @@ func (st *run) taskVars(pc *playCtx, h *hostState, sc *scope, t *Task) varSet {
 	return st.merge(layers)
 }
 
-func (st *run) factVars(h *hostState) map[string]any {
+func (st *state) factVars(h *hostState) map[string]any {
 	m := make(map[string]any, len(h.facts)+1)
 	m["ansible_facts"] = h.facts
 	for k, v := range h.facts {
@@ -423,7 +424,7 @@ func (st *run) factVars(h *hostState) map[string]any {
 	return m
 }
 
-func varsMap(vs []Var) map[string]any {
+func varsMap(vs []playbook.Var) map[string]any {
 	m := make(map[string]any, len(vs))
 	for _, v := range vs {
 		m[v.Name] = v.Value
@@ -432,7 +433,7 @@ func varsMap(vs []Var) map[string]any {
 }
 
 // magic returns the variables Ansible defines for every host.
-func (st *run) magic(pc *playCtx, h *hostState) map[string]any {
+func (st *state) magic(pc *playCtx, h *hostState) map[string]any {
 	name := h.name()
 	short := name
 	if i := strings.IndexByte(short, '.'); i > 0 {
@@ -464,7 +465,7 @@ func (st *run) magic(pc *playCtx, h *hostState) map[string]any {
 
 // boolKeyword evaluates a boolean keyword (a YAML boolean, a YAML 1.1 word,
 // or a template that renders to one).
-func (st *run) boolKeyword(v Value, vs varSet, def bool) bool {
+func (st *state) boolKeyword(v playbook.Value, vs varSet, def bool) bool {
 	b, err := st.evalBool(v, vs, def)
 	if err != nil {
 		return def
@@ -472,7 +473,7 @@ func (st *run) boolKeyword(v Value, vs varSet, def bool) bool {
 	return b
 }
 
-func (st *run) evalBool(v Value, vs varSet, def bool) (bool, error) {
+func (st *state) evalBool(v playbook.Value, vs varSet, def bool) (bool, error) {
 	if !v.Set() || v.V == nil {
 		return def, nil
 	}
@@ -480,19 +481,19 @@ func (st *run) evalBool(v Value, vs varSet, def bool) (bool, error) {
 	if s, ok := x.(string); ok && strings.Contains(s, "{{") {
 		r, err := st.Templates.Render(s, vs.m)
 		if err != nil {
-			return def, &Error{Pos: v.Pos, Msg: vs.explain(err).Error()}
+			return def, &playbook.Error{Pos: v.Pos, Msg: vs.explain(err).Error()}
 		}
 		x = r
 	}
 	b, err := modules.ParseBool(x)
 	if err != nil {
-		return def, &Error{Pos: v.Pos, Msg: err.Error()}
+		return def, &playbook.Error{Pos: v.Pos, Msg: err.Error()}
 	}
 	return b, nil
 }
 
 // evalString evaluates a string keyword.
-func (st *run) evalString(v Value, vs varSet) (string, error) {
+func (st *state) evalString(v playbook.Value, vs varSet) (string, error) {
 	if !v.Set() || v.V == nil {
 		return "", nil
 	}
@@ -502,14 +503,14 @@ func (st *run) evalString(v Value, vs varSet) (string, error) {
 	}
 	out, err := st.Templates.RenderString("", s, vs.m)
 	if err != nil {
-		return "", &Error{Pos: v.Pos, Msg: vs.explain(err).Error()}
+		return "", &playbook.Error{Pos: v.Pos, Msg: vs.explain(err).Error()}
 	}
 	return out, nil
 }
 
 // execute runs t on h: the loop, conditions, module call and result
 // post-processing.
-func (st *run) execute(ctx context.Context, pc *playCtx, h *hostState, t *Task, sc *scope, vs varSet) outcome {
+func (st *state) execute(ctx context.Context, pc *playCtx, h *hostState, t *playbook.Task, sc *scope, vs varSet) outcome {
 	if !t.Loop.Set() {
 		r := st.once(ctx, pc, h, t, sc, vs)
 		return outcome{status: r.status, result: r.result, diff: r.diff, verbose: r.verbose, facts: r.facts, delegate: r.delegate}
@@ -522,7 +523,7 @@ func (st *run) execute(ctx context.Context, pc *playCtx, h *hostState, t *Task, 
 	if loopVar == "" {
 		loopVar = "item"
 	}
-	out := outcome{loop: true, status: StatusSkipped}
+	out := outcome{loop: true, status: playbook.StatusSkipped}
 	results := make([]any, 0, len(items))
 	anyChanged, anyFailed, allSkipped := false, false, true
 	facts := map[string]any{}
@@ -545,13 +546,13 @@ func (st *run) execute(ctx context.Context, pc *playCtx, h *hostState, t *Task, 
 				label = s
 			}
 		}
-		noLog := st.boolKeyword(sc.keyword(t, func(t *Task) Value { return t.NoLog }, func(p *Play) Value { return p.NoLog }), ivs, false)
+		noLog := st.boolKeyword(sc.keyword(t, func(t *playbook.Task) playbook.Value { return t.NoLog }, func(p *playbook.Play) playbook.Value { return p.NoLog }), ivs, false)
 		shown := r.result
 		if noLog {
 			shown = censor(r.result)
 			label = "None"
 		}
-		st.Sink.Emit(Event{Kind: EventItem, Time: time.Now(), Play: pc.play.Name, Task: t.DisplayName(), Pos: t.Pos, Module: t.Module,
+		st.Sink.Emit(playbook.Event{Kind: playbook.EventItem, Time: time.Now(), Play: pc.play.Name, Task: t.DisplayName(), Pos: t.Pos, Module: t.Module,
 			Host: h.name(), Delegate: r.delegate, Status: r.status, Item: label, HasItem: true, Result: shown, Verbose: r.verbose, Diff: r.diff})
 		results = append(results, r.result)
 		out.delegate = r.delegate
@@ -560,16 +561,16 @@ func (st *run) execute(ctx context.Context, pc *playCtx, h *hostState, t *Task, 
 			facts[k] = v
 		}
 		switch r.status {
-		case StatusUnreachable:
+		case playbook.StatusUnreachable:
 			res := map[string]any{"unreachable": true, "changed": anyChanged, "msg": r.result["msg"], "results": results}
-			return outcome{status: StatusUnreachable, result: res, loop: true}
-		case StatusFailed:
+			return outcome{status: playbook.StatusUnreachable, result: res, loop: true}
+		case playbook.StatusFailed:
 			anyFailed = true
 			allSkipped = false
-		case StatusChanged:
+		case playbook.StatusChanged:
 			anyChanged = true
 			allSkipped = false
-		case StatusOK:
+		case playbook.StatusOK:
 			allSkipped = false
 		}
 	}
@@ -578,18 +579,18 @@ func (st *run) execute(ctx context.Context, pc *playCtx, h *hostState, t *Task, 
 	case anyFailed:
 		res["failed"] = true
 		res["msg"] = "One or more items failed"
-		out.status = StatusFailed
+		out.status = playbook.StatusFailed
 	case len(items) == 0:
 		res["skipped"] = true
 		res["skipped_reason"] = "No items in the list"
-		out.status = StatusSkipped
+		out.status = playbook.StatusSkipped
 	case allSkipped:
 		res["skipped"] = true
-		out.status = StatusSkipped
+		out.status = playbook.StatusSkipped
 	case anyChanged:
-		out.status = StatusChanged
+		out.status = playbook.StatusChanged
 	default:
-		out.status = StatusOK
+		out.status = playbook.StatusOK
 	}
 	if !anyFailed {
 		res["failed"] = false
@@ -601,7 +602,7 @@ func (st *run) execute(ctx context.Context, pc *playCtx, h *hostState, t *Task, 
 
 // withItem returns vs with the loop variables added (and the facts set by
 // earlier items, so that set_fact in a loop accumulates as in Ansible).
-func (st *run) withItem(vs varSet, loopVar string, item any, indexVar string, i int, facts map[string]any) varSet {
+func (st *state) withItem(vs varSet, loopVar string, item any, indexVar string, i int, facts map[string]any) varSet {
 	m := make(map[string]any, len(vs.m)+len(facts)+3)
 	for k, v := range vs.m {
 		m[k] = v
@@ -618,18 +619,18 @@ func (st *run) withItem(vs varSet, loopVar string, item any, indexVar string, i 
 }
 
 // loopItems evaluates a task's loop to a list.
-func (st *run) loopItems(t *Task, vs varSet) ([]any, error) {
+func (st *state) loopItems(t *playbook.Task, vs varSet) ([]any, error) {
 	v := t.Loop.V
 	if s, ok := v.(string); ok {
 		r, err := st.Templates.Render(s, vs.m)
 		if err != nil {
-			return nil, &Error{Pos: t.Loop.Pos, Msg: "loop: " + vs.explain(err).Error()}
+			return nil, &playbook.Error{Pos: t.Loop.Pos, Msg: "loop: " + vs.explain(err).Error()}
 		}
 		v = r
 	} else {
 		r, err := st.Templates.RenderValue(v, vs.m)
 		if err != nil {
-			return nil, &Error{Pos: t.Loop.Pos, Msg: "loop: " + vs.explain(err).Error()}
+			return nil, &playbook.Error{Pos: t.Loop.Pos, Msg: "loop: " + vs.explain(err).Error()}
 		}
 		v = r
 	}
@@ -645,13 +646,13 @@ func (st *run) loopItems(t *Task, vs varSet) ([]any, error) {
 		}
 		return out, nil
 	}
-	return nil, &Error{Pos: t.Loop.Pos, Msg: fmt.Sprintf("loop must be a list, got %s %v", modules.TypeName(v), v)}
+	return nil, &playbook.Error{Pos: t.Loop.Pos, Msg: fmt.Sprintf("loop must be a list, got %s %v", modules.TypeName(v), v)}
 }
 
 // callResult is the result of one module call (one loop item).
 type callResult struct {
 	delegate string
-	status   Status
+	status   playbook.Status
 	result   map[string]any
 	diff     []modules.Diff
 	verbose  bool
@@ -659,33 +660,33 @@ type callResult struct {
 }
 
 func failedOutcome(msg string) outcome {
-	return outcome{status: StatusFailed, result: map[string]any{"failed": true, "changed": false, "msg": msg}}
+	return outcome{status: playbook.StatusFailed, result: map[string]any{"failed": true, "changed": false, "msg": msg}}
 }
 
 func failedCall(msg string) callResult {
-	return callResult{status: StatusFailed, result: map[string]any{"failed": true, "changed": false, "msg": msg}}
+	return callResult{status: playbook.StatusFailed, result: map[string]any{"failed": true, "changed": false, "msg": msg}}
 }
 
 // taskError formats an error about a task for its result message.
-func taskError(t *Task, err error) string {
-	var pe *Error
+func taskError(t *playbook.Task, err error) string {
+	var pe *playbook.Error
 	if errors.As(err, &pe) {
-		return fmt.Sprintf("%s: task %s: %s", pe.Pos, quoteName(t.DisplayName()), pe.Msg)
+		return fmt.Sprintf("%s: task %s: %s", pe.Pos, playbook.QuoteName(t.DisplayName()), pe.Msg)
 	}
-	return fmt.Sprintf("%s: task %s: %v", t.Pos, quoteName(t.DisplayName()), err)
+	return fmt.Sprintf("%s: task %s: %v", t.Pos, playbook.QuoteName(t.DisplayName()), err)
 }
 
 // once runs one module call: conditions, arguments, the call, retries,
 // changed_when and failed_when.
-func (st *run) once(ctx context.Context, pc *playCtx, h *hostState, t *Task, sc *scope, vs varSet) (cr callResult) {
+func (st *state) once(ctx context.Context, pc *playCtx, h *hostState, t *playbook.Task, sc *scope, vs varSet) (cr callResult) {
 	if when := sc.when(t); len(when) > 0 {
 		for _, c := range when {
 			ok, err := st.Templates.Cond(c.Text, vs.m)
 			if err != nil {
-				return failedCall(taskError(t, &Error{Pos: c.Pos, Msg: "when: " + vs.explain(err).Error()}))
+				return failedCall(taskError(t, &playbook.Error{Pos: c.Pos, Msg: "when: " + vs.explain(err).Error()}))
 			}
 			if !ok {
-				return callResult{status: StatusSkipped, result: map[string]any{
+				return callResult{status: playbook.StatusSkipped, result: map[string]any{
 					"changed": false, "skipped": true, "skip_reason": "Conditional result was False", "false_condition": c.Text}}
 			}
 		}
@@ -701,10 +702,10 @@ func (st *run) once(ctx context.Context, pc *playCtx, h *hostState, t *Task, sc 
 	}
 	norm, err := spec.Normalize(args)
 	if err != nil {
-		return failedCall(taskError(t, &Error{Pos: t.ModulePos, Msg: fmt.Sprintf("module %s: %v", t.ModuleKey, err)}))
+		return failedCall(taskError(t, &playbook.Error{Pos: t.ModulePos, Msg: fmt.Sprintf("module %s: %v", t.ModuleKey, err)}))
 	}
 	check := st.Options.Check
-	if v := sc.keyword(t, func(t *Task) Value { return t.CheckMode }, func(p *Play) Value { return p.CheckMode }); v.Set() {
+	if v := sc.keyword(t, func(t *playbook.Task) playbook.Value { return t.CheckMode }, func(p *playbook.Play) playbook.Value { return p.CheckMode }); v.Set() {
 		b, err := st.evalBool(v, vs, check)
 		if err != nil {
 			return failedCall(taskError(t, err))
@@ -712,11 +713,11 @@ func (st *run) once(ctx context.Context, pc *playCtx, h *hostState, t *Task, sc 
 		check = b
 	}
 	diff := st.Options.Diff
-	if v := sc.keyword(t, func(t *Task) Value { return t.Diff }, func(p *Play) Value { return p.Diff }); v.Set() {
+	if v := sc.keyword(t, func(t *playbook.Task) playbook.Value { return t.Diff }, func(p *playbook.Play) playbook.Value { return p.Diff }); v.Set() {
 		diff = st.boolKeyword(v, vs, diff)
 	}
 	if check && !spec.CheckMode {
-		return callResult{status: StatusSkipped, result: map[string]any{
+		return callResult{status: playbook.StatusSkipped, result: map[string]any{
 			"changed": false, "skipped": true, "msg": fmt.Sprintf("module %s does not support check mode", t.Module)}}
 	}
 	env := &modules.Env{Check: check, Diff: diff, Host: h.name(), Vars: &moduleVars{st: st, vs: vs}, Files: st.files(pc, sc, t)}
@@ -724,7 +725,7 @@ func (st *run) once(ctx context.Context, pc *playCtx, h *hostState, t *Task, sc 
 		c, delegate, err := st.hostConn(ctx, h, t, sc, vs)
 		if err != nil {
 			if errors.Is(err, conn.ErrUnreachable) {
-				return callResult{status: StatusUnreachable, delegate: delegate, result: map[string]any{"unreachable": true, "changed": false, "msg": err.Error()}}
+				return callResult{status: playbook.StatusUnreachable, delegate: delegate, result: map[string]any{"unreachable": true, "changed": false, "msg": err.Error()}}
 			}
 			return failedCall(taskError(t, err))
 		}
@@ -758,7 +759,7 @@ func (st *run) once(ctx context.Context, pc *playCtx, h *hostState, t *Task, sc 
 
 	for attempt := 1; ; attempt++ {
 		cr = st.call(ctx, mod, env, norm, timeout)
-		if cr.status == StatusUnreachable {
+		if cr.status == playbook.StatusUnreachable {
 			return cr
 		}
 		cr = st.postProcess(t, cr, vs)
@@ -775,7 +776,7 @@ func (st *run) once(ctx context.Context, pc *playCtx, h *hostState, t *Task, sc 
 		for _, c := range until {
 			ok, err := st.Templates.Cond(c.Text, uvs.m)
 			if err != nil {
-				return failedCall(taskError(t, &Error{Pos: c.Pos, Msg: "until: " + vs.explain(err).Error()}))
+				return failedCall(taskError(t, &playbook.Error{Pos: c.Pos, Msg: "until: " + vs.explain(err).Error()}))
 			}
 			if !ok {
 				okAll = false
@@ -786,14 +787,14 @@ func (st *run) once(ctx context.Context, pc *playCtx, h *hostState, t *Task, sc 
 			break
 		}
 		if attempt > retries {
-			cr.status = StatusFailed
+			cr.status = playbook.StatusFailed
 			cr.result["failed"] = true
 			if _, ok := cr.result["msg"]; !ok {
 				cr.result["msg"] = "Retried task failed"
 			}
 			break
 		}
-		st.Sink.Emit(Event{Kind: EventRetry, Time: time.Now(), Play: pc.play.Name, Task: t.DisplayName(), Pos: t.Pos, Module: t.Module,
+		st.Sink.Emit(playbook.Event{Kind: playbook.EventRetry, Time: time.Now(), Play: pc.play.Name, Task: t.DisplayName(), Pos: t.Pos, Module: t.Module,
 			Host: h.name(), Retries: retries - attempt + 1})
 		select {
 		case <-ctx.Done():
@@ -805,7 +806,7 @@ func (st *run) once(ctx context.Context, pc *playCtx, h *hostState, t *Task, sc 
 }
 
 // call runs the module once.
-func (st *run) call(ctx context.Context, mod modules.Module, env *modules.Env, args modules.Args, timeout time.Duration) callResult {
+func (st *state) call(ctx context.Context, mod modules.Module, env *modules.Env, args modules.Args, timeout time.Duration) callResult {
 	cctx := ctx
 	if timeout > 0 {
 		var cancel context.CancelFunc
@@ -816,7 +817,7 @@ func (st *run) call(ctx context.Context, mod modules.Module, env *modules.Env, a
 	if err != nil {
 		switch {
 		case errors.Is(err, conn.ErrUnreachable):
-			return callResult{status: StatusUnreachable, result: map[string]any{"unreachable": true, "changed": false, "msg": err.Error()}}
+			return callResult{status: playbook.StatusUnreachable, result: map[string]any{"unreachable": true, "changed": false, "msg": err.Error()}}
 		case timeout > 0 && errors.Is(cctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil:
 			return failedCall(fmt.Sprintf("The task exceeded its timeout of %d seconds", int(timeout/time.Second)))
 		}
@@ -826,13 +827,13 @@ func (st *run) call(ctx context.Context, mod modules.Module, env *modules.Env, a
 	cr := callResult{result: m, diff: res.Diff, facts: res.Facts, verbose: isVerboseModule(mod)}
 	switch {
 	case res.Failed:
-		cr.status = StatusFailed
+		cr.status = playbook.StatusFailed
 	case res.Skipped:
-		cr.status = StatusSkipped
+		cr.status = playbook.StatusSkipped
 	case res.Changed:
-		cr.status = StatusChanged
+		cr.status = playbook.StatusChanged
 	default:
-		cr.status = StatusOK
+		cr.status = playbook.StatusOK
 	}
 	if len(res.Facts) > 0 {
 		m["ansible_facts"] = res.Facts
@@ -847,8 +848,8 @@ func isVerboseModule(m modules.Module) bool {
 }
 
 // postProcess applies changed_when and failed_when.
-func (st *run) postProcess(t *Task, cr callResult, vs varSet) callResult {
-	if len(t.ChangedWhen) == 0 && len(t.FailedWhen) == 0 || cr.status == StatusSkipped {
+func (st *state) postProcess(t *playbook.Task, cr callResult, vs varSet) callResult {
+	if len(t.ChangedWhen) == 0 && len(t.FailedWhen) == 0 || cr.status == playbook.StatusSkipped {
 		// A skipped result (check mode, creates/removes) is not judged.
 		return cr
 	}
@@ -862,30 +863,30 @@ func (st *run) postProcess(t *Task, cr callResult, vs varSet) callResult {
 	if len(t.ChangedWhen) > 0 {
 		ok, err := st.conds(t.ChangedWhen, pvs)
 		if err != nil {
-			return failedCall(taskError(t, &Error{Pos: t.ChangedWhen[0].Pos, Msg: "changed_when: " + err.Error()}))
+			return failedCall(taskError(t, &playbook.Error{Pos: t.ChangedWhen[0].Pos, Msg: "changed_when: " + err.Error()}))
 		}
 		cr.result["changed"] = ok
-		if cr.status == StatusChanged || cr.status == StatusOK {
-			cr.status = StatusOK
+		if cr.status == playbook.StatusChanged || cr.status == playbook.StatusOK {
+			cr.status = playbook.StatusOK
 			if ok {
-				cr.status = StatusChanged
+				cr.status = playbook.StatusChanged
 			}
 		}
 	}
 	if len(t.FailedWhen) > 0 {
 		ok, err := st.conds(t.FailedWhen, pvs)
 		if err != nil {
-			return failedCall(taskError(t, &Error{Pos: t.FailedWhen[0].Pos, Msg: "failed_when: " + err.Error()}))
+			return failedCall(taskError(t, &playbook.Error{Pos: t.FailedWhen[0].Pos, Msg: "failed_when: " + err.Error()}))
 		}
 		cr.result["failed_when_result"] = ok
 		cr.result["failed"] = ok
 		switch {
 		case ok:
-			cr.status = StatusFailed
-		case cr.status == StatusFailed:
-			cr.status = StatusOK
+			cr.status = playbook.StatusFailed
+		case cr.status == playbook.StatusFailed:
+			cr.status = playbook.StatusOK
 			if c, _ := cr.result["changed"].(bool); c {
-				cr.status = StatusChanged
+				cr.status = playbook.StatusChanged
 			}
 		}
 	}
@@ -893,7 +894,7 @@ func (st *run) postProcess(t *Task, cr callResult, vs varSet) callResult {
 }
 
 // conds evaluates a list of conditions (AND).
-func (st *run) conds(exprs []Expr, vs varSet) (bool, error) {
+func (st *state) conds(exprs []playbook.Expr, vs varSet) (bool, error) {
 	for _, c := range exprs {
 		ok, err := st.Templates.Cond(c.Text, vs.m)
 		if err != nil {
@@ -906,25 +907,25 @@ func (st *run) conds(exprs []Expr, vs varSet) (bool, error) {
 	return true, nil
 }
 
-func (st *run) intKeyword(v Value, vs varSet) (int, error) {
+func (st *state) intKeyword(v playbook.Value, vs varSet) (int, error) {
 	x := v.V
 	if s, ok := x.(string); ok && strings.Contains(s, "{{") {
 		r, err := st.Templates.Render(s, vs.m)
 		if err != nil {
-			return 0, &Error{Pos: v.Pos, Msg: vs.explain(err).Error()}
+			return 0, &playbook.Error{Pos: v.Pos, Msg: vs.explain(err).Error()}
 		}
 		x = r
 	}
 	n, err := modules.Convert(modules.TypeInt, x)
 	if err != nil {
-		return 0, &Error{Pos: v.Pos, Msg: err.Error()}
+		return 0, &playbook.Error{Pos: v.Pos, Msg: err.Error()}
 	}
 	return n.(int), nil
 }
 
 // renderArgs renders a task's arguments with the host's variables. Raw
 // arguments are passed as written; values equal to omit are dropped.
-func (st *run) renderArgs(t *Task, spec *modules.Spec, vs varSet) (map[string]any, error) {
+func (st *state) renderArgs(t *playbook.Task, spec *modules.Spec, vs varSet) (map[string]any, error) {
 	out := make(map[string]any, len(t.Args))
 	for k, v := range t.Args {
 		if a, ok := spec.Arg(k); ok && a.Raw {
@@ -933,7 +934,7 @@ func (st *run) renderArgs(t *Task, spec *modules.Spec, vs varSet) (map[string]an
 		}
 		r, err := st.Templates.RenderValue(v, vs.m)
 		if err != nil {
-			return nil, &Error{Pos: t.ArgsPos[k], Msg: fmt.Sprintf("%s: %v", argName(k), vs.explain(err))}
+			return nil, &playbook.Error{Pos: t.ArgsPos[k], Msg: fmt.Sprintf("%s: %v", playbook.ArgName(k), vs.explain(err))}
 		}
 		if s, ok := r.(string); ok && s == st.omit {
 			continue
@@ -974,7 +975,7 @@ func censor(m map[string]any) map[string]any {
 
 // moduleVars gives controller-side modules access to the task's variables.
 type moduleVars struct {
-	st *run
+	st *state
 	vs varSet
 }
 
@@ -1004,7 +1005,7 @@ func (v *moduleVars) undefined(err error) error {
 
 func validPath(s string) bool {
 	for _, part := range strings.Split(s, ".") {
-		if !validVarName(part) {
+		if !playbook.ValidVarName(part) {
 			return false
 		}
 	}
@@ -1029,7 +1030,7 @@ var _ modules.FileReader = fileFinder{}
 
 func (f fileFinder) ReadFile(path string) ([]byte, error) { return f.read(path) }
 
-func (st *run) files(pc *playCtx, sc *scope, t *Task) modules.Files {
+func (st *state) files(pc *playCtx, sc *scope, t *playbook.Task) modules.Files {
 	taskDir, _ := filepath.Abs(filepath.Dir(t.Pos.File))
 	// A role's files/ and templates/ come first, then the task's directory
 	// and the playbook's.

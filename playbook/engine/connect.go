@@ -1,4 +1,4 @@
-package playbook
+package engine
 
 import (
 	"context"
@@ -6,14 +6,15 @@ import (
 	"os"
 
 	"github.com/mdo-play/mdo-play/modules/conn"
+	"github.com/mdo-play/mdo-play/playbook"
 )
 
 // hostConn returns the connection a task uses on h: the host's connection
 // (opened once per run and connection settings), wrapped for become and the
 // task's environment.
-func (st *run) hostConn(ctx context.Context, h *hostState, t *Task, sc *scope, vs varSet) (conn.Conn, string, error) {
+func (st *state) hostConn(ctx context.Context, h *hostState, t *playbook.Task, sc *scope, vs varSet) (conn.Conn, string, error) {
 	target, cvars := h.name(), vs.m
-	delegate, err := st.evalString(sc.keyword(t, func(t *Task) Value { return t.DelegateTo }, nil), vs)
+	delegate, err := st.evalString(sc.keyword(t, func(t *playbook.Task) playbook.Value { return t.DelegateTo }, nil), vs)
 	if err != nil {
 		return nil, "", err
 	}
@@ -34,10 +35,10 @@ func (st *run) hostConn(ctx context.Context, h *hostState, t *Task, sc *scope, v
 
 // openConn opens (or reuses) the connection to target and wraps it for
 // become and environment; cvars are the target's connection variables.
-func (st *run) openConn(ctx context.Context, target string, t *Task, sc *scope, vs varSet, cvars map[string]any) (conn.Conn, error) {
+func (st *state) openConn(ctx context.Context, target string, t *playbook.Task, sc *scope, vs varSet, cvars map[string]any) (conn.Conn, error) {
 	connection, _ := cvars["ansible_connection"].(string)
 	if connection == "" {
-		s, err := st.evalString(sc.keyword(t, func(t *Task) Value { return t.Connection }, func(p *Play) Value { return p.Connection }), vs)
+		s, err := st.evalString(sc.keyword(t, func(t *playbook.Task) playbook.Value { return t.Connection }, func(p *playbook.Play) playbook.Value { return p.Connection }), vs)
 		if err != nil {
 			return nil, err
 		}
@@ -59,7 +60,7 @@ func (st *run) openConn(ctx context.Context, target string, t *Task, sc *scope, 
 	}
 	user, _ := cvars["ansible_user"].(string)
 	if user == "" {
-		s, err := st.evalString(sc.keyword(t, func(t *Task) Value { return t.RemoteUser }, func(p *Play) Value { return p.RemoteUser }), vs)
+		s, err := st.evalString(sc.keyword(t, func(t *playbook.Task) playbook.Value { return t.RemoteUser }, func(p *playbook.Play) playbook.Value { return p.RemoteUser }), vs)
 		if err != nil {
 			return nil, err
 		}
@@ -74,7 +75,7 @@ func (st *run) openConn(ctx context.Context, target string, t *Task, sc *scope, 
 	}
 
 	become := st.Options.Become
-	if v := sc.keyword(t, func(t *Task) Value { return t.Become }, func(p *Play) Value { return p.Become }); v.Set() {
+	if v := sc.keyword(t, func(t *playbook.Task) playbook.Value { return t.Become }, func(p *playbook.Play) playbook.Value { return p.Become }); v.Set() {
 		b, err := st.evalBool(v, vs, become)
 		if err != nil {
 			return nil, err
@@ -98,13 +99,13 @@ func (st *run) openConn(ctx context.Context, target string, t *Task, sc *scope, 
 		// connection variables, which win as in Ansible.
 		for _, f := range []struct {
 			dst  *string
-			get  func(*Task) Value
-			play func(*Play) Value
+			get  func(*playbook.Task) playbook.Value
+			play func(*playbook.Play) playbook.Value
 			vars []string
 		}{
-			{&spec.Method, func(t *Task) Value { return t.BecomeMethod }, func(p *Play) Value { return p.BecomeMethod }, []string{"ansible_become_method"}},
-			{&spec.User, func(t *Task) Value { return t.BecomeUser }, func(p *Play) Value { return p.BecomeUser }, []string{"ansible_become_user"}},
-			{&spec.Flags, func(t *Task) Value { return t.BecomeFlags }, func(p *Play) Value { return p.BecomeFlags }, []string{"ansible_become_flags"}},
+			{&spec.Method, func(t *playbook.Task) playbook.Value { return t.BecomeMethod }, func(p *playbook.Play) playbook.Value { return p.BecomeMethod }, []string{"ansible_become_method"}},
+			{&spec.User, func(t *playbook.Task) playbook.Value { return t.BecomeUser }, func(p *playbook.Play) playbook.Value { return p.BecomeUser }, []string{"ansible_become_user"}},
+			{&spec.Flags, func(t *playbook.Task) playbook.Value { return t.BecomeFlags }, func(p *playbook.Play) playbook.Value { return p.BecomeFlags }, []string{"ansible_become_flags"}},
 			{&spec.Password, nil, nil, []string{"ansible_become_password", "ansible_become_pass"}},
 		} {
 			if f.get != nil {
@@ -135,14 +136,14 @@ func (st *run) openConn(ctx context.Context, target string, t *Task, sc *scope, 
 		for _, ev := range envs {
 			r, err := st.Templates.RenderValue(ev.V, vs.m)
 			if err != nil {
-				return nil, &Error{Pos: ev.Pos, Msg: "environment: " + vs.explain(err).Error()}
+				return nil, &playbook.Error{Pos: ev.Pos, Msg: "environment: " + vs.explain(err).Error()}
 			}
 			m, ok := r.(map[string]any)
 			if !ok {
 				if r == nil {
 					continue
 				}
-				return nil, &Error{Pos: ev.Pos, Msg: fmt.Sprintf("environment must be a mapping, got %T", r)}
+				return nil, &playbook.Error{Pos: ev.Pos, Msg: fmt.Sprintf("environment must be a mapping, got %T", r)}
 			}
 			for k, v := range m {
 				env[k] = fmt.Sprint(v)
@@ -171,8 +172,8 @@ func parseBoolAny(v any) (bool, error) {
 }
 
 // environment returns the environment keywords that apply, outermost first.
-func (st *run) environment(sc *scope, t *Task) []Value {
-	var out []Value
+func (st *state) environment(sc *scope, t *playbook.Task) []playbook.Value {
+	var out []playbook.Value
 	if sc.play != nil && sc.play.Environment.Set() {
 		out = append(out, sc.play.Environment)
 	}

@@ -1,4 +1,4 @@
-package playbook
+package engine
 
 import (
 	"context"
@@ -8,39 +8,38 @@ import (
 	"sync"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
+	"github.com/mdo-play/mdo-play/playbook"
 	"github.com/mdo-play/mdo-play/templates"
 )
 
 // playCtx is the per-play state shared by the play's hosts (read-only while
 // a task runs).
 type playCtx struct {
-	pb           *Playbook
-	play         *Play
+	pb           *playbook.Playbook
+	play         *playbook.Play
 	playVars     map[string]any
 	filesVars    map[string]any
 	hosts        []*hostState
 	playHosts    []any
 	groups       map[string]any
 	hostvars     map[string]any
-	handlers     []*Task
-	byName       map[string][]*Task // notify name or listen topic → handlers
-	startAt      string             // --start-at-task not reached yet
-	allHosts     []any              // ansible_play_hosts_all
-	batch        []*hostState       // the hosts of the current serial batch
-	free         bool               // strategy: free
-	aborted      bool               // failure policy stopped the play
-	quietAbort   bool               // ... because every host failed (no banner)
-	maxFailAbort bool               // ... by max_fail_percentage
-	ended        bool               // meta: end_play
-	endBatch     bool               // meta: end_batch
-	stopRun      bool               // ... and the rest of the run
-	lastTask     *Task              // last task banner shown (free strategy)
+	handlers     []*playbook.Task
+	byName       map[string][]*playbook.Task // notify name or listen topic → handlers
+	startAt      string                      // --start-at-task not reached yet
+	allHosts     []any                       // ansible_play_hosts_all
+	batch        []*hostState                // the hosts of the current serial batch
+	free         bool                        // strategy: free
+	aborted      bool                        // failure policy stopped the play
+	quietAbort   bool                        // ... because every host failed (no banner)
+	maxFailAbort bool                        // ... by max_fail_percentage
+	ended        bool                        // meta: end_play
+	endBatch     bool                        // meta: end_batch
+	stopRun      bool                        // ... and the rest of the run
+	lastTask     *playbook.Task              // last task banner shown (free strategy)
 	mu           sync.Mutex
 }
 
-func (st *run) play(ctx context.Context, pb *Playbook, play *Play) error {
+func (st *state) play(ctx context.Context, pb *playbook.Playbook, play *playbook.Play) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -60,9 +59,9 @@ func (st *run) play(ctx context.Context, pb *Playbook, play *Play) error {
 	for i, h := range invHosts {
 		names[i] = h.Name
 	}
-	st.Sink.Emit(Event{Kind: EventPlay, Time: time.Now(), Play: play.Name, Pattern: play.Hosts, Pos: play.Pos, Hosts: names})
+	st.Sink.Emit(playbook.Event{Kind: playbook.EventPlay, Time: time.Now(), Play: play.Name, Pattern: play.Hosts, Pos: play.Pos, Hosts: names})
 	if len(invHosts) == 0 {
-		st.Sink.Emit(Event{Kind: EventNoHosts, Time: time.Now(), Play: play.Name, Pos: play.Pos})
+		st.Sink.Emit(playbook.Event{Kind: playbook.EventNoHosts, Time: time.Now(), Play: play.Name, Pos: play.Pos})
 		return nil
 	}
 	fv, err := st.loadVarsFiles(pb, play, base.m)
@@ -73,7 +72,7 @@ func (st *run) play(ctx context.Context, pb *Playbook, play *Play) error {
 	for _, ih := range invHosts {
 		h, ok := st.hosts[ih.Name]
 		if !ok {
-			h = &hostState{host: ih, invVars: st.Inventory.HostVars(ih), setVars: map[string]any{}, notified: map[*Task]bool{}}
+			h = &hostState{host: ih, invVars: st.Inventory.HostVars(ih), setVars: map[string]any{}, notified: map[*playbook.Task]bool{}}
 			st.hosts[ih.Name] = h
 			st.order = append(st.order, ih.Name)
 		}
@@ -91,7 +90,7 @@ func (st *run) play(ctx context.Context, pb *Playbook, play *Play) error {
 		pc.groups[g] = l
 	}
 	pc.handlers = play.Handlers
-	pc.byName = map[string][]*Task{}
+	pc.byName = map[string][]*playbook.Task{}
 	for _, h := range play.Handlers {
 		if h.Name != "" {
 			pc.byName[h.Name] = append(pc.byName[h.Name], h)
@@ -108,14 +107,14 @@ func (st *run) play(ctx context.Context, pb *Playbook, play *Play) error {
 	if err != nil {
 		return err
 	}
-	sizes, err := batchSizes(serial, len(pc.hosts))
+	sizes, err := playbook.BatchSizes(serial, len(pc.hosts))
 	if err != nil {
-		return &Error{Pos: play.Serial.Pos, Msg: err.Error()}
+		return &playbook.Error{Pos: play.Serial.Pos, Msg: err.Error()}
 	}
 	strategy := play.Strategy
 	if templates.IsTemplate(strategy) {
 		if strategy, err = st.Templates.RenderString("", strategy, base.m); err != nil {
-			return &Error{Pos: play.Pos, Msg: "strategy: " + err.Error()}
+			return &playbook.Error{Pos: play.Pos, Msg: "strategy: " + err.Error()}
 		}
 	}
 	pc.free = strategy == "free"
@@ -133,7 +132,7 @@ func (st *run) play(ctx context.Context, pb *Playbook, play *Play) error {
 			for j, h := range batch {
 				names[j] = h.name()
 			}
-			st.Sink.Emit(Event{Kind: EventPlay, Time: time.Now(), Play: play.Name, Pattern: play.Hosts, Pos: play.Pos, Hosts: names})
+			st.Sink.Emit(playbook.Event{Kind: playbook.EventPlay, Time: time.Now(), Play: play.Name, Pattern: play.Hosts, Pos: play.Pos, Hosts: names})
 		}
 		pc.endBatch = false
 		st.runBatch(ctx, pc)
@@ -145,12 +144,12 @@ func (st *run) play(ctx context.Context, pb *Playbook, play *Play) error {
 		}
 		if pc.aborted || st.stopped {
 			if !pc.quietAbort {
-				st.Sink.Emit(Event{Kind: EventNoMoreHosts, Time: time.Now(), Play: play.Name, Pos: play.Pos})
+				st.Sink.Emit(playbook.Event{Kind: playbook.EventNoMoreHosts, Time: time.Now(), Play: play.Name, Pos: play.Pos})
 			}
 			if pc.maxFailAbort {
 				// ansible-playbook says it twice here (the batch, then the
 				// play); the output follows it line for line.
-				st.Sink.Emit(Event{Kind: EventNoMoreHosts, Time: time.Now(), Play: play.Name, Pos: play.Pos})
+				st.Sink.Emit(playbook.Event{Kind: playbook.EventNoMoreHosts, Time: time.Now(), Play: play.Name, Pos: play.Pos})
 			}
 			if pc.stopRun {
 				st.stopped = true
@@ -164,22 +163,22 @@ func (st *run) play(ctx context.Context, pb *Playbook, play *Play) error {
 
 // runBatch runs the play's sections on the current batch, flushing
 // handlers after each section.
-func (st *run) runBatch(ctx context.Context, pc *playCtx) {
+func (st *state) runBatch(ctx context.Context, pc *playCtx) {
 	playScope := &scope{play: pc.play}
 	if st.gatherFacts(pc) {
-		gather := &Task{Pos: pc.play.Pos, Name: "Gathering Facts", Module: "setup", ModuleKey: "gather_facts", Args: map[string]any{}}
+		gather := &playbook.Task{Pos: pc.play.Pos, Name: "Gathering Facts", Module: "setup", ModuleKey: "gather_facts", Args: map[string]any{}}
 		if sub, ok := pc.play.GatherSubset.V.([]any); ok {
 			gather.Args["gather_subset"] = sub
 		} else if s, ok := pc.play.GatherSubset.V.(string); ok {
 			gather.Args["gather_subset"] = s
 		}
-		failed := st.runTask(ctx, pc, pc.alive(), gather, playScope, EventTask)
+		failed := st.runTask(ctx, pc, pc.alive(), gather, playScope, playbook.EventTask)
 		for _, h := range failed {
 			h.failed = true
 		}
 	}
-	main := append(append([]*Task{}, pc.play.Roles...), pc.play.Tasks...)
-	for _, section := range [][]*Task{pc.play.PreTasks, main, pc.play.PostTasks} {
+	main := append(append([]*playbook.Task{}, pc.play.Roles...), pc.play.Tasks...)
+	for _, section := range [][]*playbook.Task{pc.play.PreTasks, main, pc.play.PostTasks} {
 		if len(section) == 0 {
 			continue
 		}
@@ -204,7 +203,7 @@ func (st *run) runBatch(ctx context.Context, pc *playCtx) {
 
 // runFree runs a section with the free strategy: every host goes through
 // the tasks on its own, as fast as it can, up to forks hosts at a time.
-func (st *run) runFree(ctx context.Context, pc *playCtx, tasks []*Task, sc *scope) []*hostState {
+func (st *state) runFree(ctx context.Context, pc *playCtx, tasks []*playbook.Task, sc *scope) []*hostState {
 	var (
 		wg     sync.WaitGroup
 		mu     sync.Mutex
@@ -234,18 +233,18 @@ func (st *run) runFree(ctx context.Context, pc *playCtx, tasks []*Task, sc *scop
 }
 
 // forceHandlers reports whether handlers run on failed hosts too.
-func (st *run) forceHandlers(pc *playCtx) bool {
+func (st *state) forceHandlers(pc *playCtx) bool {
 	return st.Options.ForceHandlers || st.boolKeyword(pc.play.ForceHandlers, varSet{m: pc.playVars}, false)
 }
 
 // renderValue renders a keyword's value with vs.
-func (st *run) renderValue(v Value, vs varSet) (any, error) {
+func (st *state) renderValue(v playbook.Value, vs varSet) (any, error) {
 	if !v.Set() || v.V == nil {
 		return nil, nil
 	}
 	r, err := st.Templates.RenderValue(v.V, vs.m)
 	if err != nil {
-		return nil, &Error{Pos: v.Pos, Msg: vs.explain(err).Error()}
+		return nil, &playbook.Error{Pos: v.Pos, Msg: vs.explain(err).Error()}
 	}
 	return r, nil
 }
@@ -264,7 +263,7 @@ func (pc *playCtx) alive() []*hostState {
 // refreshHostvars rebuilds the shared hostvars map when a host's variables
 // changed since the last task. It runs between tasks, never concurrently
 // with them.
-func (st *run) refreshHostvars(pc *playCtx) {
+func (st *state) refreshHostvars(pc *playCtx) {
 	dirty := pc.hostvars == nil
 	for _, h := range st.hosts {
 		if h.dirty || h.hostvars == nil {
@@ -284,7 +283,7 @@ func (st *run) refreshHostvars(pc *playCtx) {
 
 // loadVarsFiles reads the play's vars_files (relative to the playbook).
 // An entry that is a list names alternatives: the first that exists is used.
-func (st *run) loadVarsFiles(pb *Playbook, play *Play, vars map[string]any) (map[string]any, error) {
+func (st *state) loadVarsFiles(pb *playbook.Playbook, play *playbook.Play, vars map[string]any) (map[string]any, error) {
 	out := map[string]any{}
 	for _, vf := range play.VarsFiles {
 		var candidates []any
@@ -298,7 +297,7 @@ func (st *run) loadVarsFiles(pb *Playbook, play *Play, vars map[string]any) (map
 		for _, c := range candidates {
 			name, err := st.Templates.RenderString("", fmt.Sprint(c), vars)
 			if err != nil {
-				return nil, &Error{Pos: vf.Pos, Msg: fmt.Sprintf("vars_files: %v", err)}
+				return nil, &playbook.Error{Pos: vf.Pos, Msg: fmt.Sprintf("vars_files: %v", err)}
 			}
 			path := name
 			if !filepath.IsAbs(path) {
@@ -310,9 +309,9 @@ func (st *run) loadVarsFiles(pb *Playbook, play *Play, vars map[string]any) (map
 				continue
 			}
 			if err != nil {
-				return nil, &Error{Pos: vf.Pos, Msg: fmt.Sprintf("vars_files: %v", err)}
+				return nil, &playbook.Error{Pos: vf.Pos, Msg: fmt.Sprintf("vars_files: %v", err)}
 			}
-			m, err := decodeVarsFile(path, data)
+			m, err := playbook.DecodeVarsFile(path, data)
 			if err != nil {
 				return nil, err
 			}
@@ -323,49 +322,22 @@ func (st *run) loadVarsFiles(pb *Playbook, play *Play, vars map[string]any) (map
 			break
 		}
 		if !loaded {
-			return nil, &Error{Pos: vf.Pos, Msg: fmt.Sprintf("vars_files: none of %v exists", tried)}
+			return nil, &playbook.Error{Pos: vf.Pos, Msg: fmt.Sprintf("vars_files: none of %v exists", tried)}
 		}
 	}
 	return out, nil
 }
 
-func (st *run) readFile(path string) ([]byte, error) {
+func (st *state) readFile(path string) ([]byte, error) {
 	if st.ReadFile != nil {
 		return st.ReadFile(path)
 	}
 	return os.ReadFile(path)
 }
 
-// decodeVarsFile parses a YAML (or JSON) file holding a mapping of variables.
-func decodeVarsFile(path string, data []byte) (map[string]any, error) {
-	doc, err := parseYAML(path, data)
-	if err != nil {
-		return nil, err
-	}
-	d := &decoder{file: path}
-	root := resolve(doc)
-	if root.Kind == yaml.DocumentNode {
-		if len(root.Content) == 0 {
-			return map[string]any{}, nil
-		}
-		root = resolve(root.Content[0])
-	}
-	if root.Kind == yaml.ScalarNode && root.ShortTag() == "!!null" {
-		return map[string]any{}, nil
-	}
-	if root.Kind != yaml.MappingNode {
-		return nil, &Error{Pos: d.pos(root), Msg: fmt.Sprintf("a vars file must hold a mapping of variables, got a %s", kindName(root))}
-	}
-	v, _ := d.value(root).(map[string]any)
-	if len(d.errs) > 0 {
-		return nil, d.errs[0]
-	}
-	return v, nil
-}
-
 // gatherFacts reports whether the play gathers facts first: gather_facts
 // defaults to true, as in Ansible, when the setup module is available.
-func (st *run) gatherFacts(pc *playCtx) bool {
+func (st *state) gatherFacts(pc *playCtx) bool {
 	if !st.Registry.Has("setup") {
 		return false
 	}

@@ -1,4 +1,4 @@
-package playbook
+package engine
 
 import (
 	"regexp"
@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/mdo-play/mdo-play/inventory"
+	"github.com/mdo-play/mdo-play/playbook"
 )
 
 // hostState is everything the run knows about one host. Only the goroutine
@@ -18,8 +19,8 @@ type hostState struct {
 	// failed and unreachable drop the host from the rest of the run.
 	failed      bool
 	unreachable bool
-	notified    map[*Task]bool
-	stats       HostStats
+	notified    map[*playbook.Task]bool
+	stats       playbook.HostStats
 	hostvars    map[string]any // this host's entry in hostvars; rebuilt when dirty
 	dirty       bool
 	lastFacts   map[string]any // facts set by the last task (shared by run_once)
@@ -76,27 +77,6 @@ func (r *varRefs) of(s string) []string {
 	}
 	r.m.Store(s, out)
 	return out
-}
-
-// containsTemplate reports whether v holds a template string anywhere.
-func containsTemplate(v any) bool {
-	switch x := v.(type) {
-	case string:
-		return strings.Contains(x, "{{")
-	case []any:
-		for _, e := range x {
-			if containsTemplate(e) {
-				return true
-			}
-		}
-	case map[string]any:
-		for k, e := range x {
-			if strings.Contains(k, "{{") || containsTemplate(e) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // templateText concatenates the template strings inside v, for reference scanning.

@@ -1,4 +1,4 @@
-package playbook
+package engine
 
 import (
 	"errors"
@@ -22,7 +22,7 @@ type varSet struct {
 // definitions it refers to, so `url: "http://{{ .host }}:{{ .port }}"` works
 // whatever the order. Cycles are reported as errors of the variables
 // involved.
-func (st *run) merge(layers []varLayer) varSet {
+func (st *state) merge(layers []varLayer) varSet {
 	size := 0
 	for _, l := range layers {
 		size += len(l.vars)
@@ -32,7 +32,7 @@ func (st *run) merge(layers []varLayer) varSet {
 	for _, l := range layers {
 		for k, v := range l.vars {
 			m[k] = v
-			if l.templated && containsTemplate(v) {
+			if l.templated && templates.ContainsTemplate(v) {
 				if pending == nil {
 					pending = map[string]bool{}
 				}
@@ -54,7 +54,7 @@ func (st *run) merge(layers []varLayer) varSet {
 }
 
 type resolver struct {
-	st      *run
+	st      *state
 	vs      *varSet
 	pending map[string]bool
 	state   map[string]int // 1 resolving, 2 done
