@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"github.com/mdo-play/mdo-play/modules/conn"
 	"github.com/mdo-play/mdo-play/playbook"
@@ -204,9 +203,4 @@ func (c envConn) Exec(ctx context.Context, cmd conn.Command) (conn.ExecResult, e
 	}
 	cmd.Env = env
 	return c.Conn.Exec(ctx, cmd)
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
 }

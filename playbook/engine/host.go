@@ -98,3 +98,37 @@ func templateText(v any, b *strings.Builder) {
 		}
 	}
 }
+
+func without(hs []*hostState, drop func(*hostState) bool) []*hostState {
+	return filter(hs, func(h *hostState) bool { return !drop(h) })
+}
+
+func filter(hs []*hostState, keep func(*hostState) bool) []*hostState {
+	out := make([]*hostState, 0, len(hs))
+	for _, h := range hs {
+		if keep(h) {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+func toSet(hs []*hostState) map[*hostState]bool {
+	m := make(map[*hostState]bool, len(hs))
+	for _, h := range hs {
+		m[h] = true
+	}
+	return m
+}
+
+func unique(hs []*hostState) []*hostState {
+	seen := map[*hostState]bool{}
+	var out []*hostState
+	for _, h := range hs {
+		if !seen[h] {
+			seen[h] = true
+			out = append(out, h)
+		}
+	}
+	return out
+}

@@ -8,57 +8,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/mdo-play/mdo-play/modules"
 	"github.com/mdo-play/mdo-play/playbook"
 )
-
-// runMeta runs a meta: task (flush_handlers, end_play, end_host, ...).
-// It returns the hosts that are done with the current list.
-func (st *state) runMeta(ctx context.Context, pc *playCtx, hosts []*hostState, t *playbook.Task, sc *scope) []*hostState {
-	action, _ := t.Args[modules.RawParams].(string)
-	// Which hosts does the meta task apply to? Those whose when holds.
-	var on []*hostState
-	for _, h := range hosts {
-		vs := st.taskVars(pc, h, sc, t)
-		ok, err := st.conds(sc.when(t), vs)
-		if err == nil && ok {
-			on = append(on, h)
-		}
-	}
-	if len(on) == 0 {
-		return nil
-	}
-	switch action {
-	case "flush_handlers":
-		st.flushHandlers(ctx, pc)
-	case "end_play":
-		pc.mu.Lock()
-		pc.ended = true
-		pc.mu.Unlock()
-		return hosts
-	case "end_batch":
-		pc.mu.Lock()
-		pc.endBatch = true
-		pc.mu.Unlock()
-		return hosts
-	case "end_host":
-		for _, h := range on {
-			h.ended = true
-		}
-		return on
-	case "clear_host_errors":
-		for _, h := range pc.batch {
-			h.failed = false
-		}
-	case "clear_facts":
-		for _, h := range on {
-			h.facts = nil
-			h.dirty = true
-		}
-	case "refresh_inventory", "reset_connection", "noop":
-	}
-	return nil
-}
 
 // includeInstance is one file included for a set of hosts (with one loop item).
 type includeInstance struct {
@@ -216,36 +167,4 @@ func (st *state) includeTasks(path string) ([]*playbook.Task, error) {
 type includeEntry struct {
 	tasks []*playbook.Task
 	err   error
-}
-
-// roleDirs returns the directories of the roles around a task, innermost
-// first, for file lookups.
-func roleDirs(sc *scope, t *playbook.Task) []string {
-	var out []string
-	if t != nil && t.Role != nil {
-		out = append(out, t.Role.Dir)
-	}
-	blocks := sc.blocks()
-	for i := len(blocks) - 1; i >= 0; i-- {
-		if r := blocks[i].Role; r != nil {
-			out = append(out, r.Dir)
-		}
-	}
-	return out
-}
-
-// roleLayers returns the role defaults (lowest precedence) and role vars
-// that apply to a task, outermost role first.
-func roleLayers(sc *scope, t *playbook.Task) (defaults, vars []map[string]any) {
-	for _, b := range sc.blocks() {
-		if b.Role != nil {
-			defaults = append(defaults, b.Role.Defaults)
-			vars = append(vars, b.Role.Vars)
-		}
-	}
-	if t != nil && t.Role != nil {
-		defaults = append(defaults, t.Role.Defaults)
-		vars = append(vars, t.Role.Vars)
-	}
-	return defaults, vars
 }
