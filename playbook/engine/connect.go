@@ -8,33 +8,36 @@ import (
 	"github.com/mdo-play/mdo-play/playbook"
 )
 
-// hostConn returns the connection a task uses on h: the host's connection
-// (opened once per run and connection settings), wrapped for become and the
-// task's environment.
-func (st *state) hostConn(ctx context.Context, h *hostState, t *playbook.Task, sc *scope, vs varSet) (conn.Conn, string, error) {
-	target, cvars := h.name(), vs.m
+// connSettings says how a task reaches its host: every connection keyword
+// and variable of the task, rendered for one host (and loop item).
+type connSettings struct {
+	target     string         // the host the task runs on
+	delegate   string         // delegate_to host; "" when the task runs on its own host
+	vars       map[string]any // the target's connection variables
+	connection string         // ssh or local
+	user       string
+	become     *BecomeSpec // nil without become
+	env        map[string]string
+}
+
+// resolveConn renders the connection keywords of t for h: delegate_to,
+// connection, remote_user, become and its settings, environment.
+func (st *state) resolveConn(h *hostState, t *playbook.Task, sc *scope, vs varSet) (*connSettings, error) {
+	cs := &connSettings{target: h.name(), vars: vs.m}
 	delegate, err := st.evalString(sc.keyword(t, func(t *playbook.Task) playbook.Value { return t.DelegateTo }, nil), vs)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	if delegate != "" && delegate != h.name() {
 		// The task runs on another host, with that host's connection
 		// variables and the delegating host's other variables.
-		target = delegate
-		cvars = map[string]any{}
+		cs.target, cs.delegate = delegate, delegate
+		cs.vars = map[string]any{}
 		if ih, ok := st.Inventory.Host(delegate); ok {
-			cvars = st.Inventory.HostVars(ih)
+			cs.vars = st.Inventory.HostVars(ih)
 		}
-	} else {
-		delegate = ""
 	}
-	c, err := st.openConn(ctx, target, t, sc, vs, cvars)
-	return c, delegate, err
-}
-
-// openConn opens (or reuses) the connection to target and wraps it for
-// become and environment; cvars are the target's connection variables.
-func (st *state) openConn(ctx context.Context, target string, t *playbook.Task, sc *scope, vs varSet, cvars map[string]any) (conn.Conn, error) {
+	cvars := cs.vars
 	connection, _ := cvars["ansible_connection"].(string)
 	if connection == "" {
 		s, err := st.evalString(sc.keyword(t, func(t *playbook.Task) playbook.Value { return t.Connection }, func(p *playbook.Play) playbook.Value { return p.Connection }), vs)
@@ -57,6 +60,7 @@ func (st *state) openConn(ctx context.Context, target string, t *playbook.Task, 
 	if connection == "paramiko" || connection == "smart" {
 		connection = "ssh"
 	}
+	cs.connection = connection
 	user, _ := cvars["ansible_user"].(string)
 	if user == "" {
 		s, err := st.evalString(sc.keyword(t, func(t *playbook.Task) playbook.Value { return t.RemoteUser }, func(p *playbook.Play) playbook.Value { return p.RemoteUser }), vs)
@@ -68,10 +72,7 @@ func (st *state) openConn(ctx context.Context, target string, t *playbook.Task, 
 	if user == "" {
 		user = st.Options.RemoteUser
 	}
-	c, err := st.connect(ctx, ConnectSpec{Host: target, Connection: connection, User: user, Vars: cvars})
-	if err != nil {
-		return nil, err
-	}
+	cs.user = user
 
 	become := st.Options.Become
 	if v := sc.keyword(t, func(t *playbook.Task) playbook.Value { return t.Become }, func(p *playbook.Play) playbook.Value { return p.Become }); v.Set() {
@@ -82,9 +83,11 @@ func (st *state) openConn(ctx context.Context, target string, t *playbook.Task, 
 		become = b
 	}
 	if b, ok := vs.m["ansible_become"]; ok {
-		if x, err := parseBoolAny(b); err == nil {
-			become = x
+		x, err := parseBoolAny(b)
+		if err != nil {
+			return nil, fmt.Errorf("variable ansible_become: %w", err)
 		}
+		become = x
 	}
 	if become {
 		spec := BecomeSpec{Method: "sudo", User: "root"}
@@ -123,34 +126,47 @@ func (st *state) openConn(ctx context.Context, target string, t *playbook.Task, 
 				}
 			}
 		}
+		cs.become = &spec
+	}
+
+	for _, ev := range st.environment(sc, t) {
+		r, err := st.Templates.RenderValue(ev.V, vs.m)
+		if err != nil {
+			return nil, &playbook.Error{Pos: ev.Pos, Msg: "environment: " + vs.explain(err).Error()}
+		}
+		m, ok := r.(map[string]any)
+		if !ok {
+			if r == nil {
+				continue
+			}
+			return nil, &playbook.Error{Pos: ev.Pos, Msg: fmt.Sprintf("environment must be a mapping, got %T", r)}
+		}
+		if cs.env == nil {
+			cs.env = map[string]string{}
+		}
+		for k, v := range m {
+			cs.env[k] = fmt.Sprint(v)
+		}
+	}
+	return cs, nil
+}
+
+// openConn opens (or reuses) the connection cs describes and wraps it for
+// become and environment.
+func (st *state) openConn(ctx context.Context, cs *connSettings) (conn.Conn, error) {
+	c, err := st.connect(ctx, ConnectSpec{Host: cs.target, Connection: cs.connection, User: cs.user, Vars: cs.vars})
+	if err != nil {
+		return nil, err
+	}
+	if cs.become != nil {
+		spec := *cs.become
 		c, err = st.Connector.Become(c, spec)
 		if err != nil {
 			return nil, err
 		}
 	}
-
-	envs := st.environment(sc, t)
-	if len(envs) > 0 {
-		env := map[string]string{}
-		for _, ev := range envs {
-			r, err := st.Templates.RenderValue(ev.V, vs.m)
-			if err != nil {
-				return nil, &playbook.Error{Pos: ev.Pos, Msg: "environment: " + vs.explain(err).Error()}
-			}
-			m, ok := r.(map[string]any)
-			if !ok {
-				if r == nil {
-					continue
-				}
-				return nil, &playbook.Error{Pos: ev.Pos, Msg: fmt.Sprintf("environment must be a mapping, got %T", r)}
-			}
-			for k, v := range m {
-				env[k] = fmt.Sprint(v)
-			}
-		}
-		if len(env) > 0 {
-			c = envConn{Conn: c, env: env}
-		}
+	if len(cs.env) > 0 {
+		c = envConn{Conn: c, env: cs.env}
 	}
 	return c, nil
 }

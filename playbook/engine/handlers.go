@@ -2,22 +2,15 @@ package engine
 
 import (
 	"context"
-	"strings"
 
 	"github.com/mdo-play/mdo-play/playbook"
 )
 
-// notify marks the handlers t notifies on h.
-func (st *state) notify(pc *playCtx, h *hostState, t *playbook.Task, sc *scope, vs varSet) {
+// notify marks the handlers named (or listening to) names on h.
+func (st *state) notify(pc *playCtx, h *hostState, names []string) {
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
-	for _, n := range t.Notify {
-		name := n
-		if strings.Contains(n, "{{") {
-			if s, err := st.Templates.RenderString("", n, vs.m); err == nil {
-				name = s
-			}
-		}
+	for _, name := range names {
 		for _, hd := range pc.byName[name] {
 			h.notified[hd] = true
 		}

@@ -7,22 +7,29 @@ import (
 	"github.com/mdo-play/mdo-play/playbook"
 )
 
-// runOnHost runs t on h, records the result in h's state and stats, emits
-// the host event, and reports whether the host failed.
+// runOnHost runs t on h (resolve, execute, record) and reports whether
+// the host failed.
 func (st *state) runOnHost(ctx context.Context, pc *playCtx, h *hostState, t *playbook.Task, sc *scope) bool {
 	start := time.Now()
-	vs := st.taskVars(pc, h, sc, t)
-	out := st.execute(ctx, pc, h, t, sc, vs)
-	ignored := false
-	if out.status == playbook.StatusFailed && st.boolKeyword(sc.keyword(t, func(t *playbook.Task) playbook.Value { return t.IgnoreErrors }, func(p *playbook.Play) playbook.Value { return p.IgnoreErrors }), vs, false) {
-		ignored = true
+	ht, err := st.resolveHost(pc, h, t, sc)
+	var out outcome
+	if err != nil {
+		out = failedOutcome(taskError(t, err))
+	} else {
+		out = st.execute(ctx, pc, h, ht)
 	}
-	if out.status == playbook.StatusUnreachable && st.boolKeyword(sc.keyword(t, func(t *playbook.Task) playbook.Value { return t.IgnoreUnreachable }, func(p *playbook.Play) playbook.Value { return p.IgnoreUnreachable }), vs, false) {
-		ignored = true
-	}
-	noLog := st.boolKeyword(sc.keyword(t, func(t *playbook.Task) playbook.Value { return t.NoLog }, func(p *playbook.Play) playbook.Value { return p.NoLog }), vs, false)
+	return st.record(pc, h, ht, out, start)
+}
+
+// record records a task's outcome on h: the host event (censored under
+// no_log), registered results and facts, the recap counters, notified
+// handlers. It reports whether the host failed.
+func (st *state) record(pc *playCtx, h *hostState, ht *hostTask, out outcome, start time.Time) bool {
+	t := ht.t
+	ignored := out.status == playbook.StatusFailed && ht.ignoreErrors ||
+		out.status == playbook.StatusUnreachable && ht.ignoreUnreachable
 	shown := out.result
-	if noLog {
+	if out.noLog {
 		shown = censor(out.result)
 	}
 	st.Sink.Emit(playbook.Event{Kind: playbook.EventHost, Time: time.Now(), Play: pc.play.Name, Task: t.DisplayName(), Pos: t.Pos, Module: t.Module,
@@ -82,24 +89,9 @@ func (st *state) runOnHost(ctx context.Context, pc *playCtx, h *hostState, t *pl
 	case playbook.StatusChanged:
 		h.stats.OK++
 		h.stats.Changed++
-		st.notify(pc, h, t, sc, vs)
+		st.notify(pc, h, ht.notify)
 	default:
 		h.stats.OK++
 	}
 	return false
-}
-
-// censor hides a no_log result.
-func censor(m map[string]any) map[string]any {
-	out := map[string]any{
-		"censored": "the output has been hidden due to the fact that 'no_log: true' was specified for this result",
-		"changed":  m["changed"],
-	}
-	if f, ok := m["failed"]; ok {
-		out["failed"] = f
-	}
-	if s, ok := m["skipped"]; ok {
-		out["skipped"] = s
-	}
-	return out
 }
