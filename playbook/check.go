@@ -6,6 +6,7 @@ import (
 
 	"github.com/mdo-play/mdo-play/modules"
 	"github.com/mdo-play/mdo-play/templates"
+	"github.com/mdo-play/mdo-play/templates/yaml11"
 )
 
 // Load-time checks of values that are only used when a task runs: keyword
@@ -17,7 +18,7 @@ func (p *parser) checkBool(name string, v Value) {
 	if !v.Set() || v.V == nil || isTemplateValue(v.V) {
 		return
 	}
-	if _, err := modules.ParseBool(v.V); err != nil {
+	if _, err := yaml11.Bool(v.V); err != nil {
 		p.d.errs = append(p.d.errs, &Error{Pos: v.Pos, Msg: fmt.Sprintf("%s: %v", name, err)})
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/mdo-play/mdo-play/modules"
 	"github.com/mdo-play/mdo-play/templates"
+	"github.com/mdo-play/mdo-play/templates/yaml11"
 )
 
 // Loader reads and validates playbooks.
@@ -372,9 +373,10 @@ func (p *parser) exprs(n *yaml.Node) []Expr {
 			continue
 		}
 		text := c.Value
-		if c.ShortTag() == "!!bool" || c.Style == 0 && isYAML11Bool(c.Value) {
-			b, _ := modules.ParseBool(c.Value)
-			text = fmt.Sprint(b)
+		if v, err := yaml11.Scalar(c); err == nil {
+			if b, ok := v.(bool); ok {
+				text = fmt.Sprint(b)
+			}
 		}
 		if c.ShortTag() == "!!null" {
 			continue
@@ -382,14 +384,6 @@ func (p *parser) exprs(n *yaml.Node) []Expr {
 		out = append(out, Expr{Pos: p.d.pos(c), Text: text})
 	}
 	return out
-}
-
-func isYAML11Bool(s string) bool {
-	switch strings.ToLower(s) {
-	case "yes", "no", "on", "off", "true", "false":
-		return true
-	}
-	return false
 }
 
 func (p *parser) tasks(n *yaml.Node, handlers bool) []*Task {

@@ -15,6 +15,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/Masterminds/sprig/v3"
+
+	"github.com/mdo-play/mdo-play/templates/yaml11"
 	"gopkg.in/yaml.v3"
 )
 
@@ -708,38 +710,16 @@ func shellQuote(v any) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// parseBool reads YAML 1.1 boolean words in any case (yes/no, on/off,
-// true/false, y/n, 1/0).
-func parseBool(s string) (bool, bool) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "yes", "on", "true", "y", "1":
-		return true, true
-	case "no", "off", "false", "n", "0":
-		return false, true
-	}
-	return false, false
-}
-
+// toBool is the bool function: yaml11.Bool, with nil as false.
 func toBool(v any) (bool, error) {
-	switch x := v.(type) {
-	case bool:
-		return x, nil
-	case string:
-		if b, ok := parseBool(x); ok {
-			return b, nil
-		}
-	case int:
-		if x == 0 || x == 1 {
-			return x == 1, nil
-		}
-	case float64:
-		if x == 0 || x == 1 {
-			return x == 1, nil
-		}
-	case nil:
+	if v == nil {
 		return false, nil
 	}
-	return false, fmt.Errorf("bool: %s %v is not a boolean (yes/no, true/false, on/off, 1/0)", typeName(v), v)
+	b, err := yaml11.Bool(v)
+	if err != nil {
+		return false, fmt.Errorf("bool: %s %v is not a boolean (yes/no, true/false, on/off, 1/0)", typeName(v), v)
+	}
+	return b, nil
 }
 
 // basename is Python's os.path.basename: the part after the last slash.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/mdo-play/mdo-play/modules/conn"
 	"github.com/mdo-play/mdo-play/playbook"
+	"github.com/mdo-play/mdo-play/templates/yaml11"
 )
 
 // connSettings says how a task reaches its host: every connection keyword
@@ -83,9 +84,9 @@ func (st *state) resolveConn(h *hostState, t *playbook.Task, sc *scope, vs varSe
 		become = b
 	}
 	if b, ok := vs.m["ansible_become"]; ok {
-		x, err := parseBoolAny(b)
+		x, err := yaml11.Bool(b)
 		if err != nil {
-			return nil, fmt.Errorf("variable ansible_become: %w", err)
+			return nil, fmt.Errorf("variable ansible_become (%s): %w", st.varOrigin(h, "ansible_become"), err)
 		}
 		become = x
 	}
@@ -169,21 +170,6 @@ func (st *state) openConn(ctx context.Context, cs *connSettings) (conn.Conn, err
 		c = envConn{Conn: c, env: cs.env}
 	}
 	return c, nil
-}
-
-func parseBoolAny(v any) (bool, error) {
-	switch x := v.(type) {
-	case bool:
-		return x, nil
-	case string:
-		switch x {
-		case "yes", "true", "True", "on", "1":
-			return true, nil
-		case "no", "false", "False", "off", "0":
-			return false, nil
-		}
-	}
-	return false, fmt.Errorf("not a boolean: %v", v)
 }
 
 // environment returns the environment keywords that apply, outermost first.

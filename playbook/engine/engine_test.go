@@ -12,6 +12,8 @@ import (
 
 	"github.com/mdo-play/mdo-play/inventory"
 	"github.com/mdo-play/mdo-play/modules"
+	"github.com/mdo-play/mdo-play/modules/conn"
+	"github.com/mdo-play/mdo-play/modules/conn/local"
 	"github.com/mdo-play/mdo-play/playbook"
 	"github.com/mdo-play/mdo-play/templates"
 )
@@ -45,13 +47,19 @@ func (s *recordSink) hostResults(task string) map[string]playbook.Event {
 // the events and the recap.
 func runLocal(t *testing.T, src string, n int, opts Options) (*recordSink, map[string]*playbook.HostStats, error) {
 	t.Helper()
-	dir := t.TempDir()
 	var inv strings.Builder
 	for i := 1; i <= n; i++ {
 		fmt.Fprintf(&inv, "h%d ansible_connection=local\n", i)
 	}
+	return runInventory(t, src, inv.String(), opts, localConnector{})
+}
+
+// runInventory runs playbook source src on the hosts of an INI inventory.
+func runInventory(t *testing.T, src, inv string, opts Options, cn Connector) (*recordSink, map[string]*playbook.HostStats, error) {
+	t.Helper()
+	dir := t.TempDir()
 	invPath := filepath.Join(dir, "hosts.ini")
-	if err := os.WriteFile(invPath, []byte(inv.String()), 0o644); err != nil {
+	if err := os.WriteFile(invPath, []byte(inv), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	reg := modules.Builtin()
@@ -65,7 +73,7 @@ func runLocal(t *testing.T, src string, n int, opts Options) (*recordSink, map[s
 		t.Fatal(err)
 	}
 	sink := &recordSink{}
-	r := &Runner{Inventory: in, Registry: reg, Templates: eng, Connector: localConnector{}, Sink: sink, Options: opts}
+	r := &Runner{Inventory: in, Registry: reg, Templates: eng, Connector: cn, Sink: sink, Options: opts}
 	stats, err := r.Run(context.Background(), []*playbook.Playbook{pb})
 	return sink, stats, err
 }
@@ -141,5 +149,67 @@ func TestKeywordRenderErrorsFail(t *testing.T) {
 				t.Errorf("no result message mentions %q: %q", tc.wantMsg, msgs)
 			}
 		})
+	}
+}
+
+// becomeConnector runs locally and records which hosts asked for become.
+type becomeConnector struct {
+	mu     sync.Mutex
+	become map[string]bool
+}
+
+func (b *becomeConnector) Connect(_ context.Context, spec ConnectSpec) (conn.Conn, error) {
+	return hostConn{Conn: local.New(), host: spec.Host}, nil
+}
+
+func (b *becomeConnector) Become(c conn.Conn, _ BecomeSpec) (conn.Conn, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.become[c.(hostConn).host] = true
+	return c, nil
+}
+
+type hostConn struct {
+	conn.Conn
+	host string
+}
+
+// TestBecomeVariableBooleans: ansible_become from an INI inventory is read
+// with Ansible's boolean rules (Yes, 1, on ...), and a value that is not a
+// boolean fails the host's task naming the variable and where it comes from.
+func TestBecomeVariableBooleans(t *testing.T) {
+	inv := `yes1 ansible_connection=local ansible_become=Yes
+one ansible_connection=local ansible_become=1
+on ansible_connection=local ansible_become=on
+true ansible_connection=local ansible_become=True
+no ansible_connection=local ansible_become=no
+zero ansible_connection=local ansible_become=0
+bad ansible_connection=local ansible_become=maybe
+`
+	src := `- hosts: all
+  gather_facts: false
+  tasks:
+    - name: the task
+      command: "true"
+`
+	cn := &becomeConnector{become: map[string]bool{}}
+	sink, _, err := runInventory(t, src, inv, Options{}, cn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for host, want := range map[string]bool{"yes1": true, "one": true, "on": true, "true": true, "no": false, "zero": false} {
+		if cn.become[host] != want {
+			t.Errorf("%s: become %v, want %v", host, cn.become[host], want)
+		}
+	}
+	res := sink.hostResults("the task")
+	if res["bad"].Status != playbook.StatusFailed || cn.become["bad"] {
+		t.Fatalf("bad: status %s (become %v), want failed", res["bad"].Status, cn.become["bad"])
+	}
+	msg := fmt.Sprint(res["bad"].Result["msg"])
+	for _, want := range []string{"ansible_become", "inventory variables of bad", "maybe"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message %q does not mention %q", msg, want)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/mdo-play/mdo-play/modules"
 	"github.com/mdo-play/mdo-play/playbook"
+	"github.com/mdo-play/mdo-play/templates/yaml11"
 )
 
 // boolKeyword evaluates a boolean keyword (a YAML boolean, a YAML 1.1 word,
@@ -23,7 +24,7 @@ func (st *state) evalBool(v playbook.Value, vs varSet, def bool) (bool, error) {
 	if err != nil || x == nil {
 		return def, err
 	}
-	b, err := modules.ParseBool(x)
+	b, err := yaml11.Bool(x)
 	if err != nil {
 		return def, &playbook.Error{Pos: v.Pos, Msg: err.Error()}
 	}

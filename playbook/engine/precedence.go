@@ -97,3 +97,18 @@ func roleLayers(sc *scope, t *playbook.Task) (defaults, vars []map[string]any) {
 	}
 	return defaults, vars
 }
+
+// varOrigin says where the value of variable name that h sees comes from,
+// for error messages: the highest-precedence source that defines it.
+func (st *state) varOrigin(h *hostState, name string) string {
+	if _, ok := st.Options.ExtraVars[name]; ok {
+		return "from the extra vars"
+	}
+	if _, ok := h.setVars[name]; ok {
+		return "set by set_fact or register on " + h.name()
+	}
+	if _, ok := h.invVars[name]; ok {
+		return "from the inventory variables of " + h.name()
+	}
+	return "from the play's or task's variables"
+}

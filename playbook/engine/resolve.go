@@ -7,6 +7,7 @@ import (
 
 	"github.com/mdo-play/mdo-play/modules"
 	"github.com/mdo-play/mdo-play/playbook"
+	"github.com/mdo-play/mdo-play/templates/yaml11"
 )
 
 // A task on one host goes through three steps: resolve (this file: every
@@ -97,7 +98,7 @@ func (st *state) noLog(t *playbook.Task, sc *scope, vs varSet) (bool, error) {
 	if err != nil || x == nil {
 		return false, err
 	}
-	b, err := modules.ParseBool(x)
+	b, err := yaml11.Bool(x)
 	if err != nil {
 		return false, &playbook.Error{Pos: v.Pos, Msg: "no_log: expected a boolean (yes/no, true/false, on/off, 1/0), got a " + modules.TypeName(x)}
 	}
