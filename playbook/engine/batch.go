@@ -78,13 +78,13 @@ func (st *state) runBatch(ctx context.Context, pc *playCtx) {
 			st.refreshHostvars(pc) // a snapshot: hosts run ahead on their own
 			failed = st.runFree(ctx, pc, section, playScope)
 		} else {
-			failed = st.runList(ctx, pc, pc.alive(), section, playScope)
+			failed = st.runList(ctx, pc, pc.alive(), section, &scope{play: pc.play, lane: &pc.lane})
 		}
 		for _, h := range failed {
 			h.failed = true
 		}
 		if !pc.aborted || st.forceHandlers(pc) {
-			st.flushHandlers(ctx, pc)
+			st.flushHandlers(ctx, pc, nil, nil)
 		}
 		if ctx.Err() != nil || pc.aborted || pc.ended || pc.endBatch {
 			return

@@ -57,6 +57,16 @@ func runLocal(t *testing.T, src string, n int, opts Options) (*recordSink, map[s
 // runInventory runs playbook source src on the hosts of an INI inventory.
 func runInventory(t *testing.T, src, inv string, opts Options, cn Connector) (*recordSink, map[string]*playbook.HostStats, error) {
 	t.Helper()
+	pb, in, reg, eng := loadLocal(t, src, inv)
+	sink := &recordSink{}
+	r := &Runner{Inventory: in, Registry: reg, Templates: eng, Connector: cn, Sink: sink, Options: opts}
+	stats, err := r.Run(context.Background(), []*playbook.Playbook{pb})
+	return sink, stats, err
+}
+
+// loadLocal loads playbook source src and an INI inventory.
+func loadLocal(t *testing.T, src, inv string) (*playbook.Playbook, *inventory.Inventory, *modules.Registry, *templates.Engine) {
+	t.Helper()
 	dir := t.TempDir()
 	invPath := filepath.Join(dir, "hosts.ini")
 	if err := os.WriteFile(invPath, []byte(inv), 0o644); err != nil {
@@ -72,10 +82,7 @@ func runInventory(t *testing.T, src, inv string, opts Options, cn Connector) (*r
 	if err != nil {
 		t.Fatal(err)
 	}
-	sink := &recordSink{}
-	r := &Runner{Inventory: in, Registry: reg, Templates: eng, Connector: cn, Sink: sink, Options: opts}
-	stats, err := r.Run(context.Background(), []*playbook.Playbook{pb})
-	return sink, stats, err
+	return pb, in, reg, eng
 }
 
 // TestKeywordRenderErrorsFail: a keyword whose template cannot be rendered

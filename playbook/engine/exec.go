@@ -54,6 +54,10 @@ func (st *state) execute(ctx context.Context, pc *playCtx, h *hostState, ht *hos
 		} else {
 			r = st.runCall(ctx, pc, h, ht, c)
 		}
+		if r.interrupted {
+			// Said once, by the host's result; no item line.
+			return outcome{status: r.status, result: r.result, loop: true, delegate: r.delegate}
+		}
 		r.result["item"] = item
 		r.result[ht.loopVar] = item
 		r.result["ansible_loop_var"] = ht.loopVar
@@ -126,10 +130,21 @@ type callResult struct {
 	diff     []modules.Diff
 	verbose  bool
 	facts    map[string]any
+	// interrupted: the run was cancelled while the call ran.
+	interrupted bool
 }
 
 func failedOutcome(msg string) outcome {
 	return outcome{status: playbook.StatusFailed, result: map[string]any{"failed": true, "changed": false, "msg": msg}}
+}
+
+// interrupted is the result of a call that the run's cancellation (Ctrl-C,
+// SIGTERM) cut short: it says so, instead of the transport's "context
+// canceled".
+func interrupted(t *playbook.Task) callResult {
+	cr := failedCall(fmt.Sprintf("the run was interrupted during task %s", playbook.QuoteName(t.DisplayName())))
+	cr.interrupted = true
+	return cr
 }
 
 func failedCall(msg string) callResult {
@@ -156,6 +171,9 @@ func (st *state) runCall(ctx context.Context, pc *playCtx, h *hostState, ht *hos
 	if c.conn != nil {
 		cn, err := st.openConn(ctx, c.conn)
 		if err != nil {
+			if ctx.Err() != nil {
+				return interrupted(t)
+			}
 			if errors.Is(err, conn.ErrUnreachable) {
 				return callResult{status: playbook.StatusUnreachable, delegate: c.conn.delegate, result: map[string]any{"unreachable": true, "changed": false, "msg": err.Error()}}
 			}
@@ -167,6 +185,9 @@ func (st *state) runCall(ctx context.Context, pc *playCtx, h *hostState, ht *hos
 	until := t.Until
 	for attempt := 1; ; attempt++ {
 		cr = st.call(ctx, c.mod, env, c.args, c.timeout)
+		if ctx.Err() != nil && (cr.status == playbook.StatusFailed || cr.status == playbook.StatusUnreachable) {
+			return interrupted(t)
+		}
 		if cr.status == playbook.StatusUnreachable {
 			return cr
 		}
@@ -206,7 +227,7 @@ func (st *state) runCall(ctx context.Context, pc *playCtx, h *hostState, ht *hos
 			Host: h.name(), Retries: c.retries - attempt + 1})
 		select {
 		case <-ctx.Done():
-			return cr
+			return interrupted(t)
 		case <-time.After(c.delay):
 		}
 	}

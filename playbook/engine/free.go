@@ -8,12 +8,15 @@ import (
 )
 
 // runFree runs a section with the free strategy: every host goes through
-// the tasks on its own, as fast as it can, up to forks hosts at a time.
+// the tasks on its own lane, as fast as it can, up to forks hosts at a
+// time. Each lane looks for --start-at-task on its own; once one has
+// found it, later sections start from the beginning.
 func (st *state) runFree(ctx context.Context, pc *playCtx, tasks []*playbook.Task, sc *scope) []*hostState {
 	var (
 		wg     sync.WaitGroup
 		mu     sync.Mutex
 		failed []*hostState
+		found  bool
 	)
 	for _, h := range pc.alive() {
 		select {
@@ -27,13 +30,18 @@ func (st *state) runFree(ctx context.Context, pc *playCtx, tasks []*playbook.Tas
 		go func(h *hostState) {
 			defer wg.Done()
 			defer func() { <-st.sem }()
-			if f := st.runList(ctx, pc, []*hostState{h}, tasks, sc); len(f) > 0 {
-				mu.Lock()
-				failed = append(failed, f...)
-				mu.Unlock()
-			}
+			ln := &lane{forked: true, startAt: pc.lane.startAt}
+			hsc := &scope{play: sc.play, handler: sc.handler, lane: ln}
+			f := st.runList(ctx, pc, []*hostState{h}, tasks, hsc)
+			mu.Lock()
+			defer mu.Unlock()
+			failed = append(failed, f...)
+			found = found || ln.startAt == ""
 		}(h)
 	}
 	wg.Wait()
+	if found {
+		pc.lane.startAt = ""
+	}
 	return failed
 }

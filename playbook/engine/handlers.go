@@ -19,24 +19,31 @@ func (st *state) notify(pc *playCtx, h *hostState, names []string) {
 
 // flushHandlers runs the notified handlers, in the order they are defined,
 // on the hosts that notified them. A handler may notify a later handler.
-func (st *state) flushHandlers(ctx context.Context, pc *playCtx) {
-	force := st.Options.ForceHandlers || st.boolKeyword(pc.play.ForceHandlers, varSet{m: pc.playVars}, false)
+// ln is the lane of a flush_handlers task (nil after a section): a
+// free-strategy lane flushes its own hosts only (on) and holds its fork.
+func (st *state) flushHandlers(ctx context.Context, pc *playCtx, on []*hostState, ln *lane) {
+	force := st.forceHandlers(pc)
+	if ln == nil || !ln.forked {
+		on = pc.hosts
+	}
 	for _, hd := range pc.handlers {
 		if ctx.Err() != nil {
 			return
 		}
 		var hosts []*hostState
-		for _, h := range pc.hosts {
+		pc.mu.Lock()
+		for _, h := range on {
 			if !h.notified[hd] || h.unreachable || h.ended || (h.failed && !force) {
 				continue
 			}
 			delete(h.notified, hd)
 			hosts = append(hosts, h)
 		}
+		pc.mu.Unlock()
 		if len(hosts) == 0 {
 			continue
 		}
-		failed := st.runTask(ctx, pc, hosts, hd, &scope{play: pc.play, handler: true}, playbook.EventHandler)
+		failed := st.runTask(ctx, pc, hosts, hd, &scope{play: pc.play, handler: true, lane: ln}, playbook.EventHandler)
 		for _, h := range failed {
 			h.failed = true
 		}

@@ -20,12 +20,12 @@ func (st *state) runList(ctx context.Context, pc *playCtx, hosts []*hostState, t
 			break
 		}
 		active = without(active, func(h *hostState) bool { return h.unreachable || h.ended })
-		if len(active) == 0 || pc.ended || pc.endBatch {
+		if len(active) == 0 || pc.stopping() {
 			break
 		}
 		var f []*hostState
 		if t.Module == "meta" || t.Module == "include_tasks" {
-			if pc.startAt != "" || !playbook.TagsSelected(sc.tags(t), st.Options.Tags, st.Options.SkipTags) && !(t.Module == "meta" && len(t.Tags) == 0) {
+			if sc.lane.startAt != "" || !playbook.TagsSelected(sc.tags(t), st.Options.Tags, st.Options.SkipTags) && !(t.Module == "meta" && len(t.Tags) == 0) {
 				continue
 			}
 			if t.Module == "meta" {
@@ -36,11 +36,11 @@ func (st *state) runList(ctx context.Context, pc *playCtx, hosts []*hostState, t
 		} else if t.IsBlock() {
 			f = st.runBlock(ctx, pc, active, t, sc)
 		} else {
-			if pc.startAt != "" {
-				if t.Name != pc.startAt {
+			if sc.lane.startAt != "" {
+				if t.Name != sc.lane.startAt {
 					continue
 				}
-				pc.startAt = ""
+				sc.lane.startAt = ""
 			}
 			if !playbook.TagsSelected(sc.tags(t), st.Options.Tags, st.Options.SkipTags) {
 				continue

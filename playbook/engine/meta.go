@@ -25,7 +25,7 @@ func (st *state) runMeta(ctx context.Context, pc *playCtx, hosts []*hostState, t
 	}
 	switch action {
 	case "flush_handlers":
-		st.flushHandlers(ctx, pc)
+		st.flushHandlers(ctx, pc, hosts, sc.lane)
 	case "end_play":
 		pc.mu.Lock()
 		pc.ended = true

@@ -25,7 +25,7 @@ type playCtx struct {
 	hostvars     map[string]any
 	handlers     []*playbook.Task
 	byName       map[string][]*playbook.Task // notify name or listen topic → handlers
-	startAt      string                      // --start-at-task not reached yet
+	lane         lane                        // the linear walk (and --start-at-task until reached)
 	allHosts     []any                       // ansible_play_hosts_all
 	batch        []*hostState                // the hosts of the current serial batch
 	free         bool                        // strategy: free
@@ -43,7 +43,7 @@ func (st *state) play(ctx context.Context, pb *playbook.Playbook, play *playbook
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	pc := &playCtx{pb: pb, play: play, startAt: st.Options.StartAtTask}
+	pc := &playCtx{pb: pb, play: play, lane: lane{startAt: st.Options.StartAtTask}}
 	pc.playVars = make(map[string]any, len(play.Vars))
 	for _, v := range play.Vars {
 		pc.playVars[v.Name] = v.Value
@@ -226,4 +226,12 @@ func (st *state) gatherFacts(pc *playCtx) bool {
 		return false
 	}
 	return st.boolKeyword(pc.play.GatherFacts, varSet{m: pc.playVars}, true)
+}
+
+// stopping reports whether end_play or end_batch has stopped the walk
+// (set by a meta task, possibly in another host's lane).
+func (pc *playCtx) stopping() bool {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	return pc.ended || pc.endBatch
 }

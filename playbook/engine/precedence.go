@@ -71,7 +71,7 @@ func (st *state) magic(pc *playCtx, h *hostState) map[string]any {
 		"hostvars":                 pc.hostvars,
 		"play_hosts":               pc.playHosts,
 		"ansible_play_hosts":       pc.playHosts,
-		"ansible_play_hosts_all":   pc.playHosts,
+		"ansible_play_hosts_all":   pc.allHosts,
 		"ansible_play_batch":       pc.playHosts,
 		"ansible_play_name":        pc.play.Name,
 		"ansible_check_mode":       st.Options.Check,

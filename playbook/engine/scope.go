@@ -13,10 +13,22 @@ type scope struct {
 	parent  *scope
 	block   *playbook.Task
 	handler bool
+	lane    *lane // the walk this list belongs to; nil for gathering facts and handlers
 }
 
 func (s *scope) child(b *playbook.Task) *scope {
-	return &scope{play: s.play, parent: s, block: b, handler: s.handler}
+	return &scope{play: s.play, parent: s, block: b, handler: s.handler, lane: s.lane}
+}
+
+// lane is the state of one walk through a section's tasks: under the
+// linear strategy the play's only walk, under free one walk per host, each
+// in its own goroutine. Only that goroutine reads or writes it.
+type lane struct {
+	// forked: the goroutine already holds a fork slot (a free-strategy
+	// host), so the tasks it runs take no other.
+	forked bool
+	// startAt is the --start-at-task name while it has not been reached.
+	startAt string
 }
 
 // blocks returns the enclosing blocks, outermost first.

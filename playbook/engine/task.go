@@ -13,7 +13,10 @@ import (
 // runTask runs one task (or handler) on hosts in parallel, up to forks at a
 // time (and throttle), and returns the hosts that failed.
 func (st *state) runTask(ctx context.Context, pc *playCtx, hosts []*hostState, t *playbook.Task, sc *scope, kind playbook.EventKind) []*hostState {
-	if !pc.free {
+	// A free-strategy host lane holds its fork slot already, and other
+	// lanes are running: hostvars stay the section's snapshot.
+	forked := sc.lane != nil && sc.lane.forked
+	if !forked {
 		st.refreshHostvars(pc)
 	}
 	st.banner(pc, t, kind)
@@ -34,7 +37,7 @@ func (st *state) runTask(ctx context.Context, pc *playCtx, hosts []*hostState, t
 		failed []*hostState
 	)
 	for _, h := range hosts {
-		if !pc.free {
+		if !forked {
 			select {
 			case st.sem <- struct{}{}:
 			case <-ctx.Done():
@@ -46,7 +49,7 @@ func (st *state) runTask(ctx context.Context, pc *playCtx, hosts []*hostState, t
 		wg.Add(1)
 		go func(h *hostState) {
 			defer wg.Done()
-			if !pc.free {
+			if !forked {
 				defer func() { <-st.sem }()
 			}
 			if throttle != nil {
