@@ -12,10 +12,10 @@ import (
 	"strconv"
 	"strings"
 	"text/template"
-	"unicode/utf8"
 
 	"github.com/Masterminds/sprig/v3"
 
+	"github.com/mdo-play/mdo-play/modules/conn"
 	"github.com/mdo-play/mdo-play/templates/yaml11"
 	"gopkg.in/yaml.v3"
 )
@@ -685,29 +685,14 @@ func b64decode(s string) (string, error) {
 	return string(b), nil
 }
 
-// shellQuote quotes for a POSIX shell as Python's shlex.quote does (which
-// Ansible's quote filter uses): safe words stay bare, anything else is put
-// in single quotes with each ' written as '\”.
+// shellQuote is the quote filter: conn.Quote (Python's shlex.quote, as
+// Ansible's quote filter) of the value as text.
 func shellQuote(v any) string {
 	s, ok := v.(string)
 	if !ok {
 		s = fmt.Sprint(v)
 	}
-	if s == "" {
-		return "''"
-	}
-	safe := true
-	for _, r := range s {
-		if !(r < utf8.RuneSelf && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' ||
-			strings.ContainsRune("@%+=:,./-_", r))) {
-			safe = false
-			break
-		}
-	}
-	if safe {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	return conn.Quote(s)
 }
 
 // toBool is the bool function: yaml11.Bool, with nil as false.
