@@ -1,12 +1,12 @@
 package engine
 
 import (
-	"regexp"
 	"strings"
 	"sync"
 
 	"github.com/mdo-play/mdo-play/inventory"
 	"github.com/mdo-play/mdo-play/playbook"
+	"github.com/mdo-play/mdo-play/templates"
 )
 
 // hostState is everything the run knows about one host. Only the goroutine
@@ -61,42 +61,37 @@ type varLayer struct {
 	templated bool
 }
 
-// identRe finds the top-level variable names a template refers to.
-var identRe = regexp.MustCompile(`(?:^|[^\w.\])])\.([A-Za-z_]\w*)`)
-
-// varRefs caches the variable names each template string refers to.
+// varRefs caches the variable names each template string refers to
+// (templates.Engine.Refs, which parses the string).
 type varRefs struct{ m sync.Map }
 
-func (r *varRefs) of(s string) []string {
+func (r *varRefs) of(eng *templates.Engine, s string) []string {
 	if v, ok := r.m.Load(s); ok {
 		return v.([]string)
 	}
-	var out []string
-	for _, m := range identRe.FindAllStringSubmatch(s, -1) {
-		out = append(out, m[1])
-	}
+	out := eng.Refs(s)
 	r.m.Store(s, out)
 	return out
 }
 
-// templateText concatenates the template strings inside v, for reference scanning.
-func templateText(v any, b *strings.Builder) {
+// templateStrings appends the template strings inside v (keys included).
+func templateStrings(v any, out []string) []string {
 	switch x := v.(type) {
 	case string:
 		if strings.Contains(x, "{{") {
-			b.WriteString(x)
-			b.WriteByte(' ')
+			out = append(out, x)
 		}
 	case []any:
 		for _, e := range x {
-			templateText(e, b)
+			out = templateStrings(e, out)
 		}
 	case map[string]any:
 		for k, e := range x {
-			templateText(k, b)
-			templateText(e, b)
+			out = templateStrings(k, out)
+			out = templateStrings(e, out)
 		}
 	}
+	return out
 }
 
 func without(hs []*hostState, drop func(*hostState) bool) []*hostState {

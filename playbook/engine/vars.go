@@ -70,9 +70,11 @@ func (r *resolver) resolve(k string) {
 	}
 	r.state[k] = 1
 	v := r.vs.m[k]
-	var b strings.Builder
-	templateText(v, &b)
-	for _, ref := range r.st.refs.of(b.String()) {
+	var refs []string
+	for _, text := range templateStrings(v, nil) {
+		refs = append(refs, r.st.refs.of(r.st.Templates, text)...)
+	}
+	for _, ref := range refs {
 		if r.pending[ref] && ref != k {
 			r.resolve(ref)
 		} else if ref == k && r.pending[k] {
