@@ -5,7 +5,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/mdo-play/mdo-play/playbook/yaml11"
+	"github.com/mdo-play/mdo-play/templates/yaml11"
 )
 
 const maxGroupNesting = 1000

@@ -7,7 +7,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/mdo-play/mdo-play/playbook/yaml11"
+	"github.com/mdo-play/mdo-play/templates/yaml11"
 )
 
 // maxYAMLNodes bounds how many nodes one document may expand to through

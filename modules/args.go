@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/mdo-play/mdo-play/templates/yaml11"
 )
 
 // ArgType is the type an argument is converted to before Run sees it.
@@ -329,29 +331,9 @@ func Convert(t ArgType, v any) (any, error) {
 	return v, nil
 }
 
-// ParseBool reads a boolean the way Ansible does: YAML 1.1 words in any case.
-func ParseBool(v any) (bool, error) {
-	switch x := v.(type) {
-	case bool:
-		return x, nil
-	case int:
-		if x == 0 || x == 1 {
-			return x == 1, nil
-		}
-	case float64:
-		if x == 0 || x == 1 {
-			return x == 1, nil
-		}
-	case string:
-		switch strings.ToLower(strings.TrimSpace(x)) {
-		case "yes", "on", "true", "1", "y", "t":
-			return true, nil
-		case "no", "off", "false", "0", "n", "f", "":
-			return false, nil
-		}
-	}
-	return false, fmt.Errorf("expected a boolean (yes/no, true/false, on/off, 1/0), got %s %v", TypeName(v), v)
-}
+// ParseBool reads a boolean the way Ansible does: it is yaml11.Bool (the
+// one boolean parser), under the name modules have always called.
+func ParseBool(v any) (bool, error) { return yaml11.Bool(v) }
 
 // TypeName names a value's type in the words of YAML users.
 func TypeName(v any) string {

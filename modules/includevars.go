@@ -14,7 +14,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/mdo-play/mdo-play/playbook/yaml11"
+	"github.com/mdo-play/mdo-play/templates/yaml11"
 )
 
 // IncludeVars is the include_vars module: variables loaded on the

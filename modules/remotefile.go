@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -992,13 +991,4 @@ func AttrDiff(before, after map[string]any) Diff {
 	return Diff{Before: pyJSONIndent(before), After: pyJSONIndent(after)}
 }
 
-func pyJSONIndent(v map[string]any) string {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "    ")
-	if err := enc.Encode(v); err != nil {
-		return fmt.Sprint(v) + "\n"
-	}
-	return b.String()
-}
+func pyJSONIndent(v map[string]any) string { return PyJSON(v, true) + "\n" }

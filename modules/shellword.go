@@ -4,14 +4,12 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
 )
 
-// ShellQuote returns s as one single-quoted POSIX shell word: whatever s
-// holds (spaces, quotes, $(), backticks, newlines, any bytes but NUL) reaches
-// the program unchanged.
-func ShellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
+// ShellQuote returns s as one POSIX shell word: it is conn.Quote.
+func ShellQuote(s string) string { return conn.Quote(s) }
 
 // expander builds shell words that expand, on the target, a leading `~` and
 // `$VAR`/`${VAR}` references the way Python's

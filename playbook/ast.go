@@ -1,7 +1,8 @@
 // Package playbook loads playbooks into an immutable AST that keeps the
-// file:line:col of every node, validates them against the module registry,
-// and runs them on hosts (the engine: plays, batches, forks, handlers,
-// per-host state and events).
+// file:line:col of every node and validates them against the module
+// registry. It also defines the events a run reports (events.go), the
+// vocabulary shared by the engine (package engine) and the output
+// formatters. Running a playbook is package engine's job.
 package playbook
 
 import (

@@ -7,11 +7,11 @@ import (
 	"strings"
 )
 
-// batchSizes computes the batch sizes of a play from its serial keyword
+// BatchSizes computes the batch sizes of a play from its serial keyword
 // (an int, a percentage string, or a list of those whose last entry
 // repeats), as Ansible does: a percentage is truncated, at least 1; serial 0
 // or unset means one batch of every host.
-func batchSizes(serial any, n int) ([]int, error) {
+func BatchSizes(serial any, n int) ([]int, error) {
 	if serial == nil || n == 0 {
 		return []int{n}, nil
 	}

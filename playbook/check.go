@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/mdo-play/mdo-play/modules"
+	"github.com/mdo-play/mdo-play/templates"
+	"github.com/mdo-play/mdo-play/templates/yaml11"
 )
 
 // Load-time checks of values that are only used when a task runs: keyword
@@ -16,7 +18,7 @@ func (p *parser) checkBool(name string, v Value) {
 	if !v.Set() || v.V == nil || isTemplateValue(v.V) {
 		return
 	}
-	if _, err := modules.ParseBool(v.V); err != nil {
+	if _, err := yaml11.Bool(v.V); err != nil {
 		p.d.errs = append(p.d.errs, &Error{Pos: v.Pos, Msg: fmt.Sprintf("%s: %v", name, err)})
 	}
 }
@@ -99,8 +101,8 @@ func (p *parser) checkPlay(play *Play) {
 			p.d.errs = append(p.d.errs, &Error{Pos: v.Pos, Msg: fmt.Sprintf("max_fail_percentage: expected a number from 0 to 100, got %s %v", modules.TypeName(v.V), v.V)})
 		}
 	}
-	if v := play.Serial; v.Set() && v.V != nil && !containsTemplate(v.V) {
-		if _, err := batchSizes(v.V, 100); err != nil {
+	if v := play.Serial; v.Set() && v.V != nil && !templates.ContainsTemplate(v.V) {
+		if _, err := BatchSizes(v.V, 100); err != nil {
 			p.d.errs = append(p.d.errs, &Error{Pos: v.Pos, Msg: err.Error()})
 		}
 	}
@@ -146,7 +148,7 @@ func (p *parser) checkTask(t *Task) {
 				continue
 			}
 		}
-		p.checkTemplates(pos, argName(k), v)
+		p.checkTemplates(pos, ArgName(k), v)
 	}
 }
 
@@ -203,9 +205,9 @@ func (p *parser) checkNotify(play *Play) {
 	}
 }
 
-// argName names a module argument in messages; the free form (`command: ls
+// ArgName names a module argument in messages; the free form (`command: ls
 // -l`) is not an argument the user wrote by name.
-func argName(k string) string {
+func ArgName(k string) string {
 	if k == modules.RawParams {
 		return "free-form arguments"
 	}

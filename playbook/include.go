@@ -365,7 +365,7 @@ func (p *parser) role(name, tasksFrom string, params map[string]any, at *yaml.No
 				p.d.errorf(at, "role %s: %v", name, err)
 				continue
 			}
-			m, err := decodeVarsFile(f, data)
+			m, err := DecodeVarsFile(f, data)
 			if err != nil {
 				p.d.errs = append(p.d.errs, err)
 				continue

@@ -12,6 +12,7 @@ import (
 
 	"github.com/mdo-play/mdo-play/modules"
 	"github.com/mdo-play/mdo-play/templates"
+	"github.com/mdo-play/mdo-play/templates/yaml11"
 )
 
 // Loader reads and validates playbooks.
@@ -245,7 +246,7 @@ func (p *parser) play(n *yaml.Node) *Play {
 		}
 	})
 	if !hasHosts {
-		p.d.errorf(n, "play %s has no hosts: every play needs a hosts pattern", quoteName(play.Name))
+		p.d.errorf(n, "play %s has no hosts: every play needs a hosts pattern", QuoteName(play.Name))
 	}
 	// Handlers of roles come before the play's own, as in Ansible.
 	play.Handlers = append(roleHandlers, play.Handlers...)
@@ -256,7 +257,8 @@ func (p *parser) play(n *yaml.Node) *Play {
 	return play
 }
 
-func quoteName(s string) string {
+// QuoteName quotes a task or play name for messages ("(unnamed)" when empty).
+func QuoteName(s string) string {
 	if s == "" {
 		return "(unnamed)"
 	}
@@ -333,7 +335,7 @@ func (p *parser) vars(n *yaml.Node) []Var {
 	}
 	var out []Var
 	p.d.mapping(n, func(k string, kn, vn *yaml.Node) {
-		if !validVarName(k) {
+		if !ValidVarName(k) {
 			p.d.errorf(kn, "invalid variable name %q: use letters, digits and underscores, not starting with a digit", k)
 			return
 		}
@@ -342,7 +344,8 @@ func (p *parser) vars(n *yaml.Node) []Var {
 	return out
 }
 
-func validVarName(s string) bool {
+// ValidVarName reports whether s can name a variable.
+func ValidVarName(s string) bool {
 	if s == "" {
 		return false
 	}
@@ -370,9 +373,10 @@ func (p *parser) exprs(n *yaml.Node) []Expr {
 			continue
 		}
 		text := c.Value
-		if c.ShortTag() == "!!bool" || c.Style == 0 && isYAML11Bool(c.Value) {
-			b, _ := modules.ParseBool(c.Value)
-			text = fmt.Sprint(b)
+		if v, err := yaml11.Scalar(c); err == nil {
+			if b, ok := v.(bool); ok {
+				text = fmt.Sprint(b)
+			}
 		}
 		if c.ShortTag() == "!!null" {
 			continue
@@ -380,14 +384,6 @@ func (p *parser) exprs(n *yaml.Node) []Expr {
 		out = append(out, Expr{Pos: p.d.pos(c), Text: text})
 	}
 	return out
-}
-
-func isYAML11Bool(s string) bool {
-	switch strings.ToLower(s) {
-	case "yes", "no", "on", "off", "true", "false":
-		return true
-	}
-	return false
 }
 
 func (p *parser) tasks(n *yaml.Node, handlers bool) []*Task {
@@ -453,7 +449,7 @@ func (p *parser) task(n *yaml.Node, handler, applyOnly bool) *Task {
 			t.LoopControl = p.loopControl(vn)
 		case "register":
 			t.Register = p.str(vn)
-			if !validVarName(t.Register) {
+			if !ValidVarName(t.Register) {
 				p.d.errorf(vn, "invalid register name %q: use letters, digits and underscores", t.Register)
 			}
 		case "notify":
@@ -584,7 +580,7 @@ func (p *parser) task(n *yaml.Node, handler, applyOnly bool) *Task {
 		return nil
 	case len(modNodes) == 0:
 		if len(unknown) == 0 && !applyOnly {
-			p.d.errorf(n, "task %s has no module: expected one of %s, ...", quoteName(t.Name), "command, shell, copy, debug")
+			p.d.errorf(n, "task %s has no module: expected one of %s, ...", QuoteName(t.Name), "command, shell, copy, debug")
 		}
 		return nil
 	}

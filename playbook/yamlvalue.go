@@ -7,7 +7,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/mdo-play/mdo-play/playbook/yaml11"
+	"github.com/mdo-play/mdo-play/templates/yaml11"
 )
 
 // maxAliasExpansion bounds the number of nodes produced by expanding YAML

@@ -14,6 +14,8 @@ import (
 	"text/template"
 	"text/template/parse"
 	"unsafe"
+
+	"github.com/mdo-play/mdo-play/templates/yaml11"
 )
 
 // maxCache bounds the number of parsed templates kept; when full, the cache
@@ -214,7 +216,7 @@ func (e *Engine) Cond(expr string, vars map[string]any) (bool, error) {
 	case bool:
 		return x, nil
 	case string:
-		if b, ok := parseBool(x); ok {
+		if b, err := yaml11.Bool(x); err == nil {
 			return b, nil
 		}
 	}

@@ -12,9 +12,11 @@ import (
 	"strconv"
 	"strings"
 	"text/template"
-	"unicode/utf8"
 
 	"github.com/Masterminds/sprig/v3"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
+	"github.com/mdo-play/mdo-play/templates/yaml11"
 	"gopkg.in/yaml.v3"
 )
 
@@ -683,63 +685,26 @@ func b64decode(s string) (string, error) {
 	return string(b), nil
 }
 
-// shellQuote quotes for a POSIX shell as Python's shlex.quote does (which
-// Ansible's quote filter uses): safe words stay bare, anything else is put
-// in single quotes with each ' written as '\”.
+// shellQuote is the quote filter: conn.Quote (Python's shlex.quote, as
+// Ansible's quote filter) of the value as text.
 func shellQuote(v any) string {
 	s, ok := v.(string)
 	if !ok {
 		s = fmt.Sprint(v)
 	}
-	if s == "" {
-		return "''"
-	}
-	safe := true
-	for _, r := range s {
-		if !(r < utf8.RuneSelf && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' ||
-			strings.ContainsRune("@%+=:,./-_", r))) {
-			safe = false
-			break
-		}
-	}
-	if safe {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	return conn.Quote(s)
 }
 
-// parseBool reads YAML 1.1 boolean words in any case (yes/no, on/off,
-// true/false, y/n, 1/0).
-func parseBool(s string) (bool, bool) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "yes", "on", "true", "y", "1":
-		return true, true
-	case "no", "off", "false", "n", "0":
-		return false, true
-	}
-	return false, false
-}
-
+// toBool is the bool function: yaml11.Bool, with nil as false.
 func toBool(v any) (bool, error) {
-	switch x := v.(type) {
-	case bool:
-		return x, nil
-	case string:
-		if b, ok := parseBool(x); ok {
-			return b, nil
-		}
-	case int:
-		if x == 0 || x == 1 {
-			return x == 1, nil
-		}
-	case float64:
-		if x == 0 || x == 1 {
-			return x == 1, nil
-		}
-	case nil:
+	if v == nil {
 		return false, nil
 	}
-	return false, fmt.Errorf("bool: %s %v is not a boolean (yes/no, true/false, on/off, 1/0)", typeName(v), v)
+	b, err := yaml11.Bool(v)
+	if err != nil {
+		return false, fmt.Errorf("bool: %s %v is not a boolean (yes/no, true/false, on/off, 1/0)", typeName(v), v)
+	}
+	return b, nil
 }
 
 // basename is Python's os.path.basename: the part after the last slash.

@@ -19,6 +19,7 @@ import (
 	"github.com/mdo-play/mdo-play/inventory"
 	"github.com/mdo-play/mdo-play/modules"
 	"github.com/mdo-play/mdo-play/playbook"
+	"github.com/mdo-play/mdo-play/playbook/engine"
 	"github.com/mdo-play/mdo-play/templates"
 )
 
@@ -389,7 +390,7 @@ func (a *app) execute(c *cli.Context, s *settings, loader *playbook.Loader, pbs 
 	if err != nil {
 		return err
 	}
-	r := &playbook.Runner{
+	r := &engine.Runner{
 		Inventory: inv,
 		Registry:  loader.Registry,
 		Templates: loader.Templates,
@@ -559,8 +560,8 @@ func (o *outputs) close() {
 }
 
 // runOptions are the engine options of a playbook run.
-func runOptions(c *cli.Context, s *settings, extra map[string]any, limit string, tags, skipTags []string, sliceK, sliceN int) playbook.Options {
-	return playbook.Options{
+func runOptions(c *cli.Context, s *settings, extra map[string]any, limit string, tags, skipTags []string, sliceK, sliceN int) engine.Options {
+	return engine.Options{
 		Forks:         s.forks,
 		Check:         c.Bool("check"),
 		Diff:          c.Bool("diff"),

@@ -17,7 +17,7 @@ import (
 	"github.com/mdo-play/mdo-play/modules/conn/become"
 	"github.com/mdo-play/mdo-play/modules/conn/local"
 	"github.com/mdo-play/mdo-play/modules/conn/ssh"
-	"github.com/mdo-play/mdo-play/playbook"
+	"github.com/mdo-play/mdo-play/playbook/engine"
 )
 
 // connector opens local and SSH connections with the settings from flags,
@@ -36,7 +36,7 @@ type connector struct {
 	passphrase     func(file string) ([]byte, error)
 }
 
-var _ playbook.Connector = (*connector)(nil)
+var _ engine.Connector = (*connector)(nil)
 
 func (a *app) connector(c *cli.Context, s *settings) (*connector, error) {
 	cn := &connector{
@@ -109,7 +109,7 @@ func (a *app) prompt(tty *os.File, isTTY bool, label string) (string, error) {
 	return string(pw), nil
 }
 
-func (cn *connector) Connect(ctx context.Context, spec playbook.ConnectSpec) (conn.Conn, error) {
+func (cn *connector) Connect(ctx context.Context, spec engine.ConnectSpec) (conn.Conn, error) {
 	if spec.Connection == "local" {
 		return local.New(), nil
 	}
@@ -162,7 +162,7 @@ func (cn *connector) Connect(ctx context.Context, spec playbook.ConnectSpec) (co
 	return c, nil
 }
 
-func (cn *connector) Become(c conn.Conn, spec playbook.BecomeSpec) (conn.Conn, error) {
+func (cn *connector) Become(c conn.Conn, spec engine.BecomeSpec) (conn.Conn, error) {
 	pw := spec.Password
 	if pw == "" {
 		pw = cn.becomePassword

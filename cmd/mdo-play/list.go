@@ -9,6 +9,7 @@ import (
 
 	"github.com/mdo-play/mdo-play/inventory"
 	"github.com/mdo-play/mdo-play/playbook"
+	"github.com/mdo-play/mdo-play/playbook/engine"
 )
 
 // list prints --list-hosts, --list-tasks and --list-tags in
@@ -16,7 +17,7 @@ import (
 func (a *app) list(c *cli.Context, inv *inventory.Inventory, pbs []*playbook.Playbook, limit string, tags, skip []string, sliceK, sliceN int) error {
 	var slice map[string]bool
 	if sliceN > 0 {
-		slice = playbook.SliceHosts(inv.Hosts(), sliceK, sliceN)
+		slice = engine.SliceHosts(inv.Hosts(), sliceK, sliceN)
 	}
 	for _, pb := range pbs {
 		fmt.Fprintf(a.stdout, "\nplaybook: %s\n", pb.Path)

@@ -632,7 +632,7 @@ func (c *checker) text(ps *playState, pos playbook.Pos, s string, sc *scope) {
 // uses are reported at their own line and column; at maps lines of a
 // literal block to file positions.
 func (c *checker) check(ps *playState, pos playbook.Pos, s string, cond, inFile bool, sc *scope, at ...func(line, col int) (int, int)) {
-	uses, err := parseTemplate(c.funcs, s, cond, false)
+	uses, err := unguarded(c.eng.Analyze(s, cond))
 	if err != nil {
 		uses = c.syntax(pos, s, cond, inFile, err)
 		if uses == nil {
@@ -643,18 +643,18 @@ func (c *checker) check(ps *playState, pos playbook.Pos, s string, cond, inFile 
 		return
 	}
 	for _, u := range uses {
-		if sc.has(u.name) || strings.HasPrefix(u.name, "ansible_") {
+		if sc.has(u.Name) || strings.HasPrefix(u.Name, "ansible_") {
 			continue
 		}
 		upos := pos
 		switch {
 		case inFile:
-			upos.Line, upos.Col = lineCol(s, u.off)
+			upos.Line, upos.Col = lineCol(s, u.Offset)
 		case len(at) > 0:
-			l, col := lineCol(s, u.off)
+			l, col := lineCol(s, u.Offset)
 			upos.Line, upos.Col = at[0](l, col)
 		}
-		c.add(upos, RuleVarUndefined, "variable %q is used but defined nowhere (vars, vars_files, roles, inventory, register, set_fact, -e): define it, or guard the use with default or hasKey", u.name)
+		c.add(upos, RuleVarUndefined, "variable %q is used but defined nowhere (vars, vars_files, roles, inventory, register, set_fact, -e): define it, or guard the use with default or hasKey", u.Name)
 	}
 }
 
@@ -662,7 +662,7 @@ func (c *checker) check(ps *playState, pos playbook.Pos, s string, cond, inFile 
 // engine recognises it, a syntax error otherwise. When the engine accepts
 // what this package's function list does not, it returns the uses found
 // without checking function names.
-func (c *checker) syntax(pos playbook.Pos, s string, cond, inFile bool, perr error) []varUse {
+func (c *checker) syntax(pos playbook.Pos, s string, cond, inFile bool, perr error) []templates.Use {
 	var err error
 	if cond {
 		_, err = c.eng.Cond(s, map[string]any{})
@@ -683,13 +683,10 @@ func (c *checker) syntax(pos playbook.Pos, s string, cond, inFile bool, perr err
 		c.add(c.inside(pos, te, inFile), RuleTemplateSyntax, "%s", te.Err.Error())
 		return nil
 	}
-	uses, err2 := parseTemplate(nil, s, cond, true)
+	uses, err2 := unguarded(templates.AnalyzeSyntax(s, cond))
 	if err2 != nil {
 		c.add(pos, RuleTemplateSyntax, "%s", parseMsg(err2))
 		return nil
-	}
-	if uses == nil {
-		uses = []varUse{}
 	}
 	return uses
 }

@@ -140,7 +140,7 @@ func (l *Linter) Lint(ctx context.Context, path string) ([]Finding, error) {
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, &ParseError{Path: path, Err: fmt.Errorf("%s: invalid YAML: %s", path, strings.TrimPrefix(err.Error(), "yaml: "))}
 	}
-	c := &checker{l: l, eng: templates.New(), funcs: funcNames(), sources: map[string]*source{}, includes: map[string]*include{}, seen: map[Finding]bool{}}
+	c := &checker{l: l, eng: templates.New(), sources: map[string]*source{}, includes: map[string]*include{}, seen: map[Finding]bool{}}
 	pb, err := l.Loader.Parse(path, data)
 	if err != nil {
 		c.loadErrors(path, err)
@@ -161,7 +161,6 @@ func (l *Linter) readFile(path string) ([]byte, error) {
 type checker struct {
 	l        *Linter
 	eng      *templates.Engine
-	funcs    map[string]any      // template function names, for parsing
 	sources  map[string]*source  // raw YAML of files, by path
 	includes map[string]*include // include_tasks files, by path
 	seen     map[Finding]bool    // against duplicates (a role applied twice)

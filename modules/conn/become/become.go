@@ -96,7 +96,7 @@ func Wrap(c conn.Conn, o Options) *Conn {
 }
 
 // quote quotes s for a POSIX shell.
-func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+func quote(s string) string { return conn.Quote(s) }
 
 func randHex() string {
 	b := make([]byte, 8)

@@ -477,4 +477,4 @@ func testCloseTwice(t *testing.T, open Opener) {
 	}
 }
 
-func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+func quote(s string) string { return conn.Quote(s) }

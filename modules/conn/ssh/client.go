@@ -582,13 +582,8 @@ func validEnvName(k string) bool {
 	return true
 }
 
-// Quote quotes s for a POSIX shell, in single quotes where needed.
-func Quote(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./=:,+@%") == "" {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
+// Quote quotes s for a POSIX shell: it is conn.Quote.
+func Quote(s string) string { return conn.Quote(s) }
 
 // sftpClient returns the connection's SFTP client, opening it on first use.
 func (c *Client) sftpClient() (*sftp.Client, error) {

@@ -1,4 +1,4 @@
-package playbook
+package engine
 
 import (
 	"context"
@@ -8,56 +8,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/mdo-play/mdo-play/modules"
+	"github.com/mdo-play/mdo-play/playbook"
 )
-
-// runMeta runs a meta: task (flush_handlers, end_play, end_host, ...).
-// It returns the hosts that are done with the current list.
-func (st *run) runMeta(ctx context.Context, pc *playCtx, hosts []*hostState, t *Task, sc *scope) []*hostState {
-	action, _ := t.Args[modules.RawParams].(string)
-	// Which hosts does the meta task apply to? Those whose when holds.
-	var on []*hostState
-	for _, h := range hosts {
-		vs := st.taskVars(pc, h, sc, t)
-		ok, err := st.conds(sc.when(t), vs)
-		if err == nil && ok {
-			on = append(on, h)
-		}
-	}
-	if len(on) == 0 {
-		return nil
-	}
-	switch action {
-	case "flush_handlers":
-		st.flushHandlers(ctx, pc)
-	case "end_play":
-		pc.mu.Lock()
-		pc.ended = true
-		pc.mu.Unlock()
-		return hosts
-	case "end_batch":
-		pc.mu.Lock()
-		pc.endBatch = true
-		pc.mu.Unlock()
-		return hosts
-	case "end_host":
-		for _, h := range on {
-			h.ended = true
-		}
-		return on
-	case "clear_host_errors":
-		for _, h := range pc.batch {
-			h.failed = false
-		}
-	case "clear_facts":
-		for _, h := range on {
-			h.facts = nil
-			h.dirty = true
-		}
-	case "refresh_inventory", "reset_connection", "noop":
-	}
-	return nil
-}
 
 // includeInstance is one file included for a set of hosts (with one loop item).
 type includeInstance struct {
@@ -70,8 +22,8 @@ type includeInstance struct {
 // runInclude runs include_tasks: per host (and loop item) the file name is
 // rendered, hosts that include the same file with the same item run its
 // tasks together, and the tasks are loaded when first needed.
-func (st *run) runInclude(ctx context.Context, pc *playCtx, hosts []*hostState, t *Task, sc *scope) []*hostState {
-	st.banner(pc, t, EventTask)
+func (st *state) runInclude(ctx context.Context, pc *playCtx, hosts []*hostState, t *playbook.Task, sc *scope) []*hostState {
+	st.banner(pc, t, playbook.EventTask)
 	var (
 		order  []string
 		insts  = map[string]*includeInstance{}
@@ -82,8 +34,8 @@ func (st *run) runInclude(ctx context.Context, pc *playCtx, hosts []*hostState, 
 		loopVar = "item"
 	}
 	fail := func(h *hostState, msg string) {
-		st.Sink.Emit(Event{Kind: EventHost, Time: time.Now(), Play: pc.play.Name, Task: t.DisplayName(), Pos: t.Pos, Module: t.Module,
-			Host: h.name(), Status: StatusFailed, Result: map[string]any{"failed": true, "changed": false, "msg": msg}})
+		st.Sink.Emit(playbook.Event{Kind: playbook.EventHost, Time: time.Now(), Play: pc.play.Name, Task: t.DisplayName(), Pos: t.Pos, Module: t.Module,
+			Host: h.name(), Status: playbook.StatusFailed, Result: map[string]any{"failed": true, "changed": false, "msg": msg}})
 		h.stats.Failed++
 		failed = append(failed, h)
 	}
@@ -139,8 +91,8 @@ func (st *run) runInclude(ctx context.Context, pc *playCtx, hosts []*hostState, 
 		case ferr != nil:
 			fail(h, taskError(t, ferr))
 		case skipped:
-			st.Sink.Emit(Event{Kind: EventHost, Time: time.Now(), Play: pc.play.Name, Task: t.DisplayName(), Pos: t.Pos, Module: t.Module,
-				Host: h.name(), Status: StatusSkipped, Result: map[string]any{"changed": false, "skipped": true, "skip_reason": "Conditional result was False"}})
+			st.Sink.Emit(playbook.Event{Kind: playbook.EventHost, Time: time.Now(), Play: pc.play.Name, Task: t.DisplayName(), Pos: t.Pos, Module: t.Module,
+				Host: h.name(), Status: playbook.StatusSkipped, Result: map[string]any{"changed": false, "skipped": true, "skip_reason": "Conditional result was False"}})
 			h.stats.Skipped++
 		}
 	}
@@ -154,7 +106,7 @@ func (st *run) runInclude(ctx context.Context, pc *playCtx, hosts []*hostState, 
 			names[i] = h.name()
 			h.stats.OK++ // Ansible counts each (host, item) include as ok
 		}
-		st.Sink.Emit(Event{Kind: EventIncluded, Time: time.Now(), Play: pc.play.Name, Task: t.DisplayName(), Pos: t.Pos,
+		st.Sink.Emit(playbook.Event{Kind: playbook.EventIncluded, Time: time.Now(), Play: pc.play.Name, Task: t.DisplayName(), Pos: t.Pos,
 			Msg: in.path, Hosts: names, Item: in.item, HasItem: in.hasItem})
 	}
 	down := toSet(failed)
@@ -170,18 +122,18 @@ func (st *run) runInclude(ctx context.Context, pc *playCtx, hosts []*hostState, 
 			}
 			continue
 		}
-		blk := &Task{Pos: t.Pos}
+		blk := &playbook.Task{Pos: t.Pos}
 		if t.Apply != nil {
 			cp := *t.Apply
 			blk = &cp
 		}
 		blk.Block = tasks
-		blk.Vars = append(append([]Var{}, blk.Vars...), t.Vars...)
+		blk.Vars = append(append([]playbook.Var{}, blk.Vars...), t.Vars...)
 		if in.hasItem {
-			blk.Vars = append(blk.Vars, Var{Pos: t.Pos, Name: loopVar, Value: in.item})
+			blk.Vars = append(blk.Vars, playbook.Var{Pos: t.Pos, Name: loopVar, Value: in.item})
 		}
 		run := without(in.hosts, func(h *hostState) bool { return down[h] || h.unreachable })
-		for _, h := range st.runList(ctx, pc, run, []*Task{blk}, sc) {
+		for _, h := range st.runList(ctx, pc, run, []*playbook.Task{blk}, sc) {
 			down[h] = true
 			failed = append(failed, h)
 		}
@@ -190,7 +142,7 @@ func (st *run) runInclude(ctx context.Context, pc *playCtx, hosts []*hostState, 
 }
 
 // includeTasks loads (once per run) the tasks of an included file.
-func (st *run) includeTasks(path string) ([]*Task, error) {
+func (st *state) includeTasks(path string) ([]*playbook.Task, error) {
 	st.includeMu.Lock()
 	defer st.includeMu.Unlock()
 	if e, ok := st.includes[path]; ok {
@@ -213,38 +165,6 @@ func (st *run) includeTasks(path string) ([]*Task, error) {
 }
 
 type includeEntry struct {
-	tasks []*Task
+	tasks []*playbook.Task
 	err   error
-}
-
-// roleDirs returns the directories of the roles around a task, innermost
-// first, for file lookups.
-func roleDirs(sc *scope, t *Task) []string {
-	var out []string
-	if t != nil && t.Role != nil {
-		out = append(out, t.Role.Dir)
-	}
-	blocks := sc.blocks()
-	for i := len(blocks) - 1; i >= 0; i-- {
-		if r := blocks[i].Role; r != nil {
-			out = append(out, r.Dir)
-		}
-	}
-	return out
-}
-
-// roleLayers returns the role defaults (lowest precedence) and role vars
-// that apply to a task, outermost role first.
-func roleLayers(sc *scope, t *Task) (defaults, vars []map[string]any) {
-	for _, b := range sc.blocks() {
-		if b.Role != nil {
-			defaults = append(defaults, b.Role.Defaults)
-			vars = append(vars, b.Role.Vars)
-		}
-	}
-	if t != nil && t.Role != nil {
-		defaults = append(defaults, t.Role.Defaults)
-		vars = append(vars, t.Role.Vars)
-	}
-	return defaults, vars
 }

@@ -1,4 +1,12 @@
-package playbook
+// Package engine runs loaded playbooks on hosts: plays and their serial
+// batches, the linear and free strategies, forks, handlers, per-host state,
+// variable precedence, and the events that report each result.
+//
+// A task goes through three steps on each host: resolve (every keyword
+// rendered and checked once, into a plain struct), execute (the module
+// call, its loop, retries and conditions), and record (the host's state,
+// counters and the result event).
+package engine
 
 import (
 	"context"
@@ -12,6 +20,7 @@ import (
 	"github.com/mdo-play/mdo-play/inventory"
 	"github.com/mdo-play/mdo-play/modules"
 	"github.com/mdo-play/mdo-play/modules/conn"
+	"github.com/mdo-play/mdo-play/playbook"
 	"github.com/mdo-play/mdo-play/templates"
 )
 
@@ -68,19 +77,19 @@ type Runner struct {
 	Registry  *modules.Registry
 	Templates *templates.Engine
 	Connector Connector
-	Sink      Sink
+	Sink      playbook.Sink
 	Options   Options
 	// ReadFile reads vars_files; nil means os.ReadFile.
 	ReadFile func(string) ([]byte, error)
 	// Loader parses files included at run time (include_tasks).
-	Loader *Loader
+	Loader *playbook.Loader
 }
 
 // ErrNoHostsLeft is returned (wrapped) when --limit leaves no host at all.
 var ErrNoHostsLeft = errors.New("no hosts matched the limit")
 
 // run is the state of one Run call.
-type run struct {
+type state struct {
 	*Runner
 	hosts   map[string]*hostState // by inventory name, across plays
 	order   []string              // hosts in first-seen order, for the recap
@@ -106,12 +115,12 @@ type connEntry struct {
 // returned error is set only for errors that stop the whole run (bad
 // vars files, --limit leaving nothing, cancellation); host failures are
 // in the counters.
-func (r *Runner) Run(ctx context.Context, pbs []*Playbook) (map[string]*HostStats, error) {
+func (r *Runner) Run(ctx context.Context, pbs []*playbook.Playbook) (map[string]*playbook.HostStats, error) {
 	forks := r.Options.Forks
 	if forks <= 0 {
 		forks = 20
 	}
-	st := &run{
+	st := &state{
 		Runner:   r,
 		hosts:    map[string]*hostState{},
 		sem:      make(chan struct{}, forks),
@@ -125,7 +134,7 @@ func (r *Runner) Run(ctx context.Context, pbs []*Playbook) (map[string]*HostStat
 	}
 	var runErr error
 	for _, pb := range pbs {
-		r.Sink.Emit(Event{Kind: EventPlaybook, Time: time.Now(), Playbook: pb.Path})
+		r.Sink.Emit(playbook.Event{Kind: playbook.EventPlaybook, Time: time.Now(), Playbook: pb.Path})
 		for _, play := range pb.Plays {
 			if st.stopped {
 				break
@@ -140,15 +149,15 @@ func (r *Runner) Run(ctx context.Context, pbs []*Playbook) (map[string]*HostStat
 		}
 	}
 	stats := st.stats()
-	r.Sink.Emit(Event{Kind: EventRecap, Time: time.Now(), Stats: stats})
+	r.Sink.Emit(playbook.Event{Kind: playbook.EventRecap, Time: time.Now(), Stats: stats})
 	return stats, runErr
 }
 
-func (st *run) stats() map[string]*HostStats {
-	out := make(map[string]*HostStats, len(st.hosts))
+func (st *state) stats() map[string]*playbook.HostStats {
+	out := make(map[string]*playbook.HostStats, len(st.hosts))
 	for name, h := range st.hosts {
 		s := h.stats
-		if s == (HostStats{}) {
+		if s == (playbook.HostStats{}) {
 			continue // never ran a task, as Ansible leaves it out of the recap
 		}
 		out[name] = &s
@@ -156,7 +165,7 @@ func (st *run) stats() map[string]*HostStats {
 	return out
 }
 
-func (st *run) closeConns() {
+func (st *state) closeConns() {
 	st.connsMu.Lock()
 	defer st.connsMu.Unlock()
 	for _, e := range st.conns {
@@ -167,7 +176,7 @@ func (st *run) closeConns() {
 }
 
 // connect returns the cached connection for spec, opening it on first use.
-func (st *run) connect(ctx context.Context, spec ConnectSpec) (conn.Conn, error) {
+func (st *state) connect(ctx context.Context, spec ConnectSpec) (conn.Conn, error) {
 	key := spec.Host + "\x00" + spec.Connection + "\x00" + spec.User
 	st.connsMu.Lock()
 	e, ok := st.conns[key]
@@ -182,18 +191,18 @@ func (st *run) connect(ctx context.Context, spec ConnectSpec) (conn.Conn, error)
 
 // selectHosts returns the play's hosts after --limit, skipping hosts that
 // failed or were unreachable in earlier plays.
-func (st *run) selectHosts(play *Play, vars map[string]any) ([]*inventory.Host, error) {
+func (st *state) selectHosts(play *playbook.Play, vars map[string]any) ([]*inventory.Host, error) {
 	pattern := play.Hosts
 	if templates.IsTemplate(pattern) {
 		s, err := st.Templates.RenderString("", pattern, vars)
 		if err != nil {
-			return nil, &Error{Pos: play.Pos, Msg: fmt.Sprintf("play %s: hosts: %v", quoteName(play.Name), err)}
+			return nil, &playbook.Error{Pos: play.Pos, Msg: fmt.Sprintf("play %s: hosts: %v", playbook.QuoteName(play.Name), err)}
 		}
 		pattern = s
 	}
 	hosts, warns, err := st.Inventory.Select(pattern)
 	if err != nil {
-		return nil, &Error{Pos: play.Pos, Msg: fmt.Sprintf("play %s: %v", quoteName(play.Name), err)}
+		return nil, &playbook.Error{Pos: play.Pos, Msg: fmt.Sprintf("play %s: %v", playbook.QuoteName(play.Name), err)}
 	}
 	for _, w := range warns {
 		st.warn(w)
@@ -231,8 +240,8 @@ func (st *run) selectHosts(play *Play, vars map[string]any) ([]*inventory.Host, 
 	return out, nil
 }
 
-func (st *run) warn(msg string) {
-	st.Sink.Emit(Event{Kind: EventWarning, Time: time.Now(), Msg: msg})
+func (st *state) warn(msg string) {
+	st.Sink.Emit(playbook.Event{Kind: playbook.EventWarning, Time: time.Now(), Msg: msg})
 }
 
 // sortHosts applies the play's order keyword.

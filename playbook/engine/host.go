@@ -1,11 +1,12 @@
-package playbook
+package engine
 
 import (
-	"regexp"
 	"strings"
 	"sync"
 
 	"github.com/mdo-play/mdo-play/inventory"
+	"github.com/mdo-play/mdo-play/playbook"
+	"github.com/mdo-play/mdo-play/templates"
 )
 
 // hostState is everything the run knows about one host. Only the goroutine
@@ -18,8 +19,8 @@ type hostState struct {
 	// failed and unreachable drop the host from the rest of the run.
 	failed      bool
 	unreachable bool
-	notified    map[*Task]bool
-	stats       HostStats
+	notified    map[*playbook.Task]bool
+	stats       playbook.HostStats
 	hostvars    map[string]any // this host's entry in hostvars; rebuilt when dirty
 	dirty       bool
 	lastFacts   map[string]any // facts set by the last task (shared by run_once)
@@ -60,61 +61,69 @@ type varLayer struct {
 	templated bool
 }
 
-// identRe finds the top-level variable names a template refers to.
-var identRe = regexp.MustCompile(`(?:^|[^\w.\])])\.([A-Za-z_]\w*)`)
-
-// varRefs caches the variable names each template string refers to.
+// varRefs caches the variable names each template string refers to
+// (templates.Engine.Refs, which parses the string).
 type varRefs struct{ m sync.Map }
 
-func (r *varRefs) of(s string) []string {
+func (r *varRefs) of(eng *templates.Engine, s string) []string {
 	if v, ok := r.m.Load(s); ok {
 		return v.([]string)
 	}
-	var out []string
-	for _, m := range identRe.FindAllStringSubmatch(s, -1) {
-		out = append(out, m[1])
-	}
+	out := eng.Refs(s)
 	r.m.Store(s, out)
 	return out
 }
 
-// containsTemplate reports whether v holds a template string anywhere.
-func containsTemplate(v any) bool {
-	switch x := v.(type) {
-	case string:
-		return strings.Contains(x, "{{")
-	case []any:
-		for _, e := range x {
-			if containsTemplate(e) {
-				return true
-			}
-		}
-	case map[string]any:
-		for k, e := range x {
-			if strings.Contains(k, "{{") || containsTemplate(e) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// templateText concatenates the template strings inside v, for reference scanning.
-func templateText(v any, b *strings.Builder) {
+// templateStrings appends the template strings inside v (keys included).
+func templateStrings(v any, out []string) []string {
 	switch x := v.(type) {
 	case string:
 		if strings.Contains(x, "{{") {
-			b.WriteString(x)
-			b.WriteByte(' ')
+			out = append(out, x)
 		}
 	case []any:
 		for _, e := range x {
-			templateText(e, b)
+			out = templateStrings(e, out)
 		}
 	case map[string]any:
 		for k, e := range x {
-			templateText(k, b)
-			templateText(e, b)
+			out = templateStrings(k, out)
+			out = templateStrings(e, out)
 		}
 	}
+	return out
+}
+
+func without(hs []*hostState, drop func(*hostState) bool) []*hostState {
+	return filter(hs, func(h *hostState) bool { return !drop(h) })
+}
+
+func filter(hs []*hostState, keep func(*hostState) bool) []*hostState {
+	out := make([]*hostState, 0, len(hs))
+	for _, h := range hs {
+		if keep(h) {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+func toSet(hs []*hostState) map[*hostState]bool {
+	m := make(map[*hostState]bool, len(hs))
+	for _, h := range hs {
+		m[h] = true
+	}
+	return m
+}
+
+func unique(hs []*hostState) []*hostState {
+	seen := map[*hostState]bool{}
+	var out []*hostState
+	for _, h := range hs {
+		if !seen[h] {
+			seen[h] = true
+			out = append(out, h)
+		}
+	}
+	return out
 }

@@ -1,4 +1,4 @@
-package playbook
+package engine
 
 import (
 	"errors"
@@ -22,7 +22,7 @@ type varSet struct {
 // definitions it refers to, so `url: "http://{{ .host }}:{{ .port }}"` works
 // whatever the order. Cycles are reported as errors of the variables
 // involved.
-func (st *run) merge(layers []varLayer) varSet {
+func (st *state) merge(layers []varLayer) varSet {
 	size := 0
 	for _, l := range layers {
 		size += len(l.vars)
@@ -32,7 +32,7 @@ func (st *run) merge(layers []varLayer) varSet {
 	for _, l := range layers {
 		for k, v := range l.vars {
 			m[k] = v
-			if l.templated && containsTemplate(v) {
+			if l.templated && templates.ContainsTemplate(v) {
 				if pending == nil {
 					pending = map[string]bool{}
 				}
@@ -54,7 +54,7 @@ func (st *run) merge(layers []varLayer) varSet {
 }
 
 type resolver struct {
-	st      *run
+	st      *state
 	vs      *varSet
 	pending map[string]bool
 	state   map[string]int // 1 resolving, 2 done
@@ -70,9 +70,11 @@ func (r *resolver) resolve(k string) {
 	}
 	r.state[k] = 1
 	v := r.vs.m[k]
-	var b strings.Builder
-	templateText(v, &b)
-	for _, ref := range r.st.refs.of(b.String()) {
+	var refs []string
+	for _, text := range templateStrings(v, nil) {
+		refs = append(refs, r.st.refs.of(r.st.Templates, text)...)
+	}
+	for _, ref := range refs {
 		if r.pending[ref] && ref != k {
 			r.resolve(ref)
 		} else if ref == k && r.pending[k] {

@@ -2,7 +2,11 @@
 // implicit types (yes/no/on/off are booleans, 0644 is octal, 0x1F and
 // 1:30 are integers, .inf is a float), on top of gopkg.in/yaml.v3, which
 // resolves YAML 1.2. It is the one place that decides what a plain scalar
-// in a playbook, a vars file or an inventory means.
+// in a playbook, a vars file or an inventory means, and (Bool) what counts
+// as a boolean wherever one is read.
+//
+// It is a leaf: it imports nothing of this module, so inventory, playbook,
+// modules and templates may all import it.
 package yaml11
 
 import (

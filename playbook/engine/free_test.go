@@ -1,4 +1,4 @@
-package playbook
+package engine
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/mdo-play/mdo-play/modules"
 	"github.com/mdo-play/mdo-play/modules/conn"
 	"github.com/mdo-play/mdo-play/modules/conn/local"
+	"github.com/mdo-play/mdo-play/playbook"
 	"github.com/mdo-play/mdo-play/templates"
 )
 
@@ -24,10 +25,10 @@ func (localConnector) Become(c conn.Conn, _ BecomeSpec) (conn.Conn, error) { ret
 
 type countSink struct {
 	mu     sync.Mutex
-	events map[EventKind]int
+	events map[playbook.EventKind]int
 }
 
-func (s *countSink) Emit(e Event) {
+func (s *countSink) Emit(e playbook.Event) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.events[e.Kind]++
@@ -73,7 +74,7 @@ func testStrategyRace(t *testing.T, strategy string) {
 `
 	src = strings.Replace(src, "STRATEGY", strategy, 1)
 	reg := modules.Builtin()
-	pb, err := (&Loader{Registry: reg}).Parse(filepath.Join(dir, "site.yml"), []byte(src))
+	pb, err := (&playbook.Loader{Registry: reg}).Parse(filepath.Join(dir, "site.yml"), []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,10 +82,10 @@ func testStrategyRace(t *testing.T, strategy string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sink := &countSink{events: map[EventKind]int{}}
+	sink := &countSink{events: map[playbook.EventKind]int{}}
 	r := &Runner{Inventory: in, Registry: reg, Templates: templates.New(), Connector: localConnector{}, Sink: sink,
 		Options: Options{Forks: 8}}
-	stats, err := r.Run(context.Background(), []*Playbook{pb})
+	stats, err := r.Run(context.Background(), []*playbook.Playbook{pb})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +95,7 @@ func testStrategyRace(t *testing.T, strategy string) {
 	if got := stats["h1"].OK; got != 4 {
 		t.Errorf("h1 ok=%d, want 4 (3 tasks and the handler)", got)
 	}
-	if sink.events[EventRecap] != 1 {
-		t.Errorf("recap events: %d", sink.events[EventRecap])
+	if sink.events[playbook.EventRecap] != 1 {
+		t.Errorf("recap events: %d", sink.events[playbook.EventRecap])
 	}
 }

@@ -1,0 +1,97 @@
+package engine
+
+import (
+	"context"
+	"time"
+
+	"github.com/mdo-play/mdo-play/playbook"
+)
+
+// runOnHost runs t on h (resolve, execute, record) and reports whether
+// the host failed.
+func (st *state) runOnHost(ctx context.Context, pc *playCtx, h *hostState, t *playbook.Task, sc *scope) bool {
+	start := time.Now()
+	ht, err := st.resolveHost(pc, h, t, sc)
+	var out outcome
+	if err != nil {
+		out = failedOutcome(taskError(t, err))
+	} else {
+		out = st.execute(ctx, pc, h, ht)
+	}
+	return st.record(pc, h, ht, out, start)
+}
+
+// record records a task's outcome on h: the host event (censored under
+// no_log), registered results and facts, the recap counters, notified
+// handlers. It reports whether the host failed.
+func (st *state) record(pc *playCtx, h *hostState, ht *hostTask, out outcome, start time.Time) bool {
+	t := ht.t
+	ignored := out.status == playbook.StatusFailed && ht.ignoreErrors ||
+		out.status == playbook.StatusUnreachable && ht.ignoreUnreachable
+	shown := out.result
+	if out.noLog {
+		shown = censor(out.result)
+	}
+	st.Sink.Emit(playbook.Event{Kind: playbook.EventHost, Time: time.Now(), Play: pc.play.Name, Task: t.DisplayName(), Pos: t.Pos, Module: t.Module,
+		Host: h.name(), Delegate: out.delegate, Status: out.status, Ignored: ignored, Result: shown, Verbose: out.verbose, Loop: out.loop,
+		Diff: out.diff, Duration: time.Since(start)})
+
+	if t.Register != "" {
+		h.setVars[t.Register] = out.result
+		h.dirty = true
+	}
+	h.lastFacts = out.facts
+	if t.Module == "setup" && out.status != playbook.StatusFailed {
+		// Gathered facts are host facts (below play vars), not set_fact.
+		if h.facts == nil {
+			h.facts = map[string]any{}
+		}
+		for k, v := range out.facts {
+			h.facts[k] = v
+		}
+		h.dirty = true
+		out.facts = nil
+	}
+	if len(out.facts) > 0 {
+		for k, v := range out.facts {
+			h.setVars[k] = v
+		}
+		h.dirty = true
+	}
+	switch out.status {
+	case playbook.StatusUnreachable:
+		if ignored {
+			// As Ansible counts an ignored unreachable result.
+			h.stats.OK++
+			h.stats.Ignored++
+			return false
+		}
+		h.stats.Unreachable++
+		h.unreachable = true
+		return true
+	case playbook.StatusFailed:
+		if ignored {
+			h.stats.OK++
+			h.stats.Ignored++
+			if changed, _ := out.result["changed"].(bool); changed {
+				h.stats.Changed++
+			}
+			return false
+		}
+		h.stats.Failed++
+		// For a rescue section, as Ansible provides them.
+		h.setVars["ansible_failed_task"] = map[string]any{"name": t.Name, "action": t.Module, "path": t.Pos.String()}
+		h.setVars["ansible_failed_result"] = out.result
+		h.dirty = true
+		return true
+	case playbook.StatusSkipped:
+		h.stats.Skipped++
+	case playbook.StatusChanged:
+		h.stats.OK++
+		h.stats.Changed++
+		st.notify(pc, h, ht.notify)
+	default:
+		h.stats.OK++
+	}
+	return false
+}

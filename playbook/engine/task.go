@@ -1,0 +1,124 @@
+package engine
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mdo-play/mdo-play/modules"
+	"github.com/mdo-play/mdo-play/playbook"
+)
+
+// runTask runs one task (or handler) on hosts in parallel, up to forks at a
+// time (and throttle), and returns the hosts that failed.
+func (st *state) runTask(ctx context.Context, pc *playCtx, hosts []*hostState, t *playbook.Task, sc *scope, kind playbook.EventKind) []*hostState {
+	// A free-strategy host lane holds its fork slot already, and other
+	// lanes are running: hostvars stay the section's snapshot.
+	forked := sc.lane != nil && sc.lane.forked
+	if !forked {
+		st.refreshHostvars(pc)
+	}
+	st.banner(pc, t, kind)
+	pv := varSet{m: pc.playVars}
+	runOnce := st.boolKeyword(sc.keyword(t, func(t *playbook.Task) playbook.Value { return t.RunOnce }, nil), pv, false)
+	if runOnce && len(hosts) > 1 {
+		hosts = hosts[:1]
+	}
+	var throttle chan struct{}
+	if v := sc.keyword(t, func(t *playbook.Task) playbook.Value { return t.Throttle }, nil); v.Set() {
+		if n, err := st.intKeyword(v, pv); err == nil && n > 0 {
+			throttle = make(chan struct{}, n)
+		}
+	}
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		failed []*hostState
+	)
+	for _, h := range hosts {
+		if !forked {
+			select {
+			case st.sem <- struct{}{}:
+			case <-ctx.Done():
+			}
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		go func(h *hostState) {
+			defer wg.Done()
+			if !forked {
+				defer func() { <-st.sem }()
+			}
+			if throttle != nil {
+				throttle <- struct{}{}
+				defer func() { <-throttle }()
+			}
+			if st.runOnHost(ctx, pc, h, t, sc) {
+				mu.Lock()
+				failed = append(failed, h)
+				mu.Unlock()
+			}
+		}(h)
+	}
+	wg.Wait()
+	if runOnce && len(hosts) == 1 && !pc.free {
+		st.shareRunOnce(pc, hosts[0], t)
+	}
+	// Keep the inventory order for what follows.
+	set := toSet(failed)
+	return filter(hosts, func(h *hostState) bool { return set[h] })
+}
+
+// shareRunOnce gives every host of the batch the registered result and
+// facts of a run_once task, as Ansible does.
+func (st *state) shareRunOnce(pc *playCtx, from *hostState, t *playbook.Task) {
+	for _, h := range pc.batch {
+		if h == from || h.failed || h.unreachable {
+			continue
+		}
+		if t.Register != "" {
+			if v, ok := from.setVars[t.Register]; ok {
+				h.setVars[t.Register] = v
+				h.dirty = true
+			}
+		}
+		for k, v := range from.lastFacts {
+			h.setVars[k] = v
+			h.dirty = true
+		}
+	}
+}
+
+// banner emits a task's start event; under the free strategy only when the
+// task differs from the last one shown.
+func (st *state) banner(pc *playCtx, t *playbook.Task, kind playbook.EventKind) {
+	if pc.free {
+		pc.mu.Lock()
+		same := pc.lastTask == t
+		pc.lastTask = t
+		pc.mu.Unlock()
+		if same {
+			return
+		}
+	}
+	st.Sink.Emit(playbook.Event{Kind: kind, Time: time.Now(), Play: pc.play.Name, Task: st.taskName(pc, t), Pos: t.Pos, Module: t.Module})
+}
+
+// taskName renders a task name that contains a template with the play's
+// variables; a name that cannot be rendered is shown as written.
+func (st *state) taskName(pc *playCtx, t *playbook.Task) string {
+	name := t.DisplayName()
+	if !strings.Contains(name, "{{") {
+		return name
+	}
+	vs := st.merge([]varLayer{{pc.playVars, true}, {pc.filesVars, true}, {st.Options.ExtraVars, true}})
+	if s, err := st.Templates.RenderString("", name, vs.m); err == nil {
+		return s
+	}
+	return name
+}
+
+var _ modules.FileReader = fileFinder{}
