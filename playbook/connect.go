@@ -123,7 +123,7 @@ func (st *run) openConn(ctx context.Context, target string, t *Task, sc *scope, 
 				}
 			}
 		}
-		c, err = st.Connector.Become(c, spec)
+		c, err = st.become(c, target+"\x00"+connection+"\x00"+user, spec)
 		if err != nil {
 			return nil, err
 		}
@@ -153,6 +153,24 @@ func (st *run) openConn(ctx context.Context, target string, t *Task, sc *scope, 
 		}
 	}
 	return c, nil
+}
+
+// become returns the become connection for spec over c, the connection
+// opened under connKey: one per (connection, method, user, flags,
+// password) for the whole run, so that its privilege check runs once and
+// its long-lived shells serve every task; it is closed with the
+// connections at the end of the run.
+func (st *run) become(c conn.Conn, connKey string, spec BecomeSpec) (conn.Conn, error) {
+	key := "become\x00" + connKey + "\x00" + spec.Method + "\x00" + spec.User + "\x00" + spec.Flags + "\x00" + spec.Password
+	st.connsMu.Lock()
+	e, ok := st.conns[key]
+	if !ok {
+		e = &connEntry{}
+		st.conns[key] = e
+	}
+	st.connsMu.Unlock()
+	e.once.Do(func() { e.c, e.err = st.Connector.Become(c, spec) })
+	return e.c, e.err
 }
 
 func parseBoolAny(v any) (bool, error) {
