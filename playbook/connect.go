@@ -149,7 +149,7 @@ func (st *run) openConn(ctx context.Context, target string, t *Task, sc *scope, 
 			}
 		}
 		if len(env) > 0 {
-			c = envConn{Conn: c, env: env}
+			c = conn.WithEnv(c, env)
 		}
 	}
 	return c, nil
@@ -203,24 +203,6 @@ func (st *run) environment(sc *scope, t *Task) []Value {
 		out = append(out, t.Environment)
 	}
 	return out
-}
-
-// envConn adds environment variables to every command.
-type envConn struct {
-	conn.Conn
-	env map[string]string
-}
-
-func (c envConn) Exec(ctx context.Context, cmd conn.Command) (conn.ExecResult, error) {
-	env := make(map[string]string, len(c.env)+len(cmd.Env))
-	for k, v := range c.env {
-		env[k] = v
-	}
-	for k, v := range cmd.Env {
-		env[k] = v
-	}
-	cmd.Env = env
-	return c.Conn.Exec(ctx, cmd)
 }
 
 func fileExists(p string) bool {

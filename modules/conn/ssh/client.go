@@ -60,7 +60,10 @@ type Client struct {
 	closeOnce sync.Once
 }
 
-var _ conn.Conn = (*Client)(nil)
+var (
+	_ conn.Conn       = (*Client)(nil)
+	_ conn.FileWriter = (*Client)(nil)
+)
 
 // Dial connects and authenticates to the host o describes, through its
 // ProxyJump hosts if any. Every error wraps conn.ErrUnreachable; refused
@@ -187,7 +190,7 @@ func dialOnce(ctx context.Context, o Options, target endpoint, kh *KnownHosts) (
 		closed: make(chan struct{}),
 	}
 	c.mode = o.ExecMode
-	c.shells = c.NewShells(ShellOptions{OutputOverSFTP: true})
+	c.shells = c.newShells(ShellOptions{}, true)
 	go func() {
 		err := c.client.Wait()
 		c.markDead(err)

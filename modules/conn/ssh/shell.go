@@ -31,34 +31,12 @@ const (
 	SessionPerCommand
 )
 
-// ErrNoShell is wrapped by Shells.Exec when no long-lived shell could be
-// started: the command did not run, and the caller should run it another
-// way (a new session per command).
-var ErrNoShell = errors.New("no persistent shell")
+// ErrNoShell is conn.ErrNoShell, wrapped by Shells.Exec when no
+// long-lived shell could be started.
+var ErrNoShell = conn.ErrNoShell
 
-// ShellOptions says how the long-lived shells of a Shells pool start.
-type ShellOptions struct {
-	// Command starts a POSIX shell that reads its script from standard
-	// input, run by the login user's shell: e.g. "sudo -u app /bin/sh".
-	// Empty means /bin/sh.
-	Command string
-	// Preamble is written to the shell's standard input before anything
-	// else (sudo's password line). It never appears in errors.
-	Preamble []byte
-	// Kill runs script, which ends a cancelled command's processes, with
-	// the rights of the shell's user. Nil means the login user, in a new
-	// session.
-	Kill func(ctx context.Context, script string) error
-	// Max is the most shells kept at once; default 4.
-	Max int
-	// StartTimeout bounds a shell's start; default 10s.
-	StartTimeout time.Duration
-	// OutputOverSFTP reads commands' output files over the connection's
-	// SFTP session instead of having the shell cat them (a process per
-	// command with output). Only for shells of the login user, who owns
-	// the files; shells fall back to cat when SFTP does not start.
-	OutputOverSFTP bool
-}
+// ShellOptions says how the shells of a pool start (conn.ShellOptions).
+type ShellOptions = conn.ShellOptions
 
 // Shells is a pool of long-lived shells on one connection, each running
 // one command at a time. Commands are framed on a shell's standard input:
@@ -71,7 +49,7 @@ type ShellOptions struct {
 //     variables or traps, with stdout and stderr in files of their own;
 //   - the shell then writes stdout, a random marker, stderr, the marker
 //     again and the exit status; cat runs only when there is output.
-//     With ShellOptions.OutputOverSFTP it writes only the marker, the
+//     For the login user's shells it writes only the marker, the
 //     exit status and which files are not empty, and the client reads
 //     those over SFTP (no process on the target); the next frame
 //     truncates them.
@@ -82,10 +60,11 @@ type ShellOptions struct {
 // background processes after the command ends is lost (each command has
 // new files), where a new session per command would wait for them.
 type Shells struct {
-	c     *Client
-	o     ShellOptions
-	idle  chan *shell
-	slots chan struct{} // one per shell alive or starting
+	c        *Client
+	o        ShellOptions
+	overSFTP bool // read output files over SFTP (the login user's shells)
+	idle     chan *shell
+	slots    chan struct{} // one per shell alive or starting
 
 	mu       sync.Mutex
 	closed   bool
@@ -93,10 +72,22 @@ type Shells struct {
 	startErr error // why shells cannot start here; set once
 }
 
+var _ conn.ShellStarter = (*Client)(nil)
+
 // NewShells returns a pool of long-lived shells started as o says, or nil
 // when the client runs every command in a session of its own
 // (Options.ExecMode). Shells start on demand; close the pool when done.
-func (c *Client) NewShells(o ShellOptions) *Shells {
+func (c *Client) NewShells(o ShellOptions) conn.Shells {
+	if p := c.newShells(o, false); p != nil {
+		return p
+	}
+	return nil
+}
+
+// newShells returns a pool of shells, or nil in SessionPerCommand mode;
+// overSFTP: the shells' output is read over SFTP (only for shells of the
+// login user, who owns the files).
+func (c *Client) newShells(o ShellOptions, overSFTP bool) *Shells {
 	if c.mode != PersistentShell {
 		return nil
 	}
@@ -110,7 +101,7 @@ func (c *Client) NewShells(o ShellOptions) *Shells {
 		o.Command = "/bin/sh"
 	}
 	return &Shells{
-		c: c, o: o,
+		c: c, o: o, overSFTP: overSFTP,
 		idle:  make(chan *shell, o.Max),
 		slots: make(chan struct{}, o.Max),
 		all:   map[*shell]struct{}{},
@@ -473,7 +464,7 @@ func (p *Shells) start(ctx context.Context) (*shell, error) {
 		pid, dir, ok := strings.Cut(strings.TrimSuffix(a.line, "\n"), " ")
 		if sh.pid, a.err = strconv.Atoi(pid); a.err == nil && ok && dir != "" {
 			sh.dir = dir
-			if p.o.OutputOverSFTP {
+			if p.overSFTP {
 				// Without SFTP the shell cats its output.
 				sh.fetch, _ = p.c.sftpClient()
 			}

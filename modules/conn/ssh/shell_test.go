@@ -129,3 +129,15 @@ func TestShellsStartFailure(t *testing.T) {
 		t.Errorf("NewShells in SessionPerCommand mode = %v, want nil", p)
 	}
 }
+
+// TestShellsWithEnv: shells started through conn.WithEnv run their
+// commands with the wrapper's environment.
+func TestShellsWithEnv(t *testing.T) {
+	c := conn.WithEnv(dial(t, rootOpts(t, hosts(t), 0)), map[string]string{"MDO_WRAPPED": "yes"})
+	pool := c.(conn.ShellStarter).NewShells(conn.ShellOptions{})
+	defer pool.Close()
+	res, err := pool.Exec(context.Background(), conn.Command{Script: `echo "$MDO_WRAPPED"`})
+	if err != nil || string(res.Stdout) != "yes\n" {
+		t.Errorf("got %q, %v; want %q", res.Stdout, err, "yes\n")
+	}
+}

@@ -83,12 +83,22 @@ func TestConformance(t *testing.T) {
 	for _, mode := range []struct {
 		name string
 		mode ssh.ExecMode
-	}{{"persistent shell", ssh.PersistentShell}, {"session per command", ssh.SessionPerCommand}} {
+		env  bool // wrapped by conn.WithEnv, which keeps the capabilities
+		caps []conntest.Capability
+	}{
+		{"persistent shell", ssh.PersistentShell, false, []conntest.Capability{conntest.FileWriter, conntest.Shells}},
+		{"session per command", ssh.SessionPerCommand, false, []conntest.Capability{conntest.FileWriter}},
+		// environment: used to hide the SFTP writer (issue 15).
+		{"persistent shell with environment", ssh.PersistentShell, true, []conntest.Capability{conntest.FileWriter, conntest.Shells}},
+	} {
 		t.Run(mode.name, func(t *testing.T) {
 			conntest.Run(t, func(t *testing.T) (conn.Conn, string) {
 				o := rootOpts(t, c, 0)
 				o.ExecMode = mode.mode
-				cl := dial(t, o)
+				var cl conn.Conn = dial(t, o)
+				if mode.env {
+					cl = conn.WithEnv(cl, map[string]string{"MDO_CONNTEST": "1"})
+				}
 				dir := strings.TrimSpace(run(t, cl, "mktemp -d /srv/conntest.XXXXXX"))
 				t.Cleanup(func() {
 					if cl, err := ssh.Dial(context.Background(), rootOpts(t, c, 0)); err == nil {
@@ -97,7 +107,7 @@ func TestConformance(t *testing.T) {
 					}
 				})
 				return cl, dir
-			})
+			}, mode.caps...)
 		})
 	}
 }
