@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -99,4 +101,38 @@ ansible_ssh_known_hosts_file=%s
 			t.Errorf("host %d: %s sudo processes left after the run, want 0", i, left)
 		}
 	}
+}
+
+// TestSSHConfigAlias: an inventory host whose ansible_host is an
+// ssh_config alias is reached through that alias's block in ~/.ssh/config
+// (issue 11), as ansible-playbook reaches it through OpenSSH.
+func TestSSHConfigAlias(t *testing.T) {
+	c := sshtest.StartT(t, 1)
+	h := c.Hosts[0]
+	home := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(home, ".ssh"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, home, ".ssh/config", fmt.Sprintf(`Host web-alias
+  HostName %s
+  Port %d
+  User root
+  IdentityFile %s
+  UserKnownHostsFile %s
+`, h.Addr, h.Port, c.ClientKey, c.KnownHosts))
+	dir := t.TempDir()
+	inv := writeFile(t, dir, "hosts.ini", "web ansible_host=web-alias\n")
+	pb := writeFile(t, dir, "site.yml", `- hosts: all
+  gather_facts: false
+  tasks:
+    - command: sh -c 'echo "$(id -un) ${SSH_CONNECTION##* }"'
+      register: r
+    - assert:
+        that: eq .r.stdout "root `+fmt.Sprint(h.Port)+`"
+`)
+	stdout, stderr, code := runCLI(t, map[string]string{"HOME": home}, "-i", inv, pb)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	wantRecap(t, stdout, "web", "ok=2", "failed=0")
 }
