@@ -63,12 +63,20 @@ type Options struct {
 	HostKeyPolicy HostKeyPolicy
 	PolicySet     bool
 
-	// ConnectTimeout bounds TCP connect, handshake and authentication of
-	// each hop; default ssh_config's ConnectTimeout, then 10s.
+	// ConnectTimeout bounds the TCP connect and the server's banner of
+	// each hop, as OpenSSH's ConnectTimeout does; default ssh_config's
+	// ConnectTimeout, then 10s. The key exchange and authentication after
+	// the banner are bounded by HandshakeIdle instead.
 	ConnectTimeout time.Duration
-	// ConnectRetries is how many times a refused, reset or dropped connect
-	// is retried with backoff (never auth or host key failures); 0 means 3,
-	// negative means none.
+	// HandshakeIdle is how long the server may stay silent during the key
+	// exchange and authentication; default 60s.
+	HandshakeIdle time.Duration
+	// Handshakes paces handshakes among the Dials that share it; nil
+	// means no limit.
+	Handshakes *HandshakeLimit
+	// ConnectRetries is how many times a refused, reset, dropped or
+	// timed-out connect is retried with backoff (never auth or host key
+	// failures); 0 means 3, negative means none.
 	ConnectRetries int
 	// ServerAliveInterval is the keepalive period; after 3 unanswered
 	// keepalives the connection is declared dead. Default ssh_config's

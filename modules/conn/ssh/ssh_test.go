@@ -636,7 +636,7 @@ func TestFaults(t *testing.T) {
 	t.Run("never answers handshake", func(t *testing.T) {
 		_, o := fault(t, sshtest.FaultOptions{NoHandshake: true})
 		o.ConnectTimeout = 500 * time.Millisecond
-		o.ConnectRetries = 0 // a timeout is not retried anyway
+		o.ConnectRetries = -1 // a timeout is retried otherwise (TestHandshakeTimeout)
 		start := time.Now()
 		_, err := ssh.Dial(ctx, o)
 		if took := time.Since(start); took > 3*time.Second {
