@@ -28,6 +28,7 @@ type behaviour func(n int) (mute bool, delay time.Duration)
 // slow or mute target; it records when it accepted each connection.
 type handshakeProxy struct {
 	l      net.Listener
+	done   chan struct{} // closed at cleanup
 	mu     sync.Mutex
 	starts []time.Time
 	conns  []net.Conn
@@ -40,8 +41,9 @@ func startHandshakeProxy(t *testing.T, target string, b behaviour) *handshakePro
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &handshakeProxy{l: l}
+	p := &handshakeProxy{l: l, done: make(chan struct{})}
 	t.Cleanup(func() {
+		close(p.done)
 		l.Close()
 		p.mu.Lock()
 		for _, c := range p.conns {
@@ -87,8 +89,14 @@ func (p *handshakeProxy) forward(c net.Conn, target string, delay time.Duration)
 		return
 	}
 	c.Write([]byte(banner))
-	time.Sleep(delay) // the staged slowness of the target, not a synchronisation
-	io.Copy(c, r)
+	// The staged slowness of the target.
+	t := time.NewTimer(delay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		io.Copy(c, r)
+	case <-p.done:
+	}
 	c.Close()
 }
 
