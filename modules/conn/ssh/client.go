@@ -191,7 +191,7 @@ func dialOnce(ctx context.Context, o Options, target endpoint, kh *KnownHosts) (
 		closed: make(chan struct{}),
 	}
 	c.mode = o.ExecMode
-	c.shells = c.newShells(ShellOptions{}, true)
+	c.shells = c.newShells(ShellOptions{})
 	go func() {
 		err := c.client.Wait()
 		c.markDead(err)
