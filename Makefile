@@ -70,12 +70,13 @@ BENCH_HOSTS        ?= 10 50 200
 BENCH_REPS         ?= 3
 BENCH_ANSIBLE_MAX  ?= 50
 BENCH_ANSIBLE_REPS ?= 1
+BENCH_TOOLS        ?= floor,floor-shell,mdo-play,mdo-play-b,ansible-playbook
 .PHONY: bench
 bench: build deps
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/mdo-floor ./bench/cmd/mdo-floor
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/mdo-bench ./bench/cmd/mdo-bench
 	./bin/mdo-bench -hosts "$(BENCH_HOSTS)" -reps $(BENCH_REPS) -ansible-max $(BENCH_ANSIBLE_MAX) \
-		-ansible-reps $(BENCH_ANSIBLE_REPS) -mdo-play $(BIN) -floor bin/mdo-floor -results bench/RESULTS.md
+		-ansible-reps $(BENCH_ANSIBLE_REPS) -tools $(BENCH_TOOLS) -mdo-play $(BIN) -floor bin/mdo-floor -results bench/RESULTS.md
 
 clean:
 	rm -rf bin

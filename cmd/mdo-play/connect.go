@@ -33,8 +33,15 @@ type connector struct {
 	policySet      bool
 	knownHostsFile string
 	knownHosts     *ssh.KnownHosts
+	handshakes     *ssh.HandshakeLimit
 	passphrase     func(file string) ([]byte, error)
 }
+
+// handshakesAtOnce is how many SSH handshakes run at once in one run: many
+// more (-f 200) slow the targets (and test hosts sharing one machine)
+// down until handshakes time out, while a handshake takes a few round
+// trips, so this many keep a large fleet connecting quickly.
+const handshakesAtOnce = 32
 
 var _ engine.Connector = (*connector)(nil)
 
@@ -45,6 +52,7 @@ func (a *app) connector(c *cli.Context, s *settings) (*connector, error) {
 		privateKey: s.privateKey,
 		timeout:    time.Duration(s.timeout) * time.Second,
 		knownHosts: ssh.NewKnownHosts(),
+		handshakes: ssh.NewHandshakeLimit(handshakesAtOnce),
 	}
 	if s.cfg.KnownHostsFile != "" {
 		cn.knownHostsFile = expandHome(s.cfg.KnownHostsFile, cn.home)
@@ -126,6 +134,7 @@ func (cn *connector) Connect(ctx context.Context, spec engine.ConnectSpec) (conn
 		HostKeyPolicy:  cn.policy,
 		PolicySet:      cn.policySet,
 		ConnectTimeout: cn.timeout,
+		Handshakes:     cn.handshakes,
 	}
 	if p := str(v, "ansible_port", "ansible_ssh_port"); p != "" {
 		n, err := strconv.Atoi(p)

@@ -160,16 +160,33 @@ func (st *state) openConn(ctx context.Context, cs *connSettings) (conn.Conn, err
 		return nil, err
 	}
 	if cs.become != nil {
-		spec := *cs.become
-		c, err = st.Connector.Become(c, spec)
+		c, err = st.become(c, cs.target+"\x00"+cs.connection+"\x00"+cs.user, *cs.become)
 		if err != nil {
 			return nil, err
 		}
 	}
 	if len(cs.env) > 0 {
-		c = envConn{Conn: c, env: cs.env}
+		c = conn.WithEnv(c, cs.env)
 	}
 	return c, nil
+}
+
+// become returns the become connection for spec over c, the connection
+// opened under connKey: one per (connection, method, user, flags,
+// password) for the whole run, so that its privilege check runs once and
+// its long-lived shells serve every task; it is closed with the
+// connections at the end of the run.
+func (st *state) become(c conn.Conn, connKey string, spec BecomeSpec) (conn.Conn, error) {
+	key := "become\x00" + connKey + "\x00" + spec.Method + "\x00" + spec.User + "\x00" + spec.Flags + "\x00" + spec.Password
+	st.connsMu.Lock()
+	e, ok := st.conns[key]
+	if !ok {
+		e = &connEntry{}
+		st.conns[key] = e
+	}
+	st.connsMu.Unlock()
+	e.once.Do(func() { e.c, e.err = st.Connector.Become(c, spec) })
+	return e.c, e.err
 }
 
 // environment returns the environment keywords that apply, outermost first.
@@ -187,22 +204,4 @@ func (st *state) environment(sc *scope, t *playbook.Task) []playbook.Value {
 		out = append(out, t.Environment)
 	}
 	return out
-}
-
-// envConn adds environment variables to every command.
-type envConn struct {
-	conn.Conn
-	env map[string]string
-}
-
-func (c envConn) Exec(ctx context.Context, cmd conn.Command) (conn.ExecResult, error) {
-	env := make(map[string]string, len(c.env)+len(cmd.Env))
-	for k, v := range c.env {
-		env[k] = v
-	}
-	for k, v := range cmd.Env {
-		env[k] = v
-	}
-	cmd.Env = env
-	return c.Conn.Exec(ctx, cmd)
 }

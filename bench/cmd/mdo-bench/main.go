@@ -61,7 +61,7 @@ func parseFlags(args []string) (*config, error) {
 	runbooks := fs.String("runbooks", "bench/runbook", "directory holding site.yml, site-ansible.yml and templates/")
 	results := fs.String("results", "bench/RESULTS.md", "markdown file to write the results to (empty: don't)")
 	workDir := fs.String("work", "", "directory for test-host files and logs (default: a new temporary directory, removed at the end)")
-	tools := fs.String("tools", "floor,mdo-play,ansible-playbook", "controllers to run")
+	tools := fs.String("tools", strings.Join(allTools, ","), "controllers to run")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -78,7 +78,7 @@ func parseFlags(args []string) (*config, error) {
 	}
 	for _, t := range strings.Split(*tools, ",") {
 		switch t = strings.TrimSpace(t); t {
-		case toolFloor, toolMdo, toolAnsible:
+		case toolFloor, toolFloorShell, toolMdo, toolMdoBecome, toolAnsible:
 			c.tools[t] = true
 		default:
 			return nil, fmt.Errorf("-tools: unknown controller %q", t)
@@ -156,8 +156,14 @@ func commandLine(cfg *config) string {
 	for i, n := range cfg.hosts {
 		hs[i] = strconv.Itoa(n)
 	}
-	return fmt.Sprintf(`make bench BENCH_HOSTS="%s" BENCH_REPS=%d BENCH_ANSIBLE_MAX=%d BENCH_ANSIBLE_REPS=%d`,
-		strings.Join(hs, " "), cfg.reps, cfg.ansibleMax, cfg.ansibleReps)
+	var tools []string
+	for _, t := range allTools {
+		if cfg.tools[t] {
+			tools = append(tools, t)
+		}
+	}
+	return fmt.Sprintf(`make bench BENCH_HOSTS="%s" BENCH_REPS=%d BENCH_ANSIBLE_MAX=%d BENCH_ANSIBLE_REPS=%d BENCH_TOOLS=%s`,
+		strings.Join(hs, " "), cfg.reps, cfg.ansibleMax, cfg.ansibleReps, strings.Join(tools, ","))
 }
 
 func explanation(cfg *config) string {
@@ -173,7 +179,11 @@ one process per fork, so its total footprint is larger). mdo-play runs with
 -f N; ansible-playbook with forks = N, pipelining on, ControlPersist, and host
 keys checked against the harness's known_hosts; the floor program
 (bench/cmd/mdo-floor) opens one connection per host and does one exec per task
-plus its file writes over one SFTP session.
+plus its file writes over one SFTP session; floor-shell is the same program
+feeding every command to one long-lived sh per host (no session, no exec of sh
+per task); mdo-play-b is mdo-play with -b (sudo to root).
+*forks/host* is the machine's process creations during the run (/proc/stat)
+divided by N: the target side's processes, plus any other work on the machine.
 
 `, cfg.reps, min(cfg.reps, cfg.ansibleReps))
 }
@@ -244,8 +254,16 @@ func benchN(ctx context.Context, cfg *config, n int) (*result, error) {
 		toolFloor: func(ctx context.Context, _ int) *exec.Cmd {
 			return exec.CommandContext(ctx, cfg.floor, "-i", inv, "-known-hosts", cl.KnownHosts, "-forks", strconv.Itoa(n))
 		},
+		toolFloorShell: func(ctx context.Context, _ int) *exec.Cmd {
+			return exec.CommandContext(ctx, cfg.floor, "-shell", "-i", inv, "-known-hosts", cl.KnownHosts, "-forks", strconv.Itoa(n))
+		},
 		toolMdo: func(ctx context.Context, _ int) *exec.Cmd {
 			cmd := exec.CommandContext(ctx, cfg.mdoPlay, "-i", inv, "-f", strconv.Itoa(n), filepath.Join(cfg.runbooks, "site.yml"))
+			cmd.Dir = dir
+			return cmd
+		},
+		toolMdoBecome: func(ctx context.Context, _ int) *exec.Cmd {
+			cmd := exec.CommandContext(ctx, cfg.mdoPlay, "-b", "-i", inv, "-f", strconv.Itoa(n), filepath.Join(cfg.runbooks, "site.yml"))
 			cmd.Dir = dir
 			return cmd
 		},
@@ -255,7 +273,7 @@ func benchN(ctx context.Context, cfg *config, n int) (*result, error) {
 	}
 	listings := map[string][]string{}
 	for rep := range cfg.reps {
-		for _, tool := range []string{toolFloor, toolMdo, toolAnsible} {
+		for _, tool := range allTools {
 			if !cfg.tools[tool] {
 				r.cells[0][tool].skipped, r.cells[1][tool].skipped = "not run", "not run"
 				continue
@@ -276,14 +294,14 @@ func benchN(ctx context.Context, cfg *config, n int) (*result, error) {
 				if tool == toolAnsible {
 					cleanup = func() { ans.closeMasters(ctx) }
 				}
-				s, err := measure(ctx, commands[tool](ctx, run), cleanup, 10*time.Second)
+				s, err := measure(ctx, commands[tool](ctx, run), cleanup, 10*time.Second, n)
 				if err != nil {
 					return nil, fmt.Errorf("%s %s run: %w", tool, runName(run), err)
 				}
-				fmt.Fprintf(os.Stderr, "  wall %.2fs cpu %.2fs rss %.1fMB\n", s.Wall.Seconds(), s.CPU.Seconds(), float64(s.MaxRSS)/(1<<20))
+				fmt.Fprintf(os.Stderr, "  wall %.2fs cpu %.2fs rss %.1fMB forks/host %.0f\n", s.Wall.Seconds(), s.CPU.Seconds(), float64(s.MaxRSS)/(1<<20), s.ForksPerHost)
 				r.cells[run][tool].samples = append(r.cells[run][tool].samples, s)
 				if run == 1 && rep == 0 {
-					if tool != toolFloor {
+					if tool != toolFloor && tool != toolFloorShell {
 						r.checkRecap(tool, s.Output, n)
 					}
 					if listings[tool], err = adm.listing(ctx); err != nil {
@@ -331,7 +349,7 @@ func (r *result) compare(names []string, listings map[string][]string) {
 		}
 	}
 	ref := listings[refTool]
-	for _, tool := range []string{toolAnsible, toolFloor} {
+	for _, tool := range []string{toolAnsible, toolFloor, toolFloorShell, toolMdoBecome} {
 		l, ok := listings[tool]
 		if !ok || tool == refTool {
 			continue

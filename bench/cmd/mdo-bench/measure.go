@@ -18,6 +18,26 @@ type sample struct {
 	CPU    time.Duration // user+sys of the process and all it waited for, plus reaped orphans
 	MaxRSS int64         // bytes: ru_maxrss of the process and its waited-for descendants
 	Output string        // stdout and stderr, for the recap and error messages
+	// ForksPerHost is the machine's process creations during the run
+	// (/proc/stat "processes") divided by the host count: the test hosts'
+	// sshd, shells and commands, the controller's own, and whatever else
+	// the machine started meanwhile (noise on a shared machine).
+	ForksPerHost float64
+}
+
+// forks returns the number of processes created since boot.
+func forks() int64 {
+	data, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(l, "processes "); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			return n
+		}
+	}
+	return 0
 }
 
 // becomeSubreaper makes orphaned descendants (ansible's ssh ControlMaster
@@ -53,13 +73,15 @@ func children() map[int]bool {
 // RSS. Before reaping orphans it calls cleanup (which should make them
 // exit); orphans still alive after grace are killed. A non-zero exit is an
 // error carrying the output's tail.
-func measure(ctx context.Context, cmd *exec.Cmd, cleanup func(), grace time.Duration) (sample, error) {
+func measure(ctx context.Context, cmd *exec.Cmd, cleanup func(), grace time.Duration, hosts int) (sample, error) {
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	before := children()
+	forks0 := forks()
 	start := time.Now()
 	runErr := cmd.Run()
 	s := sample{Wall: time.Since(start), Output: out.String()}
+	s.ForksPerHost = float64(forks()-forks0) / float64(max(hosts, 1))
 	if ps := cmd.ProcessState; ps != nil {
 		if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
 			s.CPU = rusageCPU(ru)

@@ -15,10 +15,20 @@ import (
 
 // Controllers, in the order the table lists them.
 const (
-	toolFloor   = "floor"
-	toolMdo     = "mdo-play"
-	toolAnsible = "ansible-playbook"
+	toolFloor      = "floor"
+	toolFloorShell = "floor-shell"
+	toolMdo        = "mdo-play"
+	toolMdoBecome  = "mdo-play-b"
+	toolAnsible    = "ansible-playbook"
 )
+
+// allTools lists the controllers in the table's order: the exec floor,
+// the persistent-shell floor (one sh per host fed framed commands),
+// mdo-play, mdo-play with -b (sudo to root, from root), Ansible.
+var allTools = []string{toolFloor, toolFloorShell, toolMdo, toolMdoBecome, toolAnsible}
+
+// ratios are the ratio rows of the table.
+var ratios = [][2]string{{toolAnsible, toolMdo}, {toolMdo, toolFloor}, {toolMdo, toolFloorShell}, {toolMdoBecome, toolMdo}}
 
 // runName names run 0 (on an empty /srv) and run 1 (the idempotent rerun).
 func runName(run int) string { return [2]string{"first", "second"}[run] }
@@ -40,7 +50,10 @@ type result struct {
 func newResult(n int) *result {
 	r := &result{N: n}
 	for i := range r.cells {
-		r.cells[i] = map[string]*cell{toolFloor: {}, toolMdo: {}, toolAnsible: {}}
+		r.cells[i] = map[string]*cell{}
+		for _, t := range allTools {
+			r.cells[i][t] = &cell{}
+		}
 	}
 	return r
 }
@@ -82,6 +95,7 @@ func metrics() []metric {
 		{"wall s", func(s sample) float64 { return s.Wall.Seconds() }, "%.2f"},
 		{"CPU s (user+sys)", func(s sample) float64 { return s.CPU.Seconds() }, "%.2f"},
 		{"peak RSS MB", func(s sample) float64 { return float64(s.MaxRSS) / (1 << 20) }, "%.1f"},
+		{"forks/host", func(s sample) float64 { return s.ForksPerHost }, "%.0f"},
 	}
 }
 
@@ -102,7 +116,7 @@ func (r *result) table(ansibleRef int) string {
 	}
 	b.WriteString("\n")
 	for run, cells := range r.cells {
-		for _, tool := range []string{toolFloor, toolMdo, toolAnsible} {
+		for _, tool := range allTools {
 			c := cells[tool]
 			fmt.Fprintf(&b, "| %s | %s |", runName(run), tool)
 			for _, m := range metrics() {
@@ -118,7 +132,7 @@ func (r *result) table(ansibleRef int) string {
 			}
 			b.WriteString("\n")
 		}
-		for _, ratio := range [][2]string{{toolAnsible, toolMdo}, {toolMdo, toolFloor}} {
+		for _, ratio := range ratios {
 			fmt.Fprintf(&b, "| %s | **%s / %s** |", runName(run), ratio[0], ratio[1])
 			for _, m := range metrics() {
 				num, ok1 := cells[ratio[0]].metric(m.f)

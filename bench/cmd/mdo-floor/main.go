@@ -4,7 +4,12 @@
 // host. It shows what the SSH protocol and sshd cost on this machine, the
 // floor mdo-play is measured against.
 //
-//	mdo-floor -i inventory.ini -known-hosts FILE [-forks N]
+//	mdo-floor -i inventory.ini -known-hosts FILE [-forks N] [-shell]
+//
+// With -shell it is the persistent-shell floor instead: one `sh` per host
+// started once, fed each command framed on its stdin (evaluated in a
+// subshell, stdin from /dev/null, the end marked by a random line with the
+// exit status), so that a task costs neither a session nor an exec of sh.
 //
 // The inventory is the test-host harness's INI file (one host per line with
 // ansible_host, ansible_port, ansible_user and ansible_ssh_private_key_file).
@@ -48,6 +53,7 @@ func run(ctx context.Context, args []string) error {
 	inv := fs.String("i", "", "inventory (the harness's INI file)")
 	known := fs.String("known-hosts", "", "known_hosts file")
 	forks := fs.Int("forks", 20, "hosts run at once")
+	persistent := fs.Bool("shell", false, "run commands in one long-lived sh per host")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -88,7 +94,7 @@ func run(ctx context.Context, args []string) error {
 				HostKeyCallback: hkcb,
 				Timeout:         10 * time.Second,
 			}
-			changed[i], errs[i] = runHost(ctx, h, cfg)
+			changed[i], errs[i] = runHost(ctx, h, cfg, *persistent)
 			if errs[i] != nil {
 				errs[i] = fmt.Errorf("%s: %w", h.name, errs[i])
 			}
@@ -162,10 +168,66 @@ func readInventory(path string) ([]host, error) {
 type target struct {
 	c  *ssh.Client
 	fs *sftp.Client
+	sh *shell // the long-lived shell, with -shell
 }
 
-// exec runs one command in a new session and returns its stdout.
+// shell is a long-lived sh on the host.
+type shell struct {
+	in  io.Writer
+	out *bufio.Reader
+	n   int
+}
+
+// startShell starts sh in a session of its own.
+func startShell(c *ssh.Client) (*shell, error) {
+	s, err := c.NewSession()
+	if err != nil {
+		return nil, fmt.Errorf("new session: %w", err)
+	}
+	in, err := s.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Start("sh"); err != nil {
+		return nil, fmt.Errorf("start sh: %w", err)
+	}
+	return &shell{in: in, out: bufio.NewReader(out)}, nil
+}
+
+// run sends cmd and reads its stdout up to the end marker.
+func (sh *shell) run(cmd string) (string, error) {
+	sh.n++
+	mark := fmt.Sprintf("MDOFLOOR%d-%d", time.Now().UnixNano(), sh.n)
+	frame := "(eval '" + strings.ReplaceAll(cmd, "'", `'\''`) + "') </dev/null\nprintf '\\n%s:%d\\n' " + mark + " $?\n"
+	if _, err := io.WriteString(sh.in, frame); err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	for {
+		l, err := sh.out.ReadString('\n')
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", cmd, err)
+		}
+		if rc, ok := strings.CutPrefix(l, mark+":"); ok {
+			if rc = strings.TrimSpace(rc); rc != "0" {
+				return "", fmt.Errorf("%s: exit %s", cmd, rc)
+			}
+			return strings.TrimSuffix(b.String(), "\n"), nil
+		}
+		b.WriteString(l)
+	}
+}
+
+// exec runs one command in a new session (or the long-lived shell) and
+// returns its stdout.
 func (t *target) exec(ctx context.Context, cmd string) (string, error) {
+	if t.sh != nil {
+		return t.sh.run(cmd)
+	}
 	s, err := t.c.NewSession()
 	if err != nil {
 		return "", fmt.Errorf("new session: %w", err)
@@ -216,7 +278,7 @@ func (t *target) put(ctx context.Context, path, content string, mode os.FileMode
 
 // runHost does the runbook's 19 tasks and its handler on one host and
 // returns how many changed something.
-func runHost(ctx context.Context, h host, cfg *ssh.ClientConfig) (int, error) {
+func runHost(ctx context.Context, h host, cfg *ssh.ClientConfig, persistent bool) (int, error) {
 	var d net.Dialer
 	nc, err := d.DialContext(ctx, "tcp", net.JoinHostPort(h.addr, strconv.Itoa(h.port)))
 	if err != nil {
@@ -233,6 +295,11 @@ func runHost(ctx context.Context, h host, cfg *ssh.ClientConfig) (int, error) {
 		return 0, fmt.Errorf("sftp: %w", err)
 	}
 	defer t.fs.Close()
+	if persistent {
+		if t.sh, err = startShell(t.c); err != nil {
+			return 0, err
+		}
+	}
 
 	name := h.name
 	files := []struct {

@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"github.com/mdo-play/mdo-play/modules/conn"
-	"github.com/mdo-play/mdo-play/modules/conn/ssh"
 )
 
 // ErrBecome is wrapped by errors where the command could not be started as
@@ -49,13 +48,6 @@ type Options struct {
 	PerCommand bool
 }
 
-// shellStarter is a transport that can keep long-lived shells started by
-// a command line of ours (ssh.Client); NewShells returns nil when the
-// transport runs every command in a session of its own.
-type shellStarter interface {
-	NewShells(o ssh.ShellOptions) *ssh.Shells
-}
-
 // Conn runs every operation of an inner connection as Options.User.
 type Conn struct {
 	inner conn.Conn
@@ -64,7 +56,7 @@ type Conn struct {
 	mu     sync.Mutex
 	nopass bool // the check found no password is needed
 	ready  bool // the check passed
-	shells *ssh.Shells
+	shells conn.Shells
 }
 
 var _ conn.Conn = (*Conn)(nil)
@@ -74,11 +66,15 @@ var _ conn.Conn = (*Conn)(nil)
 // temporary file, then moves it into place as that user. The first call
 // checks that escalation works (within o.Timeout), once.
 //
-// When c can keep long-lived shells (an ssh.Client in its default mode)
-// and o.PerCommand is false, commands run in up to 4 shells started once
-// each as the become user (`sudo -u USER /bin/sh`, the password sent once
-// per shell) and fed framed commands, as ssh.Shells describes; a command
-// falls back to its own sudo when no such shell can start.
+// When c can keep long-lived shells (a conn.ShellStarter, such as an
+// ssh.Client in its default mode) and o.PerCommand is false, commands run
+// in up to 4 shells started once each as the become user (`sudo -u USER
+// /bin/sh`, the password sent once per shell); a command falls back to
+// its own sudo when no such shell can start.
+//
+// The result has none of conn's optional capabilities: it is not a
+// conn.FileWriter (the inner connection's writes would belong to the login
+// user) and not a conn.ShellStarter.
 func Wrap(c conn.Conn, o Options) *Conn {
 	if o.Method == "" {
 		o.Method = "sudo"
@@ -256,7 +252,7 @@ func (c *Conn) Exec(ctx context.Context, cmd conn.Command) (conn.ExecResult, err
 	}
 	if sh := c.shellPool(nopass); sh != nil {
 		res, err := sh.Exec(ctx, cmd)
-		if !errors.Is(err, ssh.ErrNoShell) {
+		if !errors.Is(err, conn.ErrNoShell) {
 			return res, err
 		}
 	}
@@ -269,11 +265,11 @@ func (c *Conn) Exec(ctx context.Context, cmd conn.Command) (conn.ExecResult, err
 
 // shellPool returns the become user's long-lived shells, set up on first
 // use after the check passed, or nil when commands run one sudo each.
-func (c *Conn) shellPool(nopass bool) *ssh.Shells {
+func (c *Conn) shellPool(nopass bool) conn.Shells {
 	if c.o.PerCommand {
 		return nil
 	}
-	st, ok := c.inner.(shellStarter)
+	st, ok := c.inner.(conn.ShellStarter)
 	if !ok {
 		return nil
 	}
@@ -286,7 +282,7 @@ func (c *Conn) shellPool(nopass bool) *ssh.Shells {
 	if err != nil {
 		return nil
 	}
-	c.shells = st.NewShells(ssh.ShellOptions{
+	c.shells = st.NewShells(conn.ShellOptions{
 		Command:      line,
 		Preamble:     preamble,
 		StartTimeout: c.o.Timeout,
@@ -399,7 +395,7 @@ cat > "$t" && chmod %s "$t" && mv -fT -- "$t" "$f"
 				return fmt.Errorf("put %s as %s: exit %d: %s", dst, c.o.User, res.RC, bytes.TrimSpace(res.Stderr))
 			case err == nil:
 				return nil
-			case !errors.Is(err, ssh.ErrNoShell):
+			case !errors.Is(err, conn.ErrNoShell):
 				return fmt.Errorf("put %s: %w", dst, err)
 			}
 		}

@@ -25,8 +25,24 @@ import (
 // connection again, removing the directory) with t.Cleanup.
 type Opener func(t *testing.T) (c conn.Conn, dir string)
 
-// Run runs the whole suite against the connections open returns.
-func Run(t *testing.T, open Opener) {
+// Capability names one of conn's optional capabilities.
+type Capability int
+
+const (
+	// FileWriter: the connection is a conn.FileWriter.
+	FileWriter Capability = iota + 1
+	// Shells: the connection is a conn.ShellStarter whose NewShells
+	// returns a pool (not nil).
+	Shells
+)
+
+// Run runs the whole suite against the connections open returns. caps
+// are the optional capabilities the connections must have, and they are
+// tested too; a connection that has one not listed fails, so that a
+// wrapper can neither drop a capability silently nor gain one it must not
+// have (become's files are not the login user's).
+func Run(t *testing.T, open Opener, caps ...Capability) {
+	t.Run("Capabilities", func(t *testing.T) { testCapabilities(t, open, caps) })
 	t.Run("Exec", func(t *testing.T) { testExec(t, open) })
 	t.Run("LargeOutput", func(t *testing.T) { testLargeOutput(t, open) })
 	t.Run("LargeStdin", func(t *testing.T) { testLargeStdin(t, open) })

@@ -17,3 +17,12 @@ func TestLocal(t *testing.T) {
 		return c, t.TempDir()
 	})
 }
+
+// TestLocalWithEnv: the environment wrapper over local keeps the contract.
+func TestLocalWithEnv(t *testing.T) {
+	conntest.Run(t, func(t *testing.T) (conn.Conn, string) {
+		c := conn.WithEnv(local.New(), map[string]string{"MDO_CONNTEST": "1"})
+		t.Cleanup(func() { c.Close() })
+		return c, t.TempDir()
+	})
+}

@@ -60,7 +60,10 @@ type Client struct {
 	closeOnce sync.Once
 }
 
-var _ conn.Conn = (*Client)(nil)
+var (
+	_ conn.Conn       = (*Client)(nil)
+	_ conn.FileWriter = (*Client)(nil)
+)
 
 // Dial connects and authenticates to the host o describes, through its
 // ProxyJump hosts if any. Every error wraps conn.ErrUnreachable; refused
@@ -125,8 +128,9 @@ func backoff(ctx context.Context, attempt int) error {
 	}
 }
 
-// retryable marks connect errors worth another attempt: refused, reset or
-// dropped before the handshake completed (sshd's MaxStartups).
+// retryable marks connect errors worth another attempt: refused, reset,
+// dropped before the handshake completed (sshd's MaxStartups), or timed
+// out.
 type retryable struct{ err error }
 
 func (r retryable) Error() string { return r.err.Error() }
@@ -187,7 +191,7 @@ func dialOnce(ctx context.Context, o Options, target endpoint, kh *KnownHosts) (
 		closed: make(chan struct{}),
 	}
 	c.mode = o.ExecMode
-	c.shells = c.NewShells(ShellOptions{OutputOverSFTP: true})
+	c.shells = c.newShells(ShellOptions{})
 	go func() {
 		err := c.client.Wait()
 		c.markDead(err)
@@ -199,12 +203,21 @@ func dialOnce(ctx context.Context, o Options, target endpoint, kh *KnownHosts) (
 }
 
 // connect opens a TCP connection to e (directly, or through prev) and runs
-// the SSH handshake, all within e's connect timeout.
+// the SSH handshake. The connect timeout bounds the TCP connect and the
+// server's banner, as OpenSSH's ConnectTimeout does; the key exchange and
+// authentication that follow may take longer on a loaded target, as long
+// as the server is not silent for Options.HandshakeIdle. The handshake
+// waits for its turn under Options.Handshakes first.
 func connect(ctx context.Context, o Options, e endpoint, prev *xssh.Client, kh *KnownHosts) (*xssh.Client, error) {
-	hctx, cancel := context.WithTimeout(ctx, e.connectTimeout)
+	release, err := o.Handshakes.acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", e.hostport(), err)
+	}
+	defer release()
+	deadline := time.Now().Add(e.connectTimeout)
+	hctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	var nc net.Conn
-	var err error
 	switch {
 	case prev == nil && e.proxyCommand != "":
 		nc, err = proxyCommand(e.proxyCommand)
@@ -216,13 +229,18 @@ func connect(ctx context.Context, o Options, e endpoint, prev *xssh.Client, kh *
 	}
 	if err != nil {
 		err = fmt.Errorf("connect to %s: %w", e.hostport(), timeoutErr(ctx, hctx, e, err))
-		if isTransient(err) {
+		if isTransient(err) || hctx.Err() != nil && ctx.Err() == nil {
 			return nil, retryable{err}
 		}
 		return nil, err
 	}
-	// The handshake has no context: close the connection when it times out.
-	stop := context.AfterFunc(hctx, func() { nc.Close() })
+	idle := o.HandshakeIdle
+	if idle <= 0 {
+		idle = defaultHandshakeIdle
+	}
+	// The handshake has no context: the watchdog closes the connection.
+	wc := newWatchedConn(nc)
+	stop := watchdog(ctx, wc, deadline, idle)
 	a := &auth{o: o, e: e}
 	defer a.close()
 	cfg := &xssh.ClientConfig{
@@ -238,12 +256,19 @@ func connect(ctx context.Context, o Options, e endpoint, prev *xssh.Client, kh *
 			cfg.HostKeyAlgorithms = append(known, xssh.SupportedAlgorithms().HostKeys...)
 		}
 	}
-	sc, chans, reqs, err := xssh.NewClientConn(nc, e.hostport(), cfg)
-	if !stop() {
+	sc, chans, reqs, err := xssh.NewClientConn(wc, e.hostport(), cfg)
+	if why := stop(); why != nil {
 		if err == nil {
 			sc.Close()
 		}
-		return nil, fmt.Errorf("ssh handshake with %s: %w", e.hostport(), timeoutErr(ctx, hctx, e, err))
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("ssh handshake with %s: %w", e.hostport(), ctx.Err())
+		}
+		if errors.Is(why, errConnectTimeout) {
+			why = fmt.Errorf("no banner within %s (connect timeout): %w", e.connectTimeout, os.ErrDeadlineExceeded)
+		}
+		// A timed-out handshake is retried like a refused connect.
+		return nil, retryable{fmt.Errorf("ssh handshake with %s: timed out: %w", e.hostport(), why)}
 	}
 	if err != nil {
 		nc.Close()

@@ -20,12 +20,17 @@ import (
 // The caller passes in everything taken from the environment (home
 // directory, agent socket): this package reads no environment variables.
 type Options struct {
-	// Alias is the inventory hostname: the name matched against ssh_config
-	// Host patterns (then Host, if set and different) and used in messages.
+	// Alias is the inventory hostname, used in messages, and the name
+	// given to ssh when Host is empty.
 	Alias string
-	// Host, Port and User are ansible_host, ansible_port and ansible_user;
-	// empty/zero means ssh_config's HostName/Port/User, then Alias, 22 and
-	// the local user.
+	// Host is ansible_host: the name given to ssh, as OpenSSH takes it.
+	// It is matched against ssh_config's Host patterns, and the matching
+	// blocks' HostName (default: Host itself), Port, User, IdentityFile
+	// and ProxyJump apply. Empty means Alias.
+	//
+	// Port and User are ansible_port and ansible_user: when set they win
+	// over ssh_config's; zero/empty means ssh_config's Port/User, then 22
+	// and the local user.
 	Host string
 	Port int
 	User string
@@ -58,12 +63,20 @@ type Options struct {
 	HostKeyPolicy HostKeyPolicy
 	PolicySet     bool
 
-	// ConnectTimeout bounds TCP connect, handshake and authentication of
-	// each hop; default ssh_config's ConnectTimeout, then 10s.
+	// ConnectTimeout bounds the TCP connect and the server's banner of
+	// each hop, as OpenSSH's ConnectTimeout does; default ssh_config's
+	// ConnectTimeout, then 10s. The key exchange and authentication after
+	// the banner are bounded by HandshakeIdle instead.
 	ConnectTimeout time.Duration
-	// ConnectRetries is how many times a refused, reset or dropped connect
-	// is retried with backoff (never auth or host key failures); 0 means 3,
-	// negative means none.
+	// HandshakeIdle is how long the server may stay silent during the key
+	// exchange and authentication; default 60s.
+	HandshakeIdle time.Duration
+	// Handshakes paces handshakes among the Dials that share it; nil
+	// means no limit.
+	Handshakes *HandshakeLimit
+	// ConnectRetries is how many times a refused, reset, dropped or
+	// timed-out connect is retried with backoff (never auth or host key
+	// failures); 0 means 3, negative means none.
 	ConnectRetries int
 	// ServerAliveInterval is the keepalive period; after 3 unanswered
 	// keepalives the connection is declared dead. Default ssh_config's
@@ -170,11 +183,15 @@ func resolve(o Options) (endpoint, error) {
 	if alias == "" {
 		return endpoint{}, errors.New("no host to connect to")
 	}
-	names := []string{alias}
-	if o.Host != "" && o.Host != alias {
-		names = append(names, o.Host)
+	// As Ansible runs `ssh ... ansible_host`, OpenSSH matches the Host
+	// blocks against the name given as ansible_host (the inventory name
+	// when there is none), and that name is what HostName replaces.
+	name := o.Host
+	if name == "" {
+		name = alias
 	}
-	target, err := resolveOne(o, cfg, alias, names, o.Host, o.Port, o.User, o.IdentityFiles)
+	names := []string{name}
+	target, err := resolveOne(o, cfg, alias, name, o.Port, o.User, o.IdentityFiles)
 	if err != nil {
 		return endpoint{}, err
 	}
@@ -183,7 +200,7 @@ func resolve(o Options) (endpoint, error) {
 		if pj != "" && !strings.EqualFold(pj, "none") {
 			return endpoint{}, fmt.Errorf("%s: ssh_config sets both ProxyCommand and ProxyJump; keep one", alias)
 		}
-		exp := expander{home: o.HomeDir, host: target.host, alias: alias, user: target.user, port: target.port}
+		exp := expander{home: o.HomeDir, host: target.host, alias: name, user: target.user, port: target.port}
 		target.proxyCommand = exp.expand(pc)
 		return target, nil
 	}
@@ -197,7 +214,7 @@ func resolve(o Options) (endpoint, error) {
 		}
 		// A hop is resolved through ssh_config under its own name; the
 		// explicit key files apply to it too. Its own ProxyJump is ignored.
-		hop, err := resolveOne(o, cfg, h, []string{h}, "", p, u, o.IdentityFiles)
+		hop, err := resolveOne(o, cfg, h, h, p, u, o.IdentityFiles)
 		if err != nil {
 			return endpoint{}, err
 		}
@@ -206,15 +223,17 @@ func resolve(o Options) (endpoint, error) {
 	return target, nil
 }
 
-// resolveOne resolves one host: explicit values, then ssh_config, then
-// defaults.
-func resolveOne(o Options, cfg sshConfig, alias string, names []string, host string, port int, usr string, explicitKeys []string) (endpoint, error) {
-	e := endpoint{alias: alias, host: host, port: port, user: usr}
-	if e.host == "" {
-		e.host = alias
-		if hn := cfg.get("HostName", names...); hn != "" {
-			e.host = strings.ReplaceAll(hn, "%h", alias)
-		}
+// resolveOne resolves one host reached by the name given to ssh: the
+// values given explicitly (port, usr, explicitKeys), then the first value
+// of each keyword in the ssh_config blocks that match name (first file,
+// first block wins, as in OpenSSH's readconf.c), then defaults. alias
+// names the host in messages.
+func resolveOne(o Options, cfg sshConfig, alias, name string, port int, usr string, explicitKeys []string) (endpoint, error) {
+	names := []string{name}
+	e := endpoint{alias: alias, host: name, port: port, user: usr}
+	if hn := cfg.get("HostName", names...); hn != "" {
+		// ssh.c: percent_expand(options.hostname, "h", host).
+		e.host = strings.ReplaceAll(hn, "%h", name)
 	}
 	if e.port == 0 {
 		if p := cfg.get("Port", names...); p != "" {
@@ -237,7 +256,7 @@ func resolveOne(o Options, cfg sshConfig, alias string, names []string, host str
 		}
 		e.user = u.Username
 	}
-	exp := expander{home: o.HomeDir, host: e.host, alias: alias, user: e.user, port: e.port}
+	exp := expander{home: o.HomeDir, host: e.host, alias: name, user: e.user, port: e.port}
 	for _, f := range explicitKeys {
 		e.identityFiles = append(e.identityFiles, exp.expand(f))
 	}

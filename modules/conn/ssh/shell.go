@@ -12,7 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pkg/sftp"
 	xssh "golang.org/x/crypto/ssh"
 
 	"github.com/mdo-play/mdo-play/modules/conn"
@@ -31,56 +30,36 @@ const (
 	SessionPerCommand
 )
 
-// ErrNoShell is wrapped by Shells.Exec when no long-lived shell could be
-// started: the command did not run, and the caller should run it another
-// way (a new session per command).
-var ErrNoShell = errors.New("no persistent shell")
+// ErrNoShell is conn.ErrNoShell, wrapped by Shells.Exec when no
+// long-lived shell could be started.
+var ErrNoShell = conn.ErrNoShell
 
-// ShellOptions says how the long-lived shells of a Shells pool start.
-type ShellOptions struct {
-	// Command starts a POSIX shell that reads its script from standard
-	// input, run by the login user's shell: e.g. "sudo -u app /bin/sh".
-	// Empty means /bin/sh.
-	Command string
-	// Preamble is written to the shell's standard input before anything
-	// else (sudo's password line). It never appears in errors.
-	Preamble []byte
-	// Kill runs script, which ends a cancelled command's processes, with
-	// the rights of the shell's user. Nil means the login user, in a new
-	// session.
-	Kill func(ctx context.Context, script string) error
-	// Max is the most shells kept at once; default 4.
-	Max int
-	// StartTimeout bounds a shell's start; default 10s.
-	StartTimeout time.Duration
-	// OutputOverSFTP reads commands' output files over the connection's
-	// SFTP session instead of having the shell cat them (a process per
-	// command with output). Only for shells of the login user, who owns
-	// the files; shells fall back to cat when SFTP does not start.
-	OutputOverSFTP bool
-}
+// ShellOptions says how the shells of a pool start (conn.ShellOptions).
+type ShellOptions = conn.ShellOptions
 
 // Shells is a pool of long-lived shells on one connection, each running
-// one command at a time. Commands are framed on a shell's standard input:
+// one command at a time. Commands are framed on a shell's standard input,
+// and cost the shell a fork, no exec and no file:
 //
 //   - the command's stdin is written by the shell's printf builtin into a
 //     file in a private 0700 directory (binary-safe through octal escapes),
 //     or /dev/null when empty; the command never reads the shell's input;
-//   - the command runs as `/bin/sh -c SCRIPT` in a child process (Dir and
-//     Env applied in SCRIPT), so it cannot change the shell's directory,
-//     variables or traps, with stdout and stderr in files of their own;
-//   - the shell then writes stdout, a random marker, stderr, the marker
-//     again and the exit status; cat runs only when there is output.
-//     With ShellOptions.OutputOverSFTP it writes only the marker, the
-//     exit status and which files are not empty, and the client reads
-//     those over SFTP (no process on the target); the next frame
-//     truncates them.
+//   - the command is evaluated in a subshell (Dir and Env applied in the
+//     script), so it cannot change the shell's directory, variables or
+//     traps; a script that refers to $$ or $PPID runs as `/bin/sh -c
+//     SCRIPT` in that subshell instead, so that $$ is its own;
+//   - its stdout and stderr are the session's own two streams, framed on
+//     each by a random per-command marker: "MARK<" before the command's
+//     output and "MARK>" after it, followed by the exit status on stdout.
+//     Anything before the opening marker is dropped: the late output of
+//     an earlier command's background processes, when it arrives between
+//     two commands. Output that such processes write while a later
+//     command runs ends up in that command's output (a new session per
+//     command would instead wait for them to end).
 //
 // A cancelled command's process tree (the shell's descendants) is killed
 // with ShellOptions.Kill and the shell is reused once its answer arrives;
-// a shell that does not answer is closed. Output written by a command's
-// background processes after the command ends is lost (each command has
-// new files), where a new session per command would wait for them.
+// a shell that does not answer is closed.
 type Shells struct {
 	c     *Client
 	o     ShellOptions
@@ -93,10 +72,20 @@ type Shells struct {
 	startErr error // why shells cannot start here; set once
 }
 
+var _ conn.ShellStarter = (*Client)(nil)
+
 // NewShells returns a pool of long-lived shells started as o says, or nil
 // when the client runs every command in a session of its own
 // (Options.ExecMode). Shells start on demand; close the pool when done.
-func (c *Client) NewShells(o ShellOptions) *Shells {
+func (c *Client) NewShells(o ShellOptions) conn.Shells {
+	if p := c.newShells(o); p != nil {
+		return p
+	}
+	return nil
+}
+
+// newShells returns a pool of shells, or nil in SessionPerCommand mode.
+func (c *Client) newShells(o ShellOptions) *Shells {
 	if c.mode != PersistentShell {
 		return nil
 	}
@@ -119,20 +108,13 @@ func (c *Client) NewShells(o ShellOptions) *Shells {
 
 // shell is one long-lived shell and its session.
 type shell struct {
-	sess   *xssh.Session
-	stdin  io.WriteCloser
-	out    *bufio.Reader
-	stderr *tailBuffer
-	pid    int    // the shell's own pid on the host
-	dir    string // its private directory
-	seq    int    // commands sent so far
-
-	// fetch is the SFTP client that reads the output files, when the
-	// shell answers with __mdo_runf; nil: it answers with the output.
-	fetch *sftp.Client
-	// stale holds the output files of the last command, read over SFTP
-	// and truncated by the next frame.
-	stale []string
+	sess  *xssh.Session
+	stdin io.WriteCloser
+	out   *bufio.Reader // the session's stdout
+	errs  *bufio.Reader // the session's stderr
+	pid   int           // the shell's own pid on the host
+	dir   string        // its private directory
+	seq   int           // commands sent so far
 }
 
 // Exec runs cmd in one of the pool's shells. It wraps ErrNoShell when no
@@ -374,17 +356,16 @@ func (p *Shells) Close() error {
 	}
 }
 
-// bootScript sets a shell up: a private directory removed on exit (on a
-// tmpfs when one is writable: /dev/shm, then $XDG_RUNTIME_DIR, then
-// $TMPDIR or /tmp, then $HOME, because every command creates files in it
-// and a disk file system's inode allocation costs more than the command), the
-// functions that run one framed command (__mdo_run answers with the
-// output, __mdo_runf with which output files are not empty, for the
-// caller to read them over SFTP), and the ready line with the shell's
-// pid. The command runs in a subshell that redirects its own
-// output (dash redirects a simple command's in the shell itself, which
-// would then report a signal death into the command's stderr). The names are prefixed so that they cannot clash with
-// variables in the environment (an assignment would export them).
+// bootScript sets a shell up: a private directory for stdin files,
+// removed on exit (on a tmpfs when one is writable: /dev/shm, then
+// $XDG_RUNTIME_DIR, then $TMPDIR or /tmp, then $HOME), the function that
+// runs one framed command, and the ready lines (on stdout with the shell's
+// pid and directory, on stderr alone). The shell's own stderr then goes to
+// /dev/null, so that its messages (dash's "Killed" after a command's
+// death) never mix with a command's; commands get the session's stderr
+// from fd 4. The command's subshell redirects its own stdin and stderr:
+// dash redirects a simple command's in the shell itself. The names are
+// prefixed so that they cannot clash with variables in the environment.
 const bootScript = `for __mdo_d in /dev/shm "${XDG_RUNTIME_DIR:-}" "${TMPDIR:-/tmp}" "$HOME"; do
   [ -n "$__mdo_d" ] && [ -d "$__mdo_d" ] && [ -w "$__mdo_d" ] && __mdo_d=$(mktemp -d "$__mdo_d/.mdo-sh.XXXXXXXX" 2>/dev/null) && break
   __mdo_d=
@@ -394,34 +375,26 @@ trap 'rm -rf "$__mdo_d"' EXIT
 trap 'exit 129' HUP
 trap 'exit 143' TERM
 __mdo_run() {
-  (exec /bin/sh -c "$4") <"$3" >"$__mdo_d/o$1" 2>"$__mdo_d/e$1"
-  __mdo_r=$?
-  if [ -s "$__mdo_d/o$1" ] || [ -s "$__mdo_d/e$1" ]; then
-    cat "$__mdo_d/o$1" - "$__mdo_d/e$1" <<__MDO_EOF
-$2
-__MDO_EOF
-    : >"$__mdo_d/o$1"; : >"$__mdo_d/e$1"
-    printf '%s:%d\n' "$2" "$__mdo_r"
-  else
-    printf '%s\n%s:%d\n' "$2" "$2" "$__mdo_r"
-  fi
+  printf '%s<' "$1"; printf '%s<' "$1" >&4
+  (exec <"$2" 2>&4 4>&-; __mdo_s=$3; unset __mdo_d; set --; eval "$__mdo_s")
+  printf '%s>%d\n' "$1" "$?"; printf '%s>' "$1" >&4
 }
-__mdo_runf() {
-  (exec /bin/sh -c "$4") <"$3" >"$__mdo_d/o$1" 2>"$__mdo_d/e$1"
-  __mdo_r=$? __mdo_s=
-  [ ! -s "$__mdo_d/o$1" ] || __mdo_s=o
-  [ ! -s "$__mdo_d/e$1" ] || __mdo_s=${__mdo_s}e
-  printf '%s:%d:%s\n' "$2" "$__mdo_r" "$__mdo_s"
+__mdo_exec() {
+  printf '%s<' "$1"; printf '%s<' "$1" >&4
+  (exec <"$2" 2>&4 4>&- /bin/sh -c "$3")
+  printf '%s>%d\n' "$1" "$?"; printf '%s>' "$1" >&4
 }
 printf '%s %s %s\n' "$1" "$$" "$__mdo_d"
+printf '%s\n' "$1" >&2
+exec 4>&2 2>/dev/null
 `
 
 // cleanEvery is how many commands a shell runs between removals of its
-// old (already truncated) files.
+// old (already truncated) stdin files.
 const cleanEvery = 64
 
 // start opens a session running the pool's shell command and waits for
-// the boot script's ready line.
+// the boot script's ready lines.
 func (p *Shells) start(ctx context.Context) (*shell, error) {
 	ctx, cancel := context.WithTimeout(ctx, p.o.StartTimeout)
 	defer cancel()
@@ -431,12 +404,12 @@ func (p *Shells) start(ctx context.Context) (*shell, error) {
 	}
 	stdin, err1 := sess.StdinPipe()
 	stdout, err2 := sess.StdoutPipe()
-	if err := errors.Join(err1, err2); err != nil {
+	stderr, err3 := sess.StderrPipe()
+	if err := errors.Join(err1, err2, err3); err != nil {
 		sess.Close()
 		return nil, fmt.Errorf("start shell: %w", err)
 	}
-	sh := &shell{sess: sess, stdin: stdin, out: bufio.NewReaderSize(stdout, 64<<10), stderr: &tailBuffer{max: 4096}}
-	sess.Stderr = sh.stderr
+	sh := &shell{sess: sess, stdin: stdin, out: bufio.NewReaderSize(stdout, 64<<10), errs: bufio.NewReaderSize(stderr, 16<<10)}
 	if err := sess.Start(p.o.Command); err != nil {
 		sess.Close()
 		return nil, p.c.classify("start shell", err)
@@ -448,6 +421,13 @@ func (p *Shells) start(ctx context.Context) (*shell, error) {
 		err  error
 	}
 	done := make(chan answer, 1)
+	// What the shell command says on stderr before the shell is ready
+	// (sudo's complaints) explains a failure.
+	chatter := make(chan []byte, 1)
+	go func() {
+		b, _ := readUntil(sh.errs, []byte(ready+"\n"))
+		chatter <- b
+	}()
 	go func() {
 		if _, err := stdin.Write(boot); err != nil {
 			done <- answer{err: err}
@@ -467,27 +447,33 @@ func (p *Shells) start(ctx context.Context) (*shell, error) {
 	case <-ctx.Done():
 		sess.Close()
 		<-done
+		<-chatter
 		return nil, fmt.Errorf("start shell %q: no answer within %s: %w", p.o.Command, p.o.StartTimeout, ctx.Err())
 	}
 	if a.err == nil {
 		pid, dir, ok := strings.Cut(strings.TrimSuffix(a.line, "\n"), " ")
 		if sh.pid, a.err = strconv.Atoi(pid); a.err == nil && ok && dir != "" {
 			sh.dir = dir
-			if p.o.OutputOverSFTP {
-				// Without SFTP the shell cats its output.
-				sh.fetch, _ = p.c.sftpClient()
+			select {
+			case <-chatter:
+				return sh, nil
+			case <-ctx.Done():
+				a.err = errors.New("no ready line on stderr")
 			}
-			return sh, nil
+		} else if a.err == nil {
+			a.err = fmt.Errorf("unexpected ready line %q", a.line)
 		}
-		a.err = fmt.Errorf("unexpected ready line %q", a.line)
 	}
 	sess.Close()
+	msg := strings.TrimSpace(string(<-chatter))
 	if lerr := p.c.lost("start shell", a.err, time.Second); lerr != nil {
 		return nil, lerr
 	}
-	msg := strings.TrimSpace(sh.stderr.String())
 	if len(p.o.Preamble) > 0 {
 		msg = strings.ReplaceAll(msg, strings.TrimSpace(string(p.o.Preamble)), "********")
+	}
+	if len(msg) > 4096 {
+		msg = msg[len(msg)-4096:]
 	}
 	return nil, fmt.Errorf("start shell %q: %w (stderr: %q)", p.o.Command, a.err, msg)
 }
@@ -496,33 +482,33 @@ func (p *Shells) start(ctx context.Context) (*shell, error) {
 // with mark.
 func (sh *shell) frame(script string, stdin []byte, mark string) []byte {
 	sh.seq++
-	n := strconv.Itoa(sh.seq)
 	var b bytes.Buffer
 	b.Grow(len(script) + len(stdin) + 200)
 	if sh.seq%cleanEvery == 0 {
-		b.WriteString(`rm -f -- "$__mdo_d"/[ioe]*` + "\n")
-	} else {
-		for _, f := range sh.stale {
-			b.WriteString(`: >"$__mdo_d/` + f + `"` + "\n")
-		}
+		b.WriteString(`rm -f -- "$__mdo_d"/i*` + "\n")
 	}
-	sh.stale = sh.stale[:0]
 	in := "/dev/null"
 	if len(stdin) > 0 {
-		in = `"$__mdo_d/i` + n + `"`
+		in = `"$__mdo_d/i` + strconv.Itoa(sh.seq) + `"`
 		b.WriteString("printf '")
 		writePrintfFormat(&b, stdin)
 		b.WriteString("' >" + in + "\n")
 	}
 	run := "__mdo_run "
-	if sh.fetch != nil {
-		run = "__mdo_runf "
+	if ownPID(script) {
+		run = "__mdo_exec "
 	}
-	b.WriteString(run + n + " " + mark + " " + in + " " + Quote(script) + "\n")
+	b.WriteString(run + mark + " " + in + " " + Quote(script) + "\n")
 	if len(stdin) > 0 {
 		b.WriteString(": >" + in + "\n")
 	}
 	return b.Bytes()
+}
+
+// ownPID reports whether script refers to $$ or $PPID, which must be
+// those of a shell of its own, not of the long-lived shell.
+func ownPID(script string) bool {
+	return strings.Contains(script, "$$") || strings.Contains(script, "${$}") || strings.Contains(script, "PPID")
 }
 
 // writePrintfFormat writes data as a single-quoted printf format that
@@ -544,99 +530,53 @@ func writePrintfFormat(b *bytes.Buffer, data []byte) {
 	}
 }
 
-// roundTrip sends a frame and reads the command's answer.
+// roundTrip sends a frame and reads the command's answer from both
+// streams at once (they share the channel's flow-control window).
 func (sh *shell) roundTrip(frame []byte, mark string) (conn.ExecResult, error) {
 	if _, err := sh.stdin.Write(frame); err != nil {
 		return conn.ExecResult{}, sendError{fmt.Errorf("send command: %w", err)}
 	}
-	if sh.fetch != nil {
-		return sh.fetchAnswer(mark)
+	type part struct {
+		b   []byte
+		err error
 	}
-	stdout, err := readUntil(sh.out, []byte(mark+"\n"))
+	errc := make(chan part, 1)
+	go func() {
+		b, err := readFramed(sh.errs, mark)
+		errc <- part{b, err}
+	}()
+	stdout, err := readFramed(sh.out, mark)
+	var line string
+	if err == nil {
+		line, err = sh.out.ReadString('\n')
+	}
 	if err != nil {
+		// The shell is gone: its stderr ends too.
+		<-errc
 		return conn.ExecResult{}, sh.broken(err)
 	}
-	stderr, err := readUntil(sh.out, []byte(mark+":"))
-	if err != nil {
-		return conn.ExecResult{}, sh.broken(err)
-	}
-	line, err := sh.out.ReadString('\n')
-	if err != nil {
-		return conn.ExecResult{}, sh.broken(err)
+	e := <-errc
+	if e.err != nil {
+		return conn.ExecResult{}, sh.broken(e.err)
 	}
 	rc, err := strconv.Atoi(strings.TrimSuffix(line, "\n"))
 	if err != nil {
 		return conn.ExecResult{}, fmt.Errorf("unexpected exit status %q", line)
 	}
-	return conn.ExecResult{RC: rc, Stdout: stdout, Stderr: stderr}, nil
+	return conn.ExecResult{RC: rc, Stdout: stdout, Stderr: e.b}, nil
 }
 
-// fetchAnswer reads an answer of __mdo_runf, "MARK:RC:FILES", and the
-// output files it names over SFTP.
-func (sh *shell) fetchAnswer(mark string) (conn.ExecResult, error) {
-	// Nothing but the shell writes to its stdout: skip to the mark all
-	// the same, as login scripts may print before the shell starts.
-	if _, err := readUntil(sh.out, []byte(mark+":")); err != nil {
-		return conn.ExecResult{}, sh.broken(err)
-	}
-	line, err := sh.out.ReadString('\n')
-	if err != nil {
-		return conn.ExecResult{}, sh.broken(err)
-	}
-	rcs, files, _ := strings.Cut(strings.TrimSuffix(line, "\n"), ":")
-	rc, err := strconv.Atoi(rcs)
-	if err != nil {
-		return conn.ExecResult{}, fmt.Errorf("unexpected exit status %q", line)
-	}
-	res := conn.ExecResult{RC: rc}
-	n := strconv.Itoa(sh.seq)
-	for _, f := range files {
-		name := string(f) + n
-		out, err := readFile(sh.fetch, sh.dir+"/"+name)
-		if err != nil {
-			return conn.ExecResult{}, fmt.Errorf("read output %s over sftp: %w", name, err)
-		}
-		sh.stale = append(sh.stale, name)
-		if f == 'o' {
-			res.Stdout = out
-		} else {
-			res.Stderr = out
-		}
-	}
-	return res, nil
-}
-
-// readFile reads the file at p with sc: open, reads until EOF, close.
-// The close is not waited for: its answer says nothing about what was
-// read, and the round trip cost a quarter of the fetch. The goroutine
-// ends with the answer or when the SFTP client closes.
-func readFile(sc *sftp.Client, p string) ([]byte, error) {
-	f, err := sc.Open(p)
-	if err != nil {
+// readFramed reads one command's output from r: it drops what comes
+// before "MARK<" and returns what comes before "MARK>".
+func readFramed(r *bufio.Reader, mark string) ([]byte, error) {
+	if _, err := readUntil(r, []byte(mark+"<")); err != nil {
 		return nil, err
 	}
-	defer func() { go f.Close() }()
-	buf := make([]byte, 0, 32<<10)
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := f.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if errors.Is(err, io.EOF) {
-			return buf, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
+	return readUntil(r, []byte(mark+">"))
 }
 
 // broken describes a shell that stopped answering.
 func (sh *shell) broken(err error) error {
-	if msg := strings.TrimSpace(sh.stderr.String()); msg != "" {
-		return fmt.Errorf("shell ended: %w (stderr: %q)", err, msg)
-	}
 	return fmt.Errorf("shell ended: %w", err)
 }
 
@@ -655,29 +595,6 @@ func readUntil(r *bufio.Reader, mark []byte) ([]byte, error) {
 			return buf, err
 		}
 	}
-}
-
-// tailBuffer keeps the last max bytes written to it.
-type tailBuffer struct {
-	mu  sync.Mutex
-	max int
-	b   []byte
-}
-
-func (t *tailBuffer) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.b = append(t.b, p...)
-	if len(t.b) > t.max {
-		t.b = append(t.b[:0], t.b[len(t.b)-t.max:]...)
-	}
-	return len(p), nil
-}
-
-func (t *tailBuffer) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return string(t.b)
 }
 
 // alive reports whether the connection is neither dead nor closed.

@@ -89,24 +89,57 @@ func TestShellDiesUnderCommand(t *testing.T) {
 	}
 }
 
+// TestShellLateOutput: what a command's background processes write
+// after it ended, before the next command starts, is not part of the
+// next command's output.
 func TestShellLateOutput(t *testing.T) {
-	cl := dial(t, rootOpts(t, hosts(t), 0))
-	flag := "/tmp/mdo-late-" + strings.TrimSpace(run(t, cl, "echo $$"))
-	t.Cleanup(func() { run(t, cl, "rm -f "+flag) })
+	c := hosts(t)
+	cl := dial(t, rootOpts(t, c, 0))
+	o := rootOpts(t, c, 0)
+	o.ExecMode = ssh.SessionPerCommand
+	watcher := dial(t, o) // looks for the flag without using cl's shell
+	flag := "/tmp/mdo-late-" + strings.TrimSpace(run(t, watcher, "echo $$"))
+	t.Cleanup(func() { run(t, watcher, "rm -f "+flag) })
 	// A background process that writes to the command's stdout and stderr
 	// after the command has ended, then leaves a flag file.
 	run(t, cl, "(sleep 0.2; echo LATE; echo LATE >&2; touch "+flag+") &")
-	for i := 0; ; i++ {
-		res, err := cl.Exec(context.Background(), conn.Command{Script: "echo ok; test -e " + flag})
+	for {
+		res, err := watcher.Exec(context.Background(), conn.Command{Script: "test -e " + flag})
 		if err != nil {
 			t.Fatal(err)
-		}
-		if string(res.Stdout) != "ok\n" || len(res.Stderr) != 0 {
-			t.Fatalf("command %d: stdout %q, stderr %q; want only its own output", i, res.Stdout, res.Stderr)
 		}
 		if res.RC == 0 {
 			break
 		}
+	}
+	res, err := cl.Exec(context.Background(), conn.Command{Script: "echo ok"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(res.Stdout) != "ok\n" || len(res.Stderr) != 0 {
+		t.Fatalf("stdout %q, stderr %q; want only the command's own output", res.Stdout, res.Stderr)
+	}
+}
+
+// TestShellNoExec: a command runs in a subshell of the long-lived shell,
+// without an exec of its own, unless it refers to $$ or $PPID.
+func TestShellNoExec(t *testing.T) {
+	cl := dial(t, rootOpts(t, hosts(t), 0))
+	tests := []struct {
+		name, script, want string
+	}{
+		// cut's parent, the command substitution's subshell, is a fork
+		// of the long-lived shell: its command line is the shell's
+		// (/bin/sh, reading stdin), not "/bin/sh -c SCRIPT".
+		{"subshell", "tr '\\0' ' ' < /proc/$(cut -d' ' -f4 /proc/self/stat)/cmdline", "/bin/sh "},
+		{"own $$", "tr '\\0' ' ' < /proc/$$/cmdline; echo", "/bin/sh -c tr '\\0' ' ' < /proc/$$/cmdline; echo \n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := run(t, cl, tc.script); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
 	}
 }
 
@@ -127,5 +160,17 @@ func TestShellsStartFailure(t *testing.T) {
 	o.ExecMode = ssh.SessionPerCommand
 	if p := dial(t, o).NewShells(ssh.ShellOptions{}); p != nil {
 		t.Errorf("NewShells in SessionPerCommand mode = %v, want nil", p)
+	}
+}
+
+// TestShellsWithEnv: shells started through conn.WithEnv run their
+// commands with the wrapper's environment.
+func TestShellsWithEnv(t *testing.T) {
+	c := conn.WithEnv(dial(t, rootOpts(t, hosts(t), 0)), map[string]string{"MDO_WRAPPED": "yes"})
+	pool := c.(conn.ShellStarter).NewShells(conn.ShellOptions{})
+	defer pool.Close()
+	res, err := pool.Exec(context.Background(), conn.Command{Script: `echo "$MDO_WRAPPED"`})
+	if err != nil || string(res.Stdout) != "yes\n" {
+		t.Errorf("got %q, %v; want %q", res.Stdout, err, "yes\n")
 	}
 }

@@ -83,12 +83,22 @@ func TestConformance(t *testing.T) {
 	for _, mode := range []struct {
 		name string
 		mode ssh.ExecMode
-	}{{"persistent shell", ssh.PersistentShell}, {"session per command", ssh.SessionPerCommand}} {
+		env  bool // wrapped by conn.WithEnv, which keeps the capabilities
+		caps []conntest.Capability
+	}{
+		{"persistent shell", ssh.PersistentShell, false, []conntest.Capability{conntest.FileWriter, conntest.Shells}},
+		{"session per command", ssh.SessionPerCommand, false, []conntest.Capability{conntest.FileWriter}},
+		// environment: used to hide the SFTP writer (issue 15).
+		{"persistent shell with environment", ssh.PersistentShell, true, []conntest.Capability{conntest.FileWriter, conntest.Shells}},
+	} {
 		t.Run(mode.name, func(t *testing.T) {
 			conntest.Run(t, func(t *testing.T) (conn.Conn, string) {
 				o := rootOpts(t, c, 0)
 				o.ExecMode = mode.mode
-				cl := dial(t, o)
+				var cl conn.Conn = dial(t, o)
+				if mode.env {
+					cl = conn.WithEnv(cl, map[string]string{"MDO_CONNTEST": "1"})
+				}
 				dir := strings.TrimSpace(run(t, cl, "mktemp -d /srv/conntest.XXXXXX"))
 				t.Cleanup(func() {
 					if cl, err := ssh.Dial(context.Background(), rootOpts(t, c, 0)); err == nil {
@@ -97,7 +107,7 @@ func TestConformance(t *testing.T) {
 					}
 				})
 				return cl, dir
-			})
+			}, mode.caps...)
 		})
 	}
 }
@@ -626,7 +636,7 @@ func TestFaults(t *testing.T) {
 	t.Run("never answers handshake", func(t *testing.T) {
 		_, o := fault(t, sshtest.FaultOptions{NoHandshake: true})
 		o.ConnectTimeout = 500 * time.Millisecond
-		o.ConnectRetries = 0 // a timeout is not retried anyway
+		o.ConnectRetries = -1 // a timeout is retried otherwise (TestHandshakeTimeout)
 		start := time.Now()
 		_, err := ssh.Dial(ctx, o)
 		if took := time.Since(start); took > 3*time.Second {
@@ -742,5 +752,85 @@ func TestPutLeftover(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestSSHConfigAliasAsHost: the name given as ansible_host (Options.Host)
+// is looked up in ssh_config as OpenSSH looks up the name on its command
+// line: the matching blocks give HostName, Port, User, IdentityFile and
+// ProxyJump; explicit Port and User win; the inventory name's own block
+// does not apply; a jump host is asked for the resolved HostName
+// (issue 11).
+func TestSSHConfigAliasAsHost(t *testing.T) {
+	c := hosts(t)
+	h, behind := c.Hosts[2], c.Hosts[1]
+	jump, err := sshtest.StartFault(sshtest.FaultOptions{User: "jumper", AuthorizedKey: c.Signer.PublicKey()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { jump.Close() })
+	dir := t.TempDir()
+	kh := filepath.Join(dir, "known_hosts")
+	khData, _ := os.ReadFile(c.KnownHosts)
+	os.WriteFile(kh, append(khData, jump.KnownHostsLine()...), 0o600)
+	cfg := filepath.Join(dir, "config")
+	os.WriteFile(cfg, []byte(fmt.Sprintf(`Host web1
+  HostName 192.0.2.1
+  Port 1
+  User nobody
+Host web-alias
+  HostName %s
+  Port %d
+  User %s
+Host web-badport
+  HostName %s
+  Port 1
+Host web-*
+  HostName 192.0.2.1
+Host bastion
+  HostName %s
+  Port %d
+  User jumper
+Host behind-alias
+  HostName %s
+  Port %d
+  User root
+  ProxyJump bastion
+Host *
+  IdentityFile %s
+  UserKnownHostsFile %s
+`, h.Addr, h.Port, sshtest.SudoUser, h.Addr, jump.Host(), jump.Port(), behind.Addr, behind.Port, c.ClientKey, kh)), 0o600)
+	tests := []struct {
+		name     string
+		o        ssh.Options
+		user     string
+		target   *sshtest.Host
+		forwards []string
+	}{
+		{"alias block applies, not the inventory name's", ssh.Options{Alias: "web1", Host: "web-alias"}, sshtest.SudoUser, h, nil},
+		{"explicit user wins", ssh.Options{Alias: "web1", Host: "web-alias", User: "root"}, "root", h, nil},
+		{"explicit port wins, the first HostName found wins", ssh.Options{Alias: "web1", Host: "web-badport", Port: h.Port, User: "root"}, "root", h, nil},
+		{"proxy jump asks for the resolved HostName", ssh.Options{Alias: "web1", Host: "behind-alias"}, "root", behind, []string{behind.HostPort()}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.o.SSHConfigFiles = []string{cfg}
+			tc.o.HomeDir = dir
+			tc.o.ConnectRetries = -1
+			cl, err := ssh.Dial(context.Background(), tc.o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cl.Close()
+			got := strings.Fields(run(t, cl, "id -un; echo $SSH_CONNECTION"))
+			if len(got) != 5 || got[0] != tc.user || got[3] != tc.target.Addr || got[4] != fmt.Sprint(tc.target.Port) {
+				t.Errorf("logged in as/at %v, want %s at %s", got, tc.user, tc.target.HostPort())
+			}
+			if tc.forwards != nil {
+				if fw := jump.Forwards(); strings.Join(fw, " ") != strings.Join(tc.forwards, " ") {
+					t.Errorf("bastion forwarded to %v, want %v", fw, tc.forwards)
+				}
+			}
+		})
 	}
 }

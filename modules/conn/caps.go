@@ -1,0 +1,81 @@
+package conn
+
+import (
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"os/user"
+	"time"
+)
+
+// Optional capabilities. A connection may implement these on top of Conn;
+// callers find them with a type assertion. Which implementation and which
+// wrapper has which is part of the contract, checked by the conformance
+// suite (conntest.Run's capability list):
+//
+//	                        FileWriter  ShellStarter
+//	ssh.Client                  yes         yes (nil Shells in SessionPerCommand mode)
+//	local.Conn                  no          no
+//	become.Conn                 no          no
+//	WithEnv(c)                  as c        as c (the shells get the environment)
+//
+// A wrapper that keeps a capability of the connection it wraps passes it
+// through: it must never silently drop one (WithEnv shows how).
+
+// FileWriter is a connection that writes a file with its mode and owner
+// without running a command on the target (ssh.Client, over SFTP). The
+// file belongs to the login user unless uid says otherwise: a connection
+// that runs commands as another user (become) must not implement it.
+type FileWriter interface {
+	// PutFile writes r to dst atomically as Put does, then gives it owner
+	// uid and group gid (-1 leaves one as a new file has it; both -1: no
+	// chown) and mode perm, and returns the new file's state (UID, GID,
+	// Mode, Size). On failure dst is untouched.
+	PutFile(ctx context.Context, r io.Reader, dst string, perm fs.FileMode, uid, gid int) (FileInfo, error)
+	// LoginUser returns the user commands run as and its primary group,
+	// as the target names them.
+	LoginUser(ctx context.Context) (*user.User, *user.Group, error)
+}
+
+// ShellStarter is a connection that can keep long-lived shells started by
+// a command line of the caller's, such as the become user's shells
+// (`sudo -u app /bin/sh`).
+type ShellStarter interface {
+	// NewShells returns a pool of shells started as o says, or nil when
+	// the connection runs every command in a session of its own. Shells
+	// start on demand; the caller closes the pool.
+	NewShells(o ShellOptions) Shells
+}
+
+// Shells is a pool of long-lived shells on one connection. Exec runs a
+// command as Conn.Exec does, in one of the shells; it wraps ErrNoShell
+// when no shell could be started (the command did not run: run it another
+// way). Close closes the shells (a busy one when its command ends); it is
+// safe to call more than once.
+type Shells interface {
+	Exec(ctx context.Context, cmd Command) (ExecResult, error)
+	Close() error
+}
+
+// ErrNoShell is wrapped by Shells.Exec when no long-lived shell could be
+// started: the command did not run.
+var ErrNoShell = errors.New("no persistent shell")
+
+// ShellOptions says how the long-lived shells of a Shells pool start.
+type ShellOptions struct {
+	// Command starts a POSIX shell that reads its script from standard
+	// input, run by the login user's shell: e.g. "sudo -u app /bin/sh".
+	// Empty means /bin/sh.
+	Command string
+	// Preamble is written to the shell's standard input before anything
+	// else (sudo's password line). It never appears in errors.
+	Preamble []byte
+	// Kill runs script, which ends a cancelled command's processes, with
+	// the rights of the shell's user. Nil means the login user.
+	Kill func(ctx context.Context, script string) error
+	// Max is the most shells kept at once; default 4.
+	Max int
+	// StartTimeout bounds a shell's start; default 10s.
+	StartTimeout time.Duration
+}
