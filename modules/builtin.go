@@ -38,6 +38,7 @@ func Builtin() *Registry {
 	r.Register("cron", Cron{})
 	r.Register("authorized_key", AuthorizedKey{})
 	r.Register("sysctl", Sysctl{})
+	r.Register("mount", Mount{})
 	r.Register("wait_for", WaitFor{})
 	r.Register("hostname", Hostname{})
 	r.Register("uri", URI{})
