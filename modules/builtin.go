@@ -39,6 +39,7 @@ func Builtin() *Registry {
 	r.Register("authorized_key", AuthorizedKey{})
 	r.Register("sysctl", Sysctl{})
 	r.Register("mount", Mount{})
+	r.Register("getent", Getent{})
 	r.Register("wait_for", WaitFor{})
 	r.Register("hostname", Hostname{})
 	r.Register("uri", URI{})

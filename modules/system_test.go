@@ -160,3 +160,15 @@ func TestSystemSpecs(t *testing.T) {
 		})
 	}
 }
+
+// pathConn runs every command with path first in PATH, for a test that
+// needs a program's output the machine cannot produce on demand.
+type pathConn struct {
+	conn.Conn
+	path string
+}
+
+func (c *pathConn) Exec(ctx context.Context, cmd conn.Command) (conn.ExecResult, error) {
+	cmd.Script = "PATH=" + ShellQuote(c.path) + ":$PATH\n" + cmd.Script
+	return c.Conn.Exec(ctx, cmd)
+}
