@@ -40,6 +40,7 @@ func Builtin() *Registry {
 	r.Register("sysctl", Sysctl{})
 	r.Register("mount", Mount{})
 	r.Register("getent", Getent{})
+	r.Register("pip", Pip{})
 	r.Register("wait_for", WaitFor{})
 	r.Register("hostname", Hostname{})
 	r.Register("uri", URI{})
