@@ -41,6 +41,7 @@ func Builtin() *Registry {
 	r.Register("mount", Mount{})
 	r.Register("getent", Getent{})
 	r.Register("pip", Pip{})
+	r.Register("git", Git{})
 	r.Register("wait_for", WaitFor{})
 	r.Register("hostname", Hostname{})
 	r.Register("uri", URI{})
