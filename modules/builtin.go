@@ -42,6 +42,7 @@ func Builtin() *Registry {
 	r.Register("getent", Getent{})
 	r.Register("pip", Pip{})
 	r.Register("git", Git{})
+	r.Register("apt_repository", AptRepository{})
 	r.Register("wait_for", WaitFor{})
 	r.Register("hostname", Hostname{})
 	r.Register("uri", URI{})

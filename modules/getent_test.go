@@ -69,7 +69,7 @@ func TestGetentRepeatedKey(t *testing.T) {
 	dir := t.TempDir()
 	c := localConn()
 	sysSh(t, c, "mkdir -p "+dir+"/bin && printf '#!/bin/sh\\necho \"a 1\"; echo \"a 2\"; echo \"a 3\"; echo \"b 4\"\\n' >"+dir+"/bin/getent && chmod +x "+dir+"/bin/getent")
-	res, _ := sysRun(t, &pathConn{Conn: c, path: dir + "/bin"}, Getent{}, false, false, map[string]any{"database": "hosts"})
+	res, _ := sysRun(t, &prefixConn{Conn: c, prefix: "PATH=" + dir + "/bin:$PATH"}, Getent{}, false, false, map[string]any{"database": "hosts"})
 	want := map[string]any{"a": []any{[]any{"1"}, []any{"2"}, []any{"3"}}, "b": []any{"4"}}
 	if got := res.Facts["getent_hosts"]; !reflect.DeepEqual(got, want) {
 		t.Errorf("getent_hosts = %#v, want %#v", got, want)

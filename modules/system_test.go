@@ -161,14 +161,15 @@ func TestSystemSpecs(t *testing.T) {
 	}
 }
 
-// pathConn runs every command with path first in PATH, for a test that
-// needs a program's output the machine cannot produce on demand.
-type pathConn struct {
+// prefixConn runs prefix (shell code such as `export APT_CONFIG=...`)
+// before every command, for a test that points a real program at a test
+// configuration or puts a program the machine lacks first in PATH.
+type prefixConn struct {
 	conn.Conn
-	path string
+	prefix string
 }
 
-func (c *pathConn) Exec(ctx context.Context, cmd conn.Command) (conn.ExecResult, error) {
-	cmd.Script = "PATH=" + ShellQuote(c.path) + ":$PATH\n" + cmd.Script
+func (c *prefixConn) Exec(ctx context.Context, cmd conn.Command) (conn.ExecResult, error) {
+	cmd.Script = c.prefix + "\n" + cmd.Script
 	return c.Conn.Exec(ctx, cmd)
 }
