@@ -4,6 +4,8 @@ package modules
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"sort"
 	"strings"
@@ -118,7 +120,9 @@ func (r Result) Map() map[string]any {
 }
 
 // Registry maps module names to modules. It is built explicitly (see
-// Builtin); there is no init-time registration.
+// Builtin); there is no init-time registration. Names resolve as Ansible
+// resolves them: a short name (`sysctl`), or a fully qualified one in the
+// module's collection (`ansible.posix.sysctl`, `ansible.builtin.shell`).
 type Registry struct {
 	m map[string]Module
 }
@@ -126,35 +130,183 @@ type Registry struct {
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry { return &Registry{m: map[string]Module{}} }
 
-// Register adds m under name (without the ansible.builtin. prefix).
+// Register adds m under its short name (`sysctl`, not `ansible.posix.sysctl`).
 func (r *Registry) Register(name string, m Module) { r.m[name] = m }
 
-// Prefixes that may stand before a module name, as in Ansible's FQCNs.
-var fqcnPrefixes = []string{"ansible.builtin.", "ansible.legacy."}
+// ErrNotBuiltin is wrapped by Resolve's error for a module that exists in
+// Ansible (the name is fully qualified, or it is a known collection's
+// module) but is not built into mdo-play. ErrUnknownModule is wrapped when
+// the name is no module at all.
+var (
+	ErrNotBuiltin    = errors.New("not built in")
+	ErrUnknownModule = errors.New("unknown module")
+)
 
-// Canonical strips a known collection prefix from a module name.
-func Canonical(name string) string {
-	for _, p := range fqcnPrefixes {
-		if strings.HasPrefix(name, p) {
-			return strings.TrimPrefix(name, p)
+// splitFQCN splits `ns.coll.module` into its collection and module name.
+// ok is false for a short name. A module in a subdirectory of an old
+// collection (`community.general.system.ufw`) keeps only its last part.
+func splitFQCN(name string) (coll, mod string, ok bool) {
+	parts := strings.Split(name, ".")
+	if len(parts) < 3 {
+		return "", name, false
+	}
+	return parts[0] + "." + parts[1], parts[len(parts)-1], true
+}
+
+// builtinCollection reports whether coll is ansible.builtin or its
+// ansible.legacy alias, under which every short name Ansible knows resolves
+// (its runtime redirects the modules that moved to other collections).
+func builtinCollection(coll string) bool {
+	return coll == "ansible.builtin" || coll == "ansible.legacy"
+}
+
+// CollectionOf returns the collection a module name belongs to in Ansible:
+// the collection of a fully qualified name, or for a short name the first
+// known collection holding it ("" when none does).
+func CollectionOf(name string) string {
+	if coll, _, ok := splitFQCN(name); ok {
+		return coll
+	}
+	for _, c := range knownCollections {
+		if inList(c.modules, name) {
+			return c.name
 		}
+	}
+	return ""
+}
+
+// collectionHas reports whether the known collection coll holds mod, and
+// whether coll is a collection whose modules are known at all.
+func collectionHas(coll, mod string) (has, known bool) {
+	for _, c := range knownCollections {
+		if c.name == coll {
+			return inList(c.modules, mod), true
+		}
+	}
+	return false, false
+}
+
+// inList reports whether word is one of the space-separated words of list.
+func inList(list, word string) bool {
+	for len(list) > 0 {
+		w, rest, _ := strings.Cut(list, " ")
+		if w == word {
+			return true
+		}
+		list = rest
+	}
+	return false
+}
+
+// Canonical returns the short name of a module name: the collection prefix
+// is removed when the name is in ansible.builtin (or ansible.legacy) or in
+// the collection that holds the module; other names come back unchanged.
+func Canonical(name string) string {
+	coll, mod, ok := splitFQCN(name)
+	if !ok {
+		return name
+	}
+	if builtinCollection(coll) {
+		return mod
+	}
+	if has, _ := collectionHas(coll, mod); has {
+		return mod
 	}
 	return name
 }
 
-// Lookup finds a module by name; `ansible.builtin.shell` finds `shell`.
-func (r *Registry) Lookup(name string) (Module, bool) {
-	m, ok := r.m[Canonical(name)]
-	return m, ok
+// Resolve finds the module a task names: `shell`, `ansible.builtin.shell`,
+// `ansible.posix.sysctl` and `sysctl` all resolve when mdo-play has the
+// module. A module Ansible has and mdo-play lacks is an error wrapping
+// ErrNotBuiltin that names it and its collection (`module
+// community.mysql.mysql_user (collection community.mysql) is not built
+// in`); a name that is no module wraps ErrUnknownModule. Both suggest the
+// nearest built-in name when one is close.
+func (r *Registry) Resolve(name string) (Module, error) {
+	coll, mod, fq := splitFQCN(name)
+	if !fq {
+		if m, ok := r.m[name]; ok {
+			return m, nil
+		}
+		if c := CollectionOf(name); c != "" {
+			return nil, fmt.Errorf("module %s (collection %s) is %w%s", c+"."+name, c, ErrNotBuiltin, r.suggest(name))
+		}
+		return nil, fmt.Errorf("%w %q%s", ErrUnknownModule, name, r.suggest(name))
+	}
+	m, have := r.m[mod]
+	if builtinCollection(coll) {
+		if have {
+			return m, nil
+		}
+		if c := CollectionOf(mod); c != "" {
+			return nil, fmt.Errorf("module %s (collection %s) is %w%s", c+"."+mod, c, ErrNotBuiltin, r.suggest(mod))
+		}
+		return nil, fmt.Errorf("module %s is %w: %s has no module %s%s", name, ErrNotBuiltin, coll, mod, r.suggest(mod))
+	}
+	has, known := collectionHas(coll, mod)
+	switch {
+	case has && have:
+		return m, nil
+	case known && !has && have:
+		return nil, fmt.Errorf("module %s is %w: %s has no module %s (did you mean %q?)", name, ErrNotBuiltin, coll, mod, CollectionOf(mod)+"."+mod)
+	case known && !has:
+		return nil, fmt.Errorf("module %s is %w: %s has no module %s%s", name, ErrNotBuiltin, coll, mod, r.suggest(mod))
+	}
+	return nil, fmt.Errorf("module %s (collection %s) is %w%s", name, coll, ErrNotBuiltin, r.suggest(mod))
 }
 
-// Has reports whether name (with or without prefix) is a module.
+// suggest returns ` (did you mean "x"?)` for the built-in name nearest to
+// name, or "" when none is close.
+func (r *Registry) suggest(name string) string {
+	best, bestD := "", 1<<30
+	for _, c := range r.Names() {
+		if d := levenshtein(name, c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	limit := max(len(name)/3, 2)
+	if best == "" || bestD > limit {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+// levenshtein is the edit distance between a and b.
+func levenshtein(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}
+
+// Lookup finds a module by name as Resolve does; ok is false when Resolve
+// fails.
+func (r *Registry) Lookup(name string) (Module, bool) {
+	m, err := r.Resolve(name)
+	return m, err == nil
+}
+
+// Has reports whether name (short or fully qualified) is a built-in module.
 func (r *Registry) Has(name string) bool {
 	_, ok := r.Lookup(name)
 	return ok
 }
 
-// Names returns the registered names, sorted.
+// Names returns the registered short names, sorted.
 func (r *Registry) Names() []string {
 	out := make([]string, 0, len(r.m))
 	for k := range r.m {

@@ -91,3 +91,14 @@ func quoteWords(words []string) string {
 	}
 	return strings.Join(q, " ")
 }
+
+// sysBackupScript returns shell code that copies p, when it exists, to
+// P.PID.YYYY-MM-DD@HH:MM:SS~ (Ansible's backup_local) and prints the field
+// backup_file; a failed copy prints werr and exits.
+func sysBackupScript(p string) string {
+	return "if [ -f " + ShellQuote(p) + " ]; then _mdo_b=" + ShellQuote(p) + `".$$.$(date +%Y-%m-%d@%H:%M:%S)~"
+  _mdo_o=$(cp -p -- ` + ShellQuote(p) + ` "$_mdo_b" 2>&1) || { _mdo_f werr "backup: $_mdo_o"; exit 0; }
+  _mdo_f backup_file "$_mdo_b"
+fi
+`
+}

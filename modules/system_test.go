@@ -160,3 +160,16 @@ func TestSystemSpecs(t *testing.T) {
 		})
 	}
 }
+
+// prefixConn runs prefix (shell code such as `export APT_CONFIG=...`)
+// before every command, for a test that points a real program at a test
+// configuration or puts a program the machine lacks first in PATH.
+type prefixConn struct {
+	conn.Conn
+	prefix string
+}
+
+func (c *prefixConn) Exec(ctx context.Context, cmd conn.Command) (conn.ExecResult, error) {
+	cmd.Script = c.prefix + "\n" + cmd.Script
+	return c.Conn.Exec(ctx, cmd)
+}

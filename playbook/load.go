@@ -530,6 +530,10 @@ func (p *parser) task(n *yaml.Node, handler, applyOnly bool) *Task {
 	})
 	for _, u := range unknown {
 		k := u[0].Value
+		if _, err := p.l.Registry.Resolve(k); errors.Is(err, modules.ErrNotBuiltin) {
+			p.d.errorf(u[0], "%v", err)
+			continue
+		}
 		if later, ok := laterKeys[k]; ok {
 			p.d.errorf(u[0], "%s is allowed only as an entry of the playbook's top-level list, not in a task list (use import_tasks or include_tasks)", later)
 			continue
