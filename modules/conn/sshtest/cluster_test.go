@@ -55,7 +55,7 @@ func TestCluster(t *testing.T) {
 		t.Errorf("inventory lacks h3:\n%s", inv)
 	}
 	t.Run("users", func(t *testing.T) {
-		for _, u := range []string{"root", SudoUser, NoPassUser} {
+		for _, u := range []string{"root", SudoUser, NoPassUser, NoSudoUser} {
 			if got := strings.TrimSpace(run(t, c, c.Hosts[0], u, "id -un")); got != u {
 				t.Errorf("logged in as %q, want %q", got, u)
 			}
