@@ -62,12 +62,13 @@ type Options struct {
 	Dir string
 	// SSHD is the sshd binary; default /usr/sbin/sshd.
 	SSHD string
-	// StartTimeout bounds the wait for every sshd to accept connections;
-	// default 15s plus 60ms per host beyond 100.
+	// StartTimeout bounds the wait for each sshd to accept connections,
+	// from its launch (a host waiting for a launch slot is not timed);
+	// default 30s.
 	StartTimeout time.Duration
 	// Parallel bounds how many hosts are being launched at once; default
-	// 32 per CPU. Launching is CPU-bound (fork, exec, mounts): far more in
-	// flight only makes every one of them slower.
+	// 16 per CPU. Launching is CPU-bound (fork, exec, mounts): far more in
+	// flight only makes every one of them slower and time out.
 	Parallel int
 }
 
@@ -150,13 +151,10 @@ func Start(ctx context.Context, o Options) (*Cluster, error) {
 		o.SSHD = "/usr/sbin/sshd"
 	}
 	if o.StartTimeout == 0 {
-		o.StartTimeout = 15 * time.Second
-		if o.N > 100 {
-			o.StartTimeout += time.Duration(o.N-100) * 60 * time.Millisecond
-		}
+		o.StartTimeout = 30 * time.Second
 	}
 	if o.Parallel <= 0 {
-		o.Parallel = 32 * runtime.NumCPU()
+		o.Parallel = 16 * runtime.NumCPU()
 	}
 	if err := Available(o.SSHD); err != nil {
 		return nil, err
@@ -166,6 +164,11 @@ func Start(ctx context.Context, o Options) (*Cluster, error) {
 		return nil, fmt.Errorf("start test hosts: %w", err)
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("start test hosts: %w", err)
+	}
+	// sshd's privilege separation directory; in RootShared mode the hosts
+	// see the machine's /run.
+	if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
 		return nil, fmt.Errorf("start test hosts: %w", err)
 	}
 	c := &Cluster{Dir: dir, root: o.Root}
@@ -187,8 +190,6 @@ func Start(ctx context.Context, o Options) (*Cluster, error) {
 		c.Stop()
 		return nil, fmt.Errorf("start test hosts: %w", err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, o.StartTimeout)
-	defer cancel()
 	errs := make([]error, len(c.Hosts))
 	var wg sync.WaitGroup
 	slots := make(chan struct{}, o.Parallel)
@@ -295,6 +296,8 @@ func (c *Cluster) startHost(ctx context.Context, o Options, h *Host, slots chan 
 		return fmt.Errorf("%s: not launched: %w", h.Name, ctx.Err())
 	}
 	defer func() { <-slots }()
+	ctx, cancel := context.WithTimeout(ctx, o.StartTimeout)
+	defer cancel()
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
 		port, err := freePort(h.Addr)
@@ -359,7 +362,6 @@ Subsystem sftp /usr/lib/openssh/sftp-server
 // sharedScript prepares a RootShared host inside its new mount namespace
 // and runs sshd: $0 is sshd, $1 its config.
 const sharedScript = `set -e
-mkdir -p /run/sshd
 mount -t tmpfs -o mode=0755 mdo-srv /srv
 if [ -e /root/.bashrc ]; then mount --bind /usr/share/base-files/dot.bashrc /root/.bashrc; fi
 exec "$0" -D -e -f "$1"`
@@ -441,7 +443,10 @@ func waitListening(ctx context.Context, h *Host, p *proc) error {
 	wait := 10 * time.Millisecond
 	var d net.Dialer
 	for {
-		cctx, cancel := context.WithTimeout(ctx, time.Second)
+		// Generous: on a loaded machine a connect that the kernel
+		// completed can take seconds to be noticed; giving up early just
+		// resets it and tries again.
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		nc, err := d.DialContext(cctx, "tcp", h.HostPort())
 		cancel()
 		if err == nil {
