@@ -326,6 +326,7 @@ func (a *app) prepare(c *cli.Context) (*settings, map[string]any, *playbook.Load
 	if output := c.String("output"); output != "text" && output != "json" {
 		return nil, nil, nil, usageErr("--output must be text or json, got %q", output)
 	}
+	raiseOpenFiles(a.stderr, c.Count("verbose"))
 	s, err := a.settings(c)
 	if err != nil {
 		return nil, nil, nil, err
