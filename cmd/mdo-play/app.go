@@ -276,13 +276,10 @@ func (a *app) loadInventory(s *settings) (*inventory.Inventory, error) {
 		fmt.Fprintf(a.stderr, "[WARNING]: %s\n", w)
 	}
 	// Connection and become passwords given as inventory variables never
-	// reach the output.
-	for _, h := range inv.Hosts() {
-		for k, v := range inv.HostVars(h) {
-			if isPasswordVar(k) {
-				s.mask.addTree(v)
-			}
-		}
+	// reach the output. Only those values are read: host variables are
+	// typed and merged when a host runs.
+	for _, v := range inv.VarValues(isPasswordVar) {
+		s.mask.addTree(v)
 	}
 	return inv, nil
 }
