@@ -38,10 +38,11 @@ const (
 	// the machine's / with a tmpfs upper layer, in the host's own mount
 	// namespace (plus the private /srv). Packages installed, /etc edited and
 	// files written anywhere stay inside that host and vanish when it stops;
-	// the machine's files are never changed. /proc, /dev and /sys are the
-	// machine's (the kernel is shared); daemons started on the host run in
-	// its PID namespace and are killed when it stops. Each host's writes
-	// cost memory (tmpfs).
+	// the machine's files are never changed. The host also has its own
+	// hostname (UTS namespace) and IPC. /proc, /dev and /sys are the
+	// machine's (the kernel, sysctls and the network are shared); daemons
+	// started on the host run in its PID namespace and are killed when it
+	// stops. Each host's writes cost memory (tmpfs).
 	RootOverlay
 )
 
@@ -408,6 +409,9 @@ func (c *Cluster) launch(o Options, logPath, cfgPath, hdir string) (*proc, error
 		if err := os.MkdirAll(top, 0o700); err != nil {
 			return nil, err
 		}
+		// Own hostname and System V IPC too: a role that sets the
+		// hostname must not rename the machine.
+		args = append([]string{"--uts", "--ipc"}, args...)
 		args = append(args, overlayScript, o.SSHD, cfgPath, top, c.Dir)
 		for _, l := range c.leases {
 			args = append(args, l.dir)

@@ -85,7 +85,10 @@ func TestOverlayRoot(t *testing.T) {
 	if got := run(t, c, h1, "root", "dpkg-query -W -f='${Status}' "+pkg); got != "install ok installed" {
 		t.Errorf("on h1: dpkg status %q", got)
 	}
-	run(t, c, h1, "root", "echo written-on-h1 > /etc/mdo-sshtest-overlay-written && /usr/sbin/"+pkg)
+	run(t, c, h1, "root", "echo written-on-h1 > /etc/mdo-sshtest-overlay-written && hostname mdo-overlay-h1 && /usr/sbin/"+pkg)
+	if got, _ := os.Hostname(); got == "mdo-overlay-h1" {
+		t.Errorf("setting the hostname on h1 renamed the machine")
+	}
 	hp := net.JoinHostPort(h1.Addr, fmt.Sprint(port))
 	deadline := time.Now().Add(10 * time.Second)
 	var line string
