@@ -121,15 +121,15 @@ func run(ctx context.Context, args []string) error {
 	if len(cfg.inventories) > 0 {
 		fmt.Println("## Inventories: mdo-play --list-hosts")
 		fmt.Println()
-		fmt.Println("| hosts | wall | peak RSS | hosts listed |")
-		fmt.Println("|------:|-----:|---------:|-------------:|")
+		fmt.Println("| hosts | wall | CPU | peak RSS | hosts listed |")
+		fmt.Println("|------:|-----:|----:|---------:|-------------:|")
 		var vline string
 		for _, n := range cfg.inventories {
 			r, err := listHosts(ctx, cfg, tmp, pb, n)
 			if err != nil {
 				return err
 			}
-			fmt.Printf("| %d | %.2f s | %.0f MB | %d |\n", n, r.wall.Seconds(), mb(r.maxRSS), r.listed)
+			fmt.Printf("| %d | %.2f s | %.2f s | %.0f MB | %d |\n", n, r.wall.Seconds(), r.cpu.Seconds(), mb(r.maxRSS), r.listed)
 			vline = r.rlimit
 		}
 		fmt.Printf("\nmdo-play -v says: %s\n\n", vline)
@@ -140,8 +140,8 @@ func run(ctx context.Context, args []string) error {
 			return fmt.Errorf("playbook runs: %w", err)
 		}
 		fmt.Printf("## Playbook: 5 tasks (file, copy, lineinfile, command, assert), -f %d, real sshd test hosts\n\n", cfg.forks)
-		fmt.Println("| hosts | harness start | mdo-play wall | per host | cost ratio | peak RSS | false UNREACHABLE | failed | ok hosts |")
-		fmt.Println("|------:|--------------:|--------------:|---------:|-----------:|---------:|------------------:|-------:|---------:|")
+		fmt.Println("| hosts | harness start | mdo-play wall | per host | cost ratio | controller CPU | peak RSS | false UNREACHABLE | failed | ok hosts |")
+		fmt.Println("|------:|--------------:|--------------:|---------:|-----------:|---------------:|---------:|------------------:|-------:|---------:|")
 		var base float64
 		for _, n := range cfg.hosts {
 			r, err := playbookRun(ctx, cfg, tmp, pb, n)
@@ -152,8 +152,8 @@ func run(ctx context.Context, args []string) error {
 			if base == 0 {
 				base = per
 			}
-			fmt.Printf("| %d | %.1f s | %.1f s | %.1f ms | %.2f× | %.0f MB | %d | %d | %d |\n",
-				n, r.start.Seconds(), r.wall.Seconds(), per*1000, per/base, mb(r.maxRSS), r.unreachable, r.failed, r.ok)
+			fmt.Printf("| %d | %.1f s | %.1f s | %.1f ms | %.2f× | %.1f s | %.0f MB | %d | %d | %d |\n",
+				n, r.start.Seconds(), r.wall.Seconds(), per*1000, per/base, r.cpu.Seconds(), mb(r.maxRSS), r.unreachable, r.failed, r.ok)
 			if r.firstUnreachable != "" {
 				fmt.Printf("|   | first UNREACHABLE: %s |\n", strings.ReplaceAll(r.firstUnreachable, "|", "/"))
 			}
@@ -182,25 +182,33 @@ func loadavg() string {
 	return strings.Join(f[:3], " ")
 }
 
-// measured runs cmd and returns its wall time, peak RSS and output.
-func measured(cmd *exec.Cmd) (time.Duration, int64, string, string, error) {
+// measure is one measured command.
+type measure struct {
+	wall, cpu      time.Duration // cpu: user+system of the process
+	maxRSS         int64
+	stdout, stderr string
+}
+
+// measured runs cmd and returns its wall and CPU time (the machine may be
+// busy: CPU time is the steadier figure), peak RSS and output.
+func measured(cmd *exec.Cmd) (measure, error) {
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
 	err := cmd.Run()
-	wall := time.Since(start)
-	var rss int64
+	m := measure{wall: time.Since(start)}
 	if ps := cmd.ProcessState; ps != nil {
+		m.cpu = ps.UserTime() + ps.SystemTime()
 		if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
-			rss = ru.Maxrss * 1024
+			m.maxRSS = ru.Maxrss * 1024
 		}
 	}
-	return wall, rss, stdout.String(), stderr.String(), err
+	m.stdout, m.stderr = stdout.String(), stderr.String()
+	return m, err
 }
 
 type listResult struct {
-	wall   time.Duration
-	maxRSS int64
+	measure
 	listed int
 	rlimit string
 }
@@ -229,12 +237,12 @@ func listHosts(ctx context.Context, cfg *config, tmp, pb string, n int) (*listRe
 	if err := f.Close(); err != nil {
 		return nil, err
 	}
-	wall, rss, out, stderr, err := measured(exec.CommandContext(ctx, cfg.mdoPlay, "-i", path, "--list-hosts", pb))
+	m, err := measured(exec.CommandContext(ctx, cfg.mdoPlay, "-i", path, "--list-hosts", pb))
 	if err != nil {
-		return nil, fmt.Errorf("list %d hosts: %w: %s", n, err, stderr)
+		return nil, fmt.Errorf("list %d hosts: %w: %s", n, err, m.stderr)
 	}
 	listed := 0
-	for _, l := range strings.Split(out, "\n") {
+	for _, l := range strings.Split(m.stdout, "\n") {
 		if strings.HasPrefix(strings.TrimSpace(l), "web") {
 			listed++
 		}
@@ -243,19 +251,19 @@ func listHosts(ctx context.Context, cfg *config, tmp, pb string, n int) (*listRe
 		return nil, fmt.Errorf("list %d hosts: %d listed", n, listed)
 	}
 	// The same once more with -v, for its word on the open files limit.
-	_, _, _, vout, _ := measured(exec.CommandContext(ctx, cfg.mdoPlay, "-v", "-i", path, "--list-hosts", pb))
+	v, _ := measured(exec.CommandContext(ctx, cfg.mdoPlay, "-v", "-i", path, "--list-hosts", pb))
 	rl := ""
-	for _, l := range strings.Split(vout, "\n") {
+	for _, l := range strings.Split(v.stderr, "\n") {
 		if strings.Contains(l, "RLIMIT_NOFILE") {
 			rl = l
 		}
 	}
-	return &listResult{wall: wall, maxRSS: rss, listed: listed, rlimit: rl}, nil
+	return &listResult{measure: m, listed: listed, rlimit: rl}, nil
 }
 
 type runResult struct {
-	start, wall      time.Duration
-	maxRSS           int64
+	measure
+	start            time.Duration
 	unreachable      int
 	failed           int
 	ok               int
@@ -290,11 +298,12 @@ func playbookRun(ctx context.Context, cfg *config, tmp, pb string, n int) (*runR
 	}
 	cmd := exec.CommandContext(ctx, cfg.mdoPlay, "-i", invPath, "-f", strconv.Itoa(cfg.forks), pb)
 	cmd.Env = append(os.Environ(), "HOME="+dir, "NO_COLOR=1")
-	wall, rss, out, stderr, err := measured(cmd)
-	r.wall, r.maxRSS = wall, rss
+	m, err := measured(cmd)
+	r.measure = m
+	out := m.stdout
 	var ee *exec.ExitError
 	if err != nil && !errors.As(err, &ee) {
-		return nil, fmt.Errorf("run on %d hosts: %w: %s", n, err, stderr)
+		return nil, fmt.Errorf("run on %d hosts: %w: %s", n, err, m.stderr)
 	}
 	seen := 0
 	for _, m := range recapLine.FindAllStringSubmatch(out, -1) {
@@ -312,7 +321,7 @@ func playbookRun(ctx context.Context, cfg *config, tmp, pb string, n int) (*runR
 		}
 	}
 	if seen != n {
-		return nil, fmt.Errorf("run on %d hosts: %d hosts in the recap (exit %v)\n%s\n%s", n, seen, err, tail(out, 20), stderr)
+		return nil, fmt.Errorf("run on %d hosts: %d hosts in the recap (exit %v)\n%s\n%s", n, seen, err, tail(out, 20), m.stderr)
 	}
 	for _, l := range strings.Split(out, "\n") {
 		if strings.Contains(l, "UNREACHABLE!") {
