@@ -5,7 +5,7 @@
 //     variables each): wall time and peak RSS of `--list-hosts`;
 //   - a 5-task playbook (file, copy, lineinfile, command, assert) on N real
 //     sshd test hosts (default 100 and 1000) with -f 200: the harness's
-//     start time, mdo-play's wall time, per-host cost and its ratio to the
+//     start time and memory, mdo-play's wall time, per-host cost and its ratio to the
 //     smallest run, peak controller RSS, and how many hosts ended
 //     UNREACHABLE (every test host is up, so each one is a false
 //     UNREACHABLE) or failed.
@@ -140,8 +140,8 @@ func run(ctx context.Context, args []string) error {
 			return fmt.Errorf("playbook runs: %w", err)
 		}
 		fmt.Printf("## Playbook: 5 tasks (file, copy, lineinfile, command, assert), -f %d, real sshd test hosts\n\n", cfg.forks)
-		fmt.Println("| hosts | harness start | mdo-play wall | per host | cost ratio | controller CPU | peak RSS | false UNREACHABLE | failed | ok hosts |")
-		fmt.Println("|------:|--------------:|--------------:|---------:|-----------:|---------------:|---------:|------------------:|-------:|---------:|")
+		fmt.Println("| hosts | harness start | hosts' memory | mdo-play wall | per host | cost ratio | controller CPU | peak RSS | false UNREACHABLE | failed | ok hosts |")
+		fmt.Println("|------:|--------------:|--------------:|--------------:|---------:|-----------:|---------------:|---------:|------------------:|-------:|---------:|")
 		var base float64
 		for _, n := range cfg.hosts {
 			r, err := playbookRun(ctx, cfg, tmp, pb, n)
@@ -152,8 +152,8 @@ func run(ctx context.Context, args []string) error {
 			if base == 0 {
 				base = per
 			}
-			fmt.Printf("| %d | %.1f s | %.1f s | %.1f ms | %.2f× | %.1f s | %.0f MB | %d | %d | %d |\n",
-				n, r.start.Seconds(), r.wall.Seconds(), per*1000, per/base, r.cpu.Seconds(), mb(r.maxRSS), r.unreachable, r.failed, r.ok)
+			fmt.Printf("| %d | %.1f s | ~%.0f MB | %.1f s | %.1f ms | %.2f× | %.1f s | %.0f MB | %d | %d | %d |\n",
+				n, r.start.Seconds(), mb(r.hostsMem), r.wall.Seconds(), per*1000, per/base, r.cpu.Seconds(), mb(r.maxRSS), r.unreachable, r.failed, r.ok)
 			if r.firstUnreachable != "" {
 				fmt.Printf("|   | first UNREACHABLE: %s |\n", strings.ReplaceAll(r.firstUnreachable, "|", "/"))
 			}
@@ -164,6 +164,21 @@ func run(ctx context.Context, args []string) error {
 }
 
 func mb(b int64) float64 { return float64(b) / (1 << 20) }
+
+// memAvailable returns the machine's MemAvailable in bytes (0 if unknown).
+func memAvailable() int64 {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == "MemAvailable:" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}
 
 func hostname() string {
 	h, _ := os.Hostname()
@@ -264,6 +279,7 @@ func listHosts(ctx context.Context, cfg *config, tmp, pb string, n int) (*listRe
 type runResult struct {
 	measure
 	start            time.Duration
+	hostsMem         int64 // drop of MemAvailable while starting the hosts
 	unreachable      int
 	failed           int
 	ok               int
@@ -276,16 +292,18 @@ var recapLine = regexp.MustCompile(`(?m)^(h\d+)\s+: ok=(\d+)\s+changed=\d+\s+unr
 // stops them.
 func playbookRun(ctx context.Context, cfg *config, tmp, pb string, n int) (*runResult, error) {
 	dir := filepath.Join(tmp, fmt.Sprintf("hosts%d", n))
+	availBefore := memAvailable()
 	c, err := sshtest.Start(ctx, sshtest.Options{N: n, Dir: dir, StartTimeout: 2 * time.Minute})
 	if err != nil {
 		return nil, err
 	}
+	hostsMem := availBefore - memAvailable()
 	defer func() {
 		if err := c.Stop(); err != nil {
 			fmt.Fprintln(os.Stderr, "mdo-scale:", err)
 		}
 	}()
-	r := &runResult{start: c.StartTime}
+	r := &runResult{start: c.StartTime, hostsMem: hostsMem}
 	var inv strings.Builder
 	inv.WriteString("[fleet]\n")
 	for _, h := range c.Hosts {
