@@ -132,6 +132,9 @@ func (inv *Inventory) parseINIHost(path, line string, group *Group) error {
 		h := inv.addHostPort(n, group, port)
 		// Typed (as Python literals) when the host's variables are first
 		// needed, not here.
+		if h.vars == nil {
+			h.vars = make([]hostVar, 0, len(vars))
+		}
 		for _, x := range vars {
 			h.setRawVar(x.k, x.v)
 		}
