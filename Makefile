@@ -80,3 +80,15 @@ bench: build deps
 
 clean:
 	rm -rf bin
+
+# scale: issue 14's one-controller figures (docs/scale.md): --list-hosts
+# over SCALE_INVENTORIES-host INI inventories, then the 5-task playbook on
+# SCALE_HOSTS real sshd test hosts with -f SCALE_FORKS (needs root; the
+# first count is the baseline of the per-host cost ratio).
+SCALE_HOSTS       ?= 100 1000
+SCALE_FORKS       ?= 200
+SCALE_INVENTORIES ?= 10000 60000
+.PHONY: scale
+scale: build deps
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/mdo-scale ./bench/cmd/mdo-scale
+	./bin/mdo-scale -mdo-play $(BIN) -hosts "$(SCALE_HOSTS)" -forks $(SCALE_FORKS) -inventories "$(SCALE_INVENTORIES)"

@@ -119,22 +119,24 @@ func (inv *Inventory) parseINIHost(path, line string, group *Group) error {
 			return errors.New(`invalid host "---": this looks like a YAML file; name it .yml or .yaml`)
 		}
 	}
-	type kv struct {
-		k string
-		v any
-	}
+	type kv struct{ k, v string }
 	vars := make([]kv, 0, len(tokens)-1)
 	for _, t := range tokens[1:] {
 		k, v, ok := strings.Cut(t, "=")
 		if !ok {
 			return fmt.Errorf("expected key=value host variable, got %q", t)
 		}
-		vars = append(vars, kv{k, parseINIValue(v)})
+		vars = append(vars, kv{k, v})
 	}
 	for _, n := range names {
 		h := inv.addHostPort(n, group, port)
+		// Typed (as Python literals) when the host's variables are first
+		// needed, not here.
+		if h.vars == nil {
+			h.vars = make([]hostVar, 0, len(vars))
+		}
 		for _, x := range vars {
-			h.Vars[x.k] = x.v
+			h.setRawVar(x.k, x.v)
 		}
 	}
 	return nil
@@ -146,7 +148,7 @@ func (inv *Inventory) addHostPort(name string, g *Group, port int) *Host {
 	_, existed := inv.hosts[name]
 	h := inv.addHost(name, g)
 	if !existed && port > 0 {
-		h.Vars["ansible_port"] = port
+		h.setVar("ansible_port", port)
 	}
 	return h
 }

@@ -9,20 +9,68 @@ package inventory
 import (
 	"fmt"
 	"sort"
+	"sync"
 )
 
 // Host is one inventory host.
+//
+// Its own variables are kept as they were read, in order, and typed only
+// when first needed (OwnVars, Inventory.HostVars): an INI value is parsed
+// as a Python literal then, not while loading. A 60,000-host inventory of
+// which a run selects ten types the variables of ten hosts.
 type Host struct {
 	Name string
-	// Vars are the host's own inventory variables (inline INI/YAML vars,
-	// script hostvars, ansible_port from host:port); read-only.
-	Vars map[string]any
 
-	implicit bool     // the implicit localhost, not a member of all
-	groups   []*Group // groups the host was added to directly
-	ancestry []*Group // every group holding it, directly or through children (incl. all)
-	source   string   // inventory_file: the source that first named it
+	vars      []hostVar // own variables in the order they were set
+	typeOnce  sync.Once
+	typedVars map[string]any // vars typed and merged, set by typeOnce
+	implicit  bool           // the implicit localhost, not a member of all
+	groups    []*Group       // groups the host was added to directly
+	ancestry  []*Group       // every group holding it, directly or through children (incl. all)
+	source    string         // inventory_file: the source that first named it
 }
+
+// hostVar is one variable set on a host: an INI value not yet typed (raw),
+// or a typed value from YAML, a script or host:port.
+type hostVar struct {
+	key   string
+	raw   string
+	val   any
+	isRaw bool
+}
+
+// value returns v's typed value.
+func (v hostVar) value() any {
+	if v.isRaw {
+		return parseINIValue(v.raw)
+	}
+	return v.val
+}
+
+// setVar sets a typed own variable.
+func (h *Host) setVar(k string, v any) { h.vars = append(h.vars, hostVar{key: k, val: v}) }
+
+// setRawVar sets an own variable from INI text, typed when first needed.
+func (h *Host) setRawVar(k, raw string) {
+	h.vars = append(h.vars, hostVar{key: k, raw: raw, isRaw: true})
+}
+
+// OwnVars returns the host's own inventory variables (inline INI/YAML vars,
+// script hostvars, ansible_port from host:port), typing them on the first
+// call; read-only. Safe for concurrent use once loading is done.
+func (h *Host) OwnVars() map[string]any {
+	h.typeOnce.Do(func() {
+		m := make(map[string]any, len(h.vars))
+		for _, v := range h.vars {
+			m[v.key] = v.value()
+		}
+		h.typedVars = m
+	})
+	return h.typedVars
+}
+
+// typed reports whether h's variables have been typed (for tests).
+func (h *Host) typed() bool { return h.typedVars != nil }
 
 // Implicit reports whether h is the implicit localhost that Ansible creates
 // when a play targets localhost without it being in the inventory.
@@ -96,7 +144,7 @@ func (inv *Inventory) addGroup(name string) *Group {
 func (inv *Inventory) addHost(name string, g *Group) *Host {
 	h, ok := inv.hosts[name]
 	if !ok {
-		h = &Host{Name: name, Vars: map[string]any{}, source: inv.current}
+		h = &Host{Name: name, source: inv.current}
 		inv.hosts[name] = h
 		inv.hostOrder = append(inv.hostOrder, h)
 	}
@@ -245,7 +293,9 @@ func (inv *Inventory) finish() {
 		if _, ok := inv.hosts[name]; ok {
 			continue
 		}
-		inv.implicit[name] = &Host{Name: name, implicit: true, Vars: map[string]any{"ansible_connection": "local"}}
+		h := &Host{Name: name, implicit: true}
+		h.setVar("ansible_connection", "local")
+		inv.implicit[name] = h
 	}
 	for _, h := range inv.hostOrder {
 		if _, ok := inv.groups[h.Name]; ok {
@@ -430,7 +480,7 @@ func (inv *Inventory) HostVars(h *Host) map[string]any {
 		out["inventory_file"] = h.source
 		out["inventory_dir"] = dirOf(h.source)
 	}
-	merge(h.Vars)
+	merge(h.OwnVars())
 	for _, dirs := range [][]*varsDir{inv.invDirs, inv.playDirs} {
 		for _, d := range dirs {
 			merge(d.hosts[h.Name])
@@ -455,4 +505,44 @@ func deepCopy(v any) any {
 		return s
 	}
 	return v
+}
+
+// VarValues returns the value of every inventory variable whose name
+// matches: group variables, hosts' own variables and group_vars/host_vars
+// files, typing only the matching ones. It serves callers that need, say,
+// every password given as a variable (to keep it out of the output)
+// without merging, or even typing, every host's variables up front.
+func (inv *Inventory) VarValues(match func(name string) bool) []any {
+	var out []any
+	add := func(m map[string]any) {
+		for k, v := range m {
+			if match(k) {
+				out = append(out, v)
+			}
+		}
+	}
+	for _, g := range inv.groupOrder {
+		add(g.Vars)
+	}
+	for _, h := range inv.hostOrder {
+		for _, v := range h.vars {
+			if match(v.key) {
+				out = append(out, v.value())
+			}
+		}
+	}
+	for _, h := range inv.implicit {
+		add(h.OwnVars())
+	}
+	for _, dirs := range [][]*varsDir{inv.invDirs, inv.playDirs} {
+		for _, d := range dirs {
+			for _, m := range d.groups {
+				add(m)
+			}
+			for _, m := range d.hosts {
+				add(m)
+			}
+		}
+	}
+	return out
 }

@@ -50,19 +50,19 @@ h1
 		got  any
 		want any
 	}{
-		{"int", h1.Vars["i"], 42},
-		{"negative", h1.Vars["neg"], -3},
-		{"float", h1.Vars["f"], 1.5},
-		{"exponent", h1.Vars["e"], 1000.0},
-		{"True", h1.Vars["t"], true},
-		{"False", h1.Vars["fa"], false},
-		{"None", h1.Vars["n"], nil},
-		{"lowercase true stays a string", h1.Vars["lower"], "true"},
-		{"shell quotes removed", h1.Vars["s"], "quoted str"},
-		{"dict with tuple", h1.Vars["d"], map[string]any{"a": []any{1, []any{2, 3}}}},
-		{"leading zero stays a string", h1.Vars["z"], "080"},
-		{"hex", h1.Vars["hex"], 31},
-		{"# starts a comment", h1.Vars["str"], "hello"},
+		{"int", h1.OwnVars()["i"], 42},
+		{"negative", h1.OwnVars()["neg"], -3},
+		{"float", h1.OwnVars()["f"], 1.5},
+		{"exponent", h1.OwnVars()["e"], 1000.0},
+		{"True", h1.OwnVars()["t"], true},
+		{"False", h1.OwnVars()["fa"], false},
+		{"None", h1.OwnVars()["n"], nil},
+		{"lowercase true stays a string", h1.OwnVars()["lower"], "true"},
+		{"shell quotes removed", h1.OwnVars()["s"], "quoted str"},
+		{"dict with tuple", h1.OwnVars()["d"], map[string]any{"a": []any{1, []any{2, 3}}}},
+		{"leading zero stays a string", h1.OwnVars()["z"], "080"},
+		{"hex", h1.OwnVars()["hex"], 31},
+		{"# starts a comment", h1.OwnVars()["str"], "hello"},
 		{"group var int", g.Vars["gi"], 7},
 		{"group var rest of line", g.Vars["gs"], "some text ; not a comment"},
 		{"group var quoted", g.Vars["gq"], "7"},
@@ -75,8 +75,8 @@ h1
 		})
 	}
 	h2, _ := inv.Host("h2")
-	if h2.Vars["ansible_port"] != 2222 {
-		t.Errorf("h2 ansible_port = %#v, want 2222", h2.Vars["ansible_port"])
+	if h2.OwnVars()["ansible_port"] != 2222 {
+		t.Errorf("h2 ansible_port = %#v, want 2222", h2.OwnVars()["ansible_port"])
 	}
 }
 

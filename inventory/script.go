@@ -83,7 +83,7 @@ func (inv *Inventory) runScript(ctx context.Context, path string, timeout time.D
 			return fmt.Errorf("inventory script %s: vars of host %q: expected an object", path, h.Name)
 		}
 		for k, v := range m {
-			h.Vars[k] = v
+			h.setVar(k, v)
 		}
 	}
 	return nil

@@ -179,7 +179,7 @@ func (p *yamlInvParser) hosts(g *Group, keyNode, val *yaml.Node) error {
 	for _, n := range names {
 		h := p.inv.addHostPort(n, g, port)
 		for k, v := range vars {
-			h.Vars[k] = v
+			h.setVar(k, v)
 		}
 	}
 	return nil

@@ -278,13 +278,10 @@ func (a *app) loadInventory(s *settings) (*inventory.Inventory, error) {
 		fmt.Fprintf(a.stderr, "[WARNING]: %s\n", w)
 	}
 	// Connection and become passwords given as inventory variables never
-	// reach the output.
-	for _, h := range inv.Hosts() {
-		for k, v := range inv.HostVars(h) {
-			if isPasswordVar(k) {
-				s.mask.addTree(v)
-			}
-		}
+	// reach the output. Only those values are read: host variables are
+	// typed and merged when a host runs.
+	for _, v := range inv.VarValues(isPasswordVar) {
+		s.mask.addTree(v)
 	}
 	return inv, nil
 }
@@ -328,6 +325,7 @@ func (a *app) prepare(c *cli.Context) (*settings, map[string]any, *playbook.Load
 	if output := c.String("output"); output != "text" && output != "json" {
 		return nil, nil, nil, usageErr("--output must be text or json, got %q", output)
 	}
+	raiseOpenFiles(a.stderr, c.Count("verbose"))
 	s, err := a.settings(c)
 	if err != nil {
 		return nil, nil, nil, err

@@ -8,7 +8,6 @@ import (
 	"encoding/pem"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -200,7 +199,6 @@ func dialRoot(t *testing.T, c *sshtest.Cluster, i int) *ssh.Client {
 // host; nothing prompts (stdin is not a terminal) and nothing hangs.
 func TestFaultCredentials(t *testing.T) {
 	c := sshtest.StartT(t, 2)
-	ensureNoSudoUser(t)
 	tmp := t.TempDir()
 	h1, h2 := c.Hosts[0], c.Hosts[1]
 	pb := writeFile(t, tmp, "pb.yml", "- hosts: all\n  gather_facts: false\n  tasks:\n    - command: id -u\n")
@@ -268,24 +266,7 @@ func TestFaultCredentials(t *testing.T) {
 }
 
 // noSudoUser may log in with the cluster's key but is not in sudoers.
-const noSudoUser = "mdonosudo"
-
-// ensureNoSudoUser creates noSudoUser (with a password, so that sshd
-// without PAM lets it in) when missing.
-func ensureNoSudoUser(t *testing.T) {
-	t.Helper()
-	if exec.Command("id", "-u", noSudoUser).Run() == nil {
-		return
-	}
-	if out, err := exec.Command("useradd", "-m", "-s", "/bin/sh", noSudoUser).CombinedOutput(); err != nil {
-		t.Fatalf("useradd: %v: %s", err, out)
-	}
-	chp := exec.Command("chpasswd")
-	chp.Stdin = strings.NewReader(noSudoUser + ":nosudo-Passw0rd-" + rand.Text()[:8] + "\n")
-	if out, err := chp.CombinedOutput(); err != nil {
-		t.Fatalf("chpasswd: %v: %s", err, out)
-	}
-}
+const noSudoUser = sshtest.NoSudoUser
 
 // TestFaultUploadDropped: the connection drops in the middle of a file
 // upload. The host is UNREACHABLE (exit 4), the destination keeps its old
@@ -395,7 +376,7 @@ func TestBecomePasswordNotInProcessList(t *testing.T) {
 	h := c.Hosts[0]
 	tmp := t.TempDir()
 	inv := writeFile(t, tmp, "inv.ini", fmt.Sprintf("h1 ansible_host=%s ansible_port=%d ansible_user=%s ansible_become_password=%s ansible_ssh_private_key_file=%s ansible_ssh_known_hosts_file=%s\n",
-		h.Addr, h.Port, sshtest.SudoUser, sshtest.SudoPassword, c.ClientKey, c.KnownHosts))
+		h.Addr, h.Port, sshtest.SudoUser, c.SudoPassword(), c.ClientKey, c.KnownHosts))
 	pb := writeFile(t, tmp, "pb.yml", `- hosts: all
   gather_facts: false
   become: true
@@ -404,7 +385,7 @@ func TestBecomePasswordNotInProcessList(t *testing.T) {
     - shell: sleep 1; id -u
     - copy: {content: "x", dest: /srv/become-ps}
     - command: sleep 1
-      become_user: mdonp
+      become_user: `+sshtest.NoPassUser+`
 `)
 	watcher := dialRoot(t, c, 0)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -421,7 +402,7 @@ func TestBecomePasswordNotInProcessList(t *testing.T) {
 				break
 			}
 			s.n++
-			if bytes.Contains(res.Stdout, []byte(sshtest.SudoPassword)) {
+			if bytes.Contains(res.Stdout, []byte(c.SudoPassword())) {
 				s.seen = string(res.Stdout)
 			}
 			if bytes.Contains(res.Stdout, []byte("sudo")) && s.seen == "" {

@@ -89,7 +89,7 @@ ansible_ssh_known_hosts_file=%s
 	}
 	pb := filepath.Join(root, "testdata/playbooks/become.yml")
 
-	stdout, stderr, code := runCLI(t, map[string]string{"HOME": t.TempDir()}, "-i", write(sshtest.SudoPassword), pb)
+	stdout, stderr, code := runCLI(t, map[string]string{"HOME": t.TempDir()}, "-i", write(c.SudoPassword()), pb)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
@@ -99,7 +99,7 @@ ansible_ssh_known_hosts_file=%s
 			t.Errorf("recap for %s missing %q:\n%s", h, want, stdout)
 		}
 	}
-	if strings.Contains(stdout+stderr, sshtest.SudoPassword) {
+	if strings.Contains(stdout+stderr, c.SudoPassword()) {
 		t.Error("the become password appears in the output")
 	}
 

@@ -3,6 +3,11 @@
 //
 //	mdo-testhosts -n 3 -dir DIR            # print the inventory path, run until SIGINT/SIGTERM
 //	mdo-testhosts -n 3 -dir DIR -- CMD...  # run CMD with MDO_TESTHOSTS_INVENTORY set, then stop
+//	mdo-testhosts -root overlay ...        # each host gets a private writable root
+//
+// While hosts run, the harness accounts exist on the machine (see
+// docs/testhosts.md); they are removed when the hosts stop.
+// MDO_TESTHOSTS_PASSWORD carries their random password to CMD.
 package main
 
 import (
@@ -24,7 +29,8 @@ func main() {
 
 func run() int {
 	fs := flag.NewFlagSet("mdo-testhosts", flag.ContinueOnError)
-	n := fs.Int("n", 3, "number of hosts")
+	n := fs.Int("n", 3, fmt.Sprintf("number of hosts (1..%d)", sshtest.MaxHosts))
+	rootMode := fs.String("root", "shared", "what a host shares with the machine: shared (all but /srv) or overlay (nothing written: a private writable root)")
 	dir := fs.String("dir", "", "directory for keys, configs and the inventory (default: a new temporary directory)")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		return 5
@@ -37,9 +43,19 @@ func run() int {
 		}
 		*dir = d
 	}
+	var root sshtest.Root
+	switch *rootMode {
+	case "shared":
+		root = sshtest.RootShared
+	case "overlay":
+		root = sshtest.RootOverlay
+	default:
+		fmt.Fprintf(os.Stderr, "mdo-testhosts: -root %q: want shared or overlay\n", *rootMode)
+		return 5
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	c, err := sshtest.Start(ctx, sshtest.Options{N: *n, Dir: *dir})
+	c, err := sshtest.Start(ctx, sshtest.Options{N: *n, Dir: *dir, Root: root})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "mdo-testhosts:", err)
 		return 1
@@ -53,7 +69,10 @@ func run() int {
 		"MDO_TESTHOSTS_INVENTORY="+c.Inventory,
 		"MDO_TESTHOSTS_KNOWN_HOSTS="+c.KnownHosts,
 		"MDO_TESTHOSTS_SSH_CONFIG="+c.SSHConfig,
-		"MDO_TESTHOSTS_KEY="+c.ClientKey)
+		"MDO_TESTHOSTS_KEY="+c.ClientKey,
+		"MDO_TESTHOSTS_PASSWORD="+c.SudoPassword(),
+		fmt.Sprintf("MDO_TESTHOSTS_START_SECONDS=%.3f", c.StartTime.Seconds()))
+	fmt.Fprintf(os.Stderr, "mdo-testhosts: %d hosts started in %.2fs\n", len(c.Hosts), c.StartTime.Seconds())
 	if args := fs.Args(); len(args) > 0 {
 		cmd := exec.CommandContext(ctx, args[0], args[1:]...)
 		cmd.Stdin, cmd.Stdout, cmd.Stderr, cmd.Env = os.Stdin, os.Stdout, os.Stderr, env

@@ -75,10 +75,10 @@ func TestConformance(t *testing.T) {
 		login string
 		o     become.Options
 	}{
-		{"sudo with password", sshtest.SudoUser, become.Options{Password: sshtest.SudoPassword}},
+		{"sudo with password", sshtest.SudoUser, become.Options{Password: cluster.SudoPassword()}},
 		{"sudo without password", sshtest.NoPassUser, become.Options{}},
 		{"sudo nopass user given a password", sshtest.NoPassUser, become.Options{Password: "unused"}},
-		{"sudo with password per command", sshtest.SudoUser, become.Options{Password: sshtest.SudoPassword, PerCommand: true}},
+		{"sudo with password per command", sshtest.SudoUser, become.Options{Password: cluster.SudoPassword(), PerCommand: true}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -96,8 +96,8 @@ func TestBecomeUsers(t *testing.T) {
 		o     become.Options
 		want  string
 	}{
-		{"sudo to root", sshtest.SudoUser, become.Options{Password: sshtest.SudoPassword}, "root"},
-		{"sudo to another user", sshtest.SudoUser, become.Options{Password: sshtest.SudoPassword, User: sshtest.NoPassUser}, sshtest.NoPassUser},
+		{"sudo to root", sshtest.SudoUser, become.Options{Password: cluster.SudoPassword()}, "root"},
+		{"sudo to another user", sshtest.SudoUser, become.Options{Password: cluster.SudoPassword(), User: sshtest.NoPassUser}, sshtest.NoPassUser},
 		{"su from root", "root", become.Options{Method: "su", User: sshtest.SudoUser}, sshtest.SudoUser},
 	}
 	for _, tc := range tests {
@@ -123,13 +123,13 @@ func TestBecomeUsers(t *testing.T) {
 }
 
 func TestPasswordNeverOnCommandLine(t *testing.T) {
-	c := become.Wrap(login(t, sshtest.SudoUser), become.Options{Password: sshtest.SudoPassword})
+	c := become.Wrap(login(t, sshtest.SudoUser), become.Options{Password: cluster.SudoPassword()})
 	// Every process's command line, seen while the become command runs.
 	out := run(t, c, "cat /proc/[0-9]*/cmdline | tr '\\0' ' '")
 	if !strings.Contains(out, "sudo") {
 		t.Fatalf("the command lines do not even show sudo: %q", out)
 	}
-	if strings.Contains(out, sshtest.SudoPassword) {
+	if strings.Contains(out, cluster.SudoPassword()) {
 		t.Errorf("the password appears on a command line")
 	}
 	res, err := c.Exec(context.Background(), conn.Command{Script: "echo err >&2"})
@@ -171,7 +171,7 @@ func TestFailures(t *testing.T) {
 			if errors.Is(err, conn.ErrUnreachable) {
 				t.Errorf("a become failure reports the host unreachable: %v", err)
 			}
-			if strings.Contains(err.Error(), sshtest.SudoPassword) {
+			if strings.Contains(err.Error(), cluster.SudoPassword()) {
 				t.Errorf("error shows the password")
 			}
 			if err := c.Put(context.Background(), bytes.NewReader(nil), "/tmp/x", 0o644); !errors.Is(err, become.ErrBecome) {
@@ -188,10 +188,10 @@ func TestShells(t *testing.T) {
 		o     become.Options
 		same  bool
 	}{
-		{"sudo with password", sshtest.SudoUser, become.Options{Password: sshtest.SudoPassword}, true},
+		{"sudo with password", sshtest.SudoUser, become.Options{Password: cluster.SudoPassword()}, true},
 		{"sudo without password to another user", sshtest.NoPassUser, become.Options{User: sshtest.SudoUser}, true},
 		{"su from root", "root", become.Options{Method: "su", User: sshtest.NoPassUser}, true},
-		{"per command", sshtest.SudoUser, become.Options{Password: sshtest.SudoPassword, PerCommand: true}, false},
+		{"per command", sshtest.SudoUser, become.Options{Password: cluster.SudoPassword(), PerCommand: true}, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -233,9 +233,9 @@ func BenchmarkExec(b *testing.B) {
 		}
 		return cl
 	}
-	perCommand := become.Wrap(dialB(), become.Options{Password: sshtest.SudoPassword, PerCommand: true})
+	perCommand := become.Wrap(dialB(), become.Options{Password: cluster.SudoPassword(), PerCommand: true})
 	defer perCommand.Close()
-	shells := become.Wrap(dialB(), become.Options{Password: sshtest.SudoPassword})
+	shells := become.Wrap(dialB(), become.Options{Password: cluster.SudoPassword()})
 	defer shells.Close()
 	exec := func(c conn.Conn) time.Duration {
 		start := time.Now()

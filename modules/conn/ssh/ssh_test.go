@@ -451,7 +451,7 @@ func TestAuth(t *testing.T) {
 		}, "", []string{"encrypted", encFile}},
 		{"password", func(t *testing.T) ssh.Options {
 			o := base(t, sshtest.SudoUser)
-			o.Password = sshtest.SudoPassword
+			o.Password = c.SudoPassword()
 			return o
 		}, sshtest.SudoUser, nil},
 		{"wrong password", func(t *testing.T) ssh.Options {

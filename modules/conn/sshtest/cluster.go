@@ -4,6 +4,7 @@
 package sshtest
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -15,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,29 +26,52 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
-// Users and the password the harness sets up on every machine it runs on.
+// Root says what a test host shares with the machine.
+type Root int
+
 const (
-	// SudoUser may log in with the client key or SudoPassword and may run
-	// anything with sudo after giving SudoPassword.
-	SudoUser = "mdo"
-	// SudoPassword is SudoUser's login and sudo password.
-	SudoPassword = "mdo-test-Passw0rd"
-	// NoPassUser may log in with the client key and has NOPASSWD sudo.
-	NoPassUser = "mdonp"
+	// RootShared, the default, gives each host a private tmpfs on /srv and
+	// shares everything else with the machine: /etc, the package database,
+	// the users. It is enough for anything that writes only under /srv.
+	RootShared Root = iota
+	// RootOverlay gives each host a private writable root: an overlay of
+	// the machine's / with a tmpfs upper layer, in the host's own mount
+	// namespace (plus the private /srv). Packages installed, /etc edited and
+	// files written anywhere stay inside that host and vanish when it stops;
+	// the machine's files are never changed. The host also has its own
+	// hostname (UTS namespace) and IPC. /proc, /dev and /sys are the
+	// machine's (the kernel, sysctls and the network are shared); daemons
+	// started on the host run in its PID namespace and are killed when it
+	// stops. Each host's writes cost memory (tmpfs).
+	RootOverlay
 )
+
+// MaxHosts bounds Options.N: 250 hosts per leased 127.X.Y range.
+const MaxHosts = 10000
+
+// hostsPerRange is how many hosts share one leased 127.X.Y range.
+const hostsPerRange = 250
 
 // Options configures Start.
 type Options struct {
-	// N is the number of hosts, 1..250.
+	// N is the number of hosts, 1..MaxHosts. Up to 250 hosts share one
+	// 127.X.Y range; more lease further ranges.
 	N int
+	// Root chooses the hosts' file system view; default RootShared.
+	Root Root
 	// Dir receives keys, sshd configs and logs, known_hosts, ssh_config and
 	// the inventory. It is created if missing.
 	Dir string
 	// SSHD is the sshd binary; default /usr/sbin/sshd.
 	SSHD string
-	// StartTimeout bounds the wait for every sshd to accept connections;
-	// default 15s.
+	// StartTimeout bounds the wait for each sshd to accept connections,
+	// from its launch (a host waiting for a launch slot is not timed);
+	// default 30s.
 	StartTimeout time.Duration
+	// Parallel bounds how many hosts are being launched at once; default
+	// 16 per CPU. Launching is CPU-bound (fork, exec, mounts): far more in
+	// flight only makes every one of them slower and time out.
+	Parallel int
 }
 
 // Host is one running test host.
@@ -87,27 +112,51 @@ type Cluster struct {
 	ClientKey string
 	// Signer is ClientKey, parsed.
 	Signer ssh.Signer
-	// Subnet is "127.X.Y": the hosts' addresses are Subnet.1 .. Subnet.N.
+	// Subnet is "127.X.Y": the first 250 hosts' addresses are Subnet.1 ..
+	// Subnet.250 (h1..h250); further hosts are in further leased ranges.
 	Subnet string
+	// StartTime is how long Start took, from keys to every sshd listening.
+	StartTime time.Duration
 
-	lease    *subnetLease
+	root     Root
+	leases   []*subnetLease
+	accounts *accounts
 	stopOnce sync.Once
 	stopErr  error
 }
 
+// SudoPassword returns the login and sudo password of SudoUser (and the
+// login password of NoPassUser and NoSudoUser): random, drawn when the
+// harness accounts were created. It is "" for a nil cluster.
+func (c *Cluster) SudoPassword() string {
+	if c == nil || c.accounts == nil {
+		return ""
+	}
+	return c.accounts.password
+}
+
 // Start generates keys and configs under o.Dir and starts o.N sshd
 // processes in parallel, each in its own mount and PID namespace with a
-// private tmpfs on /srv, and returns when all of them accept TCP
-// connections. It needs root, unshare(1) and sshd.
+// private tmpfs on /srv (and, with RootOverlay, a private root), and
+// returns when all of them accept TCP connections. It creates the harness
+// accounts (SudoUser, NoPassUser, NoSudoUser) unless another cluster on the
+// machine already holds them. It needs root, unshare(1) and sshd.
 func Start(ctx context.Context, o Options) (*Cluster, error) {
-	if o.N < 1 || o.N > 250 {
-		return nil, fmt.Errorf("start test hosts: n=%d out of range 1..250", o.N)
+	began := time.Now()
+	if o.N < 1 || o.N > MaxHosts {
+		return nil, fmt.Errorf("start test hosts: n=%d out of range 1..%d", o.N, MaxHosts)
+	}
+	if o.Root != RootShared && o.Root != RootOverlay {
+		return nil, fmt.Errorf("start test hosts: unknown root mode %d", o.Root)
 	}
 	if o.SSHD == "" {
 		o.SSHD = "/usr/sbin/sshd"
 	}
 	if o.StartTimeout == 0 {
-		o.StartTimeout = 15 * time.Second
+		o.StartTimeout = 30 * time.Second
+	}
+	if o.Parallel <= 0 {
+		o.Parallel = 16 * runtime.NumCPU()
 	}
 	if err := Available(o.SSHD); err != nil {
 		return nil, err
@@ -119,24 +168,35 @@ func Start(ctx context.Context, o Options) (*Cluster, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("start test hosts: %w", err)
 	}
-	if err := ensureUsers(ctx); err != nil {
+	// sshd's privilege separation directory; in RootShared mode the hosts
+	// see the machine's /run.
+	if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
 		return nil, fmt.Errorf("start test hosts: %w", err)
 	}
-	lease, err := leaseSubnet()
+	c := &Cluster{Dir: dir, root: o.Root}
+	acc, err := acquireAccounts(ctx, lockDir)
 	if err != nil {
 		return nil, fmt.Errorf("start test hosts: %w", err)
 	}
-	c := &Cluster{Dir: dir, lease: lease, Subnet: lease.subnet}
+	c.accounts = acc
+	for range (o.N + hostsPerRange - 1) / hostsPerRange {
+		lease, err := leaseSubnet()
+		if err != nil {
+			c.Stop()
+			return nil, fmt.Errorf("start test hosts: %w", err)
+		}
+		c.leases = append(c.leases, lease)
+	}
+	c.Subnet = c.leases[0].subnet
 	if err := c.writeFiles(o); err != nil {
-		lease.release()
+		c.Stop()
 		return nil, fmt.Errorf("start test hosts: %w", err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, o.StartTimeout)
-	defer cancel()
 	errs := make([]error, len(c.Hosts))
 	var wg sync.WaitGroup
+	slots := make(chan struct{}, o.Parallel)
 	for i, h := range c.Hosts {
-		wg.Go(func() { errs[i] = c.startHost(ctx, o, h) })
+		wg.Go(func() { errs[i] = c.startHost(ctx, o, h, slots) })
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
@@ -148,6 +208,7 @@ func Start(ctx context.Context, o Options) (*Cluster, error) {
 		c.Stop()
 		return nil, fmt.Errorf("start test hosts: %w", err)
 	}
+	c.StartTime = time.Since(began)
 	return c, nil
 }
 
@@ -159,7 +220,7 @@ func Available(sshd string) error {
 	if os.Geteuid() != 0 {
 		return errors.New("test hosts need root (unshare -m, sshd, useradd)")
 	}
-	for _, p := range []string{sshd, "unshare", "sudo", "useradd", "chpasswd"} {
+	for _, p := range []string{sshd, "unshare", "sudo", "useradd", "userdel", "chpasswd"} {
 		if _, err := exec.LookPath(p); err != nil {
 			return fmt.Errorf("test hosts need %s (apt-get install openssh-server sudo): %w", p, err)
 		}
@@ -182,12 +243,13 @@ func (c *Cluster) writeFiles(o Options) error {
 	// sshd reads authorized keys as the logging-in user, who cannot enter
 	// c.Dir (often a 0700 test temp dir): keep them in the leased subnet's
 	// world-readable directory.
-	authKeys := filepath.Join(c.lease.dir, "authorized_keys")
+	authKeys := c.authorizedKeys()
 	if err := os.WriteFile(authKeys, authLine, 0o644); err != nil {
 		return err
 	}
 	for i := 1; i <= o.N; i++ {
-		h := &Host{Name: "h" + strconv.Itoa(i), Addr: c.Subnet + "." + strconv.Itoa(i)}
+		lease := c.leases[(i-1)/hostsPerRange]
+		h := &Host{Name: "h" + strconv.Itoa(i), Addr: lease.subnet + "." + strconv.Itoa((i-1)%hostsPerRange+1)}
 		hdir := filepath.Join(c.Dir, h.Name)
 		if err := os.MkdirAll(hdir, 0o700); err != nil {
 			return err
@@ -227,8 +289,17 @@ func (c *Cluster) writeIndex() error {
 }
 
 // startHost starts h's sshd and waits until it accepts connections. A port
-// taken between choosing and binding it is retried with a fresh one.
-func (c *Cluster) startHost(ctx context.Context, o Options, h *Host) error {
+// taken between choosing and binding it is retried with a fresh one. slots
+// bounds how many hosts are launching at once.
+func (c *Cluster) startHost(ctx context.Context, o Options, h *Host, slots chan struct{}) error {
+	select {
+	case slots <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("%s: not launched: %w", h.Name, ctx.Err())
+	}
+	defer func() { <-slots }()
+	ctx, cancel := context.WithTimeout(ctx, o.StartTimeout)
+	defer cancel()
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
 		port, err := freePort(h.Addr)
@@ -236,11 +307,12 @@ func (c *Cluster) startHost(ctx context.Context, o Options, h *Host) error {
 			return fmt.Errorf("%s: %w", h.Name, err)
 		}
 		h.Port = port
-		cfgPath := filepath.Join(c.Dir, h.Name, "sshd_config")
+		hdir := filepath.Join(c.Dir, h.Name)
+		cfgPath := filepath.Join(hdir, "sshd_config")
 		if err := os.WriteFile(cfgPath, []byte(c.sshdConfig(h)), 0o600); err != nil {
 			return fmt.Errorf("%s: %w", h.Name, err)
 		}
-		p, err := launch(o, h.log, cfgPath)
+		p, err := c.launch(o, h.log, cfgPath, hdir)
 		if err != nil {
 			return fmt.Errorf("%s: %w", h.Name, err)
 		}
@@ -256,6 +328,14 @@ func (c *Cluster) startHost(ctx context.Context, o Options, h *Host) error {
 		}
 	}
 	return lastErr
+}
+
+// authorizedKeys is the file every host's sshd reads authorized keys from.
+// sshd reads it as the logging-in user, who cannot enter c.Dir (often a
+// 0700 test temp dir): it lives in the first leased range's
+// world-readable directory.
+func (c *Cluster) authorizedKeys() string {
+	return filepath.Join(c.leases[0].dir, "authorized_keys")
 }
 
 func (c *Cluster) sshdConfig(h *Host) string {
@@ -278,20 +358,68 @@ MaxStartups 200
 LogLevel INFO
 Subsystem sftp /usr/lib/openssh/sftp-server
 `, h.Name, h.Addr, h.Port, filepath.Join(c.Dir, h.Name, "ssh_host_ed25519_key"),
-		filepath.Join(c.lease.dir, "authorized_keys"))
+		c.authorizedKeys())
 }
 
-// launch starts sshd as PID 1 of fresh mount and PID namespaces: killing
-// unshare (or the test process dying: Pdeathsig) kills every process of the
-// host, including per-connection sshd children and their commands.
-func launch(o Options, logPath, cfgPath string) (*proc, error) {
-	script := `set -e
-mkdir -p /run/sshd
+// sharedScript prepares a RootShared host inside its new mount namespace
+// and runs sshd: $0 is sshd, $1 its config.
+const sharedScript = `set -e
 mount -t tmpfs -o mode=0755 mdo-srv /srv
 if [ -e /root/.bashrc ]; then mount --bind /usr/share/base-files/dot.bashrc /root/.bashrc; fi
 exec "$0" -D -e -f "$1"`
-	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "--pid", "--fork",
-		"--mount-proc", "--kill-child", "/bin/sh", "-c", script, o.SSHD, cfgPath)
+
+// overlayScript prepares a RootOverlay host: $2 is an empty directory of
+// the host's own, where a tmpfs takes the overlay's upper and work
+// directories and the merged root; $3... are directories of the machine
+// that stay shared (the cluster's files), bound at the same paths. The
+// process then pivots into the merged root, so that nothing of the
+// machine's root is reachable from the host except through /proc, /dev,
+// /sys and those directories.
+const overlayScript = `set -e
+sshd=$0 cfg=$1 top=$2
+shift 3
+mount -t tmpfs -o mode=0755 mdo-root "$top"
+mkdir "$top/upper" "$top/work" "$top/root"
+mount -t overlay -o "lowerdir=/,upperdir=$top/upper,workdir=$top/work" mdo-overlay "$top/root"
+r=$top/root
+mount -t proc proc "$r/proc"
+mount --rbind /dev "$r/dev"
+mount --rbind /sys "$r/sys"
+mount -t tmpfs -o mode=0755 mdo-srv "$r/srv"
+for d in "$@"; do mkdir -p "$r$d"; mount --bind "$d" "$r$d"; done
+mkdir -p "$r/run/sshd" "$r/.mdo-oldroot"
+if [ -e /usr/share/base-files/dot.bashrc ]; then cp /usr/share/base-files/dot.bashrc "$r/root/.bashrc"; fi
+cd "$r"
+pivot_root . .mdo-oldroot
+umount -l /.mdo-oldroot
+rmdir /.mdo-oldroot
+cd /
+exec "$sshd" -D -e -f "$cfg"`
+
+// launch starts sshd as PID 1 of fresh mount and PID namespaces: killing
+// unshare (or the test process dying: Pdeathsig) kills every process of the
+// host, including per-connection sshd children, their commands and any
+// daemon started on the host.
+func (c *Cluster) launch(o Options, logPath, cfgPath, hdir string) (*proc, error) {
+	args := []string{"--mount", "--propagation", "private", "--pid", "--fork",
+		"--mount-proc", "--kill-child", "/bin/sh", "-c"}
+	switch c.root {
+	case RootOverlay:
+		top := filepath.Join(hdir, "root")
+		if err := os.MkdirAll(top, 0o700); err != nil {
+			return nil, err
+		}
+		// Own hostname and System V IPC too: a role that sets the
+		// hostname must not rename the machine.
+		args = append([]string{"--uts", "--ipc"}, args...)
+		args = append(args, overlayScript, o.SSHD, cfgPath, top, c.Dir)
+		for _, l := range c.leases {
+			args = append(args, l.dir)
+		}
+	default:
+		args = append(args, sharedScript, o.SSHD, cfgPath)
+	}
+	cmd := exec.Command("unshare", args...)
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, err
@@ -302,27 +430,27 @@ exec "$0" -D -e -f "$1"`
 		logf.Close()
 		return nil, fmt.Errorf("start sshd: %w", err)
 	}
+	// The child has its own copy of the log descriptor: with 1000 hosts,
+	// keeping ours open would cost 1000 descriptors for nothing.
+	logf.Close()
 	p := &proc{cmd: cmd, done: make(chan struct{})}
 	go func() {
 		p.err = cmd.Wait()
-		logf.Close()
 		close(p.done)
 	}()
 	return p, nil
 }
 
-// waitListening polls a TCP connect to h until it succeeds, h's process
-// exits, or ctx ends.
+// waitListening waits until h's sshd says in its log that it listens on
+// h's address and port (it logs that after listen(2)), h's process exits,
+// or ctx ends. Reading the log, not connecting, matters at scale: every
+// connection costs sshd a fork and a re-exec, a good part of a host's
+// start-up CPU. The poll interval grows from 10ms to 200ms.
 func waitListening(ctx context.Context, h *Host, p *proc) error {
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	var d net.Dialer
+	want := []byte(fmt.Sprintf("Server listening on %s port %d.", h.Addr, h.Port))
+	wait := 10 * time.Millisecond
 	for {
-		cctx, cancel := context.WithTimeout(ctx, time.Second)
-		nc, err := d.DialContext(cctx, "tcp", h.HostPort())
-		cancel()
-		if err == nil {
-			nc.Close()
+		if b, err := os.ReadFile(h.log); err == nil && bytes.Contains(b, want) {
 			return nil
 		}
 		select {
@@ -330,8 +458,9 @@ func waitListening(ctx context.Context, h *Host, p *proc) error {
 			return fmt.Errorf("sshd exited: %v: %s", p.err, tail(h.log))
 		case <-ctx.Done():
 			return fmt.Errorf("sshd not listening on %s: %w: %s", h.HostPort(), ctx.Err(), tail(h.log))
-		case <-tick.C:
+		case <-time.After(wait):
 		}
+		wait = min(2*wait, 200*time.Millisecond)
 	}
 }
 
@@ -367,7 +496,7 @@ func (h *Host) kill() {
 // Authorize adds key to the authorized keys of root, SudoUser and
 // NoPassUser on every host.
 func (c *Cluster) Authorize(key ssh.PublicKey) error {
-	f, err := os.OpenFile(filepath.Join(c.lease.dir, "authorized_keys"), os.O_WRONLY|os.O_APPEND, 0)
+	f, err := os.OpenFile(c.authorizedKeys(), os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {
 		return fmt.Errorf("authorize key: %w", err)
 	}
@@ -385,8 +514,9 @@ func (c *Cluster) StopHost(i int) {
 }
 
 // Stop kills exactly the processes Start started (and, through their PID
-// namespaces, everything they spawned) and releases the address range. It
-// is safe to call more than once.
+// namespaces, everything they spawned), releases the address ranges, and
+// removes the harness accounts when no other cluster on the machine holds
+// them. It is safe to call more than once.
 func (c *Cluster) Stop() error {
 	c.stopOnce.Do(func() {
 		var wg sync.WaitGroup
@@ -394,9 +524,12 @@ func (c *Cluster) Stop() error {
 			wg.Go(h.kill)
 		}
 		wg.Wait()
-		if c.lease != nil {
-			c.stopErr = c.lease.release()
+		var errs []error
+		for _, l := range c.leases {
+			errs = append(errs, l.release())
 		}
+		errs = append(errs, c.accounts.release(context.Background(), lockDir))
+		c.stopErr = errors.Join(errs...)
 	})
 	return c.stopErr
 }

@@ -55,7 +55,7 @@ func TestCluster(t *testing.T) {
 		t.Errorf("inventory lacks h3:\n%s", inv)
 	}
 	t.Run("users", func(t *testing.T) {
-		for _, u := range []string{"root", SudoUser, NoPassUser} {
+		for _, u := range []string{"root", SudoUser, NoPassUser, NoSudoUser} {
 			if got := strings.TrimSpace(run(t, c, c.Hosts[0], u, "id -un")); got != u {
 				t.Errorf("logged in as %q, want %q", got, u)
 			}
@@ -126,5 +126,32 @@ func TestParallelStartsDoNotCollide(t *testing.T) {
 			t.Errorf("two clusters got subnet %s", r.c.Subnet)
 		}
 		seen[r.c.Subnet] = true
+	}
+}
+
+// TestManyHostsAddresses: beyond 250 hosts, each further 250 take the next
+// leased range; every host has its own address. (Starting that many is
+// make scale's job; this checks the layout without root.)
+func TestManyHostsAddresses(t *testing.T) {
+	dir := t.TempDir()
+	c := &Cluster{Dir: dir, leases: []*subnetLease{{subnet: "127.201.7", dir: dir}, {subnet: "127.201.9", dir: dir}}}
+	if err := c.writeFiles(Options{N: 251}); err != nil {
+		t.Fatal(err)
+	}
+	want := map[int]string{0: "127.201.7.1", 249: "127.201.7.250", 250: "127.201.9.1"}
+	for i, addr := range want {
+		if got := c.Hosts[i].Addr; got != addr {
+			t.Errorf("%s: address %s, want %s", c.Hosts[i].Name, got, addr)
+		}
+	}
+	seen := map[string]bool{}
+	for _, h := range c.Hosts {
+		if seen[h.Addr] || seen[h.Name] {
+			t.Errorf("%s %s given twice", h.Name, h.Addr)
+		}
+		seen[h.Addr], seen[h.Name] = true, true
+	}
+	if _, err := Start(context.Background(), Options{N: MaxHosts + 1, Dir: dir}); err == nil || !strings.Contains(err.Error(), "out of range") {
+		t.Errorf("N=%d: %v, want out of range", MaxHosts+1, err)
 	}
 }

@@ -12,19 +12,7 @@ import (
 // environment variable is set, and skips it otherwise.
 func StartT(t testing.TB, n int) *Cluster {
 	t.Helper()
-	if err := Available(""); err != nil {
-		unavailable(t, err)
-	}
-	c, err := Start(context.Background(), Options{N: n, Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := c.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
-	return c
+	return StartTWith(t, Options{N: n})
 }
 
 // StartMain starts n test hosts for a whole test package, from TestMain.
@@ -78,4 +66,25 @@ func unavailable(t testing.TB, err error) {
 		t.Fatalf("CI is set but test hosts are unavailable: %v", err)
 	}
 	t.Skipf("test hosts unavailable: %v", err)
+}
+
+// StartTWith is StartT with options; o.Dir defaults to a test temp dir.
+func StartTWith(t testing.TB, o Options) *Cluster {
+	t.Helper()
+	if err := Available(o.SSHD); err != nil {
+		unavailable(t, err)
+	}
+	if o.Dir == "" {
+		o.Dir = t.TempDir()
+	}
+	c, err := Start(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := c.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	return c
 }
