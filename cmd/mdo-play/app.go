@@ -82,7 +82,7 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "output", Value: "text", Usage: "output format: text or json (one JSON object per event)"},
 		&cli.StringFlag{Name: "cpuprofile", Hidden: true, Usage: "write a CPU profile of the run to `FILE` (for go tool pprof)"},
 		&cli.StringFlag{Name: "memprofile", Hidden: true, Usage: "write an allocation profile of the run to `FILE`"},
-		&cli.StringFlag{Name: "slice", Usage: "run only slice `K/N` of the inventory's hosts (for spreading one runbook over N runners)"},
+		&cli.StringFlag{Name: "slice", Usage: "run only slice `K/N` of the inventory's hosts (for spreading one runbook over N runners); auto or auto/N: the slice of a Slurm array, Kubernetes Indexed Job or GitLab parallel job"},
 	}, append(append(vaultSecretFlags(), lockFlags()...), observeFlags()...)...)
 }
 
@@ -369,9 +369,13 @@ func (a *app) execute(c *cli.Context, s *settings, loader *playbook.Loader, pbs 
 			return withCode(exitGeneric, errors.New("specified inventory, host pattern and/or --limit leaves us with no hosts to target"))
 		}
 	}
-	sliceK, sliceN, err := parseSlice(c.String("slice"))
+	slice, err := resolveSlice(c.String("slice"), a.getenv)
 	if err != nil {
 		return err
+	}
+	sliceK, sliceN := slice.K, slice.N
+	if sliceN > 0 && c.Count("verbose") > 0 {
+		fmt.Fprintf(a.stderr, "slice %d/%d (from %s)\n", sliceK, sliceN, slice.Source)
 	}
 	tags := splitList(c.StringSlice("tags"))
 	skipTags := splitList(c.StringSlice("skip-tags"))
@@ -410,9 +414,12 @@ func (a *app) execute(c *cli.Context, s *settings, loader *playbook.Loader, pbs 
 		defer lock.Release()
 	}
 	stopProgress := func() {}
+	var js *jsonSink // --output json: the recap waits for the exit code
 	if sink == nil {
 		if c.String("output") == "json" {
-			sink = newJSONSink(a.stdout)
+			js = newJSONSink(a.stdout)
+			js.slice, js.sliceCount, js.holdRecap = sliceK, sliceN, true
+			sink = js
 		} else {
 			color := a.isTerminal(a.stdout)
 			text := &textSink{out: a.stdout, errOut: a.stderr, color: color, verbosity: c.Count("verbose")}
@@ -499,8 +506,18 @@ func (a *app) execute(c *cli.Context, s *settings, loader *playbook.Loader, pbs 
 			}
 		}
 	}
+	err = runOutcome(c.Context, stats, err)
+	if js != nil {
+		err = js.finish(err)
+	}
+	return err
+}
+
+// runOutcome is the error (and so the exit code) a run ends with, from the
+// runner's error and recap counters.
+func runOutcome(ctx context.Context, stats map[string]*playbook.HostStats, err error) error {
 	if err != nil {
-		if c.Context.Err() != nil {
+		if ctx.Err() != nil {
 			return withCode(exitInterrupted, errors.New("interrupted"))
 		}
 		var pe *playbook.Error
@@ -509,9 +526,18 @@ func (a *app) execute(c *cli.Context, s *settings, loader *playbook.Loader, pbs 
 		}
 		return withCode(exitGeneric, err)
 	}
-	if c.Context.Err() != nil {
+	if ctx.Err() != nil {
 		return withCode(exitInterrupted, errors.New("interrupted"))
 	}
+	if code := statsCode(stats); code != exitOK {
+		return &exitError{code: code, err: errSilent}
+	}
+	return nil
+}
+
+// statsCode is the exit code of recap counters: 4 when a host was
+// unreachable, else 2 when one failed, else 0.
+func statsCode(stats map[string]*playbook.HostStats) int {
 	code := exitOK
 	for _, st := range stats {
 		switch {
@@ -521,10 +547,7 @@ func (a *app) execute(c *cli.Context, s *settings, loader *playbook.Loader, pbs 
 			code = exitHostFailed
 		}
 	}
-	if code != exitOK {
-		return &exitError{code: code, err: errSilent}
-	}
-	return nil
+	return code
 }
 
 // errSilent marks an exit code whose reason the output already shows.
@@ -677,13 +700,14 @@ func (a *app) termWidth() int {
 func (a *app) jsonErrors(action cli.ActionFunc) cli.ActionFunc {
 	return func(c *cli.Context) error {
 		err := action(c)
-		if err == nil || errors.Is(err, errSilent) || c.String("output") != "json" {
+		var done *inStreamError
+		if err == nil || errors.Is(err, errSilent) || errors.As(err, &done) || c.String("output") != "json" {
 			return err
 		}
 		sink := newJSONSink(a.stdout)
-		now := time.Now()
-		sink.Emit(playbook.Event{Kind: playbook.EventError, Time: now, Msg: err.Error()})
-		sink.Emit(playbook.Event{Kind: playbook.EventRecap, Time: now})
-		return err
+		if slice, serr := resolveSlice(c.String("slice"), a.getenv); serr == nil {
+			sink.slice, sink.sliceCount = slice.K, slice.N
+		}
+		return sink.finish(err)
 	}
 }
