@@ -82,6 +82,7 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "output", Value: "text", Usage: "output format: text or json (one JSON object per event)"},
 		&cli.StringFlag{Name: "cpuprofile", Hidden: true, Usage: "write a CPU profile of the run to `FILE` (for go tool pprof)"},
 		&cli.StringFlag{Name: "memprofile", Hidden: true, Usage: "write an allocation profile of the run to `FILE`"},
+		&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 8 when the run succeeds but a host changed (with --check: would change)"},
 		&cli.StringFlag{Name: "slice", Usage: "run only slice `K/N` of the inventory's hosts (for spreading one runbook over N runners); auto or auto/N: the slice of a Slurm array, Kubernetes Indexed Job or GitLab parallel job"},
 	}, append(append(vaultSecretFlags(), lockFlags()...), observeFlags()...)...)
 }
@@ -510,6 +511,14 @@ func (a *app) execute(c *cli.Context, s *settings, loader *playbook.Loader, pbs 
 		}
 	}
 	err = runOutcome(c.Context, stats, err)
+	if err == nil && x.detailedExitcode {
+		if hosts := changedHosts(stats); len(hosts) > 0 {
+			if c.String("output") != "json" {
+				fmt.Fprintln(a.stdout, driftLine(hosts, c.Bool("check")))
+			}
+			err = &exitError{code: exitChanged, err: errSilent}
+		}
+	}
 	if js != nil {
 		err = js.finish(err)
 	}

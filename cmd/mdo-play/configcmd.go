@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/mdo-play/mdo-play/modules"
 	"github.com/urfave/cli/v2"
 	"gopkg.in/yaml.v3"
 )
@@ -24,6 +25,7 @@ type configExtra struct {
 	LockWait           string     `yaml:"lock_wait"`
 	VaultPasswordFile  stringList `yaml:"vault_password_file"`
 	RetryFilesSavePath string     `yaml:"retry_files_save_path"`
+	DetailedExitcode   string     `yaml:"detailed_exitcode"`
 }
 
 // mdoFile is mdo.yml as read for `mdo-play config` and for the extra
@@ -138,6 +140,15 @@ func intSetting(name string) func(string) error {
 	}
 }
 
+func boolSetting(name string) func(string) error {
+	return func(v string) error {
+		if _, err := modules.ParseBool(v); err != nil {
+			return fmt.Errorf("%s %q: expected a boolean (true/false, yes/no, on/off, 1/0)", name, v)
+		}
+		return nil
+	}
+}
+
 func durationSetting(v string) error {
 	if _, err := parseWait(v); err != nil {
 		return err
@@ -193,6 +204,9 @@ func settingSources() []settingSource {
 			flagV: func(c *cli.Context) string { return c.Duration("lock-wait").String() }},
 		{name: "retry_files_save_path", env: "MDO_RETRY_FILES_SAVE_PATH", def: "(next to the playbook)",
 			file: func(f *mdoFile) string { return f.extra.RetryFilesSavePath }},
+		{name: "detailed_exitcode", flag: "detailed-exitcode", env: "MDO_DETAILED_EXITCODE", def: "false", check: boolSetting("detailed_exitcode"),
+			file:  func(f *mdoFile) string { return f.extra.DetailedExitcode },
+			flagV: func(c *cli.Context) string { return strconv.FormatBool(c.Bool("detailed-exitcode")) }},
 	}
 }
 
@@ -246,6 +260,7 @@ type extraSettings struct {
 	lockWait           time.Duration
 	retryDir           string
 	vaultPasswordFiles []string
+	detailedExitcode   bool // exit 8 when a host changed and nothing else went wrong
 }
 
 // extraSettings reads mdo.yml in the current directory and resolves the
@@ -273,6 +288,8 @@ func (a *app) extraSettings(c *cli.Context) (*extraSettings, error) {
 			}
 		case "retry_files_save_path":
 			x.retryDir = s.Value
+		case "detailed_exitcode":
+			x.detailedExitcode, _ = modules.ParseBool(s.Value) // checked by effectiveSettings
 		case "vault_password_file":
 			if s.Origin == "flag --vault-password-file" {
 				x.vaultPasswordFiles = c.StringSlice("vault-password-file")

@@ -73,6 +73,8 @@ retry_files_save_path: retries
 		{name: "unknown key", file: "forks: 3\nlok: x.lock\n", code: exitParse, errs: []string{`mdo.yml:2:1: unknown setting "lok"`, "lock"}},
 		{name: "bad env number", env: map[string]string{"MDO_FORKS": "many"}, code: exitUsage, errs: []string{`MDO_FORKS: forks "many": expected a number`}},
 		{name: "bad lock wait", file: "lock_wait: soon\n", code: exitUsage, errs: []string{`lock_wait "soon"`}},
+		{name: "bad detailed exitcode", env: map[string]string{"MDO_DETAILED_EXITCODE": "maybe"}, code: exitUsage,
+			errs: []string{`MDO_DETAILED_EXITCODE: detailed_exitcode "maybe": expected a boolean`}},
 		{name: "not a mapping", file: "- a\n", code: exitParse, errs: []string{"mdo.yml:1: expected a mapping"}},
 	} {
 		var output string
@@ -136,6 +138,11 @@ func TestExtraSettings(t *testing.T) {
 			want: extraSettings{lock: "env.lock", lockWait: time.Minute, vaultPasswordFiles: []string{"x", "y"}}},
 		{name: "flags over env", env: map[string]string{"MDO_LOCK": "env.lock"}, args: []string{"--lock", "flag.lock", "--lock-wait", "5s", "--vault-password-file", "v1"},
 			want: extraSettings{lock: "flag.lock", lockWait: 5 * time.Second, vaultPasswordFiles: []string{"v1"}}},
+		{name: "detailed exitcode in file", file: "detailed_exitcode: yes\n", want: extraSettings{detailedExitcode: true}},
+		{name: "detailed exitcode env over file", file: "detailed_exitcode: true\n", env: map[string]string{"MDO_DETAILED_EXITCODE": "Off"},
+			want: extraSettings{detailedExitcode: false}},
+		{name: "detailed exitcode env", env: map[string]string{"MDO_DETAILED_EXITCODE": "1"}, want: extraSettings{detailedExitcode: true}},
+		{name: "detailed exitcode flag", args: []string{"--detailed-exitcode"}, want: extraSettings{detailedExitcode: true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Chdir(t.TempDir())

@@ -13,8 +13,9 @@ import (
 // jsonSink prints one JSON object per event (JSON lines). The schema is
 // documented in docs/json-output.md; field names never change meaning.
 type jsonSink struct {
-	mu  sync.Mutex
-	enc *json.Encoder
+	mu      sync.Mutex
+	enc     *json.Encoder
+	changed changedTasks
 
 	// slice and sliceCount (K and N of --slice) go on every event of a
 	// sliced run, so that mdo-play merge can tell the slices apart.
@@ -29,7 +30,7 @@ var _ playbook.Sink = (*jsonSink)(nil)
 func newJSONSink(w io.Writer) *jsonSink {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
-	return &jsonSink{enc: enc}
+	return &jsonSink{enc: enc, changed: changedTasks{}}
 }
 
 type jsonDiff struct {
@@ -60,12 +61,17 @@ type jsonEvent struct {
 	Retries    int                             `json:"retries_left,omitempty"`
 	DurationMS *float64                        `json:"duration_ms,omitempty"`
 	Stats      *map[string]*playbook.HostStats `json:"stats,omitempty"`
-	Pattern    string                          `json:"pattern,omitempty"`
-	Loop       bool                            `json:"loop,omitempty"`
-	Verbose    bool                            `json:"verbose,omitempty"`
-	Slice      int                             `json:"slice,omitempty"`
-	SliceCount int                             `json:"slice_count,omitempty"`
-	ExitCode   *int                            `json:"exit_code,omitempty"`
+	// On the recap: per host, the names of the tasks and handlers that
+	// changed (with --check: would change), in the order they ran; and the
+	// hosts with at least one change, sorted.
+	ChangedTasks map[string][]string `json:"changed_tasks,omitempty"`
+	ChangedHosts *[]string           `json:"changed_hosts,omitempty"`
+	Pattern      string              `json:"pattern,omitempty"`
+	Loop         bool                `json:"loop,omitempty"`
+	Verbose      bool                `json:"verbose,omitempty"`
+	Slice        int                 `json:"slice,omitempty"`
+	SliceCount   int                 `json:"slice_count,omitempty"`
+	ExitCode     *int                `json:"exit_code,omitempty"`
 }
 
 func (s *jsonSink) Emit(e playbook.Event) {
@@ -109,6 +115,12 @@ func (s *jsonSink) Emit(e playbook.Event) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.changed.observe(e)
+	if e.Kind == playbook.EventRecap {
+		hosts := changedHosts(e.Stats)
+		je.ChangedHosts = &hosts // always present on the recap, [] when nothing changed
+		je.ChangedTasks = s.changed
+	}
 	je.Slice, je.SliceCount = s.slice, s.sliceCount
 	if e.Kind == playbook.EventRecap && s.holdRecap {
 		s.recap = &je

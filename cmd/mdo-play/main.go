@@ -22,6 +22,7 @@ const (
 	exitUnreachable = 4
 	exitUsage       = 5
 	exitParse       = 6
+	exitChanged     = 8 // --detailed-exitcode: changes made or pending, nothing else wrong
 	exitInterrupted = 99
 	exitInternal    = 250
 )

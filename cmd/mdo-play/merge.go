@@ -157,7 +157,7 @@ func (a *app) mergeCmd(c *cli.Context) error {
 // within one run, where such an error decides the code whatever the hosts
 // did; among runs that finished, unreachable (4) wins over failed (2),
 // which wins over changes (8, --detailed-exitcode).
-var exitRank = []int{exitOK, 8, exitHostFailed, exitUnreachable, exitGeneric, exitLocked, exitUsage, exitParse, exitInterrupted, exitInternal}
+var exitRank = []int{exitOK, exitChanged, exitHostFailed, exitUnreachable, exitGeneric, exitLocked, exitUsage, exitParse, exitInterrupted, exitInternal}
 
 // worseExit returns the worse of two exit codes by exitRank; a code not in
 // it ranks as the generic error.

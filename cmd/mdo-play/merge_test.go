@@ -199,8 +199,8 @@ func TestWorseExit(t *testing.T) {
 		{exitInterrupted, exitParse, exitInterrupted},
 		{exitInternal, exitInterrupted, exitInternal},
 		{exitLocked, exitUnreachable, exitLocked},
-		{8, exitOK, 8},
-		{8, exitHostFailed, exitHostFailed},
+		{exitChanged, exitOK, exitChanged},
+		{exitChanged, exitHostFailed, exitHostFailed},
 		{77, exitUnreachable, 77}, // unknown: ranks as a generic error
 	}
 	for _, tc := range tests {
