@@ -22,8 +22,8 @@ import (
 // manager: it starts a one-node Slurm cluster on this machine (munged,
 // slurmctld and slurmd on localhost, a generated slurm.conf in a temporary
 // directory), submits `sbatch --array=0-3` whose tasks run `mdo-play
-// --slice auto --output json`, waits for the array, and merges the four
-// event files into one recap of every host. It needs root and the Debian
+// --slice auto --output json`, and a job that depends on it and merges the
+// four event files into one recap of every host; it waits for both. It needs root and the Debian
 // packages slurm-wlm and munge; it runs when MDO_SLURM_TEST=1 (make slurm),
 // and then fails rather than skips when it cannot.
 func TestSlurmArrayRollout(t *testing.T) {
@@ -92,29 +92,45 @@ func TestSlurmArrayRollout(t *testing.T) {
 	t.Logf("one-node Slurm cluster up in %v", time.Since(start).Round(time.Millisecond))
 
 	// The array: four tasks, each one slice, events to one file each.
+	// The array and the merge after it, as docs/scale.md shows them: four
+	// tasks, each one slice writing its events to a file of its own; then,
+	// once every task has ended (afterany), mdo-play merge of the four.
+	if err := os.Mkdir(filepath.Join(dir, "events"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	writeFile(t, dir, "rollout.sbatch", `#!/bin/sh
-#SBATCH --job-name=mdo-rollout
+#SBATCH --job-name=site-rollout
 #SBATCH --time=5
-exec `+bin+` -i `+dir+`/hosts `+dir+`/site.yml --slice auto --output json > `+dir+`/events-${SLURM_ARRAY_TASK_ID}.json
+exec `+bin+` -i hosts site.yml --slice auto --output json \
+    > events/$SLURM_ARRAY_JOB_ID-$SLURM_ARRAY_TASK_ID.json
 `)
-	out := c.run(ctx, t, bins["sbatch"], "--parsable", "--array=0-3", "--chdir="+dir, "--output="+dir+"/slurm-%A_%a.out", dir+"/rollout.sbatch")
-	jobID := strings.TrimSpace(strings.Split(out, ";")[0])
-	if _, err := strconv.Atoi(jobID); err != nil {
+	writeFile(t, dir, "merge.sbatch", `#!/bin/sh
+#SBATCH --job-name=site-rollout-merge
+#SBATCH --time=5
+exec `+bin+` merge events/$ROLLOUT-*.json
+`)
+	out := c.run(ctx, t, bins["sbatch"], "--parsable", "--array=0-3", "--chdir="+dir, "--output="+dir+"/rollout-%A_%a.log", dir+"/rollout.sbatch")
+	rollout := strings.TrimSpace(strings.Split(out, ";")[0])
+	if _, err := strconv.Atoi(rollout); err != nil {
 		t.Fatalf("sbatch printed %q, not a job id", out)
 	}
-	t.Cleanup(func() { _ = exec.Command(bins["scancel"], jobID).Run() })
+	t.Cleanup(func() { _ = exec.Command(bins["scancel"], rollout).Run() })
 	submitted := time.Now()
+	out = c.run(ctx, t, bins["sbatch"], "--parsable", "--dependency=afterany:"+rollout, "--export=ALL,ROLLOUT="+rollout,
+		"--chdir="+dir, "--output="+dir+"/merge.out", "--error="+dir+"/merge.err", dir+"/merge.sbatch")
+	merge := strings.TrimSpace(strings.Split(out, ";")[0])
+	t.Cleanup(func() { _ = exec.Command(bins["scancel"], merge).Run() })
 
-	// Wait for the array: poll squeue until none of its tasks is queued or
+	// Wait for both: poll squeue until none of their tasks is queued or
 	// running, within a deadline.
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
-		q := c.run(ctx, t, bins["squeue"], "-h", "-j", jobID, "-o", "%i %T")
+		q := c.run(ctx, t, bins["squeue"], "-h", "-j", rollout+","+merge, "-o", "%i %T")
 		if strings.TrimSpace(q) == "" {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("array job %s still queued or running after 3 minutes:\n%s\n%s", jobID, q, c.logs())
+			t.Fatalf("jobs %s, %s still queued or running after 3 minutes:\n%s\n%s", rollout, merge, q, c.logs())
 		}
 		select {
 		case <-ctx.Done():
@@ -122,32 +138,29 @@ exec `+bin+` -i `+dir+`/hosts `+dir+`/site.yml --slice auto --output json > `+di
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
-
-	t.Logf("array job %s (4 tasks) finished %v after submission", jobID, time.Since(submitted).Round(time.Millisecond))
+	t.Logf("array job %s (4 tasks) and merge job %s finished %v after submission", rollout, merge, time.Since(submitted).Round(time.Millisecond))
 
 	// Each task ended as its slice's run did: exit 2 for the slice with h7
-	// (h7 is the 7th host: slice 3 of 4), 0 for the others.
-	show := c.run(ctx, t, bins["scontrol"], "-o", "show", "job", jobID)
+	// (h7 is the 7th host: slice 3 of 4), 0 for the others; the merge with
+	// the worst, 2.
+	re := regexp.MustCompile(`JobId=\d+ (?:ArrayJobId=\d+ ArrayTaskId=(\d+) )?.*?JobState=(\S+) .*?ExitCode=(\S+)`)
 	states := map[string]string{}
-	re := regexp.MustCompile(`ArrayTaskId=(\d+) .*?JobState=(\S+) .*?ExitCode=(\S+)`)
+	show := c.run(ctx, t, bins["scontrol"], "-o", "show", "job", rollout) + c.run(ctx, t, bins["scontrol"], "-o", "show", "job", merge)
 	for _, m := range re.FindAllStringSubmatch(show, -1) {
-		states[m[1]] = m[2] + " " + m[3]
+		task := m[1]
+		if task == "" {
+			task = "merge"
+		}
+		states[task] = m[2] + " " + m[3]
 	}
-	want := map[string]string{"0": "COMPLETED 0:0", "1": "COMPLETED 0:0", "2": "FAILED 2:0", "3": "COMPLETED 0:0"}
+	want := map[string]string{"0": "COMPLETED 0:0", "1": "COMPLETED 0:0", "2": "FAILED 2:0", "3": "COMPLETED 0:0", "merge": "FAILED 2:0"}
 	for task, w := range want {
 		if states[task] != w {
-			t.Errorf("array task %s: %q, want %q\n%s\n%s", task, states[task], w, show, c.logs())
+			t.Errorf("%s: %q, want %q\n%s\n%s", task, states[task], w, show, c.logs())
 		}
 	}
 
-	var files []string
-	for i := 0; i < 4; i++ {
-		files = append(files, filepath.Join(dir, fmt.Sprintf("events-%d.json", i)))
-	}
-	stdout, stderr, code := runCLI(t, map[string]string{}, append([]string{"merge"}, files...)...)
-	if code != exitHostFailed {
-		t.Errorf("merge exit %d, want %d (h7 failed)\n%s\n%s", code, exitHostFailed, stdout, stderr)
-	}
+	stdout, stderr := mustRead(t, filepath.Join(dir, "merge.out")), mustRead(t, filepath.Join(dir, "merge.err"))
 	if stderr != "" {
 		t.Errorf("merge reported problems:\n%s", stderr)
 	}
@@ -167,7 +180,7 @@ exec `+bin+` -i `+dir+`/hosts `+dir+`/site.yml --slice auto --output json > `+di
 			t.Errorf("%q shown %d times, want once:\n%s", banner, n, stdout)
 		}
 	}
-	t.Logf("merged output of the four slices:\n%s", stdout)
+	t.Logf("merge job's output:\n%s", stdout)
 }
 
 // slurmCluster is a one-node Slurm cluster started by the test.
