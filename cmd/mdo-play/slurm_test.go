@@ -54,7 +54,11 @@ func TestSlurmArrayRollout(t *testing.T) {
 
 	// The mdo-play the array's tasks run.
 	bin := filepath.Join(dir, "mdo-play")
-	build := exec.CommandContext(ctx, filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, ".")
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("go not on PATH: %v", err)
+	}
+	build := exec.CommandContext(ctx, goBin, "build", "-o", bin, ".")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build mdo-play: %v\n%s", err, out)
