@@ -423,6 +423,9 @@ func (a *app) execute(c *cli.Context, s *settings, loader *playbook.Loader, pbs 
 		if c.String("output") == "json" {
 			js = newJSONSink(a.stdout)
 			js.slice, js.sliceCount, js.holdRecap = sliceK, sliceN, true
+			if sliceN > 0 {
+				js.inventory = inventoryDigest(inv.Hosts())
+			}
 			sink = js
 		} else {
 			color := a.isTerminal(a.stdout)

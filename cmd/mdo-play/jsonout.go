@@ -20,6 +20,7 @@ type jsonSink struct {
 	// slice and sliceCount (K and N of --slice) go on every event of a
 	// sliced run, so that mdo-play merge can tell the slices apart.
 	slice, sliceCount int
+	inventory         string // inventoryDigest, on the recap of a sliced run
 	// holdRecap keeps the recap back until finish adds the exit code.
 	holdRecap bool
 	recap     *jsonEvent
@@ -72,6 +73,7 @@ type jsonEvent struct {
 	Slice        int                 `json:"slice,omitempty"`
 	SliceCount   int                 `json:"slice_count,omitempty"`
 	ExitCode     *int                `json:"exit_code,omitempty"`
+	Inventory    string              `json:"inventory_digest,omitempty"`
 }
 
 func (s *jsonSink) Emit(e playbook.Event) {
@@ -120,6 +122,7 @@ func (s *jsonSink) Emit(e playbook.Event) {
 		hosts := changedHosts(e.Stats)
 		je.ChangedHosts = &hosts // always present on the recap, [] when nothing changed
 		je.ChangedTasks = s.changed
+		je.Inventory = s.inventory
 	}
 	je.Slice, je.SliceCount = s.slice, s.sliceCount
 	if e.Kind == playbook.EventRecap && s.holdRecap {

@@ -55,9 +55,10 @@ type runStream struct {
 	events   []playbook.Event // every event but the errors and the recap
 	errors   []string         // messages of error events
 	stats    map[string]*playbook.HostStats
-	code     int  // exit code of the run
-	recap    bool // the stream ends with a recap
-	nothing  bool // the file holds no event at all
+	code     int    // exit code of the run
+	digest   string // the inventory the run was sliced from (inventoryDigest)
+	recap    bool   // the stream ends with a recap
+	nothing  bool   // the file holds no event at all
 	lastTime time.Time
 }
 
@@ -221,7 +222,7 @@ func readStream(path string) (*runStream, error) {
 			}
 			switch e.Kind {
 			case playbook.EventRecap:
-				r.recap, r.stats = true, e.Stats
+				r.recap, r.stats, r.digest = true, e.Stats, je.Inventory
 				if je.ExitCode != nil {
 					r.code = *je.ExitCode
 				}
@@ -317,9 +318,9 @@ func jsonNumbers(v any) any {
 }
 
 // checkSlices orders the runs by slice and checks that they fit together.
-// Runs of different rollouts (slice counts that differ, a sliced run with an
-// unsliced one) or the same slice twice cannot be merged into one recap: an
-// error (exit 5). A missing slice, a stream cut short or a host in two
+// Runs of different rollouts (slice counts that differ, slices of different
+// inventories, a sliced run with an unsliced one) or the same slice twice
+// cannot be merged into one recap: an error (exit 5). A missing slice, a stream cut short or a host in two
 // slices are problems merge reports after the combined output.
 func checkSlices(runs []*runStream) ([]*runStream, []error, error) {
 	var problems, fatal []error
@@ -351,6 +352,10 @@ func checkSlices(runs []*runStream) ([]*runStream, []error, error) {
 	for _, r := range sliced {
 		if r.n != sliced[0].n {
 			fatal = append(fatal, fmt.Errorf("slice counts differ: %s is slice %d/%d but %s is slice %d/%d: the streams are not of one rollout", sliced[0].path, sliced[0].k, sliced[0].n, r.path, r.k, r.n))
+			continue
+		}
+		if r.digest != "" && sliced[0].digest != "" && r.digest != sliced[0].digest {
+			fatal = append(fatal, fmt.Errorf("%s (slice %d/%d) and %s (slice %d/%d) were sliced from different inventories (other hosts, or another order): hosts may have run twice or not at all", sliced[0].path, sliced[0].k, sliced[0].n, r.path, r.k, r.n))
 			continue
 		}
 		if first := seen[r.k]; first != nil {

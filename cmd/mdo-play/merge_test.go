@@ -83,6 +83,10 @@ func TestMergeGolden(t *testing.T) {
 		t.Fatalf("run with a missing inventory: exit %d, want %d", failedCode, exitParse)
 	}
 	failed := writeFile(t, f.dir, "s2-failed.json", failedOut)
+	// Slice 2 of an inventory with one more host: the split differs.
+	otherInv := writeFile(t, f.dir, "hosts-more", "[web]\nh0\nh1\nh2\nh3\nh4\n[db]\nh5\nh6\n\n[all:vars]\nansible_connection=local\n")
+	otherOut, _, _ := runCLI(t, map[string]string{}, "-i", otherInv, f.path("site.yml"), "--slice", "2/3", "--output", "json", "-f", "1")
+	otherInvSlice := writeFile(t, f.dir, "s2-other-inventory.json", otherOut)
 
 	tests := []struct {
 		name string
@@ -108,6 +112,7 @@ func TestMergeGolden(t *testing.T) {
 		// Slices of different rollouts.
 		{"merge-count-mismatch", []string{s1, otherCount, s3}, exitUsage},
 		{"merge-mixed", []string{s1, unsliced}, exitUsage},
+		{"merge-other-inventory", []string{s1, otherInvSlice, s3}, exitUsage},
 		// Input that is not an event stream: where.
 		{"merge-corrupt", []string{s1, corrupt}, exitParse},
 		{"merge-not-found", []string{s1, f.path("nosuch.json")}, exitParse},

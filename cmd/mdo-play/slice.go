@@ -1,9 +1,13 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/mdo-play/mdo-play/inventory"
 )
 
 // sliceSpec is the slice a run covers: the K-th (1-based) of N slices of the
@@ -142,4 +146,17 @@ func envInt(name, value string, min int) (int, error) {
 		return 0, fmt.Errorf("%s=%q: expected a whole number of at least %d", name, value, min)
 	}
 	return n, nil
+}
+
+// inventoryDigest identifies what a run was sliced from: a hash of the
+// inventory's host names in inventory order. Slices cut from inventories
+// that differ in hosts or order may run a host twice or not at all, and
+// mdo-play merge refuses them by this digest.
+func inventoryDigest(hosts []*inventory.Host) string {
+	h := sha256.New()
+	for _, host := range hosts {
+		h.Write([]byte(host.Name))
+		h.Write([]byte{0})
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))[:16]
 }
