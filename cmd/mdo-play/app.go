@@ -344,34 +344,17 @@ func (a *app) prepare(c *cli.Context) (*settings, map[string]any, *playbook.Load
 
 // execute runs loaded playbooks with the run options of c (shared by
 // playbook runs and ad-hoc commands) and turns the recap into the exit
-// code. sink nil means the --output formatter.
+// code. sink nil means the --output formatter. Each step is a function of
+// its own; whatever a step starts (profiles, the lock, the progress line,
+// the log file) is released by a deferred call on every path.
 func (a *app) execute(c *cli.Context, s *settings, loader *playbook.Loader, pbs []*playbook.Playbook, extra map[string]any, sink playbook.Sink) error {
-	reg := loader.Registry
-	inv, err := a.loadInventory(s)
+	inv, err := a.inventoryFor(s, pbs)
 	if err != nil {
 		return err
 	}
-	for _, pb := range pbs {
-		if err := inv.AddVarsDir(pb.Dir); err != nil {
-			return withCode(exitParse, err)
-		}
-	}
-	limit := c.String("limit")
-	if limit != "" {
-		parts, err := inventory.ParseLimit(limit, os.ReadFile)
-		if err != nil {
-			return usageErr("--limit: %v", err)
-		}
-		limit = strings.Join(parts, ",")
-	}
-	if limit != "" {
-		hosts, _, err := inv.Select(limit)
-		if err != nil {
-			return usageErr("--limit: %v", err)
-		}
-		if len(hosts) == 0 {
-			return withCode(exitGeneric, errors.New("specified inventory, host pattern and/or --limit leaves us with no hosts to target"))
-		}
+	limit, err := resolveLimit(c.String("limit"), inv)
+	if err != nil {
+		return err
 	}
 	slice, err := resolveSlice(c.String("slice"), a.getenv)
 	if err != nil {
@@ -391,25 +374,11 @@ func (a *app) execute(c *cli.Context, s *settings, loader *playbook.Loader, pbs 
 	if err != nil {
 		return err
 	}
-	if path := c.String("cpuprofile"); path != "" {
-		f, err := os.Create(path)
-		if err != nil {
-			return usageErr("--cpuprofile: %v", err)
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return usageErr("--cpuprofile: %v", err)
-		}
-		defer pprof.StopCPUProfile()
+	stopProfiles, err := startProfiles(c.String("cpuprofile"), c.String("memprofile"))
+	if err != nil {
+		return err
 	}
-	if path := c.String("memprofile"); path != "" {
-		defer func() {
-			if f, err := os.Create(path); err == nil {
-				_ = pprof.Lookup("allocs").WriteTo(f, 0)
-				f.Close()
-			}
-		}()
-	}
+	defer stopProfiles()
 	if x.lock != "" {
 		lock, err := acquireLock(c.Context, x.lock, x.lockWait, a.stderr)
 		if err != nil {
@@ -417,16 +386,139 @@ func (a *app) execute(c *cli.Context, s *settings, loader *playbook.Loader, pbs 
 		}
 		defer lock.Release()
 	}
-	stopProgress := func() {}
-	var js *jsonSink // --output json: the recap waits for the exit code
+	out, err := a.outputs(c, s, sink)
+	if err != nil {
+		return err
+	}
+	defer out.close()
+	if out.json != nil {
+		// Every event of a sliced run says which slice; the recap says
+		// what it was sliced from, and waits for the exit code.
+		out.json.slice, out.json.sliceCount, out.json.holdRecap = sliceK, sliceN, true
+		if sliceN > 0 {
+			out.json.inventory = inventoryDigest(inv.Hosts())
+		}
+	}
+
+	connector, err := a.connector(c, s)
+	if err != nil {
+		return err
+	}
+	r := &playbook.Runner{
+		Inventory: inv,
+		Registry:  loader.Registry,
+		Templates: loader.Templates,
+		Connector: connector,
+		Sink:      out.sink,
+		Options:   runOptions(c, s, extra, limit, tags, skipTags, sliceK, sliceN),
+		Loader:    loader,
+		ReadFile:  s.files.ReadFile,
+	}
+	stats, err := r.Run(c.Context, pbs)
+	out.finish(c.String("report"))
+	if err == nil && stats != nil && loader.Registry != nil && len(pbs) > 0 && pbs[0].Path != "adhoc" {
+		a.writeRetryFiles(pbs, x.retryDir, stats)
+	}
+	err = a.runResult(c, x, stats, err)
+	if out.json != nil {
+		err = out.json.finish(err)
+	}
+	return err
+}
+
+// inventoryFor loads the inventory with the group_vars/host_vars next to
+// each playbook.
+func (a *app) inventoryFor(s *settings, pbs []*playbook.Playbook) (*inventory.Inventory, error) {
+	inv, err := a.loadInventory(s)
+	if err != nil {
+		return nil, err
+	}
+	for _, pb := range pbs {
+		if err := inv.AddVarsDir(pb.Dir); err != nil {
+			return nil, withCode(exitParse, err)
+		}
+	}
+	return inv, nil
+}
+
+// resolveLimit expands --limit (a pattern or @file) and checks that it
+// leaves hosts to target.
+func resolveLimit(limit string, inv *inventory.Inventory) (string, error) {
+	if limit == "" {
+		return "", nil
+	}
+	parts, err := inventory.ParseLimit(limit, os.ReadFile)
+	if err != nil {
+		return "", usageErr("--limit: %v", err)
+	}
+	limit = strings.Join(parts, ",")
+	if limit == "" {
+		return "", nil
+	}
+	hosts, _, err := inv.Select(limit)
+	if err != nil {
+		return "", usageErr("--limit: %v", err)
+	}
+	if len(hosts) == 0 {
+		return "", withCode(exitGeneric, errors.New("specified inventory, host pattern and/or --limit leaves us with no hosts to target"))
+	}
+	return limit, nil
+}
+
+// startProfiles starts the hidden --cpuprofile and --memprofile; the
+// returned function stops them and writes the allocation profile.
+func startProfiles(cpu, mem string) (func(), error) {
+	var stops []func()
+	stop := func() {
+		for i := len(stops) - 1; i >= 0; i-- {
+			stops[i]()
+		}
+	}
+	if cpu != "" {
+		f, err := os.Create(cpu)
+		if err != nil {
+			return nil, usageErr("--cpuprofile: %v", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return nil, usageErr("--cpuprofile: %v", err)
+		}
+		stops = append(stops, func() { pprof.StopCPUProfile(); f.Close() })
+	}
+	if mem != "" {
+		stops = append(stops, func() {
+			if f, err := os.Create(mem); err == nil {
+				_ = pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		})
+	}
+	return stop, nil
+}
+
+// outputs is where a run's events go: the formatter (or the given sink),
+// the --profile table, the --report page and the --log-file, all behind
+// the secret masker.
+type outputs struct {
+	sink         playbook.Sink
+	json         *jsonSink // --output json
+	stopProgress func()
+	profile      *profileSink
+	report       *reportSink
+	closers      []func() error
+	stdout       io.Writer
+	stderr       io.Writer
+	finished     bool
+}
+
+// outputs builds the sinks of a run. sink nil means the --output
+// formatter.
+func (a *app) outputs(c *cli.Context, s *settings, sink playbook.Sink) (*outputs, error) {
+	o := &outputs{stopProgress: func() {}, stdout: a.stdout, stderr: a.stderr}
 	if sink == nil {
 		if c.String("output") == "json" {
-			js = newJSONSink(a.stdout)
-			js.slice, js.sliceCount, js.holdRecap = sliceK, sliceN, true
-			if sliceN > 0 {
-				js.inventory = inventoryDigest(inv.Hosts())
-			}
-			sink = js
+			o.json = newJSONSink(a.stdout)
+			sink = o.json
 		} else {
 			color := a.isTerminal(a.stdout)
 			text := &textSink{out: a.stdout, errOut: a.stderr, color: color, verbosity: c.Count("verbose")}
@@ -434,33 +526,62 @@ func (a *app) execute(c *cli.Context, s *settings, loader *playbook.Loader, pbs 
 			if color {
 				// On a terminal: a live line for the running task.
 				p := newProgressSink(a.stdout, text, a.termWidth(), time.Now)
-				stopProgress = p.start(c.Context, time.Second)
+				o.stopProgress = p.start(c.Context, time.Second)
 				sink = p
 			}
 		}
 	}
 	// Every observer sits behind the masker, so secrets reach none of them.
 	sinks := teeSink{sink}
-	var profile *profileSink
 	if c.Bool("profile") {
-		profile = newProfileSink()
-		sinks = append(sinks, profile)
+		o.profile = newProfileSink()
+		sinks = append(sinks, o.profile)
 	}
-	var report *reportSink
 	if c.String("report") != "" {
-		report = newReportSink(time.Now)
-		sinks = append(sinks, report)
+		o.report = newReportSink(time.Now)
+		sinks = append(sinks, o.report)
 	}
 	if path := c.String("log-file"); path != "" {
 		lf, err := openLogFile(path)
 		if err != nil {
-			return usageErr("--log-file: %v", err)
+			o.stopProgress()
+			return nil, usageErr("--log-file: %v", err)
 		}
-		defer lf.Close()
+		o.closers = append(o.closers, lf.Close)
 		sinks = append(sinks, lf)
 	}
-	sink = maskSink{inner: sinks, m: s.mask}
-	opts := playbook.Options{
+	o.sink = maskSink{inner: sinks, m: s.mask}
+	return o, nil
+}
+
+// finish ends the output of a run that ran: the progress line stops, then
+// the profile table and the report are written.
+func (o *outputs) finish(reportPath string) {
+	o.stopProgress()
+	o.finished = true
+	if o.profile != nil {
+		o.profile.write(o.stdout)
+	}
+	if o.report != nil {
+		if err := o.report.write(reportPath); err != nil {
+			fmt.Fprintf(o.stderr, "[WARNING]: --report: %v\n", err)
+		}
+	}
+}
+
+// close releases what outputs opened, on every path.
+func (o *outputs) close() {
+	if !o.finished {
+		o.stopProgress()
+	}
+	for _, c := range o.closers {
+		_ = c()
+	}
+}
+
+// runOptions are the engine options of a playbook run.
+func runOptions(c *cli.Context, s *settings, extra map[string]any, limit string, tags, skipTags []string, sliceK, sliceN int) playbook.Options {
+	return playbook.Options{
 		Forks:         s.forks,
 		Check:         c.Bool("check"),
 		Diff:          c.Bool("diff"),
@@ -479,60 +600,26 @@ func (a *app) execute(c *cli.Context, s *settings, loader *playbook.Loader, pbs 
 		SliceK:        sliceK,
 		SliceN:        sliceN,
 	}
-	connector, err := a.connector(c, s)
-	if err != nil {
-		return err
-	}
-	r := &playbook.Runner{
-		Inventory: inv,
-		Registry:  reg,
-		Templates: loader.Templates,
-		Connector: connector,
-		Sink:      sink,
-		Options:   opts,
-		Loader:    loader,
-		ReadFile:  s.files.ReadFile,
-	}
-	stats, err := r.Run(c.Context, pbs)
-	stopProgress()
-	if profile != nil {
-		profile.write(a.stdout)
-	}
-	if report != nil {
-		if werr := report.write(c.String("report")); werr != nil {
-			fmt.Fprintf(a.stderr, "[WARNING]: --report: %v\n", werr)
-		}
-	}
-	if err == nil && stats != nil && loader.Registry != nil && len(pbs) > 0 && pbs[0].Path != "adhoc" {
-		for _, pb := range pbs {
-			path, werr := writeRetryFile(pb.Path, x.retryDir, stats)
-			if werr != nil {
-				fmt.Fprintf(a.stderr, "[WARNING]: could not write the retry file: %v\n", werr)
-			} else if path != "" {
-				fmt.Fprint(a.stderr, retryHint(path))
-			}
-		}
-	}
-	err = runOutcome(c.Context, stats, err)
-	if err == nil && x.detailedExitcode {
-		if hosts := changedHosts(stats); len(hosts) > 0 {
-			if c.String("output") != "json" {
-				fmt.Fprintln(a.stdout, driftLine(hosts, c.Bool("check")))
-			}
-			err = &exitError{code: exitChanged, err: errSilent}
-		}
-	}
-	if js != nil {
-		err = js.finish(err)
-	}
-	return err
 }
 
-// runOutcome is the error (and so the exit code) a run ends with, from the
-// runner's error and recap counters.
-func runOutcome(ctx context.Context, stats map[string]*playbook.HostStats, err error) error {
+// writeRetryFiles writes each playbook's retry file when hosts failed.
+func (a *app) writeRetryFiles(pbs []*playbook.Playbook, dir string, stats map[string]*playbook.HostStats) {
+	for _, pb := range pbs {
+		path, err := writeRetryFile(pb.Path, dir, stats)
+		if err != nil {
+			fmt.Fprintf(a.stderr, "[WARNING]: could not write the retry file: %v\n", err)
+		} else if path != "" {
+			fmt.Fprint(a.stderr, retryHint(path))
+		}
+	}
+}
+
+// runResult turns the outcome of a run into its exit code (DESIGN §6):
+// interrupted 99 > parse 6 > unreachable 4 > failed 2, then, with
+// --detailed-exitcode, 8 when a host changed.
+func (a *app) runResult(c *cli.Context, x *extraSettings, stats map[string]*playbook.HostStats, err error) error {
 	if err != nil {
-		if ctx.Err() != nil {
+		if c.Context.Err() != nil {
 			return withCode(exitInterrupted, errors.New("interrupted"))
 		}
 		var pe *playbook.Error
@@ -541,10 +628,19 @@ func runOutcome(ctx context.Context, stats map[string]*playbook.HostStats, err e
 		}
 		return withCode(exitGeneric, err)
 	}
-	if ctx.Err() != nil {
+	if c.Context.Err() != nil {
 		return withCode(exitInterrupted, errors.New("interrupted"))
 	}
-	if code := statsCode(stats); code != exitOK {
+	code := statsCode(stats)
+	if code == exitOK && x.detailedExitcode {
+		if hosts := changedHosts(stats); len(hosts) > 0 {
+			if c.String("output") != "json" {
+				fmt.Fprintln(a.stdout, driftLine(hosts, c.Bool("check")))
+			}
+			code = exitChanged
+		}
+	}
+	if code != exitOK {
 		return &exitError{code: code, err: errSilent}
 	}
 	return nil
