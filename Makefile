@@ -78,6 +78,15 @@ bench: build deps
 	./bin/mdo-bench -hosts "$(BENCH_HOSTS)" -reps $(BENCH_REPS) -ansible-max $(BENCH_ANSIBLE_MAX) \
 		-ansible-reps $(BENCH_ANSIBLE_REPS) -tools $(BENCH_TOOLS) -mdo-play $(BIN) -floor bin/mdo-floor -results bench/RESULTS.md
 
+# slurm runs one rollout as a 4-task Slurm array (sbatch --array=0-3, each
+# task mdo-play --slice auto) on a one-node cluster the test starts on this
+# machine, and merges the slices' events (needs root; installs slurm-wlm and
+# munge when missing).
+.PHONY: slurm
+slurm:
+	@./.ci/deps-slurm
+	MDO_SLURM_TEST=1 $(GO) test -count=1 -timeout 10m -run '^TestSlurmArrayRollout$$' -v ./cmd/mdo-play
+
 clean:
 	rm -rf bin
 

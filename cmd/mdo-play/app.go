@@ -84,7 +84,7 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "cpuprofile", Hidden: true, Usage: "write a CPU profile of the run to `FILE` (for go tool pprof)"},
 		&cli.StringFlag{Name: "memprofile", Hidden: true, Usage: "write an allocation profile of the run to `FILE`"},
 		&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 8 when the run succeeds but a host changed (with --check: would change)"},
-		&cli.StringFlag{Name: "slice", Usage: "run only slice `K/N` of the inventory's hosts (for spreading one runbook over N runners)"},
+		&cli.StringFlag{Name: "slice", Usage: "run only slice `K/N` of the inventory's hosts (for spreading one runbook over N runners); auto or auto/N: the slice of a Slurm array, Kubernetes Indexed Job or GitLab parallel job"},
 	}, append(append(vaultSecretFlags(), lockFlags()...), observeFlags()...)...)
 }
 
@@ -100,7 +100,7 @@ func (a *app) main(args []string) int {
 	cliApp := &cli.App{
 		Name:            "mdo-play",
 		Usage:           "run Ansible-style playbooks over SSH, agentless",
-		UsageText:       "mdo-play [options] PLAYBOOK...\n   mdo-play adhoc PATTERN -m MODULE -a ARGS\n   mdo-play inventory --list | --graph | --host HOST\n   mdo-play lint PLAYBOOK...\n   mdo-play vault encrypt|decrypt|view|create|edit|rekey|encrypt_string\n   mdo-play version",
+		UsageText:       "mdo-play [options] PLAYBOOK...\n   mdo-play adhoc PATTERN -m MODULE -a ARGS\n   mdo-play inventory --list | --graph | --host HOST\n   mdo-play lint PLAYBOOK...\n   mdo-play vault encrypt|decrypt|view|create|edit|rekey|encrypt_string\n   mdo-play merge EVENTS.json...\n   mdo-play version",
 		ArgsUsage:       "PLAYBOOK...",
 		Flags:           runFlags(),
 		Writer:          a.stdout,
@@ -138,6 +138,7 @@ func (a *app) main(args []string) int {
 			a.vaultCommand(),
 			a.lintCommand(),
 			a.configCommand(),
+			a.mergeCommand(),
 			{
 				Name:  "version",
 				Usage: "print the version",
@@ -158,6 +159,8 @@ func (a *app) main(args []string) int {
 			args = vaultArgs(args)
 		case "lint":
 			args = lintArgs(args)
+		case "merge":
+			args = append([]string{args[0], args[1]}, reorderArgs(args[2:], mergeFlags())...)
 		case "config":
 			args = append([]string{args[0], args[1]}, reorderArgs(args[2:], runFlags())...)
 		case "version", "help", "-h", "--help":
@@ -352,9 +355,13 @@ func (a *app) execute(c *cli.Context, s *settings, loader *playbook.Loader, pbs 
 	if err != nil {
 		return err
 	}
-	sliceK, sliceN, err := parseSlice(c.String("slice"))
+	slice, err := resolveSlice(c.String("slice"), a.getenv)
 	if err != nil {
 		return err
+	}
+	sliceK, sliceN := slice.K, slice.N
+	if sliceN > 0 && c.Count("verbose") > 0 {
+		fmt.Fprintf(a.stderr, "slice %d/%d (from %s)\n", sliceK, sliceN, slice.Source)
 	}
 	tags := splitList(c.StringSlice("tags"))
 	skipTags := splitList(c.StringSlice("skip-tags"))
@@ -383,6 +390,14 @@ func (a *app) execute(c *cli.Context, s *settings, loader *playbook.Loader, pbs 
 		return err
 	}
 	defer out.close()
+	if out.json != nil {
+		// Every event of a sliced run says which slice; the recap says
+		// what it was sliced from, and waits for the exit code.
+		out.json.slice, out.json.sliceCount, out.json.holdRecap = sliceK, sliceN, true
+		if sliceN > 0 {
+			out.json.inventory = inventoryDigest(inv.Hosts())
+		}
+	}
 
 	connector, err := a.connector(c, s)
 	if err != nil {
@@ -403,7 +418,11 @@ func (a *app) execute(c *cli.Context, s *settings, loader *playbook.Loader, pbs 
 	if err == nil && stats != nil && loader.Registry != nil && len(pbs) > 0 && pbs[0].Path != "adhoc" {
 		a.writeRetryFiles(pbs, x.retryDir, stats)
 	}
-	return a.runResult(c, x, stats, err)
+	err = a.runResult(c, x, stats, err)
+	if out.json != nil {
+		err = out.json.finish(err)
+	}
+	return err
 }
 
 // inventoryFor loads the inventory with the group_vars/host_vars next to
@@ -481,6 +500,7 @@ func startProfiles(cpu, mem string) (func(), error) {
 // the secret masker.
 type outputs struct {
 	sink         playbook.Sink
+	json         *jsonSink // --output json
 	stopProgress func()
 	profile      *profileSink
 	report       *reportSink
@@ -496,7 +516,8 @@ func (a *app) outputs(c *cli.Context, s *settings, sink playbook.Sink) (*outputs
 	o := &outputs{stopProgress: func() {}, stdout: a.stdout, stderr: a.stderr}
 	if sink == nil {
 		if c.String("output") == "json" {
-			sink = newJSONSink(a.stdout)
+			o.json = newJSONSink(a.stdout)
+			sink = o.json
 		} else {
 			color := a.isTerminal(a.stdout)
 			text := &textSink{out: a.stdout, errOut: a.stderr, color: color, verbosity: c.Count("verbose")}
@@ -609,15 +630,7 @@ func (a *app) runResult(c *cli.Context, x *extraSettings, stats map[string]*play
 	if c.Context.Err() != nil {
 		return withCode(exitInterrupted, errors.New("interrupted"))
 	}
-	code := exitOK
-	for _, st := range stats {
-		switch {
-		case st.Unreachable > 0:
-			code = exitUnreachable
-		case st.Failed > 0 && code == exitOK:
-			code = exitHostFailed
-		}
-	}
+	code := statsCode(stats)
 	if code == exitOK && x.detailedExitcode {
 		if hosts := changedHosts(stats); len(hosts) > 0 {
 			if c.String("output") != "json" {
@@ -630,6 +643,21 @@ func (a *app) runResult(c *cli.Context, x *extraSettings, stats map[string]*play
 		return &exitError{code: code, err: errSilent}
 	}
 	return nil
+}
+
+// statsCode is the exit code of recap counters: 4 when a host was
+// unreachable, else 2 when one failed, else 0.
+func statsCode(stats map[string]*playbook.HostStats) int {
+	code := exitOK
+	for _, st := range stats {
+		switch {
+		case st.Unreachable > 0:
+			code = exitUnreachable
+		case st.Failed > 0 && code == exitOK:
+			code = exitHostFailed
+		}
+	}
+	return code
 }
 
 // errSilent marks an exit code whose reason the output already shows.
@@ -782,13 +810,14 @@ func (a *app) termWidth() int {
 func (a *app) jsonErrors(action cli.ActionFunc) cli.ActionFunc {
 	return func(c *cli.Context) error {
 		err := action(c)
-		if err == nil || errors.Is(err, errSilent) || c.String("output") != "json" {
+		var done *inStreamError
+		if err == nil || errors.Is(err, errSilent) || errors.As(err, &done) || c.String("output") != "json" {
 			return err
 		}
 		sink := newJSONSink(a.stdout)
-		now := time.Now()
-		sink.Emit(playbook.Event{Kind: playbook.EventError, Time: now, Msg: err.Error()})
-		sink.Emit(playbook.Event{Kind: playbook.EventRecap, Time: now})
-		return err
+		if slice, serr := resolveSlice(c.String("slice"), a.getenv); serr == nil {
+			sink.slice, sink.sliceCount = slice.K, slice.N
+		}
+		return sink.finish(err)
 	}
 }

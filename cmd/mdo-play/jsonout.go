@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"sync"
 	"time"
@@ -15,6 +16,14 @@ type jsonSink struct {
 	mu      sync.Mutex
 	enc     *json.Encoder
 	changed changedTasks
+
+	// slice and sliceCount (K and N of --slice) go on every event of a
+	// sliced run, so that mdo-play merge can tell the slices apart.
+	slice, sliceCount int
+	inventory         string // inventoryDigest, on the recap of a sliced run
+	// holdRecap keeps the recap back until finish adds the exit code.
+	holdRecap bool
+	recap     *jsonEvent
 }
 
 var _ playbook.Sink = (*jsonSink)(nil)
@@ -58,6 +67,13 @@ type jsonEvent struct {
 	// hosts with at least one change, sorted.
 	ChangedTasks map[string][]string `json:"changed_tasks,omitempty"`
 	ChangedHosts *[]string           `json:"changed_hosts,omitempty"`
+	Pattern      string              `json:"pattern,omitempty"`
+	Loop         bool                `json:"loop,omitempty"`
+	Verbose      bool                `json:"verbose,omitempty"`
+	Slice        int                 `json:"slice,omitempty"`
+	SliceCount   int                 `json:"slice_count,omitempty"`
+	ExitCode     *int                `json:"exit_code,omitempty"`
+	Inventory    string              `json:"inventory_digest,omitempty"`
 }
 
 func (s *jsonSink) Emit(e playbook.Event) {
@@ -78,6 +94,9 @@ func (s *jsonSink) Emit(e playbook.Event) {
 		Result:   e.Result,
 		Msg:      e.Msg,
 		Retries:  e.Retries,
+		Pattern:  e.Pattern,
+		Loop:     e.Loop,
+		Verbose:  e.Verbose,
 	}
 	if e.HasItem {
 		je.Item = e.Item
@@ -103,6 +122,44 @@ func (s *jsonSink) Emit(e playbook.Event) {
 		hosts := changedHosts(e.Stats)
 		je.ChangedHosts = &hosts // always present on the recap, [] when nothing changed
 		je.ChangedTasks = s.changed
+		je.Inventory = s.inventory
+	}
+	je.Slice, je.SliceCount = s.slice, s.sliceCount
+	if e.Kind == playbook.EventRecap && s.holdRecap {
+		s.recap = &je
+		return
 	}
 	_ = s.enc.Encode(je)
 }
+
+// finish ends a stream whose recap was held back: an error event when err
+// is one the output does not show yet, then the recap with the exit code
+// err stands for (an empty recap if the run ended without one). It returns
+// err marked as already in the stream.
+func (s *jsonSink) finish(err error) error {
+	code := exitOK
+	if err != nil {
+		code = exitCodeOf(err)
+	}
+	s.mu.Lock()
+	recap := s.recap
+	s.recap = nil
+	s.mu.Unlock()
+	now := time.Now().UTC().Format(time.RFC3339Nano)
+	if err != nil && !errors.Is(err, errSilent) {
+		_ = s.enc.Encode(jsonEvent{Event: string(playbook.EventError), Time: now, Msg: err.Error(), Slice: s.slice, SliceCount: s.sliceCount})
+		err = &inStreamError{err}
+	}
+	if recap == nil {
+		empty := map[string]*playbook.HostStats{}
+		recap = &jsonEvent{Event: string(playbook.EventRecap), Time: now, Stats: &empty, Slice: s.slice, SliceCount: s.sliceCount}
+	}
+	recap.ExitCode = &code
+	_ = s.enc.Encode(recap)
+	return err
+}
+
+// inStreamError is an error that the JSON stream already ends with.
+type inStreamError struct{ error }
+
+func (e *inStreamError) Unwrap() error { return e.error }
