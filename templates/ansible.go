@@ -794,6 +794,9 @@ func comment(args ...any) (string, error) {
 	if begin != "" {
 		b.WriteString(begin + "\n")
 	}
+	if p := strings.TrimRight(deco, " "); p != "" {
+		b.WriteString(p + "\n")
+	}
 	body := deco + strings.ReplaceAll(text, "\n", "\n"+deco)
 	body = strings.ReplaceAll(body, deco+"\n", strings.TrimRight(deco, " ")+"\n")
 	b.WriteString(body)
