@@ -231,23 +231,19 @@ func goNodeOK(n parse.Node) bool {
 			}
 		}
 	case *parse.ActionNode:
-		return goNodeOK(x.Pipe)
+		return goPipeOK(x.Pipe)
 	case *parse.IfNode:
-		return goNodeOK(x.Pipe) && goNodeOK(x.List) && goNodeOK(x.ElseList)
+		return goPipeOK(x.Pipe) && goNodeOK(x.List) && goNodeOK(x.ElseList)
 	case *parse.RangeNode:
-		return goNodeOK(x.Pipe) && goNodeOK(x.List) && goNodeOK(x.ElseList)
+		return goPipeOK(x.Pipe) && goNodeOK(x.List) && goNodeOK(x.ElseList)
 	case *parse.WithNode:
-		return goNodeOK(x.Pipe) && goNodeOK(x.List) && goNodeOK(x.ElseList)
+		return goPipeOK(x.Pipe) && goNodeOK(x.List) && goNodeOK(x.ElseList)
 	case *parse.PipeNode:
+		// A pipeline in parentheses: (list) is Go's empty list.
 		if x == nil {
 			return true
 		}
-		for i, c := range x.Cmds {
-			if len(c.Args) == 1 {
-				if id, ok := c.Args[0].(*parse.IdentifierNode); ok && i == 0 && !niladic[id.Ident] && !goBuiltinsNiladic[id.Ident] {
-					return false
-				}
-			}
+		for _, c := range x.Cmds {
 			for _, a := range c.Args {
 				if !goNodeOK(a) {
 					return false
@@ -265,7 +261,19 @@ func goNodeOK(n parse.Node) bool {
 	return true
 }
 
-var goBuiltinsNiladic = map[string]bool{}
+// goPipeOK checks an action's pipeline: one that starts with a function
+// called without arguments reads as a Jinja variable ({{ list | length }}).
+func goPipeOK(p *parse.PipeNode) bool {
+	if p == nil {
+		return true
+	}
+	if c := p.Cmds[0]; len(c.Args) == 1 {
+		if id, ok := c.Args[0].(*parse.IdentifierNode); ok && !niladic[id.Ident] {
+			return false
+		}
+	}
+	return goNodeOK(p)
+}
 
 // IsGoExpr reports whether src is a Go template pipeline for our engine
 // (and not a Jinja expression).
