@@ -299,7 +299,13 @@ func (c *converter) nodes(nodes []Node) {
 }
 
 func (c *converter) pushScope() { c.scopes = append(c.scopes, map[string]string{}) }
-func (c *converter) popScope()  { c.scopes = c.scopes[:len(c.scopes)-1] }
+// popScope ends a scope; its Go variable names may be used again.
+func (c *converter) popScope() {
+	for _, v := range c.scopes[len(c.scopes)-1] {
+		delete(c.taken, v)
+	}
+	c.scopes = c.scopes[:len(c.scopes)-1]
+}
 
 func (c *converter) local(name string) (string, bool) {
 	for i := len(c.scopes) - 1; i >= 0; i-- {
@@ -429,10 +435,10 @@ func (c *converter) output(o *Output) {
 			return
 		}
 		c.pieces = append(c.pieces, piece{kind: kAction, text: "if " + t.s, ltrim: o.LTrim == '-'})
-		c.pieces = append(c.pieces, piece{kind: kAction, text: a.s})
-		if cond.Else != nil {
+		c.branch(cond.Then, a)
+		if cond.Else != nil && !isEmptyString(cond.Else) {
 			c.pieces = append(c.pieces, piece{kind: kAction, text: "else"})
-			c.pieces = append(c.pieces, piece{kind: kAction, text: b.s})
+			c.branch(cond.Else, b)
 		}
 		c.pieces = append(c.pieces, piece{kind: kAction, text: "end", rtrim: o.RTrim == '-'})
 		return
@@ -443,6 +449,22 @@ func (c *converter) output(o *Output) {
 		return
 	}
 	c.action(g.s, &o.Tag, false)
+}
+
+// branch emits one branch of an inline if: a string literal as text.
+func (c *converter) branch(x Expr, g gx) {
+	if k, ok := x.(*Const); ok {
+		if s, ok := k.Val.(string); ok && !strings.Contains(s, "{{") && g.s == constant(k).s {
+			c.text(s)
+			return
+		}
+	}
+	c.pieces = append(c.pieces, piece{kind: kAction, text: g.s})
+}
+
+func isEmptyString(x Expr) bool {
+	k, ok := x.(*Const)
+	return ok && k.Val == ""
 }
 
 func firstErr(errs ...error) error {
@@ -572,6 +594,7 @@ func (c *converter) forNode(n *For) {
 			}
 		} else {
 			l.idx = c.goVar("i")
+			c.declare(" index", l.idx)
 			v2 = c.goVar(n.Targets[0])
 			c.declare(n.Targets[0], v2)
 		}

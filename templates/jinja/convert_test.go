@@ -107,9 +107,9 @@ var templateCases = []tcase{
 	{"and or not", "{{ flag and not off or zero }}", "{{ or (and .flag (not .off)) .zero }}", "true", false},
 	{"or value", "{{ empty or 'dflt' }}", `{{ or .empty "dflt" }}`, "dflt", false},
 	{"inline if typed", "{{ 'yes' if flag else 'no' }}", `{{ ternary "yes" "no" .flag }}`, "yes", false},
-	{"inline if in text", "x={{ 'yes' if off else 'no' }}", `x={{ if .off }}{{ "yes" }}{{ else }}{{ "no" }}{{ end }}`, "x=no", false},
-	{"inline if without else", "x={{ 'yes' if off }}", `x={{ if .off }}{{ "yes" }}{{ end }}`, "x=", false},
-	{"inline if guards its branch", "x={{ missing.y if missing is defined else 'none' }}", `x={{ if is_defined .missing }}{{ .missing.y }}{{ else }}{{ "none" }}{{ end }}`, "x=none", false},
+	{"inline if in text", "x={{ 'yes' if off else 'no' }}", `x={{ if .off }}yes{{ else }}no{{ end }}`, "x=no", false},
+	{"inline if without else", "x={{ 'yes' if off }}", `x={{ if .off }}yes{{ end }}`, "x=", false},
+	{"inline if guards its branch", "x={{ missing.y if missing is defined else 'none' }}", `x={{ if is_defined .missing }}{{ .missing.y }}{{ else }}none{{ end }}`, "x=none", false},
 	// Tests, in text.
 	{"defined", "{{ d.k is defined }}", "{{ is_defined .d.k }}", "true", false},
 	{"defined missing key", "{{ d.nope is defined }}", "{{ is_defined .d.nope }}", "false", false},
