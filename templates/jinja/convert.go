@@ -299,6 +299,7 @@ func (c *converter) nodes(nodes []Node) {
 }
 
 func (c *converter) pushScope() { c.scopes = append(c.scopes, map[string]string{}) }
+
 // popScope ends a scope; its Go variable names may be used again.
 func (c *converter) popScope() {
 	for _, v := range c.scopes[len(c.scopes)-1] {
