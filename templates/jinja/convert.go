@@ -152,9 +152,10 @@ const (
 
 // gx is emitted Go template text.
 type gx struct {
-	s    string
-	prec int
-	typ  typ
+	s     string
+	prec  int
+	typ   typ
+	chain bool // a field chain: (x).a, to which .b may be added
 }
 
 // arg is g as an argument of a command.
