@@ -288,6 +288,8 @@ var statementCases = []tcase{
 		"{{ range $i, $x := .nums }}{{ if eq $i 0 }}[{{ end }}{{ $i }}/{{ len $.nums }}{{ end }}", "[0/31/32/3", false},
 	{"for else", "{% for x in [] %}{{ x }}{% else %}none{% endfor %}", "{{ range $x := (list) }}{{ $x }}{{ else }}none{{ end }}", "none", false},
 	{"for over items", "{% for k, v in d2 | dictsort %}{{ k }};{% endfor %}", "{{ range $k, $v := .d2 }}{{ $k }};{{ end }}", "n;sub;", false},
+	{"for over mapping keys", "{% for h in hosts %}{{ h }}={{ hosts[h].ip }};{% endfor %}",
+		"{{ range $h := .hosts | to_list }}{{ $h }}={{ (index $.hosts $h).ip }};{{ end }}", "h1=10.0.0.1;h2=10.0.0.2;", false},
 	{"for with if filter", "{% for u in users if u.uid > 1 %}{{ u.name }}{% endfor %}",
 		"{{ range $u := .users }}{{ if gt $u.uid 1 }}{{ $u.name }}{{ end }}{{ end }}", "bob", false},
 	{"nested for", "{% for u in users %}{% for c in [u.name, u.uid] %}{{ c }}{% endfor %}.{% endfor %}",
