@@ -123,6 +123,7 @@ func ansibleFuncs() map[string]any {
 		"power":                func(a, b any) (any, error) { return arith("**", a, b) },
 		"neg":                  func(a any) (any, error) { return arith("-", 0, a) },
 		"abs":                  func(a any) (any, error) { return absolute(a) },
+		"jround":               jround,
 		"pyslice":              pySlice,
 		"pyformat":             pyFormat,
 		"eq":                   func(a any, bs ...any) bool { return anyEqual(a, bs) },
@@ -1329,4 +1330,35 @@ func isChanged(v any) (bool, error) {
 		}
 	}
 	return false, nil
+}
+
+// jround is Jinja's round(value, precision=0, method='common'): a float,
+// halves away from zero ('ceil' and 'floor' round up or down).
+func jround(args ...any) (float64, error) {
+	_, f, _, ok := number(args[len(args)-1])
+	if !ok {
+		return 0, fmt.Errorf("round: %s is not a number", typeName(args[len(args)-1]))
+	}
+	prec := 0
+	if len(args) > 1 {
+		p, _, _, ok := number(args[0])
+		if !ok || p < 0 || p > 15 {
+			return 0, errors.New("round: bad precision")
+		}
+		prec = int(p)
+	}
+	method := "common"
+	if len(args) > 2 {
+		method = pyStr(args[1])
+	}
+	m := math.Pow(10, float64(prec))
+	switch method {
+	case "common":
+		return math.Round(f*m) / m, nil
+	case "ceil":
+		return math.Ceil(f*m) / m, nil
+	case "floor":
+		return math.Floor(f*m) / m, nil
+	}
+	return 0, fmt.Errorf("round: method must be common, ceil or floor, got %q", method)
 }

@@ -195,10 +195,22 @@ func funcMap() map[string]any {
 
 	// Ours.
 	m["to_json"] = func(v any) (string, error) { return pyJSON(v, 0) }
-	m["to_nice_json"] = func(v any) (string, error) { return pyJSON(v, 4) }
+	m["to_nice_json"] = func(args ...any) (string, error) {
+		n, err := indentArg("to_nice_json", args)
+		if err != nil {
+			return "", err
+		}
+		return pyJSON(args[len(args)-1], n)
+	}
 	m["from_json"] = fromJSON
 	m["to_yaml"] = func(v any) (string, error) { return toYAML(v, -2) }
-	m["to_nice_yaml"] = func(v any) (string, error) { return toYAML(v, 4) }
+	m["to_nice_yaml"] = func(args ...any) (string, error) {
+		n, err := indentArg("to_nice_yaml", args)
+		if err != nil {
+			return "", err
+		}
+		return toYAML(args[len(args)-1], n)
+	}
 	m["from_yaml"] = fromYAML
 	m["b64encode"] = func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
 	m["b64decode"] = b64decode
@@ -222,6 +234,21 @@ func funcMap() map[string]any {
 		m[k] = stateBound
 	}
 	return m
+}
+
+// indentArg reads the optional indent before the value (last) of
+// to_nice_json and to_nice_yaml: `.x | to_nice_yaml 2`.
+func indentArg(name string, args []any) (int, error) {
+	switch len(args) {
+	case 1:
+		return 4, nil
+	case 2:
+		if n, _, isFloat, ok := number(args[0]); ok && !isFloat && n >= 1 && n <= 16 {
+			return int(n), nil
+		}
+		return 0, fmt.Errorf("%s: indent must be a number from 1 to 16, got %v", name, args[0])
+	}
+	return 0, fmt.Errorf("%s: wrong number of arguments", name)
 }
 
 // internalFuncs are called only by rewritten parse trees; users cannot name

@@ -42,9 +42,9 @@ var simpleFilters = map[string]struct {
 	"dict2items":           {"dict2items", 0, 0, tyList},
 	"items2dict":           {"items2dict", 0, 0, tyDict},
 	"to_json":              {"to_json", 0, 0, tyStr},
-	"to_nice_json":         {"to_nice_json", 0, 0, tyStr},
+	"to_nice_json":         {"to_nice_json", 0, 1, tyStr},
 	"to_yaml":              {"to_yaml", 0, 0, tyStr},
-	"to_nice_yaml":         {"to_nice_yaml", 0, 0, tyStr},
+	"to_nice_yaml":         {"to_nice_yaml", 0, 1, tyStr},
 	"from_json":            {"from_json", 0, 0, tyAny},
 	"from_yaml":            {"from_yaml", 0, 0, tyAny},
 	"b64encode":            {"b64encode", 0, 0, tyStr},
@@ -118,6 +118,49 @@ func (c *converter) filter(x *Filter, v gx) (gx, error) {
 		return c.exprs(x.P, xs)
 	}
 	switch name {
+	case "to_nice_json", "to_nice_yaml", "to_json", "to_yaml":
+		// indent= (the nice forms) and width= (formatting only) are kept;
+		// other options change the output.
+		kw, err := kwargs(x.P, name, x.Kwargs, "indent", "width", "sort_keys", "default_flow_style")
+		if err != nil || len(x.Args) > 0 {
+			return gx{}, firstErr(err, fail(x.P, "%s with positional arguments is not supported", name))
+		}
+		var args []gx
+		if ind, ok := kw["indent"]; ok {
+			if !strings.HasPrefix(name, "to_nice") {
+				return gx{}, fail(x.P, "%s: indent= is not supported, use to_nice_%s", name, strings.TrimPrefix(name, "to_"))
+			}
+			g, err := c.expr(ind)
+			if err != nil {
+				return gx{}, err
+			}
+			args = append(args, g)
+		}
+		if sk, ok := kw["sort_keys"]; ok {
+			if b, isConst := constBool(sk); !isConst || !b {
+				return gx{}, fail(x.P, "%s: sort_keys=false is not supported (keys are always sorted)", name)
+			}
+		}
+		if fs, ok := kw["default_flow_style"]; ok {
+			b, isConst := constBool(fs)
+			if !isConst || b || name != "to_nice_yaml" && name != "to_yaml" {
+				return gx{}, fail(x.P, "%s: default_flow_style is not supported", name)
+			}
+			if name == "to_yaml" {
+				// Block style everywhere is to_nice_yaml with indent 2.
+				name = "to_nice_yaml"
+				if len(args) == 0 {
+					args = []gx{atom("2", tyNum)}
+				}
+			}
+		}
+		return typed(pipe(v, name, args...), tyStr), nil
+	case "round":
+		args, err := argsOf("precision", "method")
+		if err != nil {
+			return gx{}, err
+		}
+		return typed(pipe(v, "jround", args...), tyNum), nil
 	case "default", "d":
 		xs, err := positional(x.P, name, x.Args, x.Kwargs, "default_value", "boolean")
 		if err != nil {

@@ -1,6 +1,10 @@
 package jinja
 
-import "github.com/Masterminds/sprig/v3"
+import (
+	"reflect"
+
+	"github.com/Masterminds/sprig/v3"
+)
 
 // ourFuncs are the functions the engine adds to sprig's (templates/funcs.go
 // and templates/ansible.go); a test in package templates keeps this list
@@ -18,7 +22,7 @@ var ourFuncs = []string{
 	"symmetric_difference", "regex_findall", "regex_escape", "hash", "checksum", "password_hash",
 	"map", "map_attr", "select", "reject", "selectattr", "rejectattr", "comment", "combine_recursive",
 	"fields", "lstrip", "rstrip", "dict_values", "dict_items", "extract", "plus", "minus", "times",
-	"divide", "floordiv", "modulo", "power", "neg", "abs", "pyslice", "pyformat", "lookup", "query",
+	"divide", "floordiv", "modulo", "power", "neg", "abs", "jround", "pyslice", "pyformat", "lookup", "query",
 	"is_defined", "is_undefined", "is_none", "is_version", "is_match", "is_search", "is_regex",
 	"is_succeeded", "is_failed", "is_changed", "is_skipped", "is_finished", "is_unreachable",
 	"is_string", "is_number", "is_mapping", "is_iterable", "is_sequence", "is_boolean", "is_integer",
@@ -41,6 +45,25 @@ var goFuncs, goBuiltins = func() (map[string]any, map[string]any) {
 		b[k] = true
 	}
 	return m, b
+}()
+
+// sprigArity is the number of arguments each sprig function needs (min)
+// and takes (max, -1 for any): a Jinja filter such as `x | round` also
+// parses as Go, but calls round with too few arguments.
+var sprigArity = func() map[string][2]int {
+	m := map[string][2]int{}
+	for k, f := range sprig.TxtFuncMap() {
+		t := reflect.TypeOf(f)
+		if t.Kind() != reflect.Func {
+			continue
+		}
+		if t.IsVariadic() {
+			m[k] = [2]int{t.NumIn() - 1, -1}
+		} else {
+			m[k] = [2]int{t.NumIn(), t.NumIn()}
+		}
+	}
+	return m
 }()
 
 // OurFuncs returns the names of the functions, beyond sprig's and

@@ -247,7 +247,18 @@ func goNodeOK(n parse.Node) bool {
 		if len(x.Cmds) > 1 && !pipeStartOK(x) {
 			return false
 		}
-		for _, c := range x.Cmds {
+		for i, c := range x.Cmds {
+			if id, ok := c.Args[0].(*parse.IdentifierNode); ok {
+				if a, known := sprigArity[id.Ident]; known {
+					n := len(c.Args) - 1
+					if i > 0 {
+						n++
+					}
+					if n < a[0] || a[1] >= 0 && n > a[1] {
+						return false
+					}
+				}
+			}
 			for _, a := range c.Args {
 				if !goNodeOK(a) {
 					return false
