@@ -325,7 +325,7 @@ func TestCondErrors(t *testing.T) {
 		{`.nope`, `undefined variable "nope"`},
 		{`eq .nope.x 1`, `undefined variable "nope.x"`},
 		{`{{ .enabled }}`, `template: condition "{{ .enabled }}" contains {{ }}: write the bare pipeline without braces: .enabled`},
-		{`{{ enabled }}`, `template: condition "{{ enabled }}" contains {{ }}: write the bare pipeline without braces: .enabled`},
+		{`{{ enabled }}`, `template: condition "{{ enabled }}" contains {{ }}: write the bare pipeline without braces: truthy .enabled`},
 		{`.a }} text`, `template: a condition or expression must be a single pipeline`},
 		{`$x := 1`, `template: a condition or expression must be a single pipeline`},
 		{``, `template: empty expression`},
@@ -596,7 +596,7 @@ func TestPlainRenderDoesNotAllocateBeyondBoxing(t *testing.T) {
 func TestPipedCombineResultIsMutable(t *testing.T) {
 	e := New()
 	got, err := e.Render(`{{ $c := .config | combine (dict "z" 1) }}{{ $_ := set $c "y" 2 }}{{ to_json $c }}`, testVars())
-	if want := `{"a":1,"b":{"c":"d"},"y":2,"z":1}`; err != nil || got != want {
+	if want := `{"a": 1, "b": {"c": "d"}, "y": 2, "z": 1}`; err != nil || got != want {
 		t.Fatalf("Render = %v, %v; want %s", got, err, want)
 	}
 }

@@ -196,11 +196,23 @@ func funcMap() map[string]any {
 	}
 
 	// Ours.
-	m["to_json"] = toJSON
-	m["to_nice_json"] = toNiceJSON
+	m["to_json"] = func(v any) (string, error) { return pyJSON(v, 0) }
+	m["to_nice_json"] = func(args ...any) (string, error) {
+		n, err := indentArg("to_nice_json", args)
+		if err != nil {
+			return "", err
+		}
+		return pyJSON(args[len(args)-1], n)
+	}
 	m["from_json"] = fromJSON
-	m["to_yaml"] = func(v any) (string, error) { return toYAML(v, 2) }
-	m["to_nice_yaml"] = func(v any) (string, error) { return toYAML(v, 4) }
+	m["to_yaml"] = func(v any) (string, error) { return toYAML(v, -2) }
+	m["to_nice_yaml"] = func(args ...any) (string, error) {
+		n, err := indentArg("to_nice_yaml", args)
+		if err != nil {
+			return "", err
+		}
+		return toYAML(args[len(args)-1], n)
+	}
 	m["from_yaml"] = fromYAML
 	m["b64encode"] = func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
 	m["b64decode"] = b64decode
@@ -216,7 +228,29 @@ func funcMap() map[string]any {
 	m["items2dict"] = items2dict
 	m["flatten"] = flatten
 	m["unique"] = unique
+	for k, v := range ansibleFuncs() {
+		m[k] = v
+	}
+	// Bound per execution (state.bound), listed here so templates parse.
+	for _, k := range []string{"map", "select", "reject", "selectattr", "rejectattr", "lookup", "query"} {
+		m[k] = stateBound
+	}
 	return m
+}
+
+// indentArg reads the optional indent before the value (last) of
+// to_nice_json and to_nice_yaml: `.x | to_nice_yaml 2`.
+func indentArg(name string, args []any) (int, error) {
+	switch len(args) {
+	case 1:
+		return 4, nil
+	case 2:
+		if n, _, isFloat, ok := number(args[0]); ok && !isFloat && n >= 1 && n <= 16 {
+			return int(n), nil
+		}
+		return 0, fmt.Errorf("%s: indent must be a number from 1 to 16, got %v", name, args[0])
+	}
+	return 0, fmt.Errorf("%s: wrong number of arguments", name)
 }
 
 // internalFuncs are called only by rewritten parse trees; users cannot name
@@ -230,6 +264,8 @@ func internalFuncs() map[string]any {
 		fnMandatory:   mandatory,
 		fnCombinePipe: combinePiped,
 		fnStr:         toText,
+		fnLookup:      lookupUndef,
+		fnIndexUndef:  indexUndef,
 	}
 }
 
@@ -243,6 +279,8 @@ const (
 	fnStr         = "__str"
 	fnCapture     = "__capture"
 	fnRange       = "__range"
+	fnLookup      = "__lookup"
+	fnIndexUndef  = "__index_undef"
 )
 
 // publicName maps internal function names back to what the user wrote, for
@@ -250,7 +288,7 @@ const (
 var publicName = strings.NewReplacer(
 	fnIndexOpt, "index", fnIndex, "index", fnMandatory, "mandatory",
 	fnCombinePipe, "combine", fnStr+" ", "", " | "+fnStr, "", fnCapture+" ", "", fnRange, "range",
-	fnGet, "get",
+	fnGet, "get", fnLookup+" ", "", fnIndexUndef, "index",
 )
 
 // capBytes and capElems check a result size before it is produced; name is
@@ -653,20 +691,48 @@ func numbers(v any) any {
 	return v
 }
 
+// toYAML encodes v as YAML. A negative indent asks for PyYAML's
+// default_flow_style=None, which Ansible's to_yaml uses: collections of
+// scalars are written in flow style ({a: 1}, [1, 2]).
 func toYAML(v any, indent int) (string, error) {
 	if err := checkNest(v, 0); err != nil {
 		return "", err
 	}
 	var b bytes.Buffer
 	enc := yaml.NewEncoder(&b)
+	var doc any = v
+	if indent < 0 {
+		indent = -indent
+		var n yaml.Node
+		if err := n.Encode(v); err != nil {
+			return "", fmt.Errorf("to_yaml: %w", err)
+		}
+		flowLeaves(&n)
+		doc = &n
+	}
 	enc.SetIndent(indent)
-	if err := enc.Encode(v); err != nil {
+	if err := enc.Encode(doc); err != nil {
 		return "", fmt.Errorf("to_yaml: %w", err)
 	}
 	if err := enc.Close(); err != nil {
 		return "", fmt.Errorf("to_yaml: %w", err)
 	}
 	return b.String(), nil
+}
+
+// flowLeaves sets flow style on collections that hold only scalars.
+func flowLeaves(n *yaml.Node) bool {
+	leaf := true
+	for _, c := range n.Content {
+		if c.Kind == yaml.MappingNode || c.Kind == yaml.SequenceNode {
+			leaf = false
+			flowLeaves(c)
+		}
+	}
+	if (n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode) && leaf {
+		n.Style = yaml.FlowStyle
+	}
+	return leaf
 }
 
 func fromYAML(s string) (any, error) {
@@ -799,23 +865,6 @@ func regexReplace(pattern, repl string, v any) (string, error) {
 		return "", err
 	}
 	return re.ReplaceAllString(s, repl), nil
-}
-
-// regexSearch returns the first match of pattern in the value, or nil (so
-// it is falsy and works with default) when there is none.
-func regexSearch(pattern string, v any) (any, error) {
-	s, err := toText(v)
-	if err != nil {
-		return nil, err
-	}
-	re, err := compileRE("regex_search", pattern)
-	if err != nil {
-		return nil, err
-	}
-	if loc := re.FindStringIndex(s); loc != nil {
-		return s[loc[0]:loc[1]], nil
-	}
-	return nil, nil
 }
 
 func asMap(name string, v any) (map[string]any, error) {
