@@ -1,0 +1,483 @@
+// Package convert rewrites Ansible content (playbooks, roles, vars files
+// and Jinja templates) into mdo-play's Go-template form, editing YAML files
+// in place so that every byte outside the changed scalars stays as it was.
+package convert
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Problem is a construct left for a human: its position, its Jinja text and
+// why it was not converted.
+type Problem struct {
+	File      string
+	Line, Col int
+	Text      string
+	Reason    string
+}
+
+func (p Problem) String() string {
+	return fmt.Sprintf("%s:%d:%d: %s: %s", p.File, p.Line, p.Col, oneLine(p.Text, 120), p.Reason)
+}
+
+// Func converts one Jinja string; the positions of the problems it returns
+// are 1-based lines and columns within src, and File is empty. What it
+// cannot convert stays in its output as it was.
+type Func func(src string) (string, []Problem)
+
+// Converter converts files. Template converts template text (string values,
+// template files); Expr converts a bare expression (when, failed_when,
+// changed_when, until, assert's that) into a bare pipeline. Both must give
+// back already converted text unchanged. Valid, when set, reports whether
+// a bare expression already is a valid pipeline (left alone then).
+type Converter struct {
+	Template Func
+	Expr     Func
+	Valid    func(expr string) bool
+}
+
+// ParseError is input that cannot be read as what it should be: YAML that
+// does not parse.
+type ParseError struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (e *ParseError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.File, e.Msg)
+}
+
+// Kind is what a file holds, which decides how it is converted.
+type Kind int
+
+const (
+	Other    Kind = iota // copied as it is
+	Tasks                // playbooks, task files, handlers, meta: YAML with conditions
+	Vars                 // defaults, vars, group_vars, host_vars: YAML of template values
+	Template             // template files: converted as text
+)
+
+func (k Kind) String() string {
+	return [...]string{"other", "tasks", "vars", "template"}[k]
+}
+
+// Classify says what the file at path holds, from its name and the
+// directories it lies in: files in templates/ and *.j2 files are
+// templates; YAML under defaults/, vars/, group_vars/ or host_vars/ (where
+// files need no extension) is variables; other YAML is tasks or plays.
+// Hidden files and directories, and a role's files/, are left alone.
+func Classify(path string) Kind {
+	parts := strings.Split(filepath.ToSlash(filepath.Clean(path)), "/")
+	dirs, name := parts[:len(parts)-1], parts[len(parts)-1]
+	vars := false
+	for _, d := range dirs {
+		switch {
+		case strings.HasPrefix(d, ".") && d != "." && d != "..", d == "files":
+			return Other
+		}
+	}
+	if strings.HasPrefix(name, ".") {
+		return Other
+	}
+	for _, d := range dirs {
+		switch d {
+		case "templates":
+			return Template
+		case "defaults", "vars", "group_vars", "host_vars":
+			vars = true
+		}
+	}
+	ext := strings.ToLower(filepath.Ext(name))
+	switch {
+	case ext == ".j2":
+		return Template
+	case ext == ".yml" || ext == ".yaml":
+		if vars {
+			return Vars
+		}
+		return Tasks
+	case ext == "" && vars && len(dirs) > 0 && inVarsDir(dirs):
+		return Vars
+	}
+	return Other
+}
+
+// inVarsDir reports whether a file lies under group_vars/ or host_vars/,
+// where YAML files may have no extension.
+func inVarsDir(dirs []string) bool {
+	for _, d := range dirs {
+		if d == "group_vars" || d == "host_vars" {
+			return true
+		}
+	}
+	return false
+}
+
+// File converts the text of one file of the given kind; name is used in
+// problems and errors. It returns the converted text (src itself when
+// nothing changed) and what was left for a human. A vault-encrypted file
+// and a binary file are returned as they are.
+func (c *Converter) File(name string, kind Kind, src []byte) ([]byte, []Problem, error) {
+	if bytes.HasPrefix(src, []byte("$ANSIBLE_VAULT;")) || bytes.IndexByte(src, 0) >= 0 {
+		return src, nil, nil
+	}
+	switch kind {
+	case Tasks, Vars:
+		return c.yamlFile(name, src, kind == Vars)
+	case Template:
+		out, probs := c.text(name, src)
+		return out, probs, nil
+	}
+	return src, nil, nil
+}
+
+// markerRE-free matching: the marker Go templates carry at a line's end.
+const (
+	textMarkerOpen  = "{{/* # mdo-convert: "
+	textMarkerClose = " */}}"
+	yamlMarker      = "# mdo-convert: "
+)
+
+// text converts a template file as a whole. Each line holding something
+// left unconverted ends with a Go template comment naming the reason,
+// which renders as nothing; markers from an earlier run are replaced.
+func (c *Converter) text(name string, src []byte) ([]byte, []Problem) {
+	clean := stripTextMarkers(string(src))
+	out, probs := c.Template(clean)
+	for i := range probs {
+		probs[i].File = name
+	}
+	if len(probs) == 0 {
+		if out == string(src) {
+			return src, nil
+		}
+		return []byte(out), nil
+	}
+	// A problem's line in the output: the converter keeps unconverted text
+	// as it was, so find its text from the problem's line on.
+	lines := strings.SplitAfter(out, "\n")
+	marks := map[int][]string{}
+	for _, p := range probs {
+		l := findLine(lines, p.Line-1, p.Text)
+		marks[l] = appendOnce(marks[l], marker(p))
+	}
+	var b strings.Builder
+	for i, l := range lines {
+		if rs, ok := marks[i]; ok {
+			body, nl := strings.CutSuffix(l, "\n")
+			b.WriteString(body)
+			for _, r := range rs {
+				b.WriteString(textMarkerOpen + strings.ReplaceAll(r, "*/", "* /") + textMarkerClose)
+			}
+			if nl {
+				b.WriteString("\n")
+			}
+			continue
+		}
+		b.WriteString(l)
+	}
+	return []byte(b.String()), probs
+}
+
+// findLine returns the index of the first line from guess on (or before
+// it, when not found after) whose text contains the first line of text.
+func findLine(lines []string, guess int, text string) int {
+	first, _, _ := strings.Cut(text, "\n")
+	guess = max(0, min(guess, len(lines)-1))
+	for i := guess; i < len(lines); i++ {
+		if strings.Contains(lines[i], first) {
+			return i
+		}
+	}
+	for i := guess - 1; i >= 0; i-- {
+		if strings.Contains(lines[i], first) {
+			return i
+		}
+	}
+	return guess
+}
+
+// stripTextMarkers removes the markers an earlier run appended to lines.
+func stripTextMarkers(s string) string {
+	for {
+		i := strings.Index(s, textMarkerOpen)
+		if i < 0 {
+			return s
+		}
+		j := strings.Index(s[i:], textMarkerClose)
+		if j < 0 {
+			return s
+		}
+		s = s[:i] + s[i+j+len(textMarkerClose):]
+	}
+}
+
+// marker is the text of a problem's marker comment: the reason and the
+// construct, on one line.
+func marker(p Problem) string {
+	return oneLine(p.Reason, 160) + ": " + oneLine(p.Text, 80)
+}
+
+func oneLine(s string, max int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > max {
+		s = s[:max] + "..."
+	}
+	return s
+}
+
+func appendOnce(list []string, s string) []string {
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
+
+// exprKeys take a bare expression (or a list of them) in tasks.
+var exprKeys = map[string]bool{"when": true, "failed_when": true, "changed_when": true, "until": true}
+
+// assertModules take their that: as bare expressions.
+var assertModules = map[string]bool{"assert": true, "ansible.builtin.assert": true, "ansible.legacy.assert": true}
+
+// edit is one change to a YAML file's text.
+type edit struct {
+	start, end int
+	text       string
+}
+
+// yamlConv holds the state of converting one YAML file.
+type yamlConv struct {
+	c     *Converter
+	name  string
+	f     *file
+	vars  bool
+	edits []edit
+	marks  map[int][]string // line (1-based) -> reasons of what was left on it
+	values map[int]bool     // lines (1-based) where a string value starts
+	probs []Problem
+}
+
+func (c *Converter) yamlFile(name string, src []byte, vars bool) ([]byte, []Problem, error) {
+	y := &yamlConv{c: c, name: name, f: newFile(src), vars: vars, marks: map[int][]string{}, values: map[int]bool{}}
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	for {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, nil, yamlError(name, err)
+		}
+		y.node(&doc, false, -1, "", "")
+	}
+	out := y.apply()
+	if bytes.Equal(out, src) {
+		out = src
+	}
+	return out, y.probs, nil
+}
+
+// yamlError turns yaml.v3's "yaml: line N: msg" into a *ParseError.
+func yamlError(name string, err error) error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	line := 0
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if n, tail, ok := strings.Cut(rest, ": "); ok {
+			if _, e := fmt.Sscanf(n, "%d", &line); e == nil {
+				msg = tail
+			}
+		}
+	}
+	return &ParseError{File: name, Line: line, Msg: "invalid YAML: " + msg}
+}
+
+// node walks n; flow says whether it is inside a flow collection, parent
+// is the indentation of its parent, key the mapping key it is the value of,
+// and module the key of the mapping holding that mapping (for assert's
+// that).
+func (y *yamlConv) node(n *yaml.Node, flow bool, parent int, key, outer string) {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			y.node(c, false, -1, "", "")
+		}
+	case yaml.SequenceNode:
+		inFlow := flow || n.Style&yaml.FlowStyle != 0
+		for _, c := range n.Content {
+			y.node(c, inFlow, n.Column-1, key, outer)
+		}
+	case yaml.MappingNode:
+		inFlow := flow || n.Style&yaml.FlowStyle != 0
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			y.node(v, inFlow, k.Column-1, k.Value, key)
+		}
+	case yaml.ScalarNode:
+		if n.ShortTag() != "!!str" || n.Tag == "!unsafe" || n.Tag == "!vault" {
+			return
+		}
+		y.values[n.Line] = true
+		expr := !y.vars && (exprKeys[key] || key == "that" && assertModules[outer])
+		y.scalar(n, flow, parent, expr)
+	}
+}
+
+// scalar converts one string value.
+func (y *yamlConv) scalar(n *yaml.Node, flow bool, parent int, expr bool) {
+	v := n.Value
+	var out string
+	var probs []Problem
+	switch {
+	case expr:
+		out, probs = y.expr(v)
+	case strings.Contains(v, "{{") || strings.Contains(v, "{%") || strings.Contains(v, "{#"):
+		out, probs = y.c.Template(v)
+	default:
+		return
+	}
+	if out == v && len(probs) == 0 {
+		return
+	}
+	sp, ok := y.f.locate(n, flow, parent)
+	if !ok {
+		line, col := n.Line, n.Column
+		y.probs = append(y.probs, Problem{File: y.name, Line: line, Col: col, Text: v, Reason: "cannot find this value's text in the file to edit it"})
+		return
+	}
+	for _, p := range probs {
+		p.File = y.name
+		p.Line, p.Col = y.place(n, sp, v, p.Line, p.Col)
+		y.probs = append(y.probs, p)
+		y.marks[n.Line] = appendOnce(y.marks[n.Line], marker(p))
+	}
+	if out == v {
+		return
+	}
+	y.edits = append(y.edits, edit{start: sp.start, end: sp.end, text: encode(out, sp, flow)})
+}
+
+// expr converts a bare expression; one written inside {{ }} (which Ansible
+// accepts, with a warning) loses its braces. An expression that already is
+// a valid pipeline is left alone.
+func (y *yamlConv) expr(v string) (string, []Problem) {
+	if y.c.Valid != nil && y.c.Valid(v) {
+		return v, nil
+	}
+	src, shift := v, 0
+	t := strings.TrimSpace(v)
+	if strings.HasPrefix(t, "{{") && strings.HasSuffix(t, "}}") && strings.Count(t, "{{") == 1 {
+		lead := len(v) - len(strings.TrimLeft(v, " \t\n"))
+		src, shift = t[2:len(t)-2], lead+2
+	}
+	out, probs := y.c.Expr(src)
+	if shift > 0 {
+		out = strings.TrimSpace(out)
+		for i := range probs {
+			if probs[i].Line == 1 {
+				probs[i].Col += shift
+			}
+		}
+	}
+	return out, probs
+}
+
+// place maps a 1-based line and column within the value v of scalar n to
+// its line and column in the file.
+func (y *yamlConv) place(n *yaml.Node, sp span, v string, line, col int) (int, int) {
+	off := 0
+	for l := 1; l < line; l++ {
+		i := strings.IndexByte(v[off:], '\n')
+		if i < 0 {
+			break
+		}
+		off += i + 1
+	}
+	off += col - 1
+	if sp.src == nil || off < 0 || off >= len(sp.src) {
+		return n.Line, n.Column
+	}
+	return y.f.position(sp.src[off])
+}
+
+// apply makes the edits and puts the markers above the lines holding
+// unconverted text. Markers an earlier run left above a value's line are
+// replaced (or removed when nothing is left there), so that converting
+// twice changes nothing.
+func (y *yamlConv) apply() []byte {
+	d := y.f.data
+	all := append([]edit(nil), y.edits...)
+	placed := map[int]bool{}
+	lines := len(y.f.starts)
+	for l := 1; l <= lines; l++ {
+		if !isMarker(y.lineText(l)) {
+			continue
+		}
+		owner := l
+		for owner <= lines && isMarker(y.lineText(owner)) {
+			owner++
+		}
+		if owner <= lines && y.values[owner] {
+			all = append(all, edit{start: y.f.starts[l-1], end: y.f.starts[owner-1], text: y.markers(owner)})
+			placed[owner] = true
+		}
+		l = owner - 1
+	}
+	for line := range y.marks {
+		if !placed[line] {
+			start := y.f.starts[line-1]
+			all = append(all, edit{start: start, end: start, text: y.markers(line)})
+		}
+	}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].start < all[j].start })
+	var b bytes.Buffer
+	at := 0
+	for _, e := range all {
+		if e.start < at {
+			continue // overlapping edits cannot happen: values do not overlap
+		}
+		b.Write(d[at:e.start])
+		b.WriteString(e.text)
+		at = e.end
+	}
+	b.Write(d[at:])
+	return b.Bytes()
+}
+
+// markers returns the marker comment lines for a line (none when nothing
+// was left there), indented like the line.
+func (y *yamlConv) markers(line int) string {
+	indent := leadingSpace(y.lineText(line))
+	var b strings.Builder
+	for _, r := range y.marks[line] {
+		b.WriteString(indent + yamlMarker + r + "\n")
+	}
+	return b.String()
+}
+
+func (y *yamlConv) lineText(l int) string {
+	start := y.f.starts[l-1]
+	return strings.TrimRight(string(y.f.data[start:y.f.lineEnd(start)]), "\r")
+}
+
+func isMarker(line string) bool {
+	return strings.HasPrefix(strings.TrimLeft(line, " \t"), yamlMarker)
+}
+
+func leadingSpace(s string) string {
+	return s[:len(s)-len(strings.TrimLeft(s, " \t"))]
+}

@@ -1,0 +1,117 @@
+package convert
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// The splicing tests use a small converter of their own, so that they
+// test the YAML editing alone: {{ name }} becomes {{ .name }}, a bare
+// name or "not name" or "a == 'b'" becomes a pipeline, and statements
+// ({% %}) and filters are problems left as they are.
+var (
+	testVarRE  = regexp.MustCompile(`\{\{\s*([a-z_][a-z0-9_.]*)\s*\}\}`)
+	testStmtRE = regexp.MustCompile(`\{%.*?%\}|\{\{[^}]*\|[^}]*\}\}`)
+	testEqRE   = regexp.MustCompile(`^([a-z_][a-z0-9_.]*) == '([^']*)'$`)
+	testNameRE = regexp.MustCompile(`^(not )?([a-z_][a-z0-9_.]*)$`)
+)
+
+func testTemplate(src string) (string, []Problem) {
+	var probs []Problem
+	for _, m := range testStmtRE.FindAllStringIndex(src, -1) {
+		line := 1 + strings.Count(src[:m[0]], "\n")
+		col := m[0] - strings.LastIndexByte(src[:m[0]], '\n')
+		probs = append(probs, Problem{Line: line, Col: col, Text: src[m[0]:m[1]], Reason: "statement not supported"})
+	}
+	return testVarRE.ReplaceAllString(src, "{{ .$1 }}"), probs
+}
+
+func testExpr(src string) (string, []Problem) {
+	s := strings.TrimSpace(src)
+	if m := testNameRE.FindStringSubmatch(s); m != nil {
+		return m[1] + "." + m[2], nil
+	}
+	if m := testEqRE.FindStringSubmatch(s); m != nil {
+		return fmt.Sprintf("eq .%s %q", m[1], m[2]), nil
+	}
+	return src, []Problem{{Line: 1, Col: 1, Text: src, Reason: "expression not supported"}}
+}
+
+// testValid says a test expression is already a pipeline.
+func testValid(s string) bool { return strings.HasPrefix(s, ".") || strings.HasPrefix(s, "eq .") || strings.HasPrefix(s, "not .") }
+
+func testConverter() *Converter {
+	return &Converter{Template: testTemplate, Expr: testExpr, Valid: testValid}
+}
+
+func render(out []byte, probs []Problem) string {
+	var b strings.Builder
+	b.Write(out)
+	b.WriteString("# ---- problems ----\n")
+	for _, p := range probs {
+		b.WriteString(p.String() + "\n")
+	}
+	return b.String()
+}
+
+// TestGolden converts testdata/*.yml and *.j2 and compares with the
+// .golden files; converting the output again must change nothing.
+func TestGolden(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.yml")
+	j2, _ := filepath.Glob("testdata/*.j2")
+	files = append(files, j2...)
+	if len(files) == 0 {
+		t.Fatal("no test files")
+	}
+	for _, path := range files {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			src, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			kind := Tasks
+			switch {
+			case strings.HasPrefix(filepath.Base(path), "defaults"):
+				kind = Vars
+			case strings.HasSuffix(path, ".j2"):
+				kind = Template
+			}
+			c := testConverter()
+			out, probs, err := c.File(filepath.Base(path), kind, src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := render(out, probs)
+			golden := path + ".golden"
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != string(want) {
+				t.Errorf("output differs from %s (run with -update):\n%s", golden, got)
+			}
+			again, probs2, err := c.File(filepath.Base(path), kind, out)
+			if err != nil {
+				t.Fatalf("converted output does not parse: %v", err)
+			}
+			if string(again) != string(out) {
+				t.Errorf("converting twice changed the text:\n%s", again)
+			}
+			if len(probs2) != len(probs) {
+				t.Errorf("second conversion: %d problems, first: %d", len(probs2), len(probs))
+			}
+		})
+	}
+}

@@ -1,0 +1,140 @@
+package convert
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+
+	"gopkg.in/yaml.v3"
+)
+
+// encode returns the YAML text for value v in place of a scalar written as
+// sp says: the same style where it can hold v, else a quoted one. A plain
+// scalar stays plain only while it still reads back as the same string;
+// a block scalar keeps its header and indentation.
+func encode(v string, sp span, flow bool) string {
+	switch sp.style {
+	case yaml.LiteralStyle, yaml.FoldedStyle:
+		if s, ok := encodeBlock(v, sp); ok {
+			return s
+		}
+	case yaml.DoubleQuotedStyle:
+		if !strings.Contains(v, `"`) {
+			return doubleQuoted(v)
+		}
+		// Go templates quote strings with ": single quotes read better
+		// than escapes.
+	case yaml.SingleQuotedStyle:
+		if !strings.ContainsAny(v, "\n\r") && printable(v) {
+			return singleQuoted(v)
+		}
+		return doubleQuoted(v)
+	default:
+		if plainOK(v, flow) {
+			return v
+		}
+	}
+	if strings.Contains(v, `"`) && !strings.ContainsAny(v, "'\n\r") && printable(v) {
+		return singleQuoted(v)
+	}
+	return doubleQuoted(v)
+}
+
+// plainOK reports whether v can be written as a plain scalar and read back
+// as the same string.
+func plainOK(v string, flow bool) bool {
+	if v == "" || strings.ContainsAny(v, "\n\r\t") || !printable(v) || strings.TrimSpace(v) != v {
+		return false
+	}
+	doc := "k: " + v
+	if flow {
+		doc = "[" + v + "]"
+	}
+	var n yaml.Node
+	if err := yaml.Unmarshal([]byte(doc), &n); err != nil || len(n.Content) != 1 {
+		return false
+	}
+	c := n.Content[0]
+	if len(c.Content) == 0 {
+		return false
+	}
+	c = c.Content[len(c.Content)-1]
+	if flow && len(n.Content[0].Content) != 1 {
+		return false
+	}
+	return c.Kind == yaml.ScalarNode && c.Style == 0 && c.ShortTag() == "!!str" && c.Value == v
+}
+
+func printable(s string) bool {
+	for _, r := range s {
+		if r != '\n' && r != '\t' && !unicode.IsPrint(r) && r != ' ' {
+			return false
+		}
+	}
+	return true
+}
+
+func singleQuoted(v string) string {
+	return "'" + strings.ReplaceAll(v, "'", "''") + "'"
+}
+
+func doubleQuoted(v string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range v {
+		switch r {
+		case '"':
+			b.WriteString(`\"`)
+		case '\\':
+			b.WriteString(`\\`)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\t':
+			b.WriteString(`\t`)
+		case '\r':
+			b.WriteString(`\r`)
+		default:
+			if !unicode.IsPrint(r) && r != ' ' {
+				if r <= 0xff {
+					fmt.Fprintf(&b, `\x%02x`, r)
+				} else {
+					fmt.Fprintf(&b, `\u%04x`, r)
+				}
+				continue
+			}
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// encodeBlock writes v as a block scalar with sp's header and indentation.
+// The span ends after the last non-empty content line, so v's trailing
+// line breaks must be what the header's chomping makes of those lines:
+// the value keeps as many as the original had (the converter leaves them
+// alone). A folded scalar whose new text has inner line breaks becomes a
+// literal one, which keeps them.
+func encodeBlock(v string, sp span) (string, bool) {
+	body := strings.TrimRight(v, "\n")
+	if body == "" || strings.HasPrefix(body, " ") || strings.HasPrefix(body, "\t") || strings.Contains(body, "\r") || !printable(body) {
+		return "", false
+	}
+	header := sp.header
+	if header[0] == '>' && strings.Contains(body, "\n") {
+		header = "|" + header[1:]
+	}
+	if sp.trailing != len(v)-len(body) {
+		return "", false
+	}
+	pad := strings.Repeat(" ", sp.indent)
+	var b strings.Builder
+	b.WriteString(header)
+	for _, l := range strings.Split(body, "\n") {
+		b.WriteByte('\n')
+		if l != "" {
+			b.WriteString(pad + l)
+		}
+	}
+	return b.String(), true
+}
