@@ -261,14 +261,14 @@ type edit struct {
 
 // yamlConv holds the state of converting one YAML file.
 type yamlConv struct {
-	c     *Converter
-	name  string
-	f     *file
-	vars  bool
-	edits []edit
+	c      *Converter
+	name   string
+	f      *file
+	vars   bool
+	edits  []edit
 	marks  map[int][]string // line (1-based) -> reasons of what was left on it
 	values map[int]bool     // lines (1-based) where a string value starts
-	probs []Problem
+	probs  []Problem
 }
 
 func (c *Converter) yamlFile(name string, src []byte, vars bool) ([]byte, []Problem, error) {

@@ -45,7 +45,9 @@ func testExpr(src string) (string, []Problem) {
 }
 
 // testValid says a test expression is already a pipeline.
-func testValid(s string) bool { return strings.HasPrefix(s, ".") || strings.HasPrefix(s, "eq .") || strings.HasPrefix(s, "not .") }
+func testValid(s string) bool {
+	return strings.HasPrefix(s, ".") || strings.HasPrefix(s, "eq .") || strings.HasPrefix(s, "not .")
+}
 
 func testConverter() *Converter {
 	return &Converter{Template: testTemplate, Expr: testExpr, Valid: testValid}

@@ -10,7 +10,7 @@ import (
 // span is where one scalar's text lies in the file, and where each byte of
 // its value came from.
 type span struct {
-	start, end int   // byte offsets of the scalar's text (quotes and block header included)
+	start, end int // byte offsets of the scalar's text (quotes and block header included)
 	style      yaml.Style
 	header     string // block scalars: the header line as written ("|-", ">2 # comment", ...)
 	indent     int    // block scalars: the content's indentation
