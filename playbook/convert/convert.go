@@ -73,24 +73,29 @@ func (k Kind) String() string {
 	return [...]string{"other", "tasks", "vars", "template"}[k]
 }
 
-// Classify says what the file at path holds, from its name and the
-// directories it lies in: files in templates/ and *.j2 files are
-// templates; YAML under defaults/, vars/, group_vars/ or host_vars/ (where
-// files need no extension) is variables; other YAML is tasks or plays.
-// Hidden files and directories, and a role's files/, are left alone.
-func Classify(path string) Kind {
-	parts := strings.Split(filepath.ToSlash(filepath.Clean(path)), "/")
+// Classify says what the file at rel, under the directory root, holds,
+// from its name and the directories it lies in: files in templates/ and
+// *.j2 files are templates; YAML under defaults/, vars/, group_vars/ or
+// host_vars/ (where files need no extension) is variables; other YAML is
+// plays and tasks. Under root, hidden files and directories and a role's
+// files/ are left alone; root's own directories only tell the kind (a
+// role's templates/ given as root holds templates).
+func Classify(root, rel string) Kind {
+	parts := strings.Split(filepath.ToSlash(filepath.Clean(rel)), "/")
 	dirs, name := parts[:len(parts)-1], parts[len(parts)-1]
-	vars := false
 	for _, d := range dirs {
-		switch {
-		case strings.HasPrefix(d, ".") && d != "." && d != "..", d == "files":
+		if strings.HasPrefix(d, ".") && d != ".." || d == "files" {
 			return Other
 		}
 	}
 	if strings.HasPrefix(name, ".") {
 		return Other
 	}
+	if abs, err := filepath.Abs(root); err == nil {
+		root = abs
+	}
+	dirs = append(strings.Split(filepath.ToSlash(root), "/"), dirs...)
+	vars := false
 	for _, d := range dirs {
 		switch d {
 		case "templates":
@@ -108,7 +113,7 @@ func Classify(path string) Kind {
 			return Vars
 		}
 		return Tasks
-	case ext == "" && vars && len(dirs) > 0 && inVarsDir(dirs):
+	case ext == "" && inVarsDir(dirs):
 		return Vars
 	}
 	return Other

@@ -117,3 +117,36 @@ func TestGolden(t *testing.T) {
 		})
 	}
 }
+
+func TestClassify(t *testing.T) {
+	tests := []struct {
+		root, rel string
+		want      Kind
+	}{
+		{"roles/web", "tasks/main.yml", Tasks},
+		{"roles/web", "handlers/main.yaml", Tasks},
+		{"roles/web", "meta/main.yml", Tasks},
+		{"roles/web", "defaults/main.yml", Vars},
+		{"roles/web", "vars/Debian.yml", Vars},
+		{"inv", "group_vars/all", Vars},
+		{"inv", "group_vars/web/main.yml", Vars},
+		{"inv", "host_vars/h1.yml", Vars},
+		{"roles/web", "templates/nginx.conf.j2", Template},
+		{"roles/web", "templates/sub/plain.conf", Template},
+		{"roles/web/templates", "x.conf", Template},
+		{"site", "motd.j2", Template},
+		{"roles/web", "files/app.yml", Other},
+		{"roles/web", "files/x.j2", Other},
+		{"roles/web", ".github/workflows/ci.yml", Other},
+		{"roles/web", ".travis.yml", Other},
+		{"roles/web", "README.md", Other},
+		{"roles/web", "LICENSE", Other},
+		{"roles/web", "tasks/notes", Other},
+		{".", "site.yml", Tasks},
+	}
+	for _, tc := range tests {
+		if got := Classify(tc.root, tc.rel); got != tc.want {
+			t.Errorf("Classify(%q, %q) = %v, want %v", tc.root, tc.rel, got, tc.want)
+		}
+	}
+}
