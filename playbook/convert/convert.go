@@ -36,12 +36,11 @@ type Func func(src string) (string, []Problem)
 // Converter converts files. Template converts template text (string values,
 // template files); Expr converts a bare expression (when, failed_when,
 // changed_when, until, assert's that) into a bare pipeline. Both must give
-// back already converted text unchanged. Valid, when set, reports whether
-// a bare expression already is a valid pipeline (left alone then).
+// back already converted text unchanged, so that converting twice changes
+// nothing.
 type Converter struct {
 	Template Func
 	Expr     Func
-	Valid    func(expr string) bool
 }
 
 // ParseError is input that cannot be read as what it should be: YAML that
@@ -377,12 +376,8 @@ func (y *yamlConv) scalar(n *yaml.Node, flow bool, parent int, expr bool) {
 }
 
 // expr converts a bare expression; one written inside {{ }} (which Ansible
-// accepts, with a warning) loses its braces. An expression that already is
-// a valid pipeline is left alone.
+// accepts, with a warning) loses its braces.
 func (y *yamlConv) expr(v string) (string, []Problem) {
-	if y.c.Valid != nil && y.c.Valid(v) {
-		return v, nil
-	}
 	src, shift := v, 0
 	t := strings.TrimSpace(v)
 	if strings.HasPrefix(t, "{{") && strings.HasSuffix(t, "}}") && strings.Count(t, "{{") == 1 {
