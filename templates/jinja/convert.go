@@ -1,0 +1,862 @@
+package jinja
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Problem is one construct the converter left for a human.
+type Problem struct {
+	Line, Col int    // 1-based position in src
+	Text      string // the Jinja source of the construct
+	Reason    string // why it was not converted
+}
+
+// ConvertTemplate converts template text (a YAML string value or a whole
+// *.j2 file) from Jinja2 to a Go template. Text with no Jinja is returned
+// unchanged; text that is already a valid Go template for our engine is
+// returned unchanged (converting twice changes nothing).
+//
+// A construct that cannot be converted stays in the output as it was
+// written and is reported as a Problem; so does every statement inside
+// it, which is never left silently.
+func ConvertTemplate(src string) (string, []Problem) {
+	if indexTagStart(src, 0) < 0 {
+		return src, nil
+	}
+	nodes, err := Parse(src)
+	if err != nil {
+		return src, []Problem{syntaxProblem(src, err)}
+	}
+	c := &converter{src: src}
+	if len(nodes) == 1 {
+		if o, ok := nodes[0].(*Output); ok {
+			c.typed = o
+		}
+	}
+	c.collectMacros(nodes)
+	c.nodes(nodes)
+	return c.render(), c.problems
+}
+
+// ConvertExpr converts a bare Jinja expression, as written in when:,
+// failed_when:, changed_when:, until: and assert's that: (it may also be
+// wrapped in {{ }}), into a bare Go template pipeline (no braces) whose
+// value is a boolean when the expression is used as a condition.
+// Idempotent: a Go pipeline is returned unchanged.
+func ConvertExpr(src string) (string, []Problem) {
+	s := strings.TrimSpace(src)
+	if s == "" || IsGoExpr(s) {
+		return src, nil
+	}
+	inner, off := s, strings.Index(src, s)
+	if strings.HasPrefix(s, "{{") && strings.HasSuffix(s, "}}") && strings.Count(s, "{{") == 1 {
+		inner = strings.TrimSuffix(strings.TrimPrefix(s, "{{"), "}}")
+		off += 2
+		if strings.HasPrefix(inner, "-") {
+			inner, off = inner[1:], off+1
+		}
+		inner = strings.TrimSuffix(inner, "-")
+		if IsGoExpr(inner) {
+			return strings.TrimSpace(inner), nil
+		}
+	}
+	// Positions are reported in src: pad the parsed text to its offset.
+	padded := strings.Repeat(" ", off) + inner
+	x, err := ParseExpr(padded)
+	if err != nil {
+		return src, []Problem{syntaxProblem(src, err)}
+	}
+	c := &converter{src: src}
+	g, err := c.expr(x)
+	if err != nil {
+		return src, []Problem{c.problemAt(err, x.pos(), s)}
+	}
+	if g.typ != tyBool {
+		g = call("truthy", g)
+	}
+	return g.s, nil
+}
+
+func syntaxProblem(src string, err error) Problem {
+	pos := 0
+	var se *SyntaxError
+	if errors.As(err, &se) {
+		pos = se.Pos
+	}
+	line, col := lineCol(src, pos)
+	end := strings.IndexByte(src[min(pos, len(src)):], '\n')
+	text := src[min(pos, len(src)):]
+	if end >= 0 {
+		text = text[:end]
+	}
+	return Problem{Line: line, Col: col, Text: text, Reason: "Jinja syntax error: " + err.Error()}
+}
+
+func lineCol(src string, pos int) (int, int) {
+	if pos > len(src) {
+		pos = len(src)
+	}
+	line := 1 + strings.Count(src[:pos], "\n")
+	start := strings.LastIndexByte(src[:pos], '\n') + 1
+	return line, 1 + utf8.RuneCountInString(src[start:pos])
+}
+
+// unsupported is a construct the converter cannot express.
+type unsupported struct {
+	pos    int
+	reason string
+}
+
+func (u *unsupported) Error() string { return u.reason }
+
+func fail(pos int, format string, args ...any) error {
+	return &unsupported{pos: pos, reason: fmt.Sprintf(format, args...)}
+}
+
+// typ is what the converter knows of an expression's type.
+type typ uint8
+
+const (
+	tyAny typ = iota
+	tyBool
+	tyStr
+	tyNum
+	tyList
+	tyDict
+)
+
+// Precedence of emitted Go text.
+const (
+	pAtom = iota // literal, variable, field chain, parenthesized
+	pCmd         // function call with arguments
+	pPipe        // pipeline
+)
+
+// gx is emitted Go template text.
+type gx struct {
+	s    string
+	prec int
+	typ  typ
+}
+
+// arg is g as an argument of a command.
+func (g gx) arg() string {
+	if g.prec == pAtom {
+		return g.s
+	}
+	return "(" + g.s + ")"
+}
+
+func atom(s string, t typ) gx { return gx{s: s, prec: pAtom, typ: t} }
+
+func call(name string, args ...gx) gx {
+	var b strings.Builder
+	b.WriteString(name)
+	for _, a := range args {
+		b.WriteByte(' ')
+		b.WriteString(a.arg())
+	}
+	return gx{s: b.String(), prec: pCmd}
+}
+
+func typed(g gx, t typ) gx { g.typ = t; return g }
+
+// pipe is `v | name args...`: name is called with args and then v.
+func pipe(v gx, name string, args ...gx) gx {
+	c := call(name, args...)
+	s := v.s
+	if v.prec == pAtom || v.prec == pCmd || v.prec == pPipe {
+		s = v.s
+	}
+	return gx{s: s + " | " + c.s, prec: pPipe}
+}
+
+// piece is one part of the converted template.
+type piece struct {
+	text         string
+	kind         uint8 // kText, kAction, kVerbatim, kComment
+	ltrim, rtrim bool
+	trimBlock    bool // Jinja's trim_blocks removes the newline after this tag
+}
+
+const (
+	kText = iota
+	kAction
+	kVerbatim
+	kComment
+	kTrim // no output: trims the text after it
+)
+
+// loopCtx is an enclosing for loop.
+type loopCtx struct {
+	idx      string // the Go index variable
+	seq      gx     // the sequence, as seen inside the loop
+	used     bool
+	noIndex  bool // a two-variable range over a mapping: no index
+	filtered bool
+}
+
+type converter struct {
+	src      string
+	typed    *Output // the template is this one output: keep its type
+	scopes   []map[string]string
+	inRange  int // inside range or define, where the dot is not the variables
+	loops    []*loopCtx
+	macros   map[string]*Macro
+	problems []Problem
+	pieces   []piece
+	taken    map[string]bool // Go variable names in use
+}
+
+func (c *converter) problemAt(err error, pos int, text string) Problem {
+	var u *unsupported
+	reason := err.Error()
+	if errors.As(err, &u) {
+		pos = u.pos
+	}
+	line, col := lineCol(c.src, pos)
+	return Problem{Line: line, Col: col, Text: text, Reason: reason}
+}
+
+// leave keeps a construct as written and reports it.
+func (c *converter) leave(n Node, at int, text string, err error) {
+	s, e := n.span()
+	c.pieces = append(c.pieces, piece{text: c.src[s:e], kind: kVerbatim})
+	if text == "" {
+		text = c.src[s:e]
+	}
+	p := c.problemAt(err, at, text)
+	c.problems = append(c.problems, p)
+}
+
+func (c *converter) tagText(t *Tag) string { return c.src[t.Start:t.End] }
+
+func (c *converter) action(inner string, t *Tag, block bool) {
+	c.pieces = append(c.pieces, piece{
+		text: inner, kind: kAction, ltrim: t.LTrim == '-', rtrim: t.RTrim == '-',
+		trimBlock: block && t.RTrim == 0,
+	})
+}
+
+// trimBefore removes the white space at the end of the text emitted so far.
+func (c *converter) trimBefore() {
+	if n := len(c.pieces); n > 0 && c.pieces[n-1].kind == kText {
+		c.pieces[n-1].text = strings.TrimRight(c.pieces[n-1].text, " \t\r\n")
+	}
+}
+
+// comment emits a Go comment in place of a tag.
+func (c *converter) comment(s string, t *Tag) {
+	c.pieces = append(c.pieces, piece{kind: kComment, text: s, ltrim: t.LTrim == '-', rtrim: t.RTrim == '-', trimBlock: t.RTrim == 0})
+}
+
+func (c *converter) text(s string) {
+	if s != "" {
+		c.pieces = append(c.pieces, piece{text: s, kind: kText})
+	}
+}
+
+// sub runs f with a fresh piece list and returns what it emitted.
+func (c *converter) sub(f func()) []piece {
+	saved := c.pieces
+	c.pieces = nil
+	f()
+	out := c.pieces
+	c.pieces = saved
+	return out
+}
+
+func (c *converter) collectMacros(nodes []Node) {
+	for _, n := range nodes {
+		if m, ok := n.(*Macro); ok && m.Err == nil {
+			if c.macros == nil {
+				c.macros = map[string]*Macro{}
+			}
+			c.macros[m.Name] = m
+		}
+	}
+}
+
+func (c *converter) nodes(nodes []Node) {
+	for _, n := range nodes {
+		c.node(n)
+	}
+}
+
+func (c *converter) pushScope() { c.scopes = append(c.scopes, map[string]string{}) }
+func (c *converter) popScope()  { c.scopes = c.scopes[:len(c.scopes)-1] }
+
+func (c *converter) local(name string) (string, bool) {
+	for i := len(c.scopes) - 1; i >= 0; i-- {
+		if v, ok := c.scopes[i][name]; ok {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// goVar returns a fresh Go variable name for a Jinja name.
+func (c *converter) goVar(name string) string {
+	if c.taken == nil {
+		c.taken = map[string]bool{}
+	}
+	v := "$" + name
+	for i := 1; c.taken[v]; i++ {
+		v = "$" + name + strconv.Itoa(i)
+	}
+	c.taken[v] = true
+	return v
+}
+
+func (c *converter) declare(name, goExpr string) {
+	if len(c.scopes) == 0 {
+		c.pushScope()
+	}
+	c.scopes[len(c.scopes)-1][name] = goExpr
+}
+
+func (c *converter) node(n Node) {
+	switch x := n.(type) {
+	case *Text:
+		c.text(x.S)
+	case *GoAction:
+		c.pieces = append(c.pieces, piece{text: c.src[x.Start:x.End], kind: kVerbatim})
+	case *Comment:
+		if strings.Contains(x.S, "*/") {
+			// A Go comment cannot hold "*/": drop the comment.
+			if x.LTrim == '-' {
+				c.trimBefore()
+			}
+			c.pieces = append(c.pieces, piece{kind: kTrim, rtrim: x.RTrim == '-', trimBlock: x.RTrim == 0})
+			return
+		}
+		c.pieces = append(c.pieces, piece{kind: kComment, text: x.S, ltrim: x.LTrim == '-', rtrim: x.RTrim == '-', trimBlock: x.RTrim == 0})
+	case *Raw:
+		if x.LTrim == '-' {
+			c.trimBefore()
+		}
+		switch s := x.S; {
+		case !strings.Contains(s, "{{"):
+			c.text(s)
+		case !strings.Contains(s, "`"):
+			c.pieces = append(c.pieces, piece{kind: kAction, text: "`" + s + "`"})
+		default:
+			c.pieces = append(c.pieces, piece{kind: kAction, text: strconv.Quote(s)})
+		}
+		c.pieces = append(c.pieces, piece{kind: kTrim, rtrim: x.EndTag.RTrim == '-', trimBlock: x.EndTag.RTrim == 0})
+	case *Output:
+		c.output(x)
+	case *If:
+		c.ifNode(x)
+	case *For:
+		c.forNode(x)
+	case *Set:
+		c.set(x)
+	case *Include:
+		c.include(x)
+	case *Macro:
+		c.macro(x)
+	case *Block:
+		c.comment(" block "+strings.TrimSpace(tokText(x.toks))+" ", &x.Tag)
+		c.nodes(x.Body)
+		c.comment(" endblock ", &x.EndTag)
+	case *Unsupported:
+		c.leave(x, x.Start, c.tagText(&x.Tag), errors.New(x.Reason))
+	case *Tag:
+		c.leave(x, x.Start, "", fmt.Errorf("unexpected {%% %s %%}", x.Name))
+	}
+}
+
+func tokText(toks []token) string {
+	var parts []string
+	for _, t := range toks {
+		if t.kind != tEOF {
+			parts = append(parts, t.s)
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+func (c *converter) output(o *Output) {
+	text := c.src[o.Start:o.End]
+	if o.Err != nil {
+		c.leave(o, o.Start, text, fmt.Errorf("Jinja syntax error: %w", o.Err))
+		return
+	}
+	// A macro call: {{ name(args) }}.
+	if cl, ok := o.X.(*Call); ok {
+		if n, ok := cl.Fn.(*Name); ok && c.macros[n.Name] != nil {
+			if _, isLocal := c.local(n.Name); !isLocal {
+				s, err := c.macroCall(c.macros[n.Name], cl)
+				if err != nil {
+					c.leave(o, o.Start, text, err)
+					return
+				}
+				c.action(s, &o.Tag, false)
+				return
+			}
+		}
+	}
+	// An inline if in running text: a Go if, which evaluates only the
+	// branch taken, as Jinja does.
+	if cond, ok := o.X.(*Cond); ok && c.typed != o {
+		t, err1 := c.cond(cond.Test)
+		a, err2 := c.expr(cond.Then)
+		var b gx
+		var err3 error
+		if cond.Else != nil {
+			b, err3 = c.expr(cond.Else)
+		}
+		if err := errors.Join(err1, err2, err3); err != nil {
+			c.leave(o, o.Start, text, firstErr(err1, err2, err3))
+			return
+		}
+		c.pieces = append(c.pieces, piece{kind: kAction, text: "if " + t.s, ltrim: o.LTrim == '-'})
+		c.pieces = append(c.pieces, piece{kind: kAction, text: a.s})
+		if cond.Else != nil {
+			c.pieces = append(c.pieces, piece{kind: kAction, text: "else"})
+			c.pieces = append(c.pieces, piece{kind: kAction, text: b.s})
+		}
+		c.pieces = append(c.pieces, piece{kind: kAction, text: "end", rtrim: o.RTrim == '-'})
+		return
+	}
+	g, err := c.expr(o.X)
+	if err != nil {
+		c.leave(o, o.Start, text, err)
+		return
+	}
+	c.action(g.s, &o.Tag, false)
+}
+
+func firstErr(errs ...error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+// cond converts a condition of an if: Go's truth is Python's.
+func (c *converter) cond(x Expr) (gx, error) { return c.expr(x) }
+
+func (c *converter) ifNode(n *If) {
+	var conds []gx
+	for _, b := range n.Branches {
+		if b.Err != nil {
+			c.leave(n, b.Tag.Start, c.tagText(&b.Tag), fmt.Errorf("Jinja syntax error: %w", b.Err))
+			return
+		}
+		g, err := c.cond(b.Cond)
+		if err != nil {
+			c.leave(n, b.Tag.Start, c.tagText(&b.Tag), err)
+			return
+		}
+		conds = append(conds, g)
+	}
+	for i, b := range n.Branches {
+		word := "if "
+		if i > 0 {
+			word = "else if "
+		}
+		c.action(word+conds[i].s, &b.Tag, true)
+		c.nodes(b.Body)
+	}
+	if n.ElseTag != nil {
+		c.action("else", n.ElseTag, true)
+		c.nodes(n.Else)
+	}
+	c.action("end", &n.EndTag, true)
+}
+
+// loopAttr converts loop.NAME.
+func (c *converter) loopAttr(pos int, name string) (gx, error) {
+	l := c.loops[len(c.loops)-1]
+	if l.noIndex {
+		return gx{}, fail(pos, "loop.%s in a loop over key, value pairs is not supported", name)
+	}
+	if l.filtered {
+		return gx{}, fail(pos, "loop.%s in a loop with an if filter is not supported", name)
+	}
+	l.used = true
+	i := atom(l.idx, tyNum)
+	n := call("len", l.seq)
+	switch name {
+	case "index0":
+		return i, nil
+	case "index":
+		return call("add1", i), nil
+	case "first":
+		return typed(call("eq", i, atom("0", tyNum)), tyBool), nil
+	case "last":
+		return typed(call("eq", call("add1", i), n), tyBool), nil
+	case "length":
+		return n, nil
+	case "revindex":
+		return call("sub", n, i), nil
+	case "revindex0":
+		return call("sub", n, call("add1", i)), nil
+	}
+	return gx{}, fail(pos, "loop.%s is not supported", name)
+}
+
+func (c *converter) forNode(n *For) {
+	text := c.tagText(&n.Tag)
+	if n.Err != nil {
+		c.leave(n, n.Start, text, fmt.Errorf("Jinja syntax error: %w", n.Err))
+		return
+	}
+	if n.Recursive {
+		c.leave(n, n.Start, text, fail(n.Start, "recursive loops are not supported"))
+		return
+	}
+	if n.Filter != nil && n.ElseTag != nil {
+		c.leave(n, n.Start, text, fail(n.Start, "a loop with both an if filter and an else is not supported"))
+		return
+	}
+	iter := n.Iter
+	pairs := false
+	if cl, ok := iter.(*Call); ok && len(cl.Args) == 0 && len(cl.Kwargs) == 0 {
+		if ga, ok := cl.Fn.(*Getattr); ok && ga.Attr == "items" {
+			iter, pairs = ga.X, true
+		}
+	}
+	if f, ok := iter.(*Filter); ok && (f.Name == "dictsort" || f.Name == "dict2items" && false) && len(f.Args) == 0 && len(f.Kwargs) == 0 {
+		iter, pairs = f.X, true
+	}
+	if len(n.Targets) > 2 || len(n.Targets) == 2 && !pairs {
+		c.leave(n, n.Start, text, fail(n.Start, "unpacking %d loop variables from a list is not supported", len(n.Targets)))
+		return
+	}
+	seq, err := c.expr(iter)
+	if err != nil {
+		c.leave(n, n.Start, text, err)
+		return
+	}
+	var header string
+	var body, els []piece
+	var bodyErr error
+	func() {
+		c.inRange++
+		defer func() { c.inRange-- }()
+		inner, _ := c.expr(iter) // the same expression, seen from inside the range
+		l := &loopCtx{seq: inner, noIndex: pairs, filtered: n.Filter != nil}
+		c.pushScope()
+		defer c.popScope()
+		var v1, v2 string
+		if pairs {
+			v1 = c.goVar(n.Targets[0])
+			c.declare(n.Targets[0], v1)
+			if len(n.Targets) == 2 {
+				v2 = c.goVar(n.Targets[1])
+				c.declare(n.Targets[1], v2)
+			} else {
+				v2 = "$_"
+			}
+		} else {
+			l.idx = c.goVar("i")
+			v2 = c.goVar(n.Targets[0])
+			c.declare(n.Targets[0], v2)
+		}
+		c.loops = append(c.loops, l)
+		defer func() { c.loops = c.loops[:len(c.loops)-1] }()
+		var filter gx
+		if n.Filter != nil {
+			if filter, bodyErr = c.cond(n.Filter); bodyErr != nil {
+				return
+			}
+		}
+		body = c.sub(func() { c.nodes(n.Body) })
+		switch {
+		case pairs:
+			header = "range " + v1 + ", " + v2 + " := " + seq.s
+		case l.used:
+			header = "range " + l.idx + ", " + v2 + " := " + seq.s
+		default:
+			header = "range " + v2 + " := " + seq.s
+		}
+		if n.Filter != nil {
+			body = append([]piece{{kind: kAction, text: "if " + filter.s}}, append(body, piece{kind: kAction, text: "end"})...)
+		}
+	}()
+	if bodyErr != nil {
+		c.leave(n, n.Start, text, bodyErr)
+		return
+	}
+	if n.ElseTag != nil {
+		els = c.sub(func() { c.nodes(n.Else) })
+	}
+	c.action(header, &n.Tag, true)
+	c.pieces = append(c.pieces, body...)
+	if n.ElseTag != nil {
+		c.action("else", n.ElseTag, true)
+		c.pieces = append(c.pieces, els...)
+	}
+	c.action("end", &n.EndTag, true)
+}
+
+func (c *converter) set(n *Set) {
+	text := c.tagText(&n.Tag)
+	if n.Err != nil {
+		c.leave(n, n.Start, text, fmt.Errorf("Jinja syntax error: %w", n.Err))
+		return
+	}
+	if len(n.Targets) != 1 {
+		c.leave(n, n.Start, text, fail(n.Start, "unpacking assignment is not supported"))
+		return
+	}
+	name := n.Targets[0]
+	var g gx
+	if n.X != nil {
+		var err error
+		if g, err = c.expr(n.X); err != nil {
+			c.leave(n, n.Start, text, err)
+			return
+		}
+	} else {
+		// Block set: the body's text, built with print.
+		var parts []gx
+		for _, b := range n.Body {
+			switch x := b.(type) {
+			case *Text:
+				parts = append(parts, atom(goString(x.S), tyStr))
+			case *Output:
+				if x.Err != nil || x.LTrim == '-' || x.RTrim == '-' {
+					c.leave(n, n.Start, text, fail(x.Start, "block set with whitespace control or a syntax error is not supported"))
+					return
+				}
+				v, err := c.expr(x.X)
+				if err != nil {
+					c.leave(n, n.Start, text, err)
+					return
+				}
+				parts = append(parts, strArg(v))
+			default:
+				c.leave(n, n.Start, text, fail(n.Start, "block set with statements inside is not supported"))
+				return
+			}
+		}
+		switch len(parts) {
+		case 0:
+			g = atom(`""`, tyStr)
+		case 1:
+			g = parts[0]
+		default:
+			g = typed(call("print", parts...), tyStr)
+		}
+		for _, f := range n.Filters {
+			ff := *f.(*Filter)
+			var err error
+			if g, err = c.filter(&ff, g); err != nil {
+				c.leave(n, n.Start, text, err)
+				return
+			}
+		}
+	}
+	if v, ok := c.local(name); ok && !strings.HasPrefix(v, "(") {
+		c.pieces = append(c.pieces, piece{kind: kAction, text: v + " = " + g.s, ltrim: n.LTrim == '-'})
+	} else {
+		v := c.goVar(name)
+		c.declare(name, v)
+		c.pieces = append(c.pieces, piece{kind: kAction, text: v + " := " + g.s, ltrim: n.LTrim == '-'})
+	}
+	end := &n.Tag
+	if n.EndTag != nil {
+		end = n.EndTag
+	}
+	last := &c.pieces[len(c.pieces)-1]
+	last.rtrim, last.trimBlock = end.RTrim == '-', end.RTrim == 0
+}
+
+// strArg is v as text, as Jinja's ~ and {{ }} inside a block set make it.
+func strArg(v gx) gx {
+	if v.typ == tyStr {
+		return v
+	}
+	return typed(call("string", v), tyStr)
+}
+
+func (c *converter) include(n *Include) {
+	text := c.tagText(&n.Tag)
+	if n.Err != nil {
+		c.leave(n, n.Start, text, fmt.Errorf("Jinja syntax error: %w", n.Err))
+		return
+	}
+	if len(c.loops) > 0 || len(c.scopes) > 0 && len(c.scopes[len(c.scopes)-1]) > 0 && c.inRange > 0 {
+		c.leave(n, n.Start, text, fail(n.Start, "include inside a loop or macro: the included template would not see the loop's variables"))
+		return
+	}
+	if n.IgnoreMissing {
+		c.leave(n, n.Start, text, fail(n.Start, "include ignore missing is not supported"))
+		return
+	}
+	g, err := c.expr(n.X)
+	if err != nil {
+		c.leave(n, n.Start, text, err)
+		return
+	}
+	c.action(call("lookup", atom(`"template"`, tyStr), g).s, &n.Tag, true)
+}
+
+func (c *converter) macro(n *Macro) {
+	text := c.tagText(&n.Tag)
+	if n.Err != nil {
+		c.leave(n, n.Start, text, fmt.Errorf("Jinja syntax error: %w", n.Err))
+		return
+	}
+	if len(c.loops) > 0 || c.inRange > 0 || len(c.scopes) > 0 {
+		c.leave(n, n.Start, text, fail(n.Start, "a macro inside another statement is not supported"))
+		return
+	}
+	var body []piece
+	var err error
+	func() {
+		c.inRange++
+		defer func() { c.inRange-- }()
+		saved := c.scopes
+		c.scopes = nil
+		defer func() { c.scopes = saved }()
+		body = c.sub(func() {
+			c.nodes(n.Body)
+			for _, p := range n.Params {
+				// caller and varargs would be needed by {% call %} and *args.
+				_ = p
+			}
+		})
+	}()
+	if err != nil {
+		c.leave(n, n.Start, text, err)
+		return
+	}
+	c.action("define "+strconv.Quote(n.Name), &n.Tag, true)
+	c.pieces = append(c.pieces, body...)
+	c.action("end", &n.EndTag, true)
+}
+
+// macroCall converts a call of a macro defined in this template into a
+// template action with the arguments (and defaults) merged over the
+// variables.
+func (c *converter) macroCall(m *Macro, cl *Call) (string, error) {
+	if len(cl.Args) > len(m.Params) {
+		return "", fail(cl.P, "macro %s takes %d arguments, got %d", m.Name, len(m.Params), len(cl.Args))
+	}
+	vals := make([]Expr, len(m.Params))
+	copy(vals, cl.Args)
+	for _, kw := range cl.Kwargs {
+		found := false
+		for i, p := range m.Params {
+			if p == kw.Name {
+				vals[i], found = kw.Value, true
+			}
+		}
+		if !found {
+			return "", fail(cl.P, "macro %s has no argument %s", m.Name, kw.Name)
+		}
+	}
+	var args []gx
+	for i, p := range m.Params {
+		v := vals[i]
+		if v == nil {
+			v = m.Defaults[i]
+		}
+		if v == nil {
+			continue
+		}
+		g, err := c.expr(v)
+		if err != nil {
+			return "", err
+		}
+		args = append(args, atom(strconv.Quote(p), tyStr), g)
+	}
+	return "template " + strconv.Quote(m.Name) + " " + call("merge", call("dict", args...), atom("$", tyDict)).arg(), nil
+}
+
+// render joins the pieces, applying Jinja's trim_blocks (Ansible turns it
+// on): the first newline after a block tag is removed.
+func (c *converter) render() string {
+	ps := c.pieces
+	for i := range ps {
+		if i+1 >= len(ps) || ps[i+1].kind != kText {
+			continue
+		}
+		t := ps[i+1].text
+		if ps[i].kind == kTrim {
+			if ps[i].rtrim {
+				ps[i+1].text = strings.TrimLeft(t, " \t\r\n")
+			} else if ps[i].trimBlock {
+				ps[i+1].text = strings.TrimPrefix(t, "\n")
+			}
+			continue
+		}
+		if !ps[i].trimBlock || ps[i].rtrim || !strings.HasPrefix(t, "\n") {
+			continue
+		}
+		if len(t) == 1 || !strings.ContainsRune(" \t\r\n", rune(t[1])) {
+			ps[i].rtrim = true
+		} else {
+			ps[i+1].text = t[1:]
+		}
+	}
+	var b strings.Builder
+	for _, p := range ps {
+		switch p.kind {
+		case kTrim:
+		case kText, kVerbatim:
+			b.WriteString(p.text)
+		case kAction, kComment:
+			inner := p.text
+			if p.kind == kComment {
+				inner = "/*" + inner + "*/"
+				if !p.ltrim && !p.rtrim {
+					b.WriteString("{{" + inner + "}}")
+					continue
+				}
+			}
+			b.WriteString("{{")
+			if p.ltrim {
+				b.WriteString("- ")
+			} else if p.kind == kAction {
+				b.WriteString(" ")
+			}
+			b.WriteString(inner)
+			if p.rtrim {
+				b.WriteString(" -")
+			} else if p.kind == kAction {
+				b.WriteString(" ")
+			}
+			b.WriteString("}}")
+		}
+	}
+	return b.String()
+}
+
+// goString quotes s as a Go template string literal, raw when that reads
+// better (backslashes, as in regular expressions).
+func goString(s string) string {
+	if strings.Contains(s, `\`) && !strings.ContainsAny(s, "`\n\r") {
+		return "`" + s + "`"
+	}
+	return strconv.Quote(s)
+}
+
+// global is a variable of the play, as seen from the current scope.
+func (c *converter) global(name string) string {
+	if c.inRange > 0 {
+		return "$." + name
+	}
+	return "." + name
+}
+
+func sortedKeys(m map[string]Expr) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
