@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/mdo-play/mdo-play/templates/jinja"
 )
 
 // Problem is a construct left for a human: its position, its Jinja text and
@@ -41,6 +43,22 @@ type Func func(src string) (string, []Problem)
 type Converter struct {
 	Template Func
 	Expr     Func
+}
+
+// New returns the converter of package jinja.
+func New() *Converter {
+	return &Converter{Template: fromJinja(jinja.ConvertTemplate), Expr: fromJinja(jinja.ConvertExpr)}
+}
+
+func fromJinja(f func(string) (string, []jinja.Problem)) Func {
+	return func(src string) (string, []Problem) {
+		out, ps := f(src)
+		probs := make([]Problem, len(ps))
+		for i, p := range ps {
+			probs[i] = Problem{Line: p.Line, Col: p.Col, Text: p.Text, Reason: p.Reason}
+		}
+		return out, probs
+	}
 }
 
 // ParseError is input that cannot be read as what it should be: YAML that
@@ -147,7 +165,8 @@ func (c *Converter) File(name string, kind Kind, src []byte) ([]byte, []Problem,
 	return src, nil, nil
 }
 
-// markerRE-free matching: the marker Go templates carry at a line's end.
+// The markers: a Go template comment at the start of a template's line, a
+// YAML comment above a value's line.
 const (
 	textMarkerOpen  = "{{/* # mdo-convert: "
 	textMarkerClose = " */}}"
@@ -155,8 +174,9 @@ const (
 )
 
 // text converts a template file as a whole. Each line holding something
-// left unconverted ends with a Go template comment naming the reason,
-// which renders as nothing; markers from an earlier run are replaced.
+// left unconverted starts with a Go template comment naming the reason,
+// which renders as nothing (at the start, a line's text cannot run into
+// it); markers from an earlier run are replaced.
 func (c *Converter) text(name string, src []byte) ([]byte, []Problem) {
 	clean := stripTextMarkers(string(src))
 	out, probs := c.Template(clean)
@@ -179,16 +199,8 @@ func (c *Converter) text(name string, src []byte) ([]byte, []Problem) {
 	}
 	var b strings.Builder
 	for i, l := range lines {
-		if rs, ok := marks[i]; ok {
-			body, nl := strings.CutSuffix(l, "\n")
-			b.WriteString(body)
-			for _, r := range rs {
-				b.WriteString(textMarkerOpen + strings.ReplaceAll(r, "*/", "* /") + textMarkerClose)
-			}
-			if nl {
-				b.WriteString("\n")
-			}
-			continue
+		for _, r := range marks[i] {
+			b.WriteString(textMarkerOpen + strings.ReplaceAll(r, "*/", "* /") + textMarkerClose)
 		}
 		b.WriteString(l)
 	}
@@ -348,7 +360,7 @@ func (y *yamlConv) scalar(n *yaml.Node, flow bool, parent int, expr bool) {
 	var probs []Problem
 	switch {
 	case expr:
-		out, probs = y.expr(v)
+		out, probs = y.c.Expr(v)
 	case strings.Contains(v, "{{") || strings.Contains(v, "{%") || strings.Contains(v, "{#"):
 		out, probs = y.c.Template(v)
 	default:
@@ -373,27 +385,6 @@ func (y *yamlConv) scalar(n *yaml.Node, flow bool, parent int, expr bool) {
 		return
 	}
 	y.edits = append(y.edits, edit{start: sp.start, end: sp.end, text: encode(out, sp, flow)})
-}
-
-// expr converts a bare expression; one written inside {{ }} (which Ansible
-// accepts, with a warning) loses its braces.
-func (y *yamlConv) expr(v string) (string, []Problem) {
-	src, shift := v, 0
-	t := strings.TrimSpace(v)
-	if strings.HasPrefix(t, "{{") && strings.HasSuffix(t, "}}") && strings.Count(t, "{{") == 1 {
-		lead := len(v) - len(strings.TrimLeft(v, " \t\n"))
-		src, shift = t[2:len(t)-2], lead+2
-	}
-	out, probs := y.c.Expr(src)
-	if shift > 0 {
-		out = strings.TrimSpace(out)
-		for i := range probs {
-			if probs[i].Line == 1 {
-				probs[i].Col += shift
-			}
-		}
-	}
-	return out, probs
 }
 
 // place maps a 1-based line and column within the value v of scalar n to

@@ -35,6 +35,9 @@ func testTemplate(src string) (string, []Problem) {
 
 func testExpr(src string) (string, []Problem) {
 	s := strings.TrimSpace(src)
+	if strings.HasPrefix(s, "{{") && strings.HasSuffix(s, "}}") {
+		s = strings.TrimSpace(s[2 : len(s)-2])
+	}
 	if strings.HasPrefix(s, ".") || strings.HasPrefix(s, "eq .") || strings.HasPrefix(s, "not .") {
 		return src, nil // already converted
 	}

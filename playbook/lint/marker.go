@@ -7,8 +7,8 @@ import (
 	"github.com/mdo-play/mdo-play/playbook"
 )
 
-// convertMarker is what `mdo-play convert` writes above (in YAML) or after
-// (in templates) a construct it left for a human.
+// convertMarker is what `mdo-play convert` writes above (in YAML) or at the
+// start of the line of (in templates) a construct it left for a human.
 const convertMarker = "# mdo-convert:"
 
 // recording returns a copy of l whose file reads, its own and its
@@ -40,8 +40,11 @@ func (c *checker) convertMarkers() {
 			if at < 0 {
 				continue
 			}
-			what := strings.TrimSpace(line[at+len(convertMarker):])
-			what = strings.TrimSpace(strings.TrimSuffix(what, "*/}}"))
+			what := line[at+len(convertMarker):]
+			if strings.HasSuffix(line[:at], "{{/* ") {
+				what, _, _ = strings.Cut(what, "*/}}") // a template's marker
+			}
+			what = strings.TrimSpace(what)
 			pos := playbook.Pos{File: path, Line: i + 1, Col: utf8.RuneCountInString(line[:at]) + 1}
 			c.add(pos, RuleConvertMarker, "left by mdo-play convert for a human: %s", what)
 		}
