@@ -148,7 +148,9 @@ func convertJobs(path, out string, several bool) ([]convertJob, error) {
 		absOut, _ = filepath.Abs(out)
 	}
 	var jobs []convertJob
-	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+	// The trailing separator makes a symbolic link given as the root be
+	// followed (links inside the tree are not).
+	err = filepath.WalkDir(filepath.Clean(path)+string(filepath.Separator), func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}

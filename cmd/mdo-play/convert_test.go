@@ -321,3 +321,26 @@ func TestConvertRealRoles(t *testing.T) {
 }
 
 var loadErrorRE = regexp.MustCompile(`:[0-9]+:[0-9]+`)
+
+// TestConvertLinkedRoot: a root given as a symbolic link to a directory is
+// converted; links inside the tree are copied as links under --out.
+func TestConvertLinkedRoot(t *testing.T) {
+	root := convertTree(t, roleClean)
+	if err := os.Symlink("app.conf.j2", filepath.Join(root, "templates/alias.j2")); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(t.TempDir(), "role")
+	if err := os.Symlink(root, link); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "copy")
+	if _, stderr, code := runCLI(t, map[string]string{}, "convert", "--out", out, link); code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", code, stderr)
+	}
+	if data, err := os.ReadFile(filepath.Join(out, "templates/app.conf.j2")); err != nil || string(data) != "name {{ .pkg }}\n" {
+		t.Errorf("template through a linked root: %q, %v", data, err)
+	}
+	if target, err := os.Readlink(filepath.Join(out, "templates/alias.j2")); err != nil || target != "app.conf.j2" {
+		t.Errorf("link inside the tree: %q, %v", target, err)
+	}
+}
