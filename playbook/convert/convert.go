@@ -277,35 +277,91 @@ type edit struct {
 
 // yamlConv holds the state of converting one YAML file.
 type yamlConv struct {
-	c      *Converter
-	name   string
-	f      *file
-	vars   bool
-	edits  []edit
-	marks  map[int][]string // line (1-based) -> reasons of what was left on it
-	values map[int]bool     // lines (1-based) where a string value starts
-	probs  []Problem
+	c       *Converter
+	name    string
+	f       *file
+	vars    bool
+	edits   []edit
+	marks   map[int][]string      // line (1-based) -> reasons of what was left on it
+	values  map[int]bool          // lines (1-based) where a string value starts
+	changed map[*yaml.Node]string // new text of the values that change
+	probs   []Problem
 }
 
 func (c *Converter) yamlFile(name string, src []byte, vars bool) ([]byte, []Problem, error) {
-	y := &yamlConv{c: c, name: name, f: newFile(src), vars: vars, marks: map[int][]string{}, values: map[int]bool{}}
+	y := &yamlConv{c: c, name: name, f: newFile(src), vars: vars, marks: map[int][]string{}, values: map[int]bool{}, changed: map[*yaml.Node]string{}}
+	docs, err := decodeAll(src)
+	if err != nil {
+		return nil, nil, yamlError(name, err)
+	}
+	for _, doc := range docs {
+		y.node(doc, false, -1, "", "")
+	}
+	out := y.apply()
+	if bytes.Equal(out, src) {
+		return src, y.probs, nil
+	}
+	if err := y.verify(docs, out); err != nil {
+		// Never write YAML that does not read back as intended.
+		p := Problem{File: name, Line: 1, Col: 1, Text: "", Reason: "file left as it was: the edited text does not read back as intended: " + err.Error()}
+		return src, append(y.probs, p), nil
+	}
+	return out, y.probs, nil
+}
+
+// decodeAll parses every document of a YAML stream.
+func decodeAll(src []byte) ([]*yaml.Node, error) {
+	var docs []*yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(src))
 	for {
 		var doc yaml.Node
 		err := dec.Decode(&doc)
 		if errors.Is(err, io.EOF) {
-			break
+			return docs, nil
 		}
 		if err != nil {
-			return nil, nil, yamlError(name, err)
+			return nil, err
 		}
-		y.node(&doc, false, -1, "", "")
+		docs = append(docs, &doc)
 	}
-	out := y.apply()
-	if bytes.Equal(out, src) {
-		out = src
+}
+
+// verify parses the edited text and checks it against the original
+// documents: the same structure, every value the same but the changed
+// ones, which hold their new text.
+func (y *yamlConv) verify(docs []*yaml.Node, out []byte) error {
+	got, err := decodeAll(out)
+	if err != nil {
+		return err
 	}
-	return out, y.probs, nil
+	if len(got) != len(docs) {
+		return fmt.Errorf("%d documents instead of %d", len(got), len(docs))
+	}
+	var same func(a, b *yaml.Node) error
+	same = func(a, b *yaml.Node) error {
+		want := a.Value
+		if v, ok := y.changed[a]; ok {
+			want = v
+		}
+		switch {
+		case a.Kind != b.Kind || len(a.Content) != len(b.Content):
+			return fmt.Errorf("line %d: the structure changed", a.Line)
+		case a.Kind == yaml.ScalarNode && (b.Value != want || a.ShortTag() != b.ShortTag()):
+			return fmt.Errorf("line %d: %q reads back as %q", a.Line, want, b.Value)
+		}
+		for i := range a.Content {
+			if err := same(a.Content[i], b.Content[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for i := range docs {
+		if err := same(docs[i], got[i]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // yamlError turns yaml.v3's "yaml: line N: msg" into a *ParseError.
@@ -385,6 +441,7 @@ func (y *yamlConv) scalar(n *yaml.Node, flow bool, parent int, expr bool) {
 		return
 	}
 	y.edits = append(y.edits, edit{start: sp.start, end: sp.end, text: encode(out, sp, flow)})
+	y.changed[n] = out
 }
 
 // place maps a 1-based line and column within the value v of scalar n to

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -153,6 +155,97 @@ func TestClassify(t *testing.T) {
 	for _, tc := range tests {
 		if got := Classify(tc.root, tc.rel); got != tc.want {
 			t.Errorf("Classify(%q, %q) = %v, want %v", tc.root, tc.rel, got, tc.want)
+		}
+	}
+}
+
+// TestEncodeReadsBack writes awkward new values in place of values of
+// every style, and checks that the file reads back with exactly the new
+// value there and everything else as it was.
+func TestEncodeReadsBack(t *testing.T) {
+	docs := map[string]string{
+		"plain":            "k: z{{ x }}\nother: 1\n",
+		"plain-flow":       "- {role: r, when: x is defined, n: 1}\n",
+		"plain-multi":      "k: a {{ x }}\n  b\nother: 1\n",
+		"single":           "k: '{{ x }}'\n",
+		"double":           "k: \"{{ x }}\" # c\n",
+		"double-flow":      "k: {a: \"{{ x }}\", b: 2}\n",
+		"literal":          "k: |\n  {{ x }}\n  y\nother: 1\n",
+		"literal-keep":     "k: |+\n  {{ x }}\n\nother: 1\n",
+		"literal-item":     "- |-\n  {{ x }}\n- 2\n",
+		"folded":           "k: >-\n  {{ x }}\n  y\nother: 1\n",
+		"folded-indicator": "k: >2-\n    {{ x }}\nother: 1\n",
+	}
+	values := []string{
+		"plain", "{{ .x }}", ".x", "a: b", "a #b", "- x", "'q'", `"dq"`, `eq .x "a"`, "x'y\"z",
+		"true", "1", "~", "", " lead", "trail ", "tab\there", "line\nbreak", "é ✓", "#c", "[x]", "{x}", "a, b", "*x", "&x", "!x", "%x", "@x", "`x",
+	}
+	for name, doc := range docs {
+		for _, v := range values {
+			c := &Converter{
+				Template: func(src string) (string, []Problem) {
+					if strings.Contains(src, "{{ x }}") {
+						return v, nil
+					}
+					return src, nil
+				},
+				Expr: func(src string) (string, []Problem) {
+					if src == "x is defined" {
+						return v, nil
+					}
+					return src, nil
+				},
+			}
+			out, probs, err := c.File("t.yml", Tasks, []byte(doc))
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			for _, p := range probs {
+				t.Errorf("%s with %q: %s\n%s", name, v, p, out)
+			}
+			var got, orig yaml.Node
+			if err := yaml.Unmarshal(out, &got); err != nil {
+				t.Fatalf("%s with %q: %v\n%s", name, v, err, out)
+			}
+			_ = yaml.Unmarshal([]byte(doc), &orig)
+			var find func(n *yaml.Node) bool
+			find = func(n *yaml.Node) bool {
+				if n.Kind == yaml.ScalarNode && n.Value == v {
+					return true
+				}
+				for _, c := range n.Content {
+					if find(c) {
+						return true
+					}
+				}
+				return false
+			}
+			if !find(&got) {
+				t.Errorf("%s with %q: value not found in\n%s", name, v, out)
+			}
+		}
+	}
+}
+
+// TestVerify: an edit that does not read back as intended is caught.
+func TestVerify(t *testing.T) {
+	src := []byte("a: x\nb: [1]\n---\nc: 2\n")
+	docs, err := decodeAll(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y := &yamlConv{changed: map[*yaml.Node]string{docs[0].Content[0].Content[1]: "y"}}
+	tests := map[string]bool{
+		"a: y\nb: [1]\n---\nc: 2\n":     true,
+		"a: \"y\"\nb: [1]\n---\nc: 2\n": true,
+		"a: x\nb: [1]\n---\nc: 2\n":     false, // not changed
+		"a: y\nb: 1\n---\nc: 2\n":       false, // structure
+		"a: y\nb: [1]\n":                false, // a document lost
+		"a: y\nb: [1]\n---\nc: '2'\n":   false, // a tag changed
+	}
+	for out, ok := range tests {
+		if err := y.verify(docs, []byte(out)); (err == nil) != ok {
+			t.Errorf("verify(%q) = %v, want ok=%v", out, err, ok)
 		}
 	}
 }
