@@ -32,6 +32,7 @@ var builtins = map[string]any{
 type Engine struct {
 	funcs    map[string]any // what templates may call, by name
 	internal map[string]any // what rewritten trees call
+	ctrl     Controller     // for lookups; nil: none
 
 	mu    sync.RWMutex
 	cache map[cacheKey]*compiled
@@ -50,8 +51,12 @@ type cacheKey struct {
 }
 
 // New returns an Engine with the standard function set.
-func New() *Engine {
-	return &Engine{funcs: funcMap(), internal: internalFuncs(), cache: map[cacheKey]*compiled{}}
+func New(opts ...Option) *Engine {
+	e := &Engine{funcs: funcMap(), internal: internalFuncs(), cache: map[cacheKey]*compiled{}}
+	for _, o := range opts {
+		o(e)
+	}
+	return e
 }
 
 // IsTemplate reports whether s contains a template action ("{{").
@@ -363,6 +368,8 @@ func (e *Engine) build(k kind, src string) *compiled {
 
 // state is what one execution of a template owns.
 type state struct {
+	ctrl     Controller
+	vars     map[string]any // the variables of this execution, for lookups
 	work     int64
 	captured any
 	owned    map[unsafe.Pointer]struct{} // maps made by this execution, which set/merge may change
@@ -370,7 +377,7 @@ type state struct {
 }
 
 func (s *state) reset() {
-	s.work, s.captured = 0, nil
+	s.work, s.captured, s.vars = 0, nil, nil
 	clear(s.owned)
 	s.out.reset()
 }
@@ -476,7 +483,7 @@ type instance struct {
 }
 
 func (c *compiled) newInstance() *instance {
-	st := &state{}
+	st := &state{ctrl: c.e.ctrl}
 	fm := make(template.FuncMap, len(c.used))
 	for _, name := range c.used {
 		if f := st.bound(name, c.e); f != nil {
@@ -554,6 +561,16 @@ func (s *state) bound(name string, e *Engine) any {
 			return orig(dst, srcs...)
 		}
 	}
+	switch name {
+	case "map":
+		return s.wrap(name, func(fn string, args ...any) ([]any, error) { return mapFilter(e, fn, args) })
+	case "select", "reject", "selectattr", "rejectattr":
+		return s.wrap(name, func(args ...any) ([]any, error) { return selectFilter(e, name, args) })
+	case "lookup", "query":
+		return s.wrap(name, func(plugin string, terms ...any) (any, error) {
+			return s.lookup(e, plugin, terms, name == "query")
+		})
+	}
 	if name == fnCombinePipe {
 		return s.wrap("combine", e.internal[name])
 	}
@@ -626,6 +643,7 @@ func (c *compiled) exec(vars map[string]any) (any, error) {
 	}
 	in := c.pool.Get().(*instance)
 	in.st.reset()
+	in.st.vars = vars
 	err := in.t.Execute(&in.st.out, vars)
 	var v any
 	if c.typed {

@@ -325,7 +325,7 @@ func TestCondErrors(t *testing.T) {
 		{`.nope`, `undefined variable "nope"`},
 		{`eq .nope.x 1`, `undefined variable "nope.x"`},
 		{`{{ .enabled }}`, `template: condition "{{ .enabled }}" contains {{ }}: write the bare pipeline without braces: .enabled`},
-		{`{{ enabled }}`, `template: condition "{{ enabled }}" contains {{ }}: write the bare pipeline without braces: .enabled`},
+		{`{{ enabled }}`, `template: condition "{{ enabled }}" contains {{ }}: write the bare pipeline without braces: truthy .enabled`},
 		{`.a }} text`, `template: a condition or expression must be a single pipeline`},
 		{`$x := 1`, `template: a condition or expression must be a single pipeline`},
 		{``, `template: empty expression`},

@@ -214,6 +214,13 @@ func funcMap() map[string]any {
 	m["items2dict"] = items2dict
 	m["flatten"] = flatten
 	m["unique"] = unique
+	for k, v := range ansibleFuncs() {
+		m[k] = v
+	}
+	// Bound per execution (state.bound), listed here so templates parse.
+	for _, k := range []string{"map", "select", "reject", "selectattr", "rejectattr", "lookup", "query"} {
+		m[k] = stateBound
+	}
 	return m
 }
 
@@ -228,6 +235,8 @@ func internalFuncs() map[string]any {
 		fnMandatory:   mandatory,
 		fnCombinePipe: combinePiped,
 		fnStr:         toText,
+		fnLookup:      lookupUndef,
+		fnIndexUndef:  indexUndef,
 	}
 }
 
@@ -241,6 +250,8 @@ const (
 	fnStr         = "__str"
 	fnCapture     = "__capture"
 	fnRange       = "__range"
+	fnLookup      = "__lookup"
+	fnIndexUndef  = "__index_undef"
 )
 
 // publicName maps internal function names back to what the user wrote, for
@@ -248,7 +259,7 @@ const (
 var publicName = strings.NewReplacer(
 	fnIndexOpt, "index", fnIndex, "index", fnMandatory, "mandatory",
 	fnCombinePipe, "combine", fnStr+" ", "", " | "+fnStr, "", fnCapture+" ", "", fnRange, "range",
-	fnGet, "get",
+	fnGet, "get", fnLookup+" ", "", fnIndexUndef, "index",
 )
 
 // capBytes and capElems check a result size before it is produced; name is
@@ -834,23 +845,6 @@ func regexReplace(pattern, repl string, v any) (string, error) {
 		return "", err
 	}
 	return re.ReplaceAllString(s, repl), nil
-}
-
-// regexSearch returns the first match of pattern in the value, or nil (so
-// it is falsy and works with default) when there is none.
-func regexSearch(pattern string, v any) (any, error) {
-	s, err := toText(v)
-	if err != nil {
-		return nil, err
-	}
-	re, err := compileRE("regex_search", pattern)
-	if err != nil {
-		return nil, err
-	}
-	if loc := re.FindStringIndex(s); loc != nil {
-		return s[loc[0]:loc[1]], nil
-	}
-	return nil, nil
 }
 
 func asMap(name string, v any) (map[string]any, error) {

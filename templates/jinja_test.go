@@ -14,27 +14,26 @@ func TestJinjaHints(t *testing.T) {
 	}{
 		{"bare identifier", "{{ name }}", "{{ .name }}"},
 		{"bare identifier in text", "Hello {{ name }}!", "{{ .name }}"},
-		{"default with parens", "{{ x | default('y') }}", `{{ .x | default "y" }}`},
-		{"default with dotted value", "{{ .x | default('y') }}", `{{ .x | default "y" }}`},
-		{"d alias and number", "{{ port | d(80) }}", `{{ .port | default 80 }}`},
+		{"default with parens", "{{ x | default('y') }}", `{{ .x | d "y" }}`},
+		{"default with dotted value", "{{ .x | default('y') }}", `{{ .x | d "y" }}`},
+		{"d alias and number", "{{ port | d(80) }}", `{{ .port | d 80 }}`},
 		{"filter without args", "{{ x | upper }}", "{{ .x | upper }}"},
 		{"filter chain", "{{ x | lower | replace('a', 'b') }}", `{{ .x | lower | replace "a" "b" }}`},
-		{"length", "{{ groups.web | length }}", "{{ .groups.web | len }}"},
-		{"is defined", "{{ x is defined }}", `{{ hasKey . "x" }}`},
-		{"is not defined", "{{ x is not defined }}", `{{ not (hasKey . "x") }}`},
-		{"nested is defined", "{{ result.stdout is defined }}", `{{ hasKey .result "stdout" }}`},
+		{"length", "{{ groups.web | length }}", "{{ .groups.web | length }}"},
+		{"is defined", "{{ x is defined }}", `{{ is_defined .x }}`},
+		{"is not defined", "{{ x is not defined }}", `{{ is_undefined .x }}`},
+		{"nested is defined", "{{ result.stdout is defined }}", `{{ is_defined .result.stdout }}`},
 		{"dotted path", "{{ x.y }}", "{{ .x.y }}"},
-		{"subscript", "{{ x['y'] }}", `{{ index .x "y" }}`},
-		{"subscript on field", "{{ .x['y'] }}", `{{ index .x "y" }}`},
-		{"subscript chain", `{{ hostvars[host]['ip'] }}`, `{{ index .hostvars .host "ip" }}`},
-		{"list subscript", "{{ groups['web'][0] }}", `{{ index .groups "web" 0 }}`},
+		{"subscript", "{{ x['y'] }}", `{{ .x.y }}`},
+		{"subscript on field", "{{ .x['a-b'] }}", `{{ index .x "a-b" }}`},
+		{"subscript chain", `{{ hostvars[host]['ip'] }}`, `{{ (index .hostvars .host).ip }}`},
+		{"list subscript", "{{ groups['web'][0] }}", `{{ index .groups.web 0 }}`},
 		{"comparison", `{{ env == "prod" }}`, `{{ eq .env "prod" }}`},
 		{"if statement", "{% if x %}yes{% endif %}", "{{ if .x }}"},
 		{"if statement compare", "{% if env == 'prod' and enabled %}p{% endif %}", `{{ if and (eq .env "prod") .enabled }}`},
-		{"for statement", "{% for h in groups['web'] %}{{ h }}{% endfor %}", `{{ range $h := index .groups "web" }}`},
+		{"for statement", "{% for h in groups['web'] %}{{ h }}{% endfor %}", `{{ range $h := .groups.web }}`},
 		{"set statement", "{% set x = 1 %}", "{{ $x := 1 }}"},
-		{"endif alone", "a{% endif %}", "{{ end }}"},
-		{"in test", "{{ 'a' in packages }}", `{{ has "a" .packages }}`},
+		{"in test", "{{ 'a' in packages }}", `{{ in "a" .packages }}`},
 		{"after valid actions", "{{ .name }} {{ if .x }}a{{ end }} {{ other }}", "{{ .other }}"},
 	}
 	for _, tt := range tests {
@@ -54,8 +53,8 @@ func TestJinjaHints(t *testing.T) {
 func TestJinjaErrorText(t *testing.T) {
 	e := New()
 	tests := []struct{ in, want string }{
-		{"{{ name | default('x') }}", `template: function "name" not defined; this looks like Jinja: write {{ .name | default "x" }}`},
-		{"{{ .name | default('x') }}", `template: unexpected "(" in operand; this looks like Jinja: write {{ .name | default "x" }}`},
+		{"{{ name | default('x') }}", `template: function "name" not defined; this looks like Jinja: write {{ .name | d "x" }}`},
+		{"{{ .name | default('x') }}", `template: unexpected "(" in operand; this looks like Jinja: write {{ .name | d "x" }}`},
 		{"{% if x %}a{% endif %}", `template: "{% if x %}" is a Jinja statement, not a Go template action; this looks like Jinja: write {{ if .x }}`},
 	}
 	for _, tt := range tests {
@@ -71,14 +70,14 @@ func TestJinjaErrorText(t *testing.T) {
 func TestJinjaCondHints(t *testing.T) {
 	e := New()
 	tests := []struct{ expr, hint string }{
-		{"x is defined", `hasKey . "x"`},
-		{"x is undefined", `not (hasKey . "x")`},
+		{"x is defined", `is_defined .x`},
+		{"x is undefined", `is_undefined .x`},
 		{`env == "prod"`, `eq .env "prod"`},
 		{"not enabled", "not .enabled"},
-		{"enabled and replicas > 1", "and .enabled (gt .replicas 1)"},
-		{"result.rc != 0 or failed", "or (ne .result.rc 0) .failed"},
-		{"'x' not in packages", `not (has "x" .packages)`},
-		{"result.stdout is none", `kindIs "invalid" .result.stdout`},
+		{"enabled and replicas > 1", "truthy (and .enabled (gt .replicas 1))"},
+		{"result.rc != 0 or failed", "truthy (or (ne .result.rc 0) .failed)"},
+		{"'x' not in packages", `not (in "x" .packages)`},
+		{"result.stdout is none", `is_none .result.stdout`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.expr, func(t *testing.T) {

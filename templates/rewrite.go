@@ -19,6 +19,7 @@ const (
 	unguarded guard = iota // a missing variable is an error
 	shallow                // argument of a guard function: plain variable accesses and index give nil
 	deep                   // pipeline of if/with: every variable access inside gives nil
+	undef                  // argument of an undefFuncs function: a missing variable is undefined
 )
 
 // rewriter turns freshly parsed trees into the trees we execute, once, at
@@ -152,9 +153,18 @@ func (r *rewriter) pipe(p *parse.PipeNode, g guard) {
 	prevPath := ""
 	for i, c := range p.Cmds {
 		cg := g
-		if cg == unguarded && i+1 < len(p.Cmds) {
-			if id, ok := p.Cmds[i+1].Args[0].(*parse.IdentifierNode); ok && guardFuncs[id.Ident] {
-				cg = shallow
+		if cg == undef && i+1 < len(p.Cmds) {
+			// Only the last command's value reaches the undefined-aware function.
+			cg = shallow
+		}
+		if i+1 < len(p.Cmds) {
+			if id, ok := p.Cmds[i+1].Args[0].(*parse.IdentifierNode); ok {
+				switch {
+				case undefFuncs[id.Ident]:
+					cg = undef
+				case cg == unguarded && guardFuncs[id.Ident]:
+					cg = shallow
+				}
 			}
 		}
 		path := ""
@@ -173,9 +183,12 @@ func (r *rewriter) command(c *parse.CommandNode, g guard, piped bool, prevPath s
 	case *parse.IdentifierNode:
 		name := first.Ident
 		argGuard := unguarded
-		if g == deep {
+		switch {
+		case undefFuncs[name]:
+			argGuard = undef
+		case g == deep:
 			argGuard = deep
-		} else if guardFuncs[name] || name == "index" && g != unguarded {
+		case guardFuncs[name] || name == "index" && g != unguarded:
 			argGuard = shallow
 		}
 		argPath := ""
@@ -186,6 +199,8 @@ func (r *rewriter) command(c *parse.CommandNode, g guard, piped bool, prevPath s
 			c.Args[j] = r.arg(c.Args[j], argGuard)
 		}
 		switch {
+		case name == "index" && g == undef:
+			name = fnIndexUndef
 		case name == "index" && g != unguarded:
 			name = fnIndexOpt
 		case name == "index":
@@ -209,7 +224,7 @@ func (r *rewriter) command(c *parse.CommandNode, g guard, piped bool, prevPath s
 		r.pipe(first, g)
 	default:
 		if a := soleAccess(c); a != nil && g != unguarded {
-			c.Args = r.getCall(a).Args
+			c.Args = r.getCall(a, g).Args
 			return
 		}
 		for j := range c.Args {
@@ -233,13 +248,17 @@ func (r *rewriter) arg(n parse.Node, g guard) parse.Node {
 			return n
 		}
 		if g != unguarded {
-			return r.newPipe(x.Position(), r.getCall(x))
+			return r.newPipe(x.Position(), r.getCall(x, g))
 		}
 		r.paths[int(x.Position())] = fieldPath(x)
 	case *parse.ChainNode:
-		x.Node = r.arg(x.Node, g)
+		inner := g
+		if g == undef {
+			inner = shallow
+		}
+		x.Node = r.arg(x.Node, inner)
 		if g != unguarded {
-			return r.newPipe(x.Position(), r.getCall(x))
+			return r.newPipe(x.Position(), r.getCall(x, g))
 		}
 		r.recordChain(x)
 	case *parse.PipeNode:
@@ -261,8 +280,9 @@ func (r *rewriter) recordChain(x *parse.ChainNode) {
 	r.paths[pos] = fieldPath(x)
 }
 
-// getCall builds `__get RECEIVER "f1" "f2"...` for a variable access.
-func (r *rewriter) getCall(n parse.Node) *parse.CommandNode {
+// getCall builds `__get RECEIVER "f1" "f2"...` for a variable access
+// (`__lookup`, which gives undefined instead of nil, under undef).
+func (r *rewriter) getCall(n parse.Node, g guard) *parse.CommandNode {
 	pos := n.Position()
 	var recv parse.Node
 	var fields []string
@@ -275,11 +295,14 @@ func (r *rewriter) getCall(n parse.Node) *parse.CommandNode {
 	case *parse.ChainNode:
 		recv, fields = x.Node, x.Field
 	}
-	c := r.call(pos, fnGet, recv)
+	fn := fnGet
+	if g == undef {
+		fn = fnLookup
+	}
+	c := r.call(pos, fn, recv)
 	for _, f := range fields {
 		c.Args = append(c.Args, r.str(pos, f))
 	}
-	r.used[fnGet] = true
 	return c
 }
 

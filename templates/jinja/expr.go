@@ -385,6 +385,12 @@ func (p *exprParser) primary() (Expr, error) {
 		return &Const{P: t.pos, Val: f, Raw: t.s}, nil
 	case tOp:
 		switch t.s {
+		case ".":
+			// .name: a Go-style variable written inside Jinja; read as name.
+			if n := p.peek(); n.kind == tName && n.pos == t.pos+1 {
+				p.i++
+				return &Name{P: n.pos, Name: n.s}, nil
+			}
 		case "(":
 			return p.tuple(t, true)
 		case "[":
