@@ -225,7 +225,7 @@ func findLine(lines []string, guess int, text string) int {
 	return guess
 }
 
-// stripTextMarkers removes the markers an earlier run appended to lines.
+// stripTextMarkers removes the markers an earlier run put in the text.
 func stripTextMarkers(s string) string {
 	for {
 		i := strings.Index(s, textMarkerOpen)
@@ -246,12 +246,13 @@ func marker(p Problem) string {
 	return oneLine(p.Reason, 160) + ": " + oneLine(p.Text, 80)
 }
 
+// oneLine joins s's lines and cuts it after max characters.
 func oneLine(s string, max int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > max {
-		s = s[:max] + "..."
+	r := []rune(strings.Join(strings.Fields(s), " "))
+	if len(r) > max {
+		return string(r[:max]) + "..."
 	}
-	return s
+	return string(r)
 }
 
 func appendOnce(list []string, s string) []string {
