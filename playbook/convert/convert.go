@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
@@ -178,10 +179,13 @@ const (
 // which renders as nothing (at the start, a line's text cannot run into
 // it); markers from an earlier run are replaced.
 func (c *Converter) text(name string, src []byte) ([]byte, []Problem) {
-	clean := stripTextMarkers(string(src))
+	clean, shift := stripTextMarkers(string(src))
 	out, probs := c.Template(clean)
 	for i := range probs {
 		probs[i].File = name
+		if l := probs[i].Line - 1; l >= 0 && l < len(shift) {
+			probs[i].Col += shift[l] // positions in the file as read
+		}
 	}
 	if len(probs) == 0 {
 		if out == string(src) {
@@ -225,19 +229,26 @@ func findLine(lines []string, guess int, text string) int {
 	return guess
 }
 
-// stripTextMarkers removes the markers an earlier run put in the text.
-func stripTextMarkers(s string) string {
-	for {
-		i := strings.Index(s, textMarkerOpen)
-		if i < 0 {
-			return s
-		}
-		j := strings.Index(s[i:], textMarkerClose)
-		if j < 0 {
-			return s
-		}
-		s = s[:i] + s[i+j+len(textMarkerClose):]
+// stripTextMarkers removes the markers an earlier run put at the start of
+// lines; it returns the text and, per line, the characters removed.
+func stripTextMarkers(s string) (string, []int) {
+	if !strings.Contains(s, textMarkerOpen) {
+		return s, nil
 	}
+	lines := strings.SplitAfter(s, "\n")
+	shift := make([]int, len(lines))
+	for i, l := range lines {
+		for strings.HasPrefix(l, textMarkerOpen) {
+			j := strings.Index(l, textMarkerClose)
+			if j < 0 {
+				break
+			}
+			shift[i] += utf8.RuneCountInString(l[:j+len(textMarkerClose)])
+			l = l[j+len(textMarkerClose):]
+		}
+		lines[i] = l
+	}
+	return strings.Join(lines, ""), shift
 }
 
 // marker is the text of a problem's marker comment: the reason and the
