@@ -101,12 +101,12 @@ func (a *app) convertCmd(c *cli.Context) error {
 		}
 		probs, err := a.convertOne(conv, j, write)
 		problems = append(problems, probs...)
-		if err != nil {
-			var pe *convert.ParseError
-			if !errors.As(err, &pe) && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, fs.ErrPermission) {
-				return withCode(exitGeneric, err)
-			}
+		var pe *convert.ParseError
+		switch {
+		case errors.As(err, &pe):
 			unreadable = append(unreadable, err)
+		case err != nil:
+			return withCode(exitGeneric, err) // could not write
 		}
 	}
 	for _, p := range problems {
@@ -196,7 +196,7 @@ func (a *app) convertOne(conv *convert.Converter, j convertJob, write bool) ([]c
 	case j.link:
 		target, err := os.Readlink(j.path)
 		if err != nil {
-			return nil, err
+			return nil, &convert.ParseError{File: j.path, Msg: "cannot read the link: " + err.Error()}
 		}
 		_ = os.Remove(j.out)
 		return nil, os.Symlink(target, j.out)
@@ -205,7 +205,11 @@ func (a *app) convertOne(conv *convert.Converter, j convertJob, write bool) ([]c
 	}
 	src, err := os.ReadFile(j.path)
 	if err != nil {
-		return nil, err
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, &convert.ParseError{File: j.path, Msg: "cannot read: " + err.Error()}
 	}
 	converted, probs, convErr := src, []convert.Problem(nil), error(nil)
 	if j.kind != convert.Other {

@@ -362,3 +362,17 @@ func TestConvertLinkedRoot(t *testing.T) {
 		t.Errorf("link inside the tree: %q, %v", target, err)
 	}
 }
+
+// TestConvertWriteFails: a copy that cannot be written is an error (exit
+// 1), not unreadable input.
+func TestConvertWriteFails(t *testing.T) {
+	root := convertTree(t, roleClean)
+	blocked := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(blocked, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := runCLI(t, map[string]string{}, "convert", "--out", filepath.Join(blocked, "copy"), root)
+	if code != 1 || !strings.Contains(stderr, "not a directory") {
+		t.Errorf("exit %d, want 1; stderr:\n%s", code, stderr)
+	}
+}

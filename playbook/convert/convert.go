@@ -391,9 +391,9 @@ func yamlError(name string, err error) error {
 }
 
 // node walks n; flow says whether it is inside a flow collection, parent
-// is the indentation of its parent, key the mapping key it is the value of,
-// and module the key of the mapping holding that mapping (for assert's
-// that).
+// is the indentation of its parent, key the mapping key it is the value of
+// (or, for list items, the key of the list), and outer the key one level
+// up (assert's that: is a condition).
 func (y *yamlConv) node(n *yaml.Node, flow bool, parent int, key, outer string) {
 	switch n.Kind {
 	case yaml.DocumentNode:
