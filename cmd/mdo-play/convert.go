@@ -224,12 +224,12 @@ func (a *app) convertOne(conv *convert.Converter, j convertJob, write bool) ([]c
 			return probs, err
 		}
 		if err := writeAtomic(j.out, converted, j.mode.Perm()); err != nil {
-			return probs, err
+			return probs, fmt.Errorf("write %s: %w", j.out, err)
 		}
 	case string(converted) == string(src):
 	case write:
 		if err := writeAtomic(j.path, converted, j.mode.Perm()); err != nil {
-			return probs, err
+			return probs, fmt.Errorf("write %s: %w", j.path, err)
 		}
 	default:
 		fmt.Fprint(a.stdout, fileDiff(j.path, string(src), string(converted)))
@@ -250,29 +250,4 @@ func fileDiff(path, before, after string) string {
 		return ""
 	}
 	return fmt.Sprintf("diff %s.orig %s\n%s", path, path, text)
-}
-
-// writeAtomic replaces path with data: a temporary file in the same
-// directory, renamed over it, so that a reader never sees half a file.
-func writeAtomic(path string, data []byte, perm fs.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	name := tmp.Name()
-	_, werr := tmp.Write(data)
-	if err := tmp.Close(); werr == nil {
-		werr = err
-	}
-	if werr == nil {
-		werr = os.Chmod(name, perm)
-	}
-	if werr == nil {
-		werr = os.Rename(name, path)
-	}
-	if werr != nil {
-		_ = os.Remove(name)
-		return fmt.Errorf("write %s: %w", path, werr)
-	}
-	return nil
 }
