@@ -110,11 +110,12 @@ func doubleQuoted(v string) string {
 }
 
 // encodeBlock writes v as a block scalar with sp's header and indentation.
-// The span ends after the last non-empty content line, so v's trailing
-// line breaks must be what the header's chomping makes of those lines:
-// the value keeps as many as the original had (the converter leaves them
-// alone). A folded scalar whose new text has inner line breaks becomes a
-// literal one, which keeps them.
+// The span ends after the last non-empty content line, and the header's
+// chomping makes v's trailing line breaks: when v has as many as the
+// original value, the header stays; one or none (a condition, which the
+// converter writes without) sets the chomping to clip or strip. A folded
+// scalar whose new text has inner line breaks becomes a literal one, which
+// keeps them.
 func encodeBlock(v string, sp span) (string, bool) {
 	body := strings.TrimRight(v, "\n")
 	if body == "" || strings.HasPrefix(body, " ") || strings.HasPrefix(body, "\t") || strings.Contains(body, "\r") || !printable(body) {
@@ -124,8 +125,11 @@ func encodeBlock(v string, sp span) (string, bool) {
 	if header[0] == '>' && strings.Contains(body, "\n") {
 		header = "|" + header[1:]
 	}
-	if sp.trailing != len(v)-len(body) {
-		return "", false
+	if trail := len(v) - len(body); trail != sp.trailing {
+		if trail > 1 {
+			return "", false
+		}
+		header = chomp(header, trail == 0)
 	}
 	pad := strings.Repeat(" ", sp.indent)
 	var b strings.Builder
@@ -137,4 +141,23 @@ func encodeBlock(v string, sp span) (string, bool) {
 		}
 	}
 	return b.String(), true
+}
+
+// chomp returns a block scalar header with its chomping indicator set to
+// strip ("-") or clip (none); the indentation indicator and a comment
+// stay.
+func chomp(header string, strip bool) string {
+	i := 1
+	digits := ""
+	for i < len(header) && strings.IndexByte("+-0123456789", header[i]) >= 0 {
+		if header[i] >= '0' && header[i] <= '9' {
+			digits += header[i : i+1]
+		}
+		i++
+	}
+	ind := ""
+	if strip {
+		ind = "-"
+	}
+	return header[:1] + ind + digits + header[i:]
 }
