@@ -376,3 +376,19 @@ func TestConvertWriteFails(t *testing.T) {
 		t.Errorf("exit %d, want 1; stderr:\n%s", code, stderr)
 	}
 }
+
+// TestConvertOutKeepsUnreadable: under --out, a file that does not parse is
+// reported (exit 6) and still copied, so that the copy is complete.
+func TestConvertOutKeepsUnreadable(t *testing.T) {
+	bad := "- name: [x\n"
+	root := convertTree(t, map[string]string{"tasks/main.yml": bad, "tasks/ok.yml": "- debug: msg={{ x }}\n"})
+	out := filepath.Join(t.TempDir(), "copy")
+	_, stderr, code := runCLI(t, map[string]string{}, "convert", "--out", out, root)
+	if code != 6 || !strings.Contains(stderr, "tasks/main.yml:1: invalid YAML") {
+		t.Errorf("exit %d, want 6; stderr:\n%s", code, stderr)
+	}
+	got := readTree(t, out)
+	if got["tasks/main.yml"] != bad || got["tasks/ok.yml"] != "- debug: msg={{ .x }}\n" {
+		t.Errorf("copy: %q", got)
+	}
+}
