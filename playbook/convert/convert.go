@@ -278,6 +278,9 @@ func appendOnce(list []string, s string) []string {
 // exprKeys take a bare expression (or a list of them) in tasks.
 var exprKeys = map[string]bool{"when": true, "failed_when": true, "changed_when": true, "until": true}
 
+// varKeys hold variables: a variable named when is not a condition.
+var varKeys = map[string]bool{"vars": true, "set_fact": true, "ansible.builtin.set_fact": true, "ansible.legacy.set_fact": true}
+
 // assertModules take their that: as bare expressions.
 var assertModules = map[string]bool{"assert": true, "ansible.builtin.assert": true, "ansible.legacy.assert": true}
 
@@ -315,7 +318,7 @@ func (c *Converter) yamlFile(name string, src []byte, vars bool) ([]byte, []Prob
 	}
 	if err := y.verify(docs, out); err != nil {
 		// Never write YAML that does not read back as intended.
-		p := Problem{File: name, Line: 1, Col: 1, Text: "", Reason: "file left as it was: the edited text does not read back as intended: " + err.Error()}
+		p := Problem{File: name, Line: 1, Col: 1, Text: "(the whole file)", Reason: "file left as it was: the edited text does not read back as intended: " + err.Error()}
 		return src, append(y.probs, p), nil
 	}
 	return out, y.probs, nil
@@ -416,7 +419,7 @@ func (y *yamlConv) node(n *yaml.Node, flow bool, parent int, key, outer string) 
 			return
 		}
 		y.values[n.Line] = true
-		expr := !y.vars && (exprKeys[key] || key == "that" && assertModules[outer])
+		expr := !y.vars && (exprKeys[key] && !varKeys[outer] || key == "that" && assertModules[outer])
 		y.scalar(n, flow, parent, expr)
 	}
 }
