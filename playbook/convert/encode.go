@@ -132,9 +132,13 @@ func encodeBlock(v string, sp span) (string, bool) {
 		header = chomp(header, trail == 0)
 	}
 	pad := strings.Repeat(" ", sp.indent)
+	lines := strings.Split(body, "\n")
+	if header[0] == '>' {
+		lines = wrap(body, max(sp.width, 80)-sp.indent)
+	}
 	var b strings.Builder
 	b.WriteString(header)
-	for _, l := range strings.Split(body, "\n") {
+	for _, l := range lines {
 		b.WriteByte('\n')
 		if l != "" {
 			b.WriteString(pad + l)
@@ -161,3 +165,30 @@ func chomp(header string, strip bool) string {
 	}
 	return header[:1] + ind + digits + header[i:]
 }
+
+// wrap breaks a folded scalar's one-line text into lines of at most width
+// characters where it can: at a single space between two other
+// characters, which folding turns back into that space.
+func wrap(text string, width int) []string {
+	var lines []string
+	r := []rune(text)
+	for len(r) > width {
+		cut := -1
+		for i := 1; i < len(r)-1; i++ {
+			if r[i] == ' ' && !blank(r[i-1]) && !blank(r[i+1]) {
+				if i > width && cut > 0 {
+					break
+				}
+				cut = i
+			}
+		}
+		if cut < 0 {
+			break
+		}
+		lines = append(lines, string(r[:cut]))
+		r = r[cut+1:]
+	}
+	return append(lines, string(r))
+}
+
+func blank(r rune) bool { return r == ' ' || r == '\t' }

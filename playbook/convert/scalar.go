@@ -15,6 +15,7 @@ type span struct {
 	header     string // block scalars: the header line as written ("|-", ">2 # comment", ...)
 	indent     int    // block scalars: the content's indentation
 	trailing   int    // block scalars: the line breaks that end the value
+	width      int    // block scalars: the length of the longest content line
 	src        []int  // for each byte of the value, its byte offset in the file (nil when unknown)
 }
 
@@ -335,6 +336,7 @@ func (f *file) block(s *span, value string, parentIndent int) bool {
 		if ind < indent {
 			break
 		}
+		s.width = max(s.width, utf8.RuneCountInString(text))
 		s.end = end
 	}
 	if indent < 0 {
