@@ -152,9 +152,13 @@ func ansibleFuncs() map[string]any {
 			f, ok := m["finished"]
 			return !ok || pyEqual(f, 1), nil
 		},
-		"is_string":      func(v any) bool { _, ok := v.(string); return ok },
-		"is_number":      func(v any) bool { _, _, _, ok := number(v); return ok },
-		"is_integer":     func(v any) bool { _, _, isFloat, ok := number(v); _, isBool := v.(bool); return ok && !isFloat && !isBool },
+		"is_string": func(v any) bool { _, ok := v.(string); return ok },
+		"is_number": func(v any) bool { _, _, _, ok := number(v); return ok },
+		"is_integer": func(v any) bool {
+			_, _, isFloat, ok := number(v)
+			_, isBool := v.(bool)
+			return ok && !isFloat && !isBool
+		},
 		"is_float":       func(v any) bool { _, _, isFloat, ok := number(v); return ok && isFloat },
 		"is_boolean":     func(v any) bool { _, ok := v.(bool); return ok },
 		"is_mapping":     func(v any) bool { return reflect.ValueOf(v).Kind() == reflect.Map },
@@ -789,6 +793,9 @@ func comment(args ...any) (string, error) {
 	var b strings.Builder
 	if begin != "" {
 		b.WriteString(begin + "\n")
+	}
+	if p := strings.TrimRight(deco, " "); p != "" {
+		b.WriteString(p + "\n")
 	}
 	body := deco + strings.ReplaceAll(text, "\n", "\n"+deco)
 	body = strings.ReplaceAll(body, deco+"\n", strings.TrimRight(deco, " ")+"\n")

@@ -596,7 +596,7 @@ func TestPlainRenderDoesNotAllocateBeyondBoxing(t *testing.T) {
 func TestPipedCombineResultIsMutable(t *testing.T) {
 	e := New()
 	got, err := e.Render(`{{ $c := .config | combine (dict "z" 1) }}{{ $_ := set $c "y" 2 }}{{ to_json $c }}`, testVars())
-	if want := `{"a":1,"b":{"c":"d"},"y":2,"z":1}`; err != nil || got != want {
+	if want := `{"a": 1, "b": {"c": "d"}, "y": 2, "z": 1}`; err != nil || got != want {
 		t.Fatalf("Render = %v, %v; want %s", got, err, want)
 	}
 }

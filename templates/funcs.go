@@ -194,10 +194,10 @@ func funcMap() map[string]any {
 	}
 
 	// Ours.
-	m["to_json"] = toJSON
-	m["to_nice_json"] = toNiceJSON
+	m["to_json"] = func(v any) (string, error) { return pyJSON(v, 0) }
+	m["to_nice_json"] = func(v any) (string, error) { return pyJSON(v, 4) }
 	m["from_json"] = fromJSON
-	m["to_yaml"] = func(v any) (string, error) { return toYAML(v, 2) }
+	m["to_yaml"] = func(v any) (string, error) { return toYAML(v, -2) }
 	m["to_nice_yaml"] = func(v any) (string, error) { return toYAML(v, 4) }
 	m["from_yaml"] = fromYAML
 	m["b64encode"] = func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
@@ -662,20 +662,48 @@ func numbers(v any) any {
 	return v
 }
 
+// toYAML encodes v as YAML. A negative indent asks for PyYAML's
+// default_flow_style=None, which Ansible's to_yaml uses: collections of
+// scalars are written in flow style ({a: 1}, [1, 2]).
 func toYAML(v any, indent int) (string, error) {
 	if err := checkNest(v, 0); err != nil {
 		return "", err
 	}
 	var b bytes.Buffer
 	enc := yaml.NewEncoder(&b)
+	var doc any = v
+	if indent < 0 {
+		indent = -indent
+		var n yaml.Node
+		if err := n.Encode(v); err != nil {
+			return "", fmt.Errorf("to_yaml: %w", err)
+		}
+		flowLeaves(&n)
+		doc = &n
+	}
 	enc.SetIndent(indent)
-	if err := enc.Encode(v); err != nil {
+	if err := enc.Encode(doc); err != nil {
 		return "", fmt.Errorf("to_yaml: %w", err)
 	}
 	if err := enc.Close(); err != nil {
 		return "", fmt.Errorf("to_yaml: %w", err)
 	}
 	return b.String(), nil
+}
+
+// flowLeaves sets flow style on collections that hold only scalars.
+func flowLeaves(n *yaml.Node) bool {
+	leaf := true
+	for _, c := range n.Content {
+		if c.Kind == yaml.MappingNode || c.Kind == yaml.SequenceNode {
+			leaf = false
+			flowLeaves(c)
+		}
+	}
+	if (n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode) && leaf {
+		n.Style = yaml.FlowStyle
+	}
+	return leaf
 }
 
 func fromYAML(s string) (any, error) {
@@ -696,7 +724,7 @@ func b64decode(s string) (string, error) {
 
 // shellQuote quotes for a POSIX shell as Python's shlex.quote does (which
 // Ansible's quote filter uses): safe words stay bare, anything else is put
-// in single quotes with each ' written as '\”.
+// in single quotes with each ' written as '"'"'.
 func shellQuote(v any) string {
 	s, ok := v.(string)
 	if !ok {
@@ -716,7 +744,7 @@ func shellQuote(v any) string {
 	if safe {
 		return s
 	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	return "'" + strings.ReplaceAll(s, "'", `'"'"'`) + "'"
 }
 
 // parseBool reads YAML 1.1 boolean words in any case (yes/no, on/off,

@@ -2,6 +2,7 @@ package templates
 
 import (
 	"regexp"
+	"sort"
 	"strings"
 
 	"github.com/mdo-play/mdo-play/templates/jinja"
@@ -102,3 +103,26 @@ func convertJinja(src string) string {
 	}
 	return out
 }
+
+// FuncNames returns the names of every function a template may call
+// (sprig's, text/template's builtins and ours), for tools that parse
+// templates themselves, such as lint.
+func FuncNames() []string {
+	m := funcMap()
+	names := make([]string, 0, len(m)+len(builtins))
+	for k := range m {
+		names = append(names, k)
+	}
+	for k := range builtins {
+		if _, dup := m[k]; !dup {
+			names = append(names, k)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Guards reports whether the named function accepts undefined variables
+// in its arguments (default, hasKey, d, is_defined, ...): a missing
+// variable there is not an error.
+func Guards(name string) bool { return guardFuncs[name] || undefFuncs[name] }

@@ -313,7 +313,7 @@ func (s *state) password(term string) (string, error) {
 	var alphabet strings.Builder
 	for _, c := range charsets {
 		alphabet.WriteString(map[string]string{
-			"ascii_letters": "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
+			"ascii_letters":   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
 			"ascii_lowercase": "abcdefghijklmnopqrstuvwxyz", "ascii_uppercase": "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
 			"digits": "0123456789", "hexdigits": "0123456789abcdefABCDEF",
 			"punctuation": "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~",

@@ -322,3 +322,140 @@ func items(name string, v any) ([]any, error) {
 	}
 	return nil, fmt.Errorf("%s: expected a list, got %s", name, typeName(v))
 }
+
+// pyJSON encodes v as Python's json.dumps does (which Ansible's to_json
+// and to_nice_json use): ensure_ascii, floats as Python writes them, and
+// with indent > 0 one item per line. Mapping keys are sorted.
+func pyJSON(v any, indent int) (string, error) {
+	if err := checkNest(v, 0); err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	if err := writePyJSON(&b, jsonable(v), indent, 0); err != nil {
+		return "", err
+	}
+	if err := capBytes("to_json", int64(b.Len())); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
+func writePyJSON(b *strings.Builder, v any, indent, depth int) error {
+	item, kv := ", ", ": "
+	nl := func(d int) {}
+	if indent > 0 {
+		item = ","
+		nl = func(d int) {
+			b.WriteByte('\n')
+			b.WriteString(strings.Repeat(" ", indent*d))
+		}
+	}
+	switch x := v.(type) {
+	case nil:
+		b.WriteString("null")
+	case bool:
+		b.WriteString(strconv.FormatBool(x))
+	case string:
+		writeJSONString(b, x)
+	case float64:
+		switch {
+		case math.IsNaN(x):
+			b.WriteString("NaN")
+		case math.IsInf(x, 1):
+			b.WriteString("Infinity")
+		case math.IsInf(x, -1):
+			b.WriteString("-Infinity")
+		default:
+			b.WriteString(pyFloat(x))
+		}
+	case map[string]any:
+		if len(x) == 0 {
+			b.WriteString("{}")
+			return nil
+		}
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		b.WriteByte('{')
+		for i, k := range keys {
+			if i > 0 {
+				b.WriteString(item)
+			}
+			nl(depth + 1)
+			writeJSONString(b, k)
+			b.WriteString(kv)
+			if err := writePyJSON(b, x[k], indent, depth+1); err != nil {
+				return err
+			}
+		}
+		nl(depth)
+		b.WriteByte('}')
+	default:
+		if _, _, _, ok := number(v); ok {
+			b.WriteString(pyRepr(v))
+			return nil
+		}
+		rv := reflect.ValueOf(v)
+		if rv.Kind() != reflect.Slice && rv.Kind() != reflect.Array {
+			if rv.Kind() == reflect.Map {
+				m, err := asMap("to_json", v)
+				if err != nil {
+					return err
+				}
+				return writePyJSON(b, m, indent, depth)
+			}
+			return fmt.Errorf("to_json: cannot encode %s", typeName(v))
+		}
+		if rv.Len() == 0 {
+			b.WriteString("[]")
+			return nil
+		}
+		b.WriteByte('[')
+		for i := 0; i < rv.Len(); i++ {
+			if i > 0 {
+				b.WriteString(item)
+			}
+			nl(depth + 1)
+			if err := writePyJSON(b, rv.Index(i).Interface(), indent, depth+1); err != nil {
+				return err
+			}
+		}
+		nl(depth)
+		b.WriteByte(']')
+	}
+	return nil
+}
+
+// writeJSONString writes s as a JSON string with every non-ASCII
+// character escaped, as Python's ensure_ascii does.
+func writeJSONString(b *strings.Builder, s string) {
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"':
+			b.WriteString(`\"`)
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\b':
+			b.WriteString(`\b`)
+		case r == '\f':
+			b.WriteString(`\f`)
+		case r < 0x20 || r >= 0x7f && r < 0x10000:
+			fmt.Fprintf(b, `\u%04x`, r)
+		case r >= 0x10000:
+			r -= 0x10000
+			fmt.Fprintf(b, `\u%04x\u%04x`, 0xd800+(r>>10), 0xdc00+(r&0x3ff))
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+}

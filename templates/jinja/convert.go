@@ -24,7 +24,18 @@ type Problem struct {
 // A construct that cannot be converted stays in the output as it was
 // written and is reported as a Problem; so does every statement inside
 // it, which is never left silently.
-func ConvertTemplate(src string) (string, []Problem) {
+//
+// src is read as a YAML string value: Ansible keeps the backslashes of
+// string literals inside {{ }} as written there ('\d' is a regular
+// expression's \d). Use ConvertFile for a template file.
+func ConvertTemplate(src string) (string, []Problem) { return convert(src, true) }
+
+// ConvertFile converts a whole template file (*.j2) as ConvertTemplate
+// does, with Jinja's own reading of backslashes in string literals, as
+// Ansible's template module renders files.
+func ConvertFile(src string) (string, []Problem) { return convert(src, false) }
+
+func convert(src string, yamlValue bool) (string, []Problem) {
 	if indexTagStart(src, 0) < 0 {
 		return src, nil
 	}
@@ -32,7 +43,7 @@ func ConvertTemplate(src string) (string, []Problem) {
 	if err != nil {
 		return src, []Problem{syntaxProblem(src, err)}
 	}
-	c := &converter{src: src}
+	c := &converter{src: src, yamlValue: yamlValue}
 	if len(nodes) == 1 {
 		if o, ok := nodes[0].(*Output); ok {
 			c.typed = o
@@ -74,7 +85,7 @@ func ConvertExpr(src string) (string, []Problem) {
 	c := &converter{src: src}
 	g, err := c.expr(x)
 	if err != nil {
-		return src, []Problem{c.problemAt(err, x.pos(), s)}
+		return src, []Problem{c.problemAt(err, strings.Index(src, s), s)}
 	}
 	if g.typ != tyBool {
 		g = call("truthy", g)
@@ -202,23 +213,22 @@ type loopCtx struct {
 }
 
 type converter struct {
-	src      string
-	typed    *Output // the template is this one output: keep its type
-	scopes   []map[string]string
-	inRange  int // inside range or define, where the dot is not the variables
-	loops    []*loopCtx
-	macros   map[string]*Macro
-	problems []Problem
-	pieces   []piece
-	taken    map[string]bool // Go variable names in use
+	src        string
+	yamlValue  bool    // a YAML value: {{ }} string literals keep their backslashes
+	rawStrings bool    // converting a {{ }} of a YAML value
+	typed      *Output // the template is this one output: keep its type
+	scopes     []map[string]string
+	inRange    int // inside range or define, where the dot is not the variables
+	loops      []*loopCtx
+	macros     map[string]*Macro
+	problems   []Problem
+	pieces     []piece
+	taken      map[string]bool // Go variable names in use
 }
 
+// problemAt reports the construct text at pos, which err explains.
 func (c *converter) problemAt(err error, pos int, text string) Problem {
-	var u *unsupported
 	reason := err.Error()
-	if errors.As(err, &u) {
-		pos = u.pos
-	}
 	line, col := lineCol(c.src, pos)
 	return Problem{Line: line, Col: col, Text: text, Reason: reason}
 }
@@ -383,6 +393,8 @@ func tokText(toks []token) string {
 }
 
 func (c *converter) output(o *Output) {
+	c.rawStrings = c.yamlValue
+	defer func() { c.rawStrings = false }()
 	text := c.src[o.Start:o.End]
 	if o.Err != nil {
 		c.leave(o, o.Start, text, fmt.Errorf("Jinja syntax error: %w", o.Err))
@@ -716,8 +728,6 @@ func (c *converter) macro(n *Macro) {
 	var body []piece
 	var err error
 	func() {
-		c.inRange++
-		defer func() { c.inRange-- }()
 		saved := c.scopes
 		c.scopes = nil
 		defer func() { c.scopes = saved }()

@@ -18,7 +18,7 @@ type (
 	Const struct {
 		P   int
 		Val any
-		Raw string // int and float source text
+		Raw string // int and float source text; a string's text between its quotes
 	}
 	// List, Tuple and Dict are literals.
 	List struct {
@@ -366,11 +366,12 @@ func (p *exprParser) primary() (Expr, error) {
 		}
 		return &Name{P: t.pos, Name: t.s}, nil
 	case tString:
-		s := t.s
+		s, raw := t.s, t.raw
 		for p.peek().kind == tString {
-			s += p.next().s
+			n := p.next()
+			s, raw = s+n.s, raw+n.raw
 		}
-		return &Const{P: t.pos, Val: s}, nil
+		return &Const{P: t.pos, Val: s, Raw: raw}, nil
 	case tInt:
 		var n int64
 		if _, err := fmt.Sscan(t.s, &n); err != nil {

@@ -9,6 +9,11 @@ import (
 func (c *converter) expr(x Expr) (gx, error) {
 	switch x := x.(type) {
 	case *Const:
+		if s, ok := x.Val.(string); ok && c.rawStrings && s != x.Raw && strings.Contains(x.Raw, `\`) {
+			// Ansible doubles the backslashes of string literals in {{ }}
+			// of YAML values: the string is what was written.
+			return atom(goString(x.Raw), tyStr), nil
+		}
 		return constant(x), nil
 	case *Name:
 		if v, ok := c.local(x.Name); ok {

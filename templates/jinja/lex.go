@@ -25,6 +25,7 @@ const (
 type token struct {
 	kind tokKind
 	s    string // name, operator, decoded string, number text
+	raw  string // a string's text between its quotes, as written
 	pos  int    // byte offset in the source
 }
 
@@ -124,7 +125,7 @@ func lexExpr(src string, pos int, end string) ([]token, int, error) {
 			if err != nil {
 				return nil, i, err
 			}
-			toks = append(toks, token{kind: tString, s: s, pos: i})
+			toks = append(toks, token{kind: tString, s: s, raw: src[i+1 : i+n-1], pos: i})
 			i += n
 		default:
 			op := ""

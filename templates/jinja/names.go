@@ -18,7 +18,7 @@ var ourFuncs = []string{
 	"symmetric_difference", "regex_findall", "regex_escape", "hash", "checksum", "password_hash",
 	"map", "map_attr", "select", "reject", "selectattr", "rejectattr", "comment", "combine_recursive",
 	"fields", "lstrip", "rstrip", "dict_values", "dict_items", "extract", "plus", "minus", "times",
-	"divide", "floordiv", "modulo", "power", "neg", "pyslice", "pyformat", "lookup", "query",
+	"divide", "floordiv", "modulo", "power", "neg", "abs", "pyslice", "pyformat", "lookup", "query",
 	"is_defined", "is_undefined", "is_none", "is_version", "is_match", "is_search", "is_regex",
 	"is_succeeded", "is_failed", "is_changed", "is_skipped", "is_finished", "is_unreachable",
 	"is_string", "is_number", "is_mapping", "is_iterable", "is_sequence", "is_boolean", "is_integer",

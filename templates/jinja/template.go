@@ -166,20 +166,113 @@ func isGoAction(inner string) bool {
 	if i := strings.IndexAny(s, " \t\n\r("); i >= 0 {
 		word = s[:i]
 	}
-	if goKeywords[word] {
+	if goKeywords[word] && (len(word) == len(s) || strings.ContainsRune(" \t\n\r", rune(s[len(word)]))) {
 		return true
 	}
 	if s == "" || isIdent(s) && s != "true" && s != "false" && s != "nil" {
 		// {{ name }} is a Jinja variable, even when a function has that name.
 		return false
 	}
-	return validGo("{{" + inner + "}}")
+	if hasGoVar(s) {
+		// Jinja has no $: a Go variable (declared in another action).
+		return true
+	}
+	return goTemplate("{{" + inner + "}}")
 }
 
-// validGo reports whether text parses as a Go template with our functions.
-func validGo(text string) bool {
-	_, err := parse.Parse("t", text, "{{", "}}", goFuncs, goBuiltins)
-	return err == nil
+// hasGoVar reports whether s uses a $variable outside string literals.
+func hasGoVar(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '"', '\'', '`':
+			q := s[i]
+			for i++; i < len(s) && s[i] != q; i++ {
+				if s[i] == '\\' && q != '`' {
+					i++
+				}
+			}
+		case '$':
+			return true
+		}
+	}
+	return false
+}
+
+// niladic are functions a Go template calls without arguments as the
+// start of a pipeline.
+var niladic = map[string]bool{"now": true, "uuidv4": true, "list": false, "dict": false}
+
+// goTemplate reports whether text parses as a Go template with our
+// functions and reads as one: Jinja such as {{ list | length }} or
+// {{ d.k }} or {{ 'a' in x }} also parses, as a call of the function list
+// or d, or a character constant, which Go templates do not write.
+func goTemplate(text string) bool {
+	trees, err := parse.Parse("t", text, "{{", "}}", goFuncs, goBuiltins)
+	if err != nil {
+		return false
+	}
+	for _, t := range trees {
+		if !goNodeOK(t.Root) {
+			return false
+		}
+	}
+	return true
+}
+
+func goNodeOK(n parse.Node) bool {
+	switch x := n.(type) {
+	case *parse.ListNode:
+		if x == nil {
+			return true
+		}
+		for _, c := range x.Nodes {
+			if !goNodeOK(c) {
+				return false
+			}
+		}
+	case *parse.ActionNode:
+		return goPipeOK(x.Pipe)
+	case *parse.IfNode:
+		return goPipeOK(x.Pipe) && goNodeOK(x.List) && goNodeOK(x.ElseList)
+	case *parse.RangeNode:
+		return goPipeOK(x.Pipe) && goNodeOK(x.List) && goNodeOK(x.ElseList)
+	case *parse.WithNode:
+		return goPipeOK(x.Pipe) && goNodeOK(x.List) && goNodeOK(x.ElseList)
+	case *parse.PipeNode:
+		// A pipeline in parentheses: (list) is Go's empty list.
+		if x == nil {
+			return true
+		}
+		for _, c := range x.Cmds {
+			for _, a := range c.Args {
+				if !goNodeOK(a) {
+					return false
+				}
+			}
+		}
+	case *parse.ChainNode:
+		if _, ok := x.Node.(*parse.IdentifierNode); ok {
+			return false
+		}
+		return goNodeOK(x.Node)
+	case *parse.NumberNode:
+		return !strings.HasPrefix(x.Text, "'")
+	}
+	return true
+}
+
+// goPipeOK checks an action's pipeline: one that starts with a function
+// called without arguments reads as a Jinja variable ({{ list | length }}).
+func goPipeOK(p *parse.PipeNode) bool {
+	if p == nil {
+		return true
+	}
+	if c := p.Cmds[0]; len(c.Args) == 1 {
+		if id, ok := c.Args[0].(*parse.IdentifierNode); ok && !niladic[id.Ident] {
+			return false
+		}
+	}
+	return goNodeOK(p)
 }
 
 // IsGoExpr reports whether src is a Go template pipeline for our engine
@@ -199,7 +292,7 @@ func IsGoExpr(src string) bool {
 	if goKeywords[word] {
 		return false
 	}
-	return validGo("{{" + s + "}}")
+	return goTemplate("{{" + s + "}}")
 }
 
 func isIdent(s string) bool {
