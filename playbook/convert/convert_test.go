@@ -182,7 +182,7 @@ func TestEncodeReadsBack(t *testing.T) {
 	values := []string{
 		"plain", "{{ .x }}", ".x", "a: b", "a #b", "- x", "'q'", `"dq"`, `eq .x "a"`, "x'y\"z",
 		"true", "1", "~", "", " lead", "trail ", "tab\there", "line\nbreak", "é ✓", "#c", "[x]", "{x}", "a, b", "*x", "&x", "!x", "%x", "@x", "`x",
-		strings.Repeat("word ", 40) + "end", strings.Repeat("two  spaces ", 20), strings.Repeat("x", 100) + " y \tz" + strings.Repeat(" q", 60),
+		"ctl\x01\x7f\u2028\U0001F600", strings.Repeat("word ", 40) + "end", strings.Repeat("two  spaces ", 20), strings.Repeat("x", 100) + " y \tz" + strings.Repeat(" q", 60),
 	}
 	for name, doc := range docs {
 		for _, v := range values {

@@ -1,7 +1,7 @@
 package convert
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -78,36 +78,9 @@ func singleQuoted(v string) string {
 	return "'" + strings.ReplaceAll(v, "'", "''") + "'"
 }
 
-func doubleQuoted(v string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for _, r := range v {
-		switch r {
-		case '"':
-			b.WriteString(`\"`)
-		case '\\':
-			b.WriteString(`\\`)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\t':
-			b.WriteString(`\t`)
-		case '\r':
-			b.WriteString(`\r`)
-		default:
-			if !unicode.IsPrint(r) && r != ' ' {
-				if r <= 0xff {
-					fmt.Fprintf(&b, `\x%02x`, r)
-				} else {
-					fmt.Fprintf(&b, `\u%04x`, r)
-				}
-				continue
-			}
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
-}
+// doubleQuoted writes v as a YAML double-quoted scalar: Go's escapes
+// (\n, \t, \", \\, \xNN, \uNNNN, \UNNNNNNNN, ...) are all YAML escapes too.
+func doubleQuoted(v string) string { return strconv.Quote(v) }
 
 // encodeBlock writes v as a block scalar with sp's header and indentation.
 // The span ends after the last non-empty content line, and the header's
