@@ -123,18 +123,13 @@ func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\r' }
 // folded text.
 func (f *file) fold(off int) (int, string) {
 	breaks := 0
-	for off < len(f.data) {
-		switch {
-		case f.data[off] == '\n':
+	for ; off < len(f.data); off++ {
+		if f.data[off] == '\n' {
 			breaks++
-			off++
-		case isSpace(f.data[off]):
-			off++
-		default:
-			goto done
+		} else if !isSpace(f.data[off]) {
+			break
 		}
 	}
-done:
 	if breaks == 1 {
 		return off, " "
 	}
