@@ -392,3 +392,41 @@ func TestConvertOutKeepsUnreadable(t *testing.T) {
 		t.Errorf("copy: %q", got)
 	}
 }
+
+// TestConvertProject converts a whole project: playbook, inventory
+// variables (a group_vars file without extension, host_vars), a role with
+// a template; the copy loads.
+func TestConvertProject(t *testing.T) {
+	root := convertTree(t, map[string]string{
+		"site.yml":                          "- hosts: all\n  gather_facts: false\n  roles:\n    - role: web\n      when: web_enabled | bool\n",
+		"group_vars/all":                    "web_enabled: true\nweb_root: \"{{ base_dir }}/www\"\nbase_dir: /srv\n",
+		"host_vars/h1.yml":                  "greeting: \"hello {{ inventory_hostname }}\"\n",
+		"roles/web/tasks/main.yml":          "- name: page\n  template:\n    src: index.html.j2\n    dest: \"{{ web_root }}/index.html\"\n  when: greeting is defined\n",
+		"roles/web/templates/index.html.j2": "{% if greeting is defined %}{{ greeting }}{% endif %}\n",
+		".github/workflows/ci.yml":          "run: echo ${{ matrix.os }}\n",
+	})
+	out := filepath.Join(t.TempDir(), "project")
+	if _, stderr, code := runCLI(t, map[string]string{}, "convert", "--out", out, root); code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", code, stderr)
+	}
+	got := readTree(t, out)
+	for file, want := range map[string]string{
+		"group_vars/all":                    "web_root: \"{{ .base_dir }}/www\"",
+		"host_vars/h1.yml":                  "\"hello {{ .inventory_hostname }}\"",
+		"site.yml":                          "when: ",
+		"roles/web/tasks/main.yml":          "is_defined .greeting",
+		"roles/web/templates/index.html.j2": "{{ if is_defined .greeting }}",
+		".github/workflows/ci.yml":          "${{ matrix.os }}",
+	} {
+		if !strings.Contains(got[file], want) {
+			t.Errorf("%s lacks %q:\n%s", file, want, got[file])
+		}
+	}
+	if strings.Contains(got["site.yml"], "when: web_enabled") {
+		t.Errorf("site.yml: condition not converted:\n%s", got["site.yml"])
+	}
+	_, stderr, code := runCLI(t, map[string]string{}, "-i", "h1,", "--syntax-check", filepath.Join(out, "site.yml"))
+	if code != 0 {
+		t.Errorf("the converted project does not load: exit %d\n%s", code, stderr)
+	}
+}
