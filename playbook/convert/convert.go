@@ -194,11 +194,18 @@ func (c *Converter) text(name string, src []byte) ([]byte, []Problem) {
 		return []byte(out), nil
 	}
 	// A problem's line in the output: the converter keeps unconverted text
-	// as it was, so find its text from the problem's line on.
+	// as it was and reports problems in the order of the text, so each is
+	// found in the output after where the one before it starts (the
+	// output's lines need not match the input's).
 	lines := strings.SplitAfter(out, "\n")
 	marks := map[int][]string{}
-	for _, p := range probs {
-		l := findLine(lines, p.Line-1, p.Text)
+	order := append([]Problem(nil), probs...)
+	sort.SliceStable(order, func(i, j int) bool {
+		return order[i].Line < order[j].Line || order[i].Line == order[j].Line && order[i].Col < order[j].Col
+	})
+	from := 0
+	for _, p := range order {
+		l := lineOf(out, lines, &from, p)
 		marks[l] = appendOnce(marks[l], marker(p))
 	}
 	var b strings.Builder
@@ -211,22 +218,17 @@ func (c *Converter) text(name string, src []byte) ([]byte, []Problem) {
 	return []byte(b.String()), probs
 }
 
-// findLine returns the index of the first line from guess on (or before
-// it, when not found after) whose text contains the first line of text.
-func findLine(lines []string, guess int, text string) int {
-	first, _, _ := strings.Cut(text, "\n")
-	guess = max(0, min(guess, len(lines)-1))
-	for i := guess; i < len(lines); i++ {
-		if strings.Contains(lines[i], first) {
-			return i
-		}
+// lineOf returns the index of the output line holding problem p's text,
+// searching from the offset *from on (and moving it just past where the
+// text starts); when the text is not there, the line of the problem's
+// position.
+func lineOf(out string, lines []string, from *int, p Problem) int {
+	if i := strings.Index(out[*from:], p.Text); p.Text != "" && i >= 0 {
+		at := *from + i
+		*from = at + 1
+		return strings.Count(out[:at], "\n")
 	}
-	for i := guess - 1; i >= 0; i-- {
-		if strings.Contains(lines[i], first) {
-			return i
-		}
-	}
-	return guess
+	return max(0, min(p.Line-1, len(lines)-1))
 }
 
 // stripTextMarkers removes the markers an earlier run put at the start of

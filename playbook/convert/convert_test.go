@@ -19,10 +19,11 @@ var update = flag.Bool("update", false, "rewrite golden files")
 // name or "not name" or "a == 'b'" becomes a pipeline, and statements
 // ({% %}) and filters are problems left as they are.
 var (
-	testVarRE  = regexp.MustCompile(`\{\{\s*([a-z_][a-z0-9_.]*)\s*\}\}`)
-	testStmtRE = regexp.MustCompile(`\{%.*?%\}|\{\{[^}]*\|[^}]*\}\}`)
-	testEqRE   = regexp.MustCompile(`^([a-z_][a-z0-9_.]*) == '([^']*)'$`)
-	testNameRE = regexp.MustCompile(`^(not )?([a-z_][a-z0-9_.]*)$`)
+	testVarRE     = regexp.MustCompile(`\{\{\s*([a-z_][a-z0-9_.]*)\s*\}\}`)
+	testStmtRE    = regexp.MustCompile(`\{%.*?%\}|\{\{[^}]*\|[^}]*\}\}`)
+	testEqRE      = regexp.MustCompile(`^([a-z_][a-z0-9_.]*) == '([^']*)'$`)
+	testNameRE    = regexp.MustCompile(`^(not )?([a-z_][a-z0-9_.]*)$`)
+	testCommentRE = regexp.MustCompile(`\{#[\s\S]*?#\}`)
 )
 
 func testTemplate(src string) (string, []Problem) {
@@ -32,7 +33,9 @@ func testTemplate(src string) (string, []Problem) {
 		col := m[0] - strings.LastIndexByte(src[:m[0]], '\n')
 		probs = append(probs, Problem{Line: line, Col: col, Text: src[m[0]:m[1]], Reason: "statement not supported"})
 	}
-	return testVarRE.ReplaceAllString(src, "{{ .$1 }}"), probs
+	// Comments go, lines and all, so that output lines need not match
+	// input lines.
+	return testCommentRE.ReplaceAllString(testVarRE.ReplaceAllString(src, "{{ .$1 }}"), ""), probs
 }
 
 func testExpr(src string) (string, []Problem) {
