@@ -337,7 +337,8 @@ func (a *app) prepare(c *cli.Context) (*settings, map[string]any, *playbook.Load
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	loader := &playbook.Loader{Registry: modules.Builtin(), RolesPath: s.rolesPath, ReadFile: s.files.ReadFile, Templates: templates.New()}
+	eng := templates.New(templates.WithController(controller{files: s.files}))
+	loader := &playbook.Loader{Registry: modules.Builtin(), RolesPath: s.rolesPath, ReadFile: s.files.ReadFile, Templates: eng}
 	return s, extra, loader, nil
 }
 

@@ -50,7 +50,9 @@ func convert(src string, yamlValue bool) (string, []Problem) {
 		}
 	}
 	c.collectMacros(nodes)
+	c.pushScope()
 	c.nodes(nodes)
+	c.pieces = append(c.hoisted(), c.pieces...)
 	return c.render(), c.problems
 }
 
@@ -203,6 +205,13 @@ const (
 	kTrim // no output: trims the text after it
 )
 
+// scope is a Jinja scope: the template, a loop body or a macro body.
+type scope struct {
+	vars    map[string]string // Jinja name -> Go variable
+	hoist   []string          // Go variables set inside an if and used after it
+	ifDepth int               // ifs entered in this scope
+}
+
 // loopCtx is an enclosing for loop.
 type loopCtx struct {
 	idx      string // the Go index variable
@@ -217,7 +226,7 @@ type converter struct {
 	yamlValue  bool    // a YAML value: {{ }} string literals keep their backslashes
 	rawStrings bool    // converting a {{ }} of a YAML value
 	typed      *Output // the template is this one output: keep its type
-	scopes     []map[string]string
+	scopes     []*scope
 	inRange    int // inside range or define, where the dot is not the variables
 	loops      []*loopCtx
 	macros     map[string]*Macro
@@ -298,12 +307,32 @@ func (c *converter) nodes(nodes []Node) {
 	}
 }
 
-func (c *converter) pushScope() { c.scopes = append(c.scopes, map[string]string{}) }
-func (c *converter) popScope()  { c.scopes = c.scopes[:len(c.scopes)-1] }
+func (c *converter) pushScope() { c.scopes = append(c.scopes, &scope{vars: map[string]string{}}) }
+
+func (c *converter) top() *scope { return c.scopes[len(c.scopes)-1] }
+
+// popScope ends a scope; its Go variable names may be used again.
+func (c *converter) popScope() {
+	for _, v := range c.top().vars {
+		delete(c.taken, v)
+	}
+	c.scopes = c.scopes[:len(c.scopes)-1]
+}
+
+// hoisted returns the declarations of the current scope's variables that
+// are first set inside an if: in Jinja they outlive the if, in Go a
+// variable ends with its block.
+func (c *converter) hoisted() []piece {
+	var out []piece
+	for _, v := range c.top().hoist {
+		out = append(out, piece{kind: kAction, text: v + ` := ""`})
+	}
+	return out
+}
 
 func (c *converter) local(name string) (string, bool) {
 	for i := len(c.scopes) - 1; i >= 0; i-- {
-		if v, ok := c.scopes[i][name]; ok {
+		if v, ok := c.scopes[i].vars[name]; ok {
 			return v, true
 		}
 	}
@@ -323,12 +352,7 @@ func (c *converter) goVar(name string) string {
 	return v
 }
 
-func (c *converter) declare(name, goExpr string) {
-	if len(c.scopes) == 0 {
-		c.pushScope()
-	}
-	c.scopes[len(c.scopes)-1][name] = goExpr
-}
+func (c *converter) declare(name, goExpr string) { c.top().vars[name] = goExpr }
 
 func (c *converter) node(n Node) {
 	switch x := n.(type) {
@@ -429,10 +453,10 @@ func (c *converter) output(o *Output) {
 			return
 		}
 		c.pieces = append(c.pieces, piece{kind: kAction, text: "if " + t.s, ltrim: o.LTrim == '-'})
-		c.pieces = append(c.pieces, piece{kind: kAction, text: a.s})
-		if cond.Else != nil {
+		c.branch(cond.Then, a)
+		if cond.Else != nil && !isEmptyString(cond.Else) {
 			c.pieces = append(c.pieces, piece{kind: kAction, text: "else"})
-			c.pieces = append(c.pieces, piece{kind: kAction, text: b.s})
+			c.branch(cond.Else, b)
 		}
 		c.pieces = append(c.pieces, piece{kind: kAction, text: "end", rtrim: o.RTrim == '-'})
 		return
@@ -443,6 +467,22 @@ func (c *converter) output(o *Output) {
 		return
 	}
 	c.action(g.s, &o.Tag, false)
+}
+
+// branch emits one branch of an inline if: a string literal as text.
+func (c *converter) branch(x Expr, g gx) {
+	if k, ok := x.(*Const); ok {
+		if s, ok := k.Val.(string); ok && !strings.Contains(s, "{{") && g.s == constant(k).s {
+			c.text(s)
+			return
+		}
+	}
+	c.pieces = append(c.pieces, piece{kind: kAction, text: g.s})
+}
+
+func isEmptyString(x Expr) bool {
+	k, ok := x.(*Const)
+	return ok && k.Val == ""
 }
 
 func firstErr(errs ...error) error {
@@ -471,6 +511,8 @@ func (c *converter) ifNode(n *If) {
 		}
 		conds = append(conds, g)
 	}
+	c.top().ifDepth++
+	defer func() { c.top().ifDepth-- }()
 	for i, b := range n.Branches {
 		word := "if "
 		if i > 0 {
@@ -572,6 +614,7 @@ func (c *converter) forNode(n *For) {
 			}
 		} else {
 			l.idx = c.goVar("i")
+			c.declare(" index", l.idx)
 			v2 = c.goVar(n.Targets[0])
 			c.declare(n.Targets[0], v2)
 		}
@@ -584,6 +627,7 @@ func (c *converter) forNode(n *For) {
 			}
 		}
 		body = c.sub(func() { c.nodes(n.Body) })
+		body = append(c.hoisted(), body...)
 		switch {
 		case pairs:
 			header = "range " + v1 + ", " + v2 + " := " + seq.s
@@ -670,9 +714,15 @@ func (c *converter) set(n *Set) {
 			}
 		}
 	}
-	if v, ok := c.local(name); ok && !strings.HasPrefix(v, "(") {
+	switch v, ok := c.top().vars[name]; {
+	case ok && strings.HasPrefix(v, "$"):
 		c.pieces = append(c.pieces, piece{kind: kAction, text: v + " = " + g.s, ltrim: n.LTrim == '-'})
-	} else {
+	case c.top().ifDepth > 0:
+		v := c.goVar(name)
+		c.declare(name, v)
+		c.top().hoist = append(c.top().hoist, v)
+		c.pieces = append(c.pieces, piece{kind: kAction, text: v + " = " + g.s, ltrim: n.LTrim == '-'})
+	default:
 		v := c.goVar(name)
 		c.declare(name, v)
 		c.pieces = append(c.pieces, piece{kind: kAction, text: v + " := " + g.s, ltrim: n.LTrim == '-'})
@@ -699,7 +749,7 @@ func (c *converter) include(n *Include) {
 		c.leave(n, n.Start, text, fmt.Errorf("Jinja syntax error: %w", n.Err))
 		return
 	}
-	if len(c.loops) > 0 || len(c.scopes) > 0 && len(c.scopes[len(c.scopes)-1]) > 0 && c.inRange > 0 {
+	if len(c.loops) > 0 {
 		c.leave(n, n.Start, text, fail(n.Start, "include inside a loop or macro: the included template would not see the loop's variables"))
 		return
 	}
@@ -721,7 +771,7 @@ func (c *converter) macro(n *Macro) {
 		c.leave(n, n.Start, text, fmt.Errorf("Jinja syntax error: %w", n.Err))
 		return
 	}
-	if len(c.loops) > 0 || c.inRange > 0 || len(c.scopes) > 0 {
+	if len(c.loops) > 0 || c.inRange > 0 || len(c.scopes) > 1 || c.top().ifDepth > 0 {
 		c.leave(n, n.Start, text, fail(n.Start, "a macro inside another statement is not supported"))
 		return
 	}
@@ -730,14 +780,10 @@ func (c *converter) macro(n *Macro) {
 	func() {
 		saved := c.scopes
 		c.scopes = nil
+		c.pushScope()
 		defer func() { c.scopes = saved }()
-		body = c.sub(func() {
-			c.nodes(n.Body)
-			for _, p := range n.Params {
-				// caller and varargs would be needed by {% call %} and *args.
-				_ = p
-			}
-		})
+		body = c.sub(func() { c.nodes(n.Body) })
+		body = append(c.hoisted(), body...)
 	}()
 	if err != nil {
 		c.leave(n, n.Start, text, err)

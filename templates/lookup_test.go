@@ -1,0 +1,115 @@
+package templates
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// dirController is a controller over real files, a fixed environment and
+// the real shell.
+type dirController struct{ env map[string]string }
+
+func (dirController) ReadFile(p string) ([]byte, error) { return os.ReadFile(p) }
+func (dirController) WriteFile(p string, b []byte, m os.FileMode) error {
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		return err
+	}
+	return os.WriteFile(p, b, m)
+}
+func (dirController) Glob(p string) ([]string, error)  { return filepath.Glob(p) }
+func (c dirController) Getenv(k string) (string, bool) { v, ok := c.env[k]; return v, ok }
+func (dirController) Pipe(ctx context.Context, cmd string) (string, error) {
+	out, err := exec.CommandContext(ctx, "sh", "-c", cmd).Output()
+	return string(out), err
+}
+
+func TestLookups(t *testing.T) {
+	role := t.TempDir()
+	pb := t.TempDir()
+	write := func(p, s string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(filepath.Join(role, "files", "motd"), "hello\n")
+	write(filepath.Join(pb, "files", "other"), "from playbook\n")
+	write(filepath.Join(role, "templates", "t.j2"), "name={{ .name }}")
+	write(filepath.Join(role, "files", "a.conf"), "a")
+	write(filepath.Join(role, "files", "b.conf"), "b")
+	write(filepath.Join(role, "files", "Debian.yml"), "x")
+	write(filepath.Join(pb, "pw"), "stored rest\n")
+	e := New(WithController(dirController{env: map[string]string{"HOME": "/home/u"}}))
+	vars := map[string]any{"name": "web", "role_path": role, "playbook_dir": pb, "fam": "Debian", "list": []any{"x", "y"}}
+	tests := []struct {
+		tmpl string
+		want any
+	}{
+		{`{{ lookup "file" "motd" }}`, "hello"},
+		{`{{ lookup "file" "other" }}`, "from playbook"},
+		{`{{ lookup "file" "motd" "other" }}`, "hello,from playbook"},
+		{`{{ query "file" "motd" }}`, []any{"hello"}},
+		{`{{ lookup "template" "t.j2" }}`, "name=web"},
+		{`{{ lookup "env" "HOME" }}`, "/home/u"},
+		{`{{ lookup "env" "NOPE" }}`, ""},
+		{`{{ lookup "pipe" "echo hi" }}`, "hi"},
+		{`{{ lookup "vars" "name" }}`, "web"},
+		{`{{ lookup "first_found" (list (print .fam ".yml") "default.yml") }}`, filepath.Join(role, "files", "Debian.yml")},
+		{`{{ lookup "first_found" (dict "files" (list "nope.yml" "Debian.yml") "paths" (list ".")) }}`, filepath.Join(role, "files", "Debian.yml")},
+		{`{{ query "fileglob" "*.conf" }}`, []any{filepath.Join(role, "files", "a.conf"), filepath.Join(role, "files", "b.conf")}},
+		{`{{ query "items" .list (list "z") }}`, []any{"x", "y", "z"}},
+		{`{{ lookup "password" "pw" }}`, "stored"},
+		{`{{ lookup "password" "/dev/null length=12 chars=digits" | len }}`, 12},
+	}
+	for _, tt := range tests {
+		t.Run(tt.tmpl, func(t *testing.T) {
+			got, err := e.Render(tt.tmpl, vars)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !pyEqual(got, tt.want) {
+				t.Errorf("got %#v, want %#v", got, tt.want)
+			}
+		})
+	}
+	// A new password is written and then read back.
+	got, err := e.Render(`{{ lookup "password" "creds/new length=8" }}`, vars)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := e.Render(`{{ lookup "password" "creds/new length=8" }}`, vars)
+	if err != nil || again != got || len(got.(string)) != 8 {
+		t.Errorf("password %v then %v (%v)", got, again, err)
+	}
+	if b, err := os.ReadFile(filepath.Join(pb, "creds", "new")); err != nil || strings.TrimSpace(string(b)) != got {
+		t.Errorf("stored %q, %v", b, err)
+	}
+	// Errors.
+	for _, tmpl := range []string{`{{ lookup "file" "nope" }}`, `{{ lookup "first_found" "nope" }}`, `{{ lookup "nope" "x" }}`, `{{ lookup "vars" "missing" }}`} {
+		if _, err := e.Render(tmpl, vars); err == nil {
+			t.Errorf("%s: no error", tmpl)
+		}
+	}
+	// ansible_search_path wins over role_path and playbook_dir.
+	v2 := map[string]any{"ansible_search_path": []any{pb}, "role_path": role}
+	if _, err := e.Render(`{{ lookup "file" "motd" }}`, v2); err == nil {
+		t.Error("file found outside ansible_search_path")
+	}
+	// Without a controller, a lookup is an error.
+	_, err = New().Render(`{{ lookup "env" "HOME" }}`, vars)
+	if err == nil || !strings.Contains(err.Error(), "not available") {
+		t.Errorf("no controller: %v", err)
+	}
+	var ue *Error
+	if !errors.As(err, &ue) {
+		t.Errorf("error %T, want *Error", err)
+	}
+}
