@@ -300,7 +300,7 @@ type yamlConv struct {
 	vars    bool
 	edits   []edit
 	marks   map[int][]string      // line (1-based) -> reasons of what was left on it
-	values  map[int]bool          // lines (1-based) where a string value starts
+	values  map[int]bool          // lines (1-based) where a string (key or value) starts
 	changed map[*yaml.Node]string // new text of the values that change
 	probs   []Problem
 }
@@ -414,20 +414,23 @@ func (y *yamlConv) node(n *yaml.Node, flow bool, parent int, key, outer string) 
 		inFlow := flow || n.Style&yaml.FlowStyle != 0
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
+			if k.Kind == yaml.ScalarNode && k.ShortTag() == "!!str" && k.Tag != "!unsafe" {
+				y.scalar(k, inFlow, n.Column-1, false) // keys are templates too
+			}
 			y.node(v, inFlow, k.Column-1, k.Value, key)
 		}
 	case yaml.ScalarNode:
 		if n.ShortTag() != "!!str" || n.Tag == "!unsafe" || n.Tag == "!vault" {
 			return
 		}
-		y.values[n.Line] = true
 		expr := !y.vars && (exprKeys[key] && !varKeys[outer] || key == "that" && assertModules[outer])
 		y.scalar(n, flow, parent, expr)
 	}
 }
 
-// scalar converts one string value.
+// scalar converts one string (a value, or a key: keys are templates too).
 func (y *yamlConv) scalar(n *yaml.Node, flow bool, parent int, expr bool) {
+	y.values[n.Line] = true
 	v := n.Value
 	var out string
 	var probs []Problem
