@@ -306,6 +306,16 @@ type yamlConv struct {
 }
 
 func (c *Converter) yamlFile(name string, src []byte, vars bool) ([]byte, []Problem, error) {
+	// A file written with CRLF line endings throughout is edited as LF and
+	// written back with CRLF.
+	if n := bytes.Count(src, []byte("\r\n")); n > 0 && n == bytes.Count(src, []byte("\n")) {
+		lf := bytes.ReplaceAll(src, []byte("\r\n"), []byte("\n"))
+		out, probs, err := c.yamlFile(name, lf, vars)
+		if err != nil || bytes.Equal(out, lf) {
+			return src, probs, err
+		}
+		return bytes.ReplaceAll(out, []byte("\n"), []byte("\r\n")), probs, nil
+	}
 	y := &yamlConv{c: c, name: name, f: newFile(src), vars: vars, marks: map[int][]string{}, values: map[int]bool{}, changed: map[*yaml.Node]string{}}
 	docs, err := decodeAll(src)
 	if err != nil {

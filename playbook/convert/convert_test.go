@@ -256,3 +256,16 @@ func TestVerify(t *testing.T) {
 		}
 	}
 }
+
+// TestCRLF: a file with CRLF line endings keeps them.
+func TestCRLF(t *testing.T) {
+	src := "# c\r\n- name: \"{{ a }}\"\r\n  when: b\r\n  shell: |\r\n    echo {{ c }}\r\n"
+	out, probs, err := testConverter().File("t.yml", Tasks, []byte(src))
+	if err != nil || len(probs) > 0 {
+		t.Fatal(err, probs)
+	}
+	want := "# c\r\n- name: \"{{ .a }}\"\r\n  when: .b\r\n  shell: |\r\n    echo {{ .c }}\r\n"
+	if string(out) != want {
+		t.Errorf("got %q, want %q", out, want)
+	}
+}
