@@ -65,6 +65,8 @@ func plainOK(v string, flow bool) bool {
 	return c.Kind == yaml.ScalarNode && c.Style == 0 && c.ShortTag() == "!!str" && c.Value == v
 }
 
+// printable reports whether s holds only printable characters, spaces,
+// tabs and line breaks.
 func printable(s string) bool {
 	for _, r := range s {
 		if r != '\n' && r != '\t' && !unicode.IsPrint(r) && r != ' ' {
