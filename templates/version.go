@@ -61,21 +61,29 @@ func isVersion(v, version any, rest ...any) (bool, error) {
 
 var looseRE = regexp.MustCompile(`\d+|[a-z]+|\.`)
 
-// looseParts splits a version as distutils' LooseVersion does: runs of
-// digits (numbers) and of letters (strings); dots and anything else
-// separate them.
+// looseParts splits a version as distutils' LooseVersion does
+// (re.split on runs of digits, runs of lowercase letters and dots): the
+// runs and whatever lies between them, without dots and empty parts;
+// numeric parts are numbers.
 func looseParts(s string) []any {
 	var out []any
-	for _, p := range looseRE.FindAllString(s, -1) {
-		if p == "." {
-			continue
+	add := func(p string) {
+		if p == "" || p == "." {
+			return
 		}
-		if n, err := strconv.Atoi(p); err == nil {
+		if n, err := strconv.Atoi(p); err == nil && p[0] >= '0' && p[0] <= '9' {
 			out = append(out, n)
 		} else {
 			out = append(out, p)
 		}
 	}
+	prev := 0
+	for _, m := range looseRE.FindAllStringIndex(s, -1) {
+		add(s[prev:m[0]])
+		add(s[m[0]:m[1]])
+		prev = m[1]
+	}
+	add(s[prev:])
 	return out
 }
 

@@ -152,9 +152,10 @@ const (
 
 // gx is emitted Go template text.
 type gx struct {
-	s    string
-	prec int
-	typ  typ
+	s     string
+	prec  int
+	typ   typ
+	chain bool // a field chain: (x).a, to which .b may be added
 }
 
 // arg is g as an argument of a command.
@@ -592,6 +593,13 @@ func (c *converter) forNode(n *For) {
 		c.leave(n, n.Start, text, err)
 		return
 	}
+	// {% for k in d %}...{{ d[k] }}: a loop over a mapping's keys, which
+	// Go's range would give the values of.
+	keysOf := !pairs && len(n.Targets) == 1 && seq.typ != tyList && exprKey(iter) != "" &&
+		subscriptsBy(append(append([]Node{}, n.Body...), n.Else...), exprKey(iter), n.Targets[0])
+	if keysOf {
+		seq = typed(pipe(seq, "to_list"), tyList)
+	}
 	var header string
 	var body, els []piece
 	var bodyErr error
@@ -915,4 +923,128 @@ func sortedKeys(m map[string]Expr) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// exprKey is a canonical text of a variable path (a, a.b, a['b'], a[0]),
+// or "" for other expressions.
+func exprKey(x Expr) string {
+	switch x := x.(type) {
+	case *Name:
+		return x.Name
+	case *Getattr:
+		if k := exprKey(x.X); k != "" {
+			return k + "." + x.Attr
+		}
+	case *Getitem:
+		k := exprKey(x.X)
+		if c, ok := x.Key.(*Const); ok && k != "" {
+			return k + "." + fmt.Sprint(c.Val)
+		}
+	}
+	return ""
+}
+
+// subscriptsBy reports whether nodes use seq[name] (seq given by its
+// exprKey): a loop over a mapping's keys.
+func subscriptsBy(nodes []Node, seq, name string) bool {
+	found := false
+	var expr func(x Expr)
+	expr = func(x Expr) {
+		if x == nil || found {
+			return
+		}
+		switch x := x.(type) {
+		case *Getitem:
+			if n, ok := x.Key.(*Name); ok && n.Name == name && exprKey(x.X) == seq {
+				found = true
+				return
+			}
+			expr(x.X)
+			expr(x.Key)
+		case *Getattr:
+			expr(x.X)
+		case *Slice:
+			expr(x.X)
+		case *Call:
+			expr(x.Fn)
+			for _, a := range x.Args {
+				expr(a)
+			}
+			for _, k := range x.Kwargs {
+				expr(k.Value)
+			}
+		case *Filter:
+			expr(x.X)
+			for _, a := range x.Args {
+				expr(a)
+			}
+			for _, k := range x.Kwargs {
+				expr(k.Value)
+			}
+		case *Test:
+			expr(x.X)
+			for _, a := range x.Args {
+				expr(a)
+			}
+		case *Binary:
+			expr(x.L)
+			expr(x.R)
+		case *Compare:
+			expr(x.L)
+			for _, o := range x.Ops {
+				expr(o.R)
+			}
+		case *Unary:
+			expr(x.X)
+		case *Cond:
+			expr(x.Then)
+			expr(x.Test)
+			expr(x.Else)
+		case *List:
+			for _, e := range x.Items {
+				expr(e)
+			}
+		case *Tuple:
+			for _, e := range x.Items {
+				expr(e)
+			}
+		case *Dict:
+			for i := range x.Keys {
+				expr(x.Keys[i])
+				expr(x.Values[i])
+			}
+		}
+	}
+	var walk func(nodes []Node)
+	walk = func(nodes []Node) {
+		for _, n := range nodes {
+			if found {
+				return
+			}
+			switch n := n.(type) {
+			case *Output:
+				expr(n.X)
+			case *If:
+				for _, b := range n.Branches {
+					expr(b.Cond)
+					walk(b.Body)
+				}
+				walk(n.Else)
+			case *For:
+				expr(n.Iter)
+				expr(n.Filter)
+				walk(n.Body)
+				walk(n.Else)
+			case *Set:
+				expr(n.X)
+				walk(n.Body)
+			case *Block:
+				walk(n.Body)
+			case *Include:
+				expr(n.X)
+			}
+		}
+	}
+	walk(nodes)
+	return found
 }

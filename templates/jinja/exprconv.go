@@ -190,10 +190,14 @@ func (c *converter) list(items []Expr) (gx, error) {
 
 // field is v.name: a field chain where v allows one.
 func field(v gx, name string) gx {
-	if v.prec == pAtom && (strings.HasPrefix(v.s, ".") || strings.HasPrefix(v.s, "$")) {
-		return atom(v.s+"."+name, tyAny)
+	if v.prec == pAtom && (strings.HasPrefix(v.s, ".") || strings.HasPrefix(v.s, "$") || v.chain) {
+		g := atom(v.s+"."+name, tyAny)
+		g.chain = true
+		return g
 	}
-	return atom("("+v.s+")."+name, tyAny)
+	g := atom("("+v.s+")."+name, tyAny)
+	g.chain = true
+	return g
 }
 
 // index is v[k], merging nested index calls.

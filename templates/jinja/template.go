@@ -239,9 +239,13 @@ func goNodeOK(n parse.Node) bool {
 	case *parse.WithNode:
 		return goPipeOK(x.Pipe) && goNodeOK(x.List) && goNodeOK(x.ElseList)
 	case *parse.PipeNode:
-		// A pipeline in parentheses: (list) is Go's empty list.
+		// A pipeline in parentheses: (list) is Go's empty list, but
+		// (d | to_json) reads as Jinja.
 		if x == nil {
 			return true
+		}
+		if len(x.Cmds) > 1 && !pipeStartOK(x) {
+			return false
 		}
 		for _, c := range x.Cmds {
 			for _, a := range c.Args {
@@ -264,15 +268,16 @@ func goNodeOK(n parse.Node) bool {
 // goPipeOK checks an action's pipeline: one that starts with a function
 // called without arguments reads as a Jinja variable ({{ list | length }}).
 func goPipeOK(p *parse.PipeNode) bool {
-	if p == nil {
-		return true
-	}
+	return p == nil || pipeStartOK(p) && goNodeOK(p)
+}
+
+func pipeStartOK(p *parse.PipeNode) bool {
 	if c := p.Cmds[0]; len(c.Args) == 1 {
 		if id, ok := c.Args[0].(*parse.IdentifierNode); ok && !niladic[id.Ident] {
 			return false
 		}
 	}
-	return goNodeOK(p)
+	return true
 }
 
 // IsGoExpr reports whether src is a Go template pipeline for our engine
