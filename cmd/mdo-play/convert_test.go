@@ -276,15 +276,7 @@ var realRoleLoadErrors = map[string]int{
 // converted role loads under --syntax-check with at most its known number
 // of load errors.
 func TestConvertRealRoles(t *testing.T) {
-	// ../shared/realworld next to the checkout (or next to the directory
-	// of worktrees).
-	real := filepath.Join(repoRoot(t), "..", "shared", "realworld")
-	if _, err := os.Stat(real); err != nil {
-		real = filepath.Join(repoRoot(t), "..", "..", "shared", "realworld")
-	}
-	if _, err := os.Stat(real); err != nil {
-		t.Skipf("no real roles next to the checkout: %v", err)
-	}
+	real := realRoles(t)
 	for name, budget := range realRoleLoadErrors {
 		t.Run(name, func(t *testing.T) {
 			tmp := t.TempDir()
@@ -339,6 +331,54 @@ func TestConvertRealRoles(t *testing.T) {
 }
 
 var loadErrorRE = regexp.MustCompile(`:[0-9]+:[0-9]+`)
+
+// realRoles returns ../shared/realworld next to the checkout (or next to
+// the directory of worktrees), or skips the test.
+func realRoles(t *testing.T) string {
+	t.Helper()
+	real := filepath.Join(repoRoot(t), "..", "shared", "realworld")
+	if _, err := os.Stat(real); err != nil {
+		real = filepath.Join(repoRoot(t), "..", "..", "shared", "realworld")
+	}
+	if _, err := os.Stat(real); err != nil {
+		t.Skipf("no real roles next to the checkout: %v", err)
+	}
+	return real
+}
+
+// TestConvertDocWalkthrough keeps docs/convert.md's walk-through true: every
+// changed line its diff shows is in the diff of converting geerlingguy.java.
+func TestConvertDocWalkthrough(t *testing.T) {
+	real := realRoles(t)
+	src := filepath.Join(t.TempDir(), "java")
+	copyTree(t, filepath.Join(real, "geerlingguy-java"), src)
+	stdout, stderr, code := runCLI(t, map[string]string{}, "convert", src)
+	if code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", code, stderr)
+	}
+	got := map[string]bool{}
+	for _, l := range strings.Split(stdout, "\n") {
+		got[l] = true
+	}
+	doc, err := os.ReadFile(filepath.Join(repoRoot(t), "docs", "convert.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, walk, _ := strings.Cut(string(doc), "$ mdo-play convert src/java\n")
+	walk, _, _ = strings.Cut(walk, "$ echo $?")
+	n := 0
+	for _, l := range strings.Split(walk, "\n") {
+		if (strings.HasPrefix(l, "+") || strings.HasPrefix(l, "-")) && !strings.HasPrefix(l, "---") && !strings.HasPrefix(l, "+++") {
+			n++
+			if !got[l] {
+				t.Errorf("docs/convert.md shows %q, which converting geerlingguy.java does not print", l)
+			}
+		}
+	}
+	if n < 10 {
+		t.Errorf("found %d changed lines in the walk-through: is it still there?", n)
+	}
+}
 
 // TestConvertLinkedRoot: a root given as a symbolic link to a directory is
 // converted; links inside the tree are copied as links under --out.
