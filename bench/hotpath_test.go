@@ -17,6 +17,7 @@ import (
 	"github.com/mdo-play/mdo-play/modules/conn"
 	"github.com/mdo-play/mdo-play/modules/conn/local"
 	"github.com/mdo-play/mdo-play/playbook"
+	"github.com/mdo-play/mdo-play/playbook/engine"
 	"github.com/mdo-play/mdo-play/templates"
 )
 
@@ -157,10 +158,10 @@ func (s *countSink) Emit(e playbook.Event) {
 // localConnector opens local connections only.
 type localConnector struct{}
 
-func (localConnector) Connect(context.Context, playbook.ConnectSpec) (conn.Conn, error) {
+func (localConnector) Connect(context.Context, engine.ConnectSpec) (conn.Conn, error) {
 	return local.New(), nil
 }
-func (localConnector) Become(c conn.Conn, _ playbook.BecomeSpec) (conn.Conn, error) { return c, nil }
+func (localConnector) Become(c conn.Conn, _ engine.BecomeSpec) (conn.Conn, error) { return c, nil }
 
 // writeInventory writes an INI inventory of n local hosts in two groups
 // with group and host variables.
@@ -204,8 +205,8 @@ func BenchmarkVarMerge(b *testing.B) {
 			b.ResetTimer()
 			for b.Loop() {
 				sink := &countSink{status: map[playbook.Status]int{}}
-				r := &playbook.Runner{Inventory: inv, Registry: reg, Templates: templates.New(), Connector: localConnector{},
-					Sink: sink, Loader: ld, Options: playbook.Options{Forks: runtime.GOMAXPROCS(0) * 4}}
+				r := &engine.Runner{Inventory: inv, Registry: reg, Templates: templates.New(), Connector: localConnector{},
+					Sink: sink, Loader: ld, Options: engine.Options{Forks: runtime.GOMAXPROCS(0) * 4}}
 				stats, err := r.Run(ctx, []*playbook.Playbook{pb})
 				if err != nil {
 					b.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"github.com/mdo-play/mdo-play/modules/conn/ssh"
 	"github.com/mdo-play/mdo-play/modules/conn/sshtest"
 	"github.com/mdo-play/mdo-play/playbook"
+	"github.com/mdo-play/mdo-play/playbook/engine"
 	"github.com/mdo-play/mdo-play/templates"
 )
 
@@ -23,7 +24,7 @@ type sshConnector struct {
 	kh    *ssh.KnownHosts
 }
 
-func (c sshConnector) Connect(ctx context.Context, spec playbook.ConnectSpec) (conn.Conn, error) {
+func (c sshConnector) Connect(ctx context.Context, spec engine.ConnectSpec) (conn.Conn, error) {
 	port, err := strconv.Atoi(fmt.Sprint(spec.Vars["ansible_port"]))
 	if err != nil {
 		return nil, fmt.Errorf("%s: ansible_port: %w", spec.Host, err)
@@ -42,7 +43,7 @@ func (c sshConnector) Connect(ctx context.Context, spec playbook.ConnectSpec) (c
 	})
 }
 
-func (sshConnector) Become(c conn.Conn, _ playbook.BecomeSpec) (conn.Conn, error) { return c, nil }
+func (sshConnector) Become(c conn.Conn, _ engine.BecomeSpec) (conn.Conn, error) { return c, nil }
 
 // BenchmarkRunbookSSH runs the benchmark runbook (runbook/site.yml) in
 // process against real sshd test hosts: "first" on an empty /srv, "second"
@@ -68,8 +69,8 @@ func BenchmarkRunbookSSH(b *testing.B) {
 			cn := sshConnector{known: cl.KnownHosts, kh: ssh.NewKnownHosts()}
 			runbook := func(b *testing.B, wantChanged bool) {
 				sink := &countSink{status: map[playbook.Status]int{}}
-				r := &playbook.Runner{Inventory: inv, Registry: reg, Templates: templates.New(), Connector: cn,
-					Sink: sink, Loader: ld, Options: playbook.Options{Forks: n}}
+				r := &engine.Runner{Inventory: inv, Registry: reg, Templates: templates.New(), Connector: cn,
+					Sink: sink, Loader: ld, Options: engine.Options{Forks: n}}
 				stats, err := r.Run(ctx, []*playbook.Playbook{pb})
 				if err != nil {
 					b.Fatal(err)
@@ -85,8 +86,8 @@ func BenchmarkRunbookSSH(b *testing.B) {
 				b.Fatal(err)
 			}
 			wipeSrv := func(b *testing.B) {
-				r := &playbook.Runner{Inventory: inv, Registry: reg, Templates: templates.New(), Connector: cn,
-					Sink: &countSink{status: map[playbook.Status]int{}}, Loader: ld, Options: playbook.Options{Forks: n}}
+				r := &engine.Runner{Inventory: inv, Registry: reg, Templates: templates.New(), Connector: cn,
+					Sink: &countSink{status: map[playbook.Status]int{}}, Loader: ld, Options: engine.Options{Forks: n}}
 				if _, err := r.Run(ctx, []*playbook.Playbook{wipe}); err != nil {
 					b.Fatal(err)
 				}

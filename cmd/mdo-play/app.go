@@ -100,7 +100,7 @@ func (a *app) main(args []string) int {
 	cliApp := &cli.App{
 		Name:            "mdo-play",
 		Usage:           "run Ansible-style playbooks over SSH, agentless",
-		UsageText:       "mdo-play [options] PLAYBOOK...\n   mdo-play adhoc PATTERN -m MODULE -a ARGS\n   mdo-play inventory --list | --graph | --host HOST\n   mdo-play lint PLAYBOOK...\n   mdo-play vault encrypt|decrypt|view|create|edit|rekey|encrypt_string\n   mdo-play merge EVENTS.json...\n   mdo-play version",
+		UsageText:       "mdo-play [options] PLAYBOOK...\n   mdo-play adhoc PATTERN -m MODULE -a ARGS\n   mdo-play inventory --list | --graph | --host HOST\n   mdo-play lint PLAYBOOK...\n   mdo-play convert [-d | -w | --out DIR] PATH...\n   mdo-play vault encrypt|decrypt|view|create|edit|rekey|encrypt_string\n   mdo-play merge EVENTS.json...\n   mdo-play version",
 		ArgsUsage:       "PLAYBOOK...",
 		Flags:           runFlags(),
 		Writer:          a.stdout,
@@ -137,6 +137,7 @@ func (a *app) main(args []string) int {
 			},
 			a.vaultCommand(),
 			a.lintCommand(),
+			a.convertCommand(),
 			a.configCommand(),
 			a.mergeCommand(),
 			{
@@ -161,6 +162,8 @@ func (a *app) main(args []string) int {
 			args = lintArgs(args)
 		case "merge":
 			args = append([]string{args[0], args[1]}, reorderArgs(args[2:], mergeFlags())...)
+		case "convert":
+			args = convertArgs(args)
 		case "config":
 			args = append([]string{args[0], args[1]}, reorderArgs(args[2:], runFlags())...)
 		case "version", "help", "-h", "--help":

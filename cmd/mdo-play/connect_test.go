@@ -45,7 +45,7 @@ nopass ansible_host=%s ansible_port=%d ansible_user=%s
 [all:vars]
 ansible_ssh_private_key_file=%s
 ansible_ssh_known_hosts_file=%s
-`, c.Hosts[0].Addr, c.Hosts[0].Port, sshtest.SudoUser, sshtest.SudoPassword,
+`, c.Hosts[0].Addr, c.Hosts[0].Port, sshtest.SudoUser, c.SudoPassword(),
 		c.Hosts[1].Addr, c.Hosts[1].Port, sshtest.NoPassUser, c.ClientKey, c.KnownHosts))
 	const n = 8
 	var tasks strings.Builder

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -254,23 +252,8 @@ func (r *reportSink) write(path string) error {
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".mdo-report-*")
-	if err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	_, werr := tmp.Write(data)
-	if err := tmp.Chmod(0o644); err != nil && werr == nil {
-		werr = err
-	}
-	if err := tmp.Close(); err != nil && werr == nil {
-		werr = err
-	}
-	if werr == nil {
-		werr = os.Rename(tmp.Name(), path)
-	}
-	if werr != nil {
-		return fmt.Errorf("report %s: %w", path, werr)
+	if err := writeAtomic(path, data, 0o644); err != nil {
+		return fmt.Errorf("report %s: %w", path, err)
 	}
 	return nil
 }

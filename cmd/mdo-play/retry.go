@@ -51,23 +51,8 @@ func writeRetryFile(playbookPath, dir string, stats map[string]*playbook.HostSta
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return "", fmt.Errorf("retry file: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".mdo-retry-*")
-	if err != nil {
-		return "", fmt.Errorf("retry file: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // gone after the rename; cleans up after an error
-	_, werr := tmp.WriteString(strings.Join(hosts, "\n") + "\n")
-	if err := tmp.Chmod(0o644); err != nil && werr == nil {
-		werr = err
-	}
-	if err := tmp.Close(); err != nil && werr == nil {
-		werr = err
-	}
-	if werr == nil {
-		werr = os.Rename(tmp.Name(), path)
-	}
-	if werr != nil {
-		return "", fmt.Errorf("retry file %s: %w", path, werr)
+	if err := writeAtomic(path, []byte(strings.Join(hosts, "\n")+"\n"), 0o644); err != nil {
+		return "", fmt.Errorf("retry file %s: %w", path, err)
 	}
 	return path, nil
 }

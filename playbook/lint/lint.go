@@ -31,6 +31,7 @@ const (
 	RuleTemplateSyntax = "template-syntax"
 	RuleCommandModule  = "command-instead-of-module"
 	RuleRiskyOctal     = "risky-octal"
+	RuleConvertMarker  = "convert-marker"
 )
 
 // Rule describes one rule.
@@ -52,6 +53,7 @@ func Rules() []Rule {
 		{RuleTemplateSyntax, "a template or condition does not parse"},
 		{RuleCommandModule, "command or shell runs a program a module does the job of"},
 		{RuleRiskyOctal, "a file mode is an unquoted YAML integer"},
+		{RuleConvertMarker, "mdo-play convert left a construct for a human (a # mdo-convert: comment)"},
 	}
 }
 
@@ -140,13 +142,15 @@ func (l *Linter) Lint(ctx context.Context, path string) ([]Finding, error) {
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, &ParseError{Path: path, Err: fmt.Errorf("%s: invalid YAML: %s", path, strings.TrimPrefix(err.Error(), "yaml: "))}
 	}
-	c := &checker{l: l, eng: templates.New(), sources: map[string]*source{}, includes: map[string]*include{}, seen: map[Finding]bool{}}
-	pb, err := l.Loader.Parse(path, data)
+	c := &checker{eng: templates.New(), sources: map[string]*source{}, includes: map[string]*include{}, seen: map[Finding]bool{}, files: map[string][]byte{path: data}, order: []string{path}}
+	c.l = c.recording(l)
+	pb, err := c.l.Loader.Parse(path, data)
 	if err != nil {
 		c.loadErrors(path, err)
 	} else {
 		c.playbook(ctx, pb)
 	}
+	c.convertMarkers()
 	return c.result(), nil
 }
 
@@ -165,6 +169,8 @@ type checker struct {
 	includes map[string]*include // include_tasks files, by path
 	seen     map[Finding]bool    // against duplicates (a role applied twice)
 	findings []Finding
+	files    map[string][]byte // every file read, for rules over whole files
+	order    []string          // their paths, in the order first read
 }
 
 // include is one include_tasks file loaded for linting.

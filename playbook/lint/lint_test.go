@@ -74,6 +74,7 @@ func TestGolden(t *testing.T) {
 		{name: "octal", file: "octal.yml", rules: []string{RuleRiskyOctal}},
 		{name: "noqa", file: "noqa.yml", rules: []string{RuleNameMissing, RuleCommandModule}},
 		{name: "skip", file: "command.yml", skip: []string{RuleCommandModule}},
+		{name: "convert_markers", file: "convert_markers.yml", rules: []string{RuleConvertMarker}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
