@@ -37,6 +37,9 @@ var scrubs = []struct {
 	{regexp.MustCompile(`"time":"[^"]*"`), `"time":"X"`},
 	{regexp.MustCompile(`"duration_ms":[0-9.e+-]+`), `"duration_ms":0`},
 	{regexp.MustCompile(`"(start|end|delta)":"[^"]*"`), `"$1":"X"`},
+	// -v names the machine's open-files limit (issue 14), which differs
+	// between machines.
+	{regexp.MustCompile(`(?m)^open files limit \(RLIMIT_NOFILE\): .*\n`), ``},
 	// A banner's stars depend on the length of the path it names.
 	{regexp.MustCompile(`(?m)^(PLAYBOOK: .*?) \*+$`), `$1 ***`},
 }
