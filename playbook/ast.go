@@ -128,11 +128,16 @@ type Task struct {
 	When        []Expr
 	Loop        Value // list, or a template string that evaluates to one
 	LoopControl LoopControl
-	Register    string
-	Notify      []string
-	Listen      []string
-	Tags        []string
-	Vars        []Var
+	// LoopWith names the lookup of a with_* loop (dict, subelements,
+	// together, nested, sequence, fileglob, lines, first_found): the
+	// engine turns the rendered Loop value into items as that lookup
+	// does. Empty for loop, with_items and with_list.
+	LoopWith string
+	Register string
+	Notify   []string
+	Listen   []string
+	Tags     []string
+	Vars     []Var
 
 	IgnoreErrors      Value
 	IgnoreUnreachable Value

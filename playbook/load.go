@@ -126,7 +126,9 @@ var playKeys = []string{
 }
 
 var taskKeys = []string{
-	"name", "when", "loop", "with_items", "with_list", "loop_control", "register", "notify", "tags",
+	"name", "when", "loop", "with_items", "with_list", "with_dict", "with_subelements", "with_together",
+	"with_nested", "with_sequence", "with_fileglob", "with_lines", "with_first_found", "local_action", "action",
+	"loop_control", "register", "notify", "tags",
 	"vars", "args", "ignore_errors", "ignore_unreachable", "failed_when", "changed_when",
 	"environment", "check_mode", "diff", "no_log", "become", "become_user", "become_method",
 	"become_flags", "remote_user", "connection", "delegate_to", "run_once", "throttle", "timeout",
@@ -138,7 +140,7 @@ var blockKeys = map[string]bool{
 	"name": true, "when": true, "tags": true, "vars": true, "ignore_errors": true, "ignore_unreachable": true,
 	"environment": true, "check_mode": true, "diff": true, "no_log": true, "become": true, "become_user": true,
 	"become_method": true, "become_flags": true, "remote_user": true, "connection": true, "delegate_to": true,
-	"run_once": true, "throttle": true, "timeout": true, "any_errors_fatal": true, "notify": false,
+	"run_once": true, "throttle": true, "timeout": true, "any_errors_fatal": true, "notify": true,
 	"block": true, "rescue": true, "always": true,
 }
 
@@ -433,17 +435,39 @@ func (p *parser) task(n *yaml.Node, handler, applyOnly bool) *Task {
 			t.Name = p.str(vn)
 		case "when":
 			t.When = p.exprs(vn)
-		case "loop", "with_items", "with_list":
+		case "loop", "with_items", "with_list", "with_dict", "with_subelements", "with_together", "with_nested",
+			"with_sequence", "with_fileglob", "with_lines", "with_first_found":
 			if t.Loop.Set() {
-				p.d.errorf(kn, "a task has only one loop (loop, with_items or with_list)")
+				p.d.errorf(kn, "a task has only one loop (loop or one with_* keyword)")
 				return
 			}
 			t.Loop = p.value(vn)
-			if vn.Kind == yaml.MappingNode || vn.Kind == yaml.ScalarNode && !strings.Contains(vn.Value, "{{") && vn.ShortTag() != "!!null" {
-				p.d.errorf(vn, "%s must be a list or a template that evaluates to one, got %s", k, withArticle(kindOf(vn)))
+			switch k {
+			case "loop", "with_items", "with_list":
+				if vn.Kind == yaml.MappingNode || vn.Kind == yaml.ScalarNode && !strings.Contains(vn.Value, "{{") && vn.ShortTag() != "!!null" {
+					p.d.errorf(vn, "%s must be a list or a template that evaluates to one, got %s", k, withArticle(kindOf(vn)))
+				}
+			default:
+				t.LoopWith = strings.TrimPrefix(k, "with_")
 			}
 			if k == "with_items" {
 				t.Loop.V = flattenOnce(t.Loop.V)
+			}
+		case "local_action", "action":
+			// The module and its arguments as one value: "copy src=a
+			// dest=b", or a mapping with module: and the arguments.
+			// local_action runs it on the controller (delegate_to:
+			// localhost).
+			if k == "local_action" {
+				t.DelegateTo = Value{Pos: p.d.pos(kn), V: "localhost"}
+			}
+			mk, mv := p.actionModule(kn, vn)
+			switch {
+			case mk == nil:
+			case !p.l.Registry.Has(mk.Value):
+				p.d.errorf(mk, "%s: unknown module %q%s", k, mk.Value, suggest(mk.Value, p.l.Registry.Names()))
+			default:
+				modNodes = append(modNodes, [2]*yaml.Node{mk, mv})
 			}
 		case "loop_control":
 			t.LoopControl = p.loopControl(vn)
@@ -595,6 +619,44 @@ func (p *parser) task(n *yaml.Node, handler, applyOnly bool) *Task {
 	p.moduleArgs(t, vn, argsNode)
 	p.checkTask(t)
 	return t
+}
+
+// actionModule splits the value of action/local_action into a module key
+// node and its arguments node, as if they had been written as
+// `module: args`; nil when the value names no module (the error is
+// recorded).
+func (p *parser) actionModule(kn, vn *yaml.Node) (*yaml.Node, *yaml.Node) {
+	at := func(n *yaml.Node, v string) *yaml.Node {
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v, Line: n.Line, Column: n.Column}
+	}
+	switch vn.Kind {
+	case yaml.ScalarNode:
+		name, rest, _ := strings.Cut(strings.TrimSpace(vn.Value), " ")
+		if name == "" {
+			break
+		}
+		args := at(vn, strings.TrimSpace(rest))
+		if args.Value == "" {
+			args = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: vn.Line, Column: vn.Column}
+		}
+		return at(vn, name), args
+	case yaml.MappingNode:
+		var name *yaml.Node
+		args := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: vn.Line, Column: vn.Column}
+		for i := 0; i+1 < len(vn.Content); i += 2 {
+			if vn.Content[i].Value == "module" {
+				name = vn.Content[i+1]
+				continue
+			}
+			args.Content = append(args.Content, vn.Content[i], vn.Content[i+1])
+		}
+		if name == nil || name.Value == "" {
+			break
+		}
+		return at(name, name.Value), args
+	}
+	p.d.errorf(vn, "%s needs a module: `%s: MODULE ARGS` or a mapping with module:", kn.Value, kn.Value)
+	return nil, nil
 }
 
 func isTaskKey(k string) bool {

@@ -118,6 +118,10 @@ func TestKeywordRenderErrorsFail(t *testing.T) {
       loop_control: {label: "{{ .undefined_label }}"}`, "undefined_label"},
 		{"notify", `command: "true"
       notify: "{{ .undefined_handler }}"`, "undefined_handler"},
+		{"run_once", `command: "true"
+      run_once: "{{ .undefined_once }}"`, "undefined_once"},
+		{"throttle", `command: "true"
+      throttle: "{{ .undefined_throttle }}"`, "undefined_throttle"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src := `- hosts: all

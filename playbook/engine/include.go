@@ -44,7 +44,7 @@ func (st *state) runInclude(ctx context.Context, pc *playCtx, hosts []*hostState
 		items, hasItems := []any{nil}, t.Loop.Set()
 		if hasItems {
 			var err error
-			if items, err = st.loopItems(t, vs); err != nil {
+			if items, err = st.loopItems(ctx, pc, t, sc, vs); err != nil {
 				fail(h, taskError(t, err))
 				continue
 			}

@@ -67,7 +67,7 @@ type fileFinder struct {
 
 func (f fileFinder) ReadFile(path string) ([]byte, error) { return f.read(path) }
 
-func (st *state) files(pc *playCtx, sc *scope, t *playbook.Task) modules.Files {
+func (st *state) files(pc *playCtx, sc *scope, t *playbook.Task) fileFinder {
 	taskDir, _ := filepath.Abs(filepath.Dir(t.Pos.File))
 	// A role's files/ and templates/ come first, then the task's directory
 	// and the playbook's.

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/mdo-play/mdo-play/playbook"
@@ -30,7 +31,7 @@ func (st *state) taskVars(pc *playCtx, h *hostState, sc *scope, t *playbook.Task
 	if t != nil && len(t.Vars) > 0 {
 		layers = append(layers, varLayer{varsMap(t.Vars), true})
 	}
-	layers = append(layers, varLayer{h.setVars, false}, varLayer{st.Options.ExtraVars, true}, varLayer{st.magic(pc, h), false})
+	layers = append(layers, varLayer{h.setVars, false}, varLayer{st.Options.ExtraVars, true}, varLayer{st.magic(pc, h, sc, t), false})
 	return st.merge(layers)
 }
 
@@ -52,7 +53,7 @@ func varsMap(vs []playbook.Var) map[string]any {
 }
 
 // magic returns the variables Ansible defines for every host.
-func (st *state) magic(pc *playCtx, h *hostState) map[string]any {
+func (st *state) magic(pc *playCtx, h *hostState, sc *scope, t *playbook.Task) map[string]any {
 	name := h.name()
 	short := name
 	if i := strings.IndexByte(short, '.'); i > 0 {
@@ -63,7 +64,7 @@ func (st *state) magic(pc *playCtx, h *hostState) map[string]any {
 	for i, g := range groupNames {
 		gn[i] = g
 	}
-	return map[string]any{
+	m := map[string]any{
 		"inventory_hostname":       name,
 		"inventory_hostname_short": short,
 		"group_names":              gn,
@@ -79,7 +80,49 @@ func (st *state) magic(pc *playCtx, h *hostState) map[string]any {
 		"ansible_verbosity":        st.Options.Verbosity,
 		"playbook_dir":             pc.pb.Dir,
 		"omit":                     st.omit,
+		"ansible_managed":          "Ansible managed",
+		"ansible_version":          ansibleVersion(),
 	}
+	if t != nil {
+		dirs := st.files(pc, sc, t).dirs
+		search := make([]any, len(dirs))
+		for i, d := range dirs {
+			search[i] = d
+		}
+		m["ansible_search_path"] = search
+	}
+	if r := innermostRole(sc, t); r != nil {
+		m["role_name"] = r.Name
+		m["role_path"] = r.Dir
+	}
+	return m
+}
+
+// compatVersion is the ansible-core release whose behaviour mdo-play
+// follows (and compares its output with); roles that test
+// ansible_version see it.
+const compatVersion = "2.14.18"
+
+// ansibleVersion is the ansible_version variable, shaped as Ansible's.
+func ansibleVersion() map[string]any {
+	parts := strings.SplitN(compatVersion, ".", 3)
+	n := func(i int) int { v, _ := strconv.Atoi(parts[i]); return v }
+	return map[string]any{"full": compatVersion, "string": compatVersion, "major": n(0), "minor": n(1), "revision": n(2)}
+}
+
+// innermostRole is the role t belongs to: its own, or its innermost
+// enclosing block's; nil outside roles.
+func innermostRole(sc *scope, t *playbook.Task) *playbook.Role {
+	if t != nil && t.Role != nil {
+		return t.Role
+	}
+	blocks := sc.blocks()
+	for i := len(blocks) - 1; i >= 0; i-- {
+		if blocks[i].Role != nil {
+			return blocks[i].Role
+		}
+	}
+	return nil
 }
 
 // roleLayers returns the role defaults (lowest precedence) and role vars

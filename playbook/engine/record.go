@@ -11,7 +11,7 @@ import (
 // the host failed.
 func (st *state) runOnHost(ctx context.Context, pc *playCtx, h *hostState, t *playbook.Task, sc *scope) bool {
 	start := time.Now()
-	ht, err := st.resolveHost(pc, h, t, sc)
+	ht, err := st.resolveHost(ctx, pc, h, t, sc)
 	var out outcome
 	if err != nil {
 		out = failedOutcome(taskError(t, err))

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -53,7 +54,7 @@ type call struct {
 // resolveHost resolves t for h: its variables, loop items and the keywords
 // that do not depend on the item. The returned hostTask is never nil (its
 // t, sc and vs are set even with an error).
-func (st *state) resolveHost(pc *playCtx, h *hostState, t *playbook.Task, sc *scope) (*hostTask, error) {
+func (st *state) resolveHost(ctx context.Context, pc *playCtx, h *hostState, t *playbook.Task, sc *scope) (*hostTask, error) {
 	ht := &hostTask{t: t, sc: sc, vs: st.taskVars(pc, h, sc, t), loop: t.Loop.Set()}
 	vs := ht.vs
 	var err error
@@ -63,7 +64,7 @@ func (st *state) resolveHost(pc *playCtx, h *hostState, t *playbook.Task, sc *sc
 	if ht.ignoreUnreachable, err = st.evalBool(sc.keyword(t, func(t *playbook.Task) playbook.Value { return t.IgnoreUnreachable }, func(p *playbook.Play) playbook.Value { return p.IgnoreUnreachable }), vs, false); err != nil {
 		return ht, err
 	}
-	for _, n := range t.Notify {
+	for _, n := range notifyNames(t, sc) {
 		name := n
 		if strings.Contains(n, "{{") {
 			if name, err = st.Templates.RenderString("", n, vs.m); err != nil {
@@ -79,7 +80,7 @@ func (st *state) resolveHost(pc *playCtx, h *hostState, t *playbook.Task, sc *sc
 	if ht.loopVar == "" {
 		ht.loopVar = "item"
 	}
-	if ht.items, err = st.loopItems(t, vs); err != nil {
+	if ht.items, err = st.loopItems(ctx, pc, t, sc, vs); err != nil {
 		return ht, err
 	}
 	if len(ht.items) == 0 {
@@ -207,8 +208,9 @@ func (st *state) withItem(vs varSet, loopVar string, item any, indexVar string, 
 	return varSet{m: m, errs: vs.errs}
 }
 
-// loopItems evaluates a task's loop to a list.
-func (st *state) loopItems(t *playbook.Task, vs varSet) ([]any, error) {
+// loopItems evaluates a task's loop to a list (a with_* loop through its
+// lookup).
+func (st *state) loopItems(ctx context.Context, pc *playCtx, t *playbook.Task, sc *scope, vs varSet) ([]any, error) {
 	v := t.Loop.V
 	if s, ok := v.(string); ok {
 		r, err := st.Templates.Render(s, vs.m)
@@ -222,6 +224,13 @@ func (st *state) loopItems(t *playbook.Task, vs varSet) ([]any, error) {
 			return nil, &playbook.Error{Pos: t.Loop.Pos, Msg: "loop: " + vs.explain(err).Error()}
 		}
 		v = r
+	}
+	if t.LoopWith != "" {
+		items, err := withItems(ctx, t.LoopWith, v, st.files(pc, sc, t), pc.pb.Dir)
+		if err != nil {
+			return nil, &playbook.Error{Pos: t.Loop.Pos, Msg: err.Error()}
+		}
+		return items, nil
 	}
 	switch x := v.(type) {
 	case nil:
@@ -271,4 +280,20 @@ func dropOmitted(v any, omit string) any {
 		}
 	}
 	return v
+}
+
+// notifyNames is t's notify list, or, when it has none, that of its
+// innermost enclosing block that has one (notify on a block applies to
+// the tasks inside, as in Ansible).
+func notifyNames(t *playbook.Task, sc *scope) []string {
+	if len(t.Notify) > 0 {
+		return t.Notify
+	}
+	blocks := sc.blocks()
+	for i := len(blocks) - 1; i >= 0; i-- {
+		if len(blocks[i].Notify) > 0 {
+			return blocks[i].Notify
+		}
+	}
+	return nil
 }

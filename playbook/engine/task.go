@@ -20,16 +20,17 @@ func (st *state) runTask(ctx context.Context, pc *playCtx, hosts []*hostState, t
 		st.refreshHostvars(pc)
 	}
 	st.banner(pc, t, kind)
-	pv := varSet{m: pc.playVars}
-	runOnce := st.boolKeyword(sc.keyword(t, func(t *playbook.Task) playbook.Value { return t.RunOnce }, nil), pv, false)
+	runOnce, throttle, err := st.schedule(pc, hosts, t, sc)
+	if err != nil {
+		// The task cannot be scheduled: it fails on every host, in the
+		// same place a per-host keyword would.
+		for _, h := range hosts {
+			st.record(pc, h, &hostTask{t: t, sc: sc}, failedOutcome(taskError(t, err)), time.Now())
+		}
+		return hosts
+	}
 	if runOnce && len(hosts) > 1 {
 		hosts = hosts[:1]
-	}
-	var throttle chan struct{}
-	if v := sc.keyword(t, func(t *playbook.Task) playbook.Value { return t.Throttle }, nil); v.Set() {
-		if n, err := st.intKeyword(v, pv); err == nil && n > 0 {
-			throttle = make(chan struct{}, n)
-		}
 	}
 	var (
 		wg     sync.WaitGroup
@@ -122,3 +123,30 @@ func (st *state) taskName(pc *playCtx, t *playbook.Task) string {
 }
 
 var _ modules.FileReader = fileFinder{}
+
+// schedule resolves the keywords that decide how a task is spread over
+// its hosts, run_once and throttle, with the first host's variables (as
+// Ansible templates them). throttle is nil without a limit.
+func (st *state) schedule(pc *playCtx, hosts []*hostState, t *playbook.Task, sc *scope) (bool, chan struct{}, error) {
+	ro := sc.keyword(t, func(t *playbook.Task) playbook.Value { return t.RunOnce }, nil)
+	th := sc.keyword(t, func(t *playbook.Task) playbook.Value { return t.Throttle }, nil)
+	if len(hosts) == 0 || !ro.Set() && !th.Set() {
+		return false, nil, nil
+	}
+	vs := st.taskVars(pc, hosts[0], sc, t)
+	runOnce, err := st.evalBool(ro, vs, false)
+	if err != nil {
+		return false, nil, err
+	}
+	var throttle chan struct{}
+	if th.Set() {
+		n, err := st.intKeyword(th, vs)
+		if err != nil {
+			return false, nil, err
+		}
+		if n > 0 {
+			throttle = make(chan struct{}, n)
+		}
+	}
+	return runOnce, throttle, nil
+}
