@@ -142,17 +142,17 @@ func (s *jsonSink) finish(err error) error {
 		code = exitCodeOf(err)
 	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	recap := s.recap
 	s.recap = nil
-	s.mu.Unlock()
 	now := time.Now().UTC().Format(time.RFC3339Nano)
 	if err != nil && !errors.Is(err, errSilent) {
 		_ = s.enc.Encode(jsonEvent{Event: string(playbook.EventError), Time: now, Msg: err.Error(), Slice: s.slice, SliceCount: s.sliceCount})
 		err = &inStreamError{err}
 	}
 	if recap == nil {
-		empty := map[string]*playbook.HostStats{}
-		recap = &jsonEvent{Event: string(playbook.EventRecap), Time: now, Stats: &empty, Slice: s.slice, SliceCount: s.sliceCount}
+		empty, none := map[string]*playbook.HostStats{}, []string{}
+		recap = &jsonEvent{Event: string(playbook.EventRecap), Time: now, Stats: &empty, ChangedHosts: &none, Slice: s.slice, SliceCount: s.sliceCount}
 	}
 	recap.ExitCode = &code
 	_ = s.enc.Encode(recap)
