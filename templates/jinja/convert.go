@@ -576,14 +576,25 @@ func (c *converter) forNode(n *For) {
 	}
 	iter := n.Iter
 	pairs := false
-	if cl, ok := iter.(*Call); ok && len(cl.Args) == 0 && len(cl.Kwargs) == 0 {
-		if ga, ok := cl.Fn.(*Getattr); ok && ga.Attr == "items" {
-			iter, pairs = ga.X, true
+	if len(n.Targets) == 2 {
+		// d.items(), d.items() | sort, d | dictsort: key, value by sorted key,
+		// as Go ranges over a mapping.
+		x := iter
+		if f, ok := x.(*Filter); ok && (f.Name == "sort" || f.Name == "list") && len(f.Args) == 0 && len(f.Kwargs) == 0 {
+			x = f.X
+		}
+		if cl, ok := x.(*Call); ok && len(cl.Args) == 0 && len(cl.Kwargs) == 0 {
+			if ga, ok := cl.Fn.(*Getattr); ok && ga.Attr == "items" {
+				iter, pairs = ga.X, true
+			}
+		}
+		if f, ok := x.(*Filter); ok && f.Name == "dictsort" && len(f.Args) == 0 && len(f.Kwargs) == 0 {
+			iter, pairs = f.X, true
 		}
 	}
-	if f, ok := iter.(*Filter); ok && (f.Name == "dictsort" || f.Name == "dict2items" && false) && len(f.Args) == 0 && len(f.Kwargs) == 0 {
-		iter, pairs = f.X, true
-	}
+	// With loop.* or an if filter, a loop over pairs ranges over the keys
+	// with an index, and the value is looked up.
+	keyed := pairs && (usesLoop(n.Body) || n.Filter != nil)
 	if len(n.Targets) > 2 || len(n.Targets) == 2 && !pairs {
 		c.leave(n, n.Start, text, fail(n.Start, "unpacking %d loop variables from a list is not supported", len(n.Targets)))
 		return
@@ -597,7 +608,7 @@ func (c *converter) forNode(n *For) {
 	// Go's range would give the values of.
 	keysOf := !pairs && len(n.Targets) == 1 && seq.typ != tyList && exprKey(iter) != "" &&
 		subscriptsBy(append(append([]Node{}, n.Body...), n.Else...), exprKey(iter), n.Targets[0])
-	if keysOf {
+	if keysOf || keyed {
 		seq = typed(pipe(seq, "to_list"), tyList)
 	}
 	var header string
@@ -607,11 +618,18 @@ func (c *converter) forNode(n *For) {
 		c.inRange++
 		defer func() { c.inRange-- }()
 		inner, _ := c.expr(iter) // the same expression, seen from inside the range
-		l := &loopCtx{seq: inner, noIndex: pairs, filtered: n.Filter != nil}
+		l := &loopCtx{seq: inner, noIndex: pairs && !keyed, filtered: n.Filter != nil}
 		c.pushScope()
 		defer c.popScope()
 		var v1, v2 string
-		if pairs {
+		switch {
+		case keyed:
+			l.idx = c.goVar("i")
+			c.declare(" index", l.idx)
+			v2 = c.goVar(n.Targets[0])
+			c.declare(n.Targets[0], v2)
+			c.declare(n.Targets[1], "("+index(inner, atom(v2, tyStr)).s+")")
+		case pairs:
 			v1 = c.goVar(n.Targets[0])
 			c.declare(n.Targets[0], v1)
 			if len(n.Targets) == 2 {
@@ -620,7 +638,7 @@ func (c *converter) forNode(n *For) {
 			} else {
 				v2 = "$_"
 			}
-		} else {
+		default:
 			l.idx = c.goVar("i")
 			c.declare(" index", l.idx)
 			v2 = c.goVar(n.Targets[0])
@@ -637,7 +655,7 @@ func (c *converter) forNode(n *For) {
 		body = c.sub(func() { c.nodes(n.Body) })
 		body = append(c.hoisted(), body...)
 		switch {
-		case pairs:
+		case pairs && !keyed:
 			header = "range " + v1 + ", " + v2 + " := " + seq.s
 		case l.used:
 			header = "range " + l.idx + ", " + v2 + " := " + seq.s
@@ -947,18 +965,43 @@ func exprKey(x Expr) string {
 // subscriptsBy reports whether nodes use seq[name] (seq given by its
 // exprKey): a loop over a mapping's keys.
 func subscriptsBy(nodes []Node, seq, name string) bool {
+	return anyExpr(nodes, true, func(x Expr) bool {
+		g, ok := x.(*Getitem)
+		if !ok {
+			return false
+		}
+		n, ok := g.Key.(*Name)
+		return ok && n.Name == name && exprKey(g.X) == seq
+	})
+}
+
+// usesLoop reports whether nodes use this loop's loop variable.
+func usesLoop(nodes []Node) bool {
+	return anyExpr(nodes, false, func(x Expr) bool {
+		g, ok := x.(*Getattr)
+		if !ok {
+			return false
+		}
+		n, ok := g.X.(*Name)
+		return ok && n.Name == "loop"
+	})
+}
+
+// anyExpr reports whether an expression in nodes satisfies pred; with
+// intoLoops unset it does not look into the bodies of inner loops.
+func anyExpr(nodes []Node, intoLoops bool, pred func(Expr) bool) bool {
 	found := false
 	var expr func(x Expr)
 	expr = func(x Expr) {
 		if x == nil || found {
 			return
 		}
+		if pred(x) {
+			found = true
+			return
+		}
 		switch x := x.(type) {
 		case *Getitem:
-			if n, ok := x.Key.(*Name); ok && n.Name == name && exprKey(x.X) == seq {
-				found = true
-				return
-			}
 			expr(x.X)
 			expr(x.Key)
 		case *Getattr:
@@ -1032,8 +1075,10 @@ func subscriptsBy(nodes []Node, seq, name string) bool {
 				walk(n.Else)
 			case *For:
 				expr(n.Iter)
-				expr(n.Filter)
-				walk(n.Body)
+				if intoLoops {
+					expr(n.Filter)
+					walk(n.Body)
+				}
 				walk(n.Else)
 			case *Set:
 				expr(n.X)

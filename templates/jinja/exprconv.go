@@ -190,7 +190,8 @@ func (c *converter) list(items []Expr) (gx, error) {
 
 // field is v.name: a field chain where v allows one.
 func field(v gx, name string) gx {
-	if v.prec == pAtom && (strings.HasPrefix(v.s, ".") || strings.HasPrefix(v.s, "$") || v.chain) {
+	if v.prec == pAtom && (strings.HasPrefix(v.s, ".") || strings.HasPrefix(v.s, "$") || v.chain ||
+		strings.HasPrefix(v.s, "(") && strings.HasSuffix(v.s, ")")) {
 		g := atom(v.s+"."+name, tyAny)
 		g.chain = true
 		return g
