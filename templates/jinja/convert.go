@@ -196,6 +196,7 @@ type piece struct {
 	kind         uint8 // kText, kAction, kVerbatim, kComment
 	ltrim, rtrim bool
 	trimBlock    bool // Jinja's trim_blocks removes the newline after this tag
+	group        int  // the statement the tag belongs to (0: none)
 }
 
 const (
@@ -234,6 +235,7 @@ type converter struct {
 	problems   []Problem
 	pieces     []piece
 	taken      map[string]bool // Go variable names in use
+	groups     int             // statements numbered so far
 }
 
 // problemAt reports the construct text at pos, which err explains.
@@ -257,9 +259,22 @@ func (c *converter) leave(n Node, at int, text string, err error) {
 func (c *converter) tagText(t *Tag) string { return c.src[t.Start:t.End] }
 
 func (c *converter) action(inner string, t *Tag, block bool) {
+	g := 0
+	if block {
+		g = c.newGroup()
+	}
+	c.actionIn(inner, t, g)
+	c.pieces[len(c.pieces)-1].trimBlock = block && t.RTrim == 0
+}
+
+// newGroup numbers a statement whose tags are emitted together.
+func (c *converter) newGroup() int { c.groups++; return c.groups }
+
+// actionIn emits a block tag of statement group.
+func (c *converter) actionIn(inner string, t *Tag, group int) {
 	c.pieces = append(c.pieces, piece{
 		text: inner, kind: kAction, ltrim: t.LTrim == '-', rtrim: t.RTrim == '-',
-		trimBlock: block && t.RTrim == 0,
+		trimBlock: t.RTrim == 0, group: group,
 	})
 }
 
@@ -272,7 +287,7 @@ func (c *converter) trimBefore() {
 
 // comment emits a Go comment in place of a tag.
 func (c *converter) comment(s string, t *Tag) {
-	c.pieces = append(c.pieces, piece{kind: kComment, text: s, ltrim: t.LTrim == '-', rtrim: t.RTrim == '-', trimBlock: t.RTrim == 0})
+	c.pieces = append(c.pieces, piece{kind: kComment, text: s, ltrim: t.LTrim == '-', rtrim: t.RTrim == '-', trimBlock: t.RTrim == 0, group: c.newGroup()})
 }
 
 func (c *converter) text(s string) {
@@ -370,7 +385,7 @@ func (c *converter) node(n Node) {
 			c.pieces = append(c.pieces, piece{kind: kTrim, rtrim: x.RTrim == '-', trimBlock: x.RTrim == 0})
 			return
 		}
-		c.pieces = append(c.pieces, piece{kind: kComment, text: x.S, ltrim: x.LTrim == '-', rtrim: x.RTrim == '-', trimBlock: x.RTrim == 0})
+		c.pieces = append(c.pieces, piece{kind: kComment, text: x.S, ltrim: x.LTrim == '-', rtrim: x.RTrim == '-', trimBlock: x.RTrim == 0, group: c.newGroup()})
 	case *Raw:
 		if x.LTrim == '-' {
 			c.trimBefore()
@@ -514,19 +529,20 @@ func (c *converter) ifNode(n *If) {
 	}
 	c.top().ifDepth++
 	defer func() { c.top().ifDepth-- }()
+	g := c.newGroup()
 	for i, b := range n.Branches {
 		word := "if "
 		if i > 0 {
 			word = "else if "
 		}
-		c.action(word+conds[i].s, &b.Tag, true)
+		c.actionIn(word+conds[i].s, &b.Tag, g)
 		c.nodes(b.Body)
 	}
 	if n.ElseTag != nil {
-		c.action("else", n.ElseTag, true)
+		c.actionIn("else", n.ElseTag, g)
 		c.nodes(n.Else)
 	}
-	c.action("end", &n.EndTag, true)
+	c.actionIn("end", &n.EndTag, g)
 }
 
 // loopAttr converts loop.NAME.
@@ -673,13 +689,14 @@ func (c *converter) forNode(n *For) {
 	if n.ElseTag != nil {
 		els = c.sub(func() { c.nodes(n.Else) })
 	}
-	c.action(header, &n.Tag, true)
+	g := c.newGroup()
+	c.actionIn(header, &n.Tag, g)
 	c.pieces = append(c.pieces, body...)
 	if n.ElseTag != nil {
-		c.action("else", n.ElseTag, true)
+		c.actionIn("else", n.ElseTag, g)
 		c.pieces = append(c.pieces, els...)
 	}
-	c.action("end", &n.EndTag, true)
+	c.actionIn("end", &n.EndTag, g)
 }
 
 func (c *converter) set(n *Set) {
@@ -758,7 +775,7 @@ func (c *converter) set(n *Set) {
 		end = n.EndTag
 	}
 	last := &c.pieces[len(c.pieces)-1]
-	last.rtrim, last.trimBlock = end.RTrim == '-', end.RTrim == 0
+	last.rtrim, last.trimBlock, last.group = end.RTrim == '-', end.RTrim == 0, c.newGroup()
 }
 
 // strArg is v as text, as Jinja's ~ and {{ }} inside a block set make it.
@@ -815,9 +832,11 @@ func (c *converter) macro(n *Macro) {
 		c.leave(n, n.Start, text, err)
 		return
 	}
-	c.action("define "+strconv.Quote(n.Name), &n.Tag, true)
+	// No group: the body is written where the macro is called, so the
+	// newline before the define cannot move into it.
+	c.actionIn("define "+strconv.Quote(n.Name), &n.Tag, 0)
 	c.pieces = append(c.pieces, body...)
-	c.action("end", &n.EndTag, true)
+	c.actionIn("end", &n.EndTag, 0)
 }
 
 // macroCall converts a call of a macro defined in this template into a
@@ -862,7 +881,19 @@ func (c *converter) macroCall(m *Macro, cl *Call) (string, error) {
 // on): the first newline after a block tag is removed.
 func (c *converter) render() string {
 	ps := c.pieces
+	rule1 := lineTags(ps)
 	for i := range ps {
+		if rule1[ps[i].group] {
+			// The newline before the tag goes: {{- when nothing else
+			// would be trimmed, else by removing it from the text.
+			t := ps[i-1].text
+			if len(t) == 1 || !strings.ContainsRune(" \t\r\n", rune(t[len(t)-2])) {
+				ps[i].ltrim = true
+			} else {
+				ps[i-1].text = t[:len(t)-1]
+			}
+			continue
+		}
 		if i+1 >= len(ps) || ps[i+1].kind != kText {
 			continue
 		}
@@ -915,6 +946,53 @@ func (c *converter) render() string {
 		}
 	}
 	return b.String()
+}
+
+// lineTags returns the statements (groups) whose tags can all be written
+// as `{{- tag }}` at the start of their own line: instead of the newline
+// after each tag (which Jinja's trim_blocks removes), the newline before it
+// is removed. That moves one newline across each tag of the statement,
+// which renders the same on every path through it, and reads as Go
+// templates are usually written. A tag qualifies when it stands on a line
+// of its own: the text before it ends with a newline and the text after it
+// starts with one.
+func lineTags(ps []piece) map[int]bool {
+	ok := map[int]bool{}
+	bad := map[int]bool{}
+	for i, p := range ps {
+		if p.group == 0 {
+			continue
+		}
+		q := p.trimBlock && !p.rtrim && !p.ltrim &&
+			i+1 < len(ps) && ps[i+1].kind == kText && strings.HasPrefix(ps[i+1].text, "\n") &&
+			i > 0 && ps[i-1].kind == kText && strings.HasSuffix(ps[i-1].text, "\n")
+		if !q {
+			bad[p.group] = true
+		}
+	}
+	for i, p := range ps {
+		if p.group != 0 && !bad[p.group] && p.kind != kText {
+			ok[p.group] = true
+		}
+		_ = i
+	}
+	// A lone newline between a tag that removes it and a line tag leaves
+	// that tag nothing to trim.
+	for changed := true; changed; {
+		changed = false
+		for j := 1; j+1 < len(ps); j++ {
+			if ps[j].kind != kText || ps[j].text != "\n" {
+				continue
+			}
+			prev, next := ps[j-1], ps[j+1]
+			eats := prev.kind != kText && prev.kind != kVerbatim && (prev.rtrim || prev.trimBlock && !ok[prev.group])
+			if ok[next.group] && eats {
+				delete(ok, next.group)
+				changed = true
+			}
+		}
+	}
+	return ok
 }
 
 // goString quotes s as a Go template string literal, raw when that reads

@@ -43,6 +43,9 @@ func (c *converter) expr(x Expr) (gx, error) {
 			}
 			args = append(args, kg, vg)
 		}
+		if len(args) == 0 {
+			return atom("(dict)", tyDict), nil
+		}
 		return typed(call("dict", args...), tyDict), nil
 	case *Getattr:
 		if n, ok := x.X.(*Name); ok && n.Name == "loop" && len(c.loops) > 0 {
@@ -117,7 +120,7 @@ func (c *converter) expr(x Expr) (gx, error) {
 		return c.test(x)
 	case *Unary:
 		if k, ok := x.X.(*Const); ok && x.Op == "-" && k.Raw != "" {
-			return atom("-"+k.Raw, tyNum), nil
+			return atom("-"+constant(k).s, tyNum), nil
 		}
 		v, err := c.expr(x.X)
 		if err != nil {
@@ -166,6 +169,8 @@ func constant(x *Const) gx {
 		return atom(strconv.FormatBool(v), tyBool)
 	case nil:
 		return atom("nil", tyAny)
+	case int64:
+		return atom(strconv.FormatInt(v, 10), tyNum)
 	}
 	return atom(x.Raw, tyNum)
 }
