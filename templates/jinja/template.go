@@ -173,15 +173,16 @@ func isGoAction(inner string) bool {
 		// {{ name }} is a Jinja variable, even when a function has that name.
 		return false
 	}
-	if hasGoVar(s) {
-		// Jinja has no $: a Go variable (declared in another action).
-		return true
-	}
-	return goTemplate("{{" + inner + "}}")
+	// Jinja has no $: Go variables, declared in other actions, are
+	// declared here so that the action parses alone.
+	return goTemplate(declareVars(s) + "{{" + inner + "}}")
 }
 
-// hasGoVar reports whether s uses a $variable outside string literals.
-func hasGoVar(s string) bool {
+// declareVars returns declarations of the $variables s uses outside
+// string literals.
+func declareVars(s string) string {
+	var b strings.Builder
+	seen := map[string]bool{}
 	for i := 0; i < len(s); i++ {
 		switch s[i] {
 		case '"', '\'', '`':
@@ -192,10 +193,18 @@ func hasGoVar(s string) bool {
 				}
 			}
 		case '$':
-			return true
+			j := i + 1
+			for j < len(s) && (s[j] == '_' || s[j] >= 'a' && s[j] <= 'z' || s[j] >= 'A' && s[j] <= 'Z' || s[j] >= '0' && s[j] <= '9') {
+				j++
+			}
+			if name := s[i:j]; len(name) > 1 && !seen[name] {
+				seen[name] = true
+				b.WriteString("{{" + name + " := 0}}")
+			}
+			i = j - 1
 		}
 	}
-	return false
+	return b.String()
 }
 
 // niladic are functions a Go template calls without arguments as the
