@@ -317,6 +317,10 @@ func IsGoExpr(src string) bool {
 	if goKeywords[word] {
 		return false
 	}
+	trees, err := parse.Parse("t", "{{"+s+"}}", "{{", "}}", goFuncs, goBuiltins)
+	if err != nil || len(trees) != 1 || trees["t"] == nil || len(trees["t"].Root.Nodes) != 1 {
+		return false
+	}
 	return goTemplate("{{" + s + "}}")
 }
 
