@@ -82,7 +82,7 @@ func (c *converter) expr(x Expr) (gx, error) {
 			}
 		}
 		if u, ok := x.Key.(*Unary); ok && u.Op == "-" {
-			if k, ok := u.X.(*Const); ok && k.Raw == "1" {
+			if k, ok := u.X.(*Const); ok && k.Val == int64(1) {
 				return pipe(v, "last"), nil
 			}
 		}
@@ -119,7 +119,7 @@ func (c *converter) expr(x Expr) (gx, error) {
 	case *Test:
 		return c.test(x)
 	case *Unary:
-		if k, ok := x.X.(*Const); ok && x.Op == "-" && k.Raw != "" {
+		if k, ok := x.X.(*Const); ok && x.Op == "-" && isNumber(k.Val) {
 			return atom("-"+constant(k).s, tyNum), nil
 		}
 		v, err := c.expr(x.X)
@@ -159,6 +159,14 @@ func (c *converter) expr(x Expr) (gx, error) {
 		return g, nil
 	}
 	return gx{}, fail(x.pos(), "unsupported expression")
+}
+
+func isNumber(v any) bool {
+	switch v.(type) {
+	case int64, float64:
+		return true
+	}
+	return false
 }
 
 func constant(x *Const) gx {
