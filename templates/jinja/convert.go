@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"text/template/parse"
 	"unicode/utf8"
 )
 
@@ -53,7 +54,18 @@ func convert(src string, yamlValue bool) (string, []Problem) {
 	c.pushScope()
 	c.nodes(nodes)
 	c.pieces = append(c.hoisted(), c.pieces...)
-	return c.render(), c.problems
+	out := c.render()
+	if out != src {
+		if _, err := parse.Parse("t", out, "{{", "}}", goFuncs, goBuiltins); err != nil {
+			// Go actions kept as written that do not fit where they are.
+			line := src
+			if i := strings.IndexByte(line, '\n'); i >= 0 {
+				line = line[:i]
+			}
+			return src, append(c.problems, Problem{Line: 1, Col: 1, Text: line, Reason: "the converted template does not parse: " + err.Error()})
+		}
+	}
+	return out, c.problems
 }
 
 // ConvertExpr converts a bare Jinja expression, as written in when:,
@@ -91,6 +103,9 @@ func ConvertExpr(src string) (string, []Problem) {
 	}
 	if g.typ != tyBool {
 		g = call("truthy", g)
+	}
+	if _, err := parse.Parse("t", "{{"+g.s+"}}", "{{", "}}", goFuncs, goBuiltins); err != nil {
+		return src, []Problem{{Line: 1, Col: 1, Text: s, Reason: "the converted expression does not parse: " + err.Error()}}
 	}
 	return g.s, nil
 }
