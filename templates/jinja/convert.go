@@ -104,6 +104,9 @@ func ConvertExpr(src string) (string, []Problem) {
 	if g.typ != tyBool {
 		g = call("truthy", g)
 	}
+	if strings.Contains(g.s, "{{") {
+		return src, []Problem{{Line: 1, Col: 1, Text: s, Reason: "a condition cannot contain {{ (in a string literal here)"}}
+	}
 	if _, err := parse.Parse("t", "{{"+g.s+"}}", "{{", "}}", goFuncs, goBuiltins); err != nil {
 		return src, []Problem{{Line: 1, Col: 1, Text: s, Reason: "the converted expression does not parse: " + err.Error()}}
 	}
