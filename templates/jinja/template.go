@@ -337,6 +337,21 @@ func isIdent(s string) bool {
 // that starts at src[i] ("{{"), skipping Go string literals, or -1.
 func goActionEnd(src string, i int) int {
 	j := i + 2
+	if k := j + len(strings.TrimPrefix(src[j:], "- ")); strings.HasPrefix(src[k:], "/*") {
+		// A comment: {{/* ... */}} or {{- /* ... */ -}}.
+		end := strings.Index(src[k:], "*/")
+		if end < 0 {
+			return -1
+		}
+		rest := src[k+end+2:]
+		switch {
+		case strings.HasPrefix(rest, "}}"):
+			return k + end + 4
+		case strings.HasPrefix(rest, " -}}"):
+			return k + end + 6
+		}
+		return -1
+	}
 	for j < len(src) {
 		switch src[j] {
 		case '"':
