@@ -337,7 +337,11 @@ func isIdent(s string) bool {
 // that starts at src[i] ("{{"), skipping Go string literals, or -1.
 func goActionEnd(src string, i int) int {
 	j := i + 2
-	if k := j + len(strings.TrimPrefix(src[j:], "- ")); strings.HasPrefix(src[k:], "/*") {
+	k := j
+	if strings.HasPrefix(src[j:], "- ") {
+		k += 2
+	}
+	if strings.HasPrefix(src[k:], "/*") {
 		// A comment: {{/* ... */}} or {{- /* ... */ -}}.
 		end := strings.Index(src[k:], "*/")
 		if end < 0 {
