@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"text/template/parse"
 	"unicode/utf8"
 )
 
@@ -53,7 +54,18 @@ func convert(src string, yamlValue bool) (string, []Problem) {
 	c.pushScope()
 	c.nodes(nodes)
 	c.pieces = append(c.hoisted(), c.pieces...)
-	return c.render(), c.problems
+	out := c.render()
+	if out != src {
+		if _, err := parse.Parse("t", out, "{{", "}}", goFuncs, goBuiltins); err != nil {
+			// Go actions kept as written that do not fit where they are.
+			line := src
+			if i := strings.IndexByte(line, '\n'); i >= 0 {
+				line = line[:i]
+			}
+			return src, append(c.problems, Problem{Line: 1, Col: 1, Text: line, Reason: "the converted template does not parse: " + err.Error()})
+		}
+	}
+	return out, c.problems
 }
 
 // ConvertExpr converts a bare Jinja expression, as written in when:,
@@ -91,6 +103,12 @@ func ConvertExpr(src string) (string, []Problem) {
 	}
 	if g.typ != tyBool {
 		g = call("truthy", g)
+	}
+	if strings.Contains(g.s, "{{") {
+		return src, []Problem{{Line: 1, Col: 1, Text: s, Reason: "a condition cannot contain {{ (in a string literal here)"}}
+	}
+	if _, err := parse.Parse("t", "{{"+g.s+"}}", "{{", "}}", goFuncs, goBuiltins); err != nil {
+		return src, []Problem{{Line: 1, Col: 1, Text: s, Reason: "the converted expression does not parse: " + err.Error()}}
 	}
 	return g.s, nil
 }
@@ -196,6 +214,7 @@ type piece struct {
 	kind         uint8 // kText, kAction, kVerbatim, kComment
 	ltrim, rtrim bool
 	trimBlock    bool // Jinja's trim_blocks removes the newline after this tag
+	group        int  // the statement the tag belongs to (0: none)
 }
 
 const (
@@ -234,6 +253,7 @@ type converter struct {
 	problems   []Problem
 	pieces     []piece
 	taken      map[string]bool // Go variable names in use
+	groups     int             // statements numbered so far
 }
 
 // problemAt reports the construct text at pos, which err explains.
@@ -257,9 +277,22 @@ func (c *converter) leave(n Node, at int, text string, err error) {
 func (c *converter) tagText(t *Tag) string { return c.src[t.Start:t.End] }
 
 func (c *converter) action(inner string, t *Tag, block bool) {
+	g := 0
+	if block {
+		g = c.newGroup()
+	}
+	c.actionIn(inner, t, g)
+	c.pieces[len(c.pieces)-1].trimBlock = block && t.RTrim == 0
+}
+
+// newGroup numbers a statement whose tags are emitted together.
+func (c *converter) newGroup() int { c.groups++; return c.groups }
+
+// actionIn emits a block tag of statement group.
+func (c *converter) actionIn(inner string, t *Tag, group int) {
 	c.pieces = append(c.pieces, piece{
 		text: inner, kind: kAction, ltrim: t.LTrim == '-', rtrim: t.RTrim == '-',
-		trimBlock: block && t.RTrim == 0,
+		trimBlock: t.RTrim == 0, group: group,
 	})
 }
 
@@ -272,7 +305,7 @@ func (c *converter) trimBefore() {
 
 // comment emits a Go comment in place of a tag.
 func (c *converter) comment(s string, t *Tag) {
-	c.pieces = append(c.pieces, piece{kind: kComment, text: s, ltrim: t.LTrim == '-', rtrim: t.RTrim == '-', trimBlock: t.RTrim == 0})
+	c.pieces = append(c.pieces, piece{kind: kComment, text: s, ltrim: t.LTrim == '-', rtrim: t.RTrim == '-', trimBlock: t.RTrim == 0, group: c.newGroup()})
 }
 
 func (c *converter) text(s string) {
@@ -370,7 +403,7 @@ func (c *converter) node(n Node) {
 			c.pieces = append(c.pieces, piece{kind: kTrim, rtrim: x.RTrim == '-', trimBlock: x.RTrim == 0})
 			return
 		}
-		c.pieces = append(c.pieces, piece{kind: kComment, text: x.S, ltrim: x.LTrim == '-', rtrim: x.RTrim == '-', trimBlock: x.RTrim == 0})
+		c.pieces = append(c.pieces, piece{kind: kComment, text: x.S, ltrim: x.LTrim == '-', rtrim: x.RTrim == '-', trimBlock: x.RTrim == 0, group: c.newGroup()})
 	case *Raw:
 		if x.LTrim == '-' {
 			c.trimBefore()
@@ -514,19 +547,20 @@ func (c *converter) ifNode(n *If) {
 	}
 	c.top().ifDepth++
 	defer func() { c.top().ifDepth-- }()
+	g := c.newGroup()
 	for i, b := range n.Branches {
 		word := "if "
 		if i > 0 {
 			word = "else if "
 		}
-		c.action(word+conds[i].s, &b.Tag, true)
+		c.actionIn(word+conds[i].s, &b.Tag, g)
 		c.nodes(b.Body)
 	}
 	if n.ElseTag != nil {
-		c.action("else", n.ElseTag, true)
+		c.actionIn("else", n.ElseTag, g)
 		c.nodes(n.Else)
 	}
-	c.action("end", &n.EndTag, true)
+	c.actionIn("end", &n.EndTag, g)
 }
 
 // loopAttr converts loop.NAME.
@@ -576,14 +610,25 @@ func (c *converter) forNode(n *For) {
 	}
 	iter := n.Iter
 	pairs := false
-	if cl, ok := iter.(*Call); ok && len(cl.Args) == 0 && len(cl.Kwargs) == 0 {
-		if ga, ok := cl.Fn.(*Getattr); ok && ga.Attr == "items" {
-			iter, pairs = ga.X, true
+	if len(n.Targets) == 2 {
+		// d.items(), d.items() | sort, d | dictsort: key, value by sorted key,
+		// as Go ranges over a mapping.
+		x := iter
+		if f, ok := x.(*Filter); ok && (f.Name == "sort" || f.Name == "list") && len(f.Args) == 0 && len(f.Kwargs) == 0 {
+			x = f.X
+		}
+		if cl, ok := x.(*Call); ok && len(cl.Args) == 0 && len(cl.Kwargs) == 0 {
+			if ga, ok := cl.Fn.(*Getattr); ok && ga.Attr == "items" {
+				iter, pairs = ga.X, true
+			}
+		}
+		if f, ok := x.(*Filter); ok && f.Name == "dictsort" && len(f.Args) == 0 && len(f.Kwargs) == 0 {
+			iter, pairs = f.X, true
 		}
 	}
-	if f, ok := iter.(*Filter); ok && (f.Name == "dictsort" || f.Name == "dict2items" && false) && len(f.Args) == 0 && len(f.Kwargs) == 0 {
-		iter, pairs = f.X, true
-	}
+	// With loop.* or an if filter, a loop over pairs ranges over the keys
+	// with an index, and the value is looked up.
+	keyed := pairs && (usesLoop(n.Body) || n.Filter != nil)
 	if len(n.Targets) > 2 || len(n.Targets) == 2 && !pairs {
 		c.leave(n, n.Start, text, fail(n.Start, "unpacking %d loop variables from a list is not supported", len(n.Targets)))
 		return
@@ -597,7 +642,7 @@ func (c *converter) forNode(n *For) {
 	// Go's range would give the values of.
 	keysOf := !pairs && len(n.Targets) == 1 && seq.typ != tyList && exprKey(iter) != "" &&
 		subscriptsBy(append(append([]Node{}, n.Body...), n.Else...), exprKey(iter), n.Targets[0])
-	if keysOf {
+	if keysOf || keyed {
 		seq = typed(pipe(seq, "to_list"), tyList)
 	}
 	var header string
@@ -607,11 +652,18 @@ func (c *converter) forNode(n *For) {
 		c.inRange++
 		defer func() { c.inRange-- }()
 		inner, _ := c.expr(iter) // the same expression, seen from inside the range
-		l := &loopCtx{seq: inner, noIndex: pairs, filtered: n.Filter != nil}
+		l := &loopCtx{seq: inner, noIndex: pairs && !keyed, filtered: n.Filter != nil}
 		c.pushScope()
 		defer c.popScope()
 		var v1, v2 string
-		if pairs {
+		switch {
+		case keyed:
+			l.idx = c.goVar("i")
+			c.declare(" index", l.idx)
+			v2 = c.goVar(n.Targets[0])
+			c.declare(n.Targets[0], v2)
+			c.declare(n.Targets[1], "("+index(inner, atom(v2, tyStr)).s+")")
+		case pairs:
 			v1 = c.goVar(n.Targets[0])
 			c.declare(n.Targets[0], v1)
 			if len(n.Targets) == 2 {
@@ -620,7 +672,7 @@ func (c *converter) forNode(n *For) {
 			} else {
 				v2 = "$_"
 			}
-		} else {
+		default:
 			l.idx = c.goVar("i")
 			c.declare(" index", l.idx)
 			v2 = c.goVar(n.Targets[0])
@@ -637,7 +689,7 @@ func (c *converter) forNode(n *For) {
 		body = c.sub(func() { c.nodes(n.Body) })
 		body = append(c.hoisted(), body...)
 		switch {
-		case pairs:
+		case pairs && !keyed:
 			header = "range " + v1 + ", " + v2 + " := " + seq.s
 		case l.used:
 			header = "range " + l.idx + ", " + v2 + " := " + seq.s
@@ -655,13 +707,14 @@ func (c *converter) forNode(n *For) {
 	if n.ElseTag != nil {
 		els = c.sub(func() { c.nodes(n.Else) })
 	}
-	c.action(header, &n.Tag, true)
+	g := c.newGroup()
+	c.actionIn(header, &n.Tag, g)
 	c.pieces = append(c.pieces, body...)
 	if n.ElseTag != nil {
-		c.action("else", n.ElseTag, true)
+		c.actionIn("else", n.ElseTag, g)
 		c.pieces = append(c.pieces, els...)
 	}
-	c.action("end", &n.EndTag, true)
+	c.actionIn("end", &n.EndTag, g)
 }
 
 func (c *converter) set(n *Set) {
@@ -740,7 +793,7 @@ func (c *converter) set(n *Set) {
 		end = n.EndTag
 	}
 	last := &c.pieces[len(c.pieces)-1]
-	last.rtrim, last.trimBlock = end.RTrim == '-', end.RTrim == 0
+	last.rtrim, last.trimBlock, last.group = end.RTrim == '-', end.RTrim == 0, c.newGroup()
 }
 
 // strArg is v as text, as Jinja's ~ and {{ }} inside a block set make it.
@@ -797,9 +850,11 @@ func (c *converter) macro(n *Macro) {
 		c.leave(n, n.Start, text, err)
 		return
 	}
-	c.action("define "+strconv.Quote(n.Name), &n.Tag, true)
+	// No group: the body is written where the macro is called, so the
+	// newline before the define cannot move into it.
+	c.actionIn("define "+strconv.Quote(n.Name), &n.Tag, 0)
 	c.pieces = append(c.pieces, body...)
-	c.action("end", &n.EndTag, true)
+	c.actionIn("end", &n.EndTag, 0)
 }
 
 // macroCall converts a call of a macro defined in this template into a
@@ -844,7 +899,19 @@ func (c *converter) macroCall(m *Macro, cl *Call) (string, error) {
 // on): the first newline after a block tag is removed.
 func (c *converter) render() string {
 	ps := c.pieces
+	rule1 := lineTags(ps)
 	for i := range ps {
+		if rule1[ps[i].group] {
+			// The newline before the tag goes: {{- when nothing else
+			// would be trimmed, else by removing it from the text.
+			t := ps[i-1].text
+			if len(t) == 1 || !strings.ContainsRune(" \t\r\n", rune(t[len(t)-2])) {
+				ps[i].ltrim = true
+			} else {
+				ps[i-1].text = t[:len(t)-1]
+			}
+			continue
+		}
 		if i+1 >= len(ps) || ps[i+1].kind != kText {
 			continue
 		}
@@ -899,6 +966,53 @@ func (c *converter) render() string {
 	return b.String()
 }
 
+// lineTags returns the statements (groups) whose tags can all be written
+// as `{{- tag }}` at the start of their own line: instead of the newline
+// after each tag (which Jinja's trim_blocks removes), the newline before it
+// is removed. That moves one newline across each tag of the statement,
+// which renders the same on every path through it, and reads as Go
+// templates are usually written. A tag qualifies when it stands on a line
+// of its own: the text before it ends with a newline and the text after it
+// starts with one.
+func lineTags(ps []piece) map[int]bool {
+	ok := map[int]bool{}
+	bad := map[int]bool{}
+	for i, p := range ps {
+		if p.group == 0 {
+			continue
+		}
+		q := p.trimBlock && !p.rtrim && !p.ltrim &&
+			i+1 < len(ps) && ps[i+1].kind == kText && strings.HasPrefix(ps[i+1].text, "\n") &&
+			i > 0 && ps[i-1].kind == kText && strings.HasSuffix(ps[i-1].text, "\n")
+		if !q {
+			bad[p.group] = true
+		}
+	}
+	for i, p := range ps {
+		if p.group != 0 && !bad[p.group] && p.kind != kText {
+			ok[p.group] = true
+		}
+		_ = i
+	}
+	// A lone newline between a tag that removes it and a line tag leaves
+	// that tag nothing to trim.
+	for changed := true; changed; {
+		changed = false
+		for j := 1; j+1 < len(ps); j++ {
+			if ps[j].kind != kText || ps[j].text != "\n" {
+				continue
+			}
+			prev, next := ps[j-1], ps[j+1]
+			eats := prev.kind != kText && prev.kind != kVerbatim && (prev.rtrim || prev.trimBlock && !ok[prev.group])
+			if ok[next.group] && eats {
+				delete(ok, next.group)
+				changed = true
+			}
+		}
+	}
+	return ok
+}
+
 // goString quotes s as a Go template string literal, raw when that reads
 // better (backslashes, as in regular expressions).
 func goString(s string) string {
@@ -947,18 +1061,43 @@ func exprKey(x Expr) string {
 // subscriptsBy reports whether nodes use seq[name] (seq given by its
 // exprKey): a loop over a mapping's keys.
 func subscriptsBy(nodes []Node, seq, name string) bool {
+	return anyExpr(nodes, true, func(x Expr) bool {
+		g, ok := x.(*Getitem)
+		if !ok {
+			return false
+		}
+		n, ok := g.Key.(*Name)
+		return ok && n.Name == name && exprKey(g.X) == seq
+	})
+}
+
+// usesLoop reports whether nodes use this loop's loop variable.
+func usesLoop(nodes []Node) bool {
+	return anyExpr(nodes, false, func(x Expr) bool {
+		g, ok := x.(*Getattr)
+		if !ok {
+			return false
+		}
+		n, ok := g.X.(*Name)
+		return ok && n.Name == "loop"
+	})
+}
+
+// anyExpr reports whether an expression in nodes satisfies pred; with
+// intoLoops unset it does not look into the bodies of inner loops.
+func anyExpr(nodes []Node, intoLoops bool, pred func(Expr) bool) bool {
 	found := false
 	var expr func(x Expr)
 	expr = func(x Expr) {
 		if x == nil || found {
 			return
 		}
+		if pred(x) {
+			found = true
+			return
+		}
 		switch x := x.(type) {
 		case *Getitem:
-			if n, ok := x.Key.(*Name); ok && n.Name == name && exprKey(x.X) == seq {
-				found = true
-				return
-			}
 			expr(x.X)
 			expr(x.Key)
 		case *Getattr:
@@ -1032,8 +1171,10 @@ func subscriptsBy(nodes []Node, seq, name string) bool {
 				walk(n.Else)
 			case *For:
 				expr(n.Iter)
-				expr(n.Filter)
-				walk(n.Body)
+				if intoLoops {
+					expr(n.Filter)
+					walk(n.Body)
+				}
 				walk(n.Else)
 			case *Set:
 				expr(n.X)

@@ -43,6 +43,9 @@ func (c *converter) expr(x Expr) (gx, error) {
 			}
 			args = append(args, kg, vg)
 		}
+		if len(args) == 0 {
+			return atom("(dict)", tyDict), nil
+		}
 		return typed(call("dict", args...), tyDict), nil
 	case *Getattr:
 		if n, ok := x.X.(*Name); ok && n.Name == "loop" && len(c.loops) > 0 {
@@ -79,7 +82,7 @@ func (c *converter) expr(x Expr) (gx, error) {
 			}
 		}
 		if u, ok := x.Key.(*Unary); ok && u.Op == "-" {
-			if k, ok := u.X.(*Const); ok && k.Raw == "1" {
+			if k, ok := u.X.(*Const); ok && k.Val == int64(1) {
 				return pipe(v, "last"), nil
 			}
 		}
@@ -116,8 +119,8 @@ func (c *converter) expr(x Expr) (gx, error) {
 	case *Test:
 		return c.test(x)
 	case *Unary:
-		if k, ok := x.X.(*Const); ok && x.Op == "-" && k.Raw != "" {
-			return atom("-"+k.Raw, tyNum), nil
+		if k, ok := x.X.(*Const); ok && x.Op == "-" && isNumber(k.Val) {
+			return atom("-"+constant(k).s, tyNum), nil
 		}
 		v, err := c.expr(x.X)
 		if err != nil {
@@ -158,6 +161,14 @@ func (c *converter) expr(x Expr) (gx, error) {
 	return gx{}, fail(x.pos(), "unsupported expression")
 }
 
+func isNumber(v any) bool {
+	switch v.(type) {
+	case int64, float64:
+		return true
+	}
+	return false
+}
+
 func constant(x *Const) gx {
 	switch v := x.Val.(type) {
 	case string:
@@ -166,6 +177,8 @@ func constant(x *Const) gx {
 		return atom(strconv.FormatBool(v), tyBool)
 	case nil:
 		return atom("nil", tyAny)
+	case int64:
+		return atom(strconv.FormatInt(v, 10), tyNum)
 	}
 	return atom(x.Raw, tyNum)
 }
@@ -190,7 +203,8 @@ func (c *converter) list(items []Expr) (gx, error) {
 
 // field is v.name: a field chain where v allows one.
 func field(v gx, name string) gx {
-	if v.prec == pAtom && (strings.HasPrefix(v.s, ".") || strings.HasPrefix(v.s, "$") || v.chain) {
+	if v.prec == pAtom && (strings.HasPrefix(v.s, ".") || strings.HasPrefix(v.s, "$") || v.chain ||
+		strings.HasPrefix(v.s, "(") && strings.HasSuffix(v.s, ")")) {
 		g := atom(v.s+"."+name, tyAny)
 		g.chain = true
 		return g

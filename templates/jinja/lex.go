@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -79,10 +80,11 @@ func lexExpr(src string, pos int, end string) ([]token, int, error) {
 		c := src[i]
 		switch {
 		case c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= utf8.RuneSelf:
+			// Names are letters, digits and _, as Go templates accept them.
 			j := i
 			for j < len(src) {
 				r, n := utf8.DecodeRuneInString(src[j:])
-				if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r >= utf8.RuneSelf && r != utf8.RuneError) {
+				if !(r == '_' || unicode.IsLetter(r) || j > i && unicode.IsDigit(r)) {
 					break
 				}
 				j += n

@@ -173,15 +173,16 @@ func isGoAction(inner string) bool {
 		// {{ name }} is a Jinja variable, even when a function has that name.
 		return false
 	}
-	if hasGoVar(s) {
-		// Jinja has no $: a Go variable (declared in another action).
-		return true
-	}
-	return goTemplate("{{" + inner + "}}")
+	// Jinja has no $: Go variables, declared in other actions, are
+	// declared here so that the action parses alone.
+	return goTemplate(declareVars(s) + "{{" + inner + "}}")
 }
 
-// hasGoVar reports whether s uses a $variable outside string literals.
-func hasGoVar(s string) bool {
+// declareVars returns declarations of the $variables s uses outside
+// string literals.
+func declareVars(s string) string {
+	var b strings.Builder
+	seen := map[string]bool{}
 	for i := 0; i < len(s); i++ {
 		switch s[i] {
 		case '"', '\'', '`':
@@ -192,10 +193,18 @@ func hasGoVar(s string) bool {
 				}
 			}
 		case '$':
-			return true
+			j := i + 1
+			for j < len(s) && (s[j] == '_' || s[j] >= 'a' && s[j] <= 'z' || s[j] >= 'A' && s[j] <= 'Z' || s[j] >= '0' && s[j] <= '9') {
+				j++
+			}
+			if name := s[i:j]; len(name) > 1 && !seen[name] {
+				seen[name] = true
+				b.WriteString("{{" + name + " := 0}}")
+			}
+			i = j - 1
 		}
 	}
-	return false
+	return b.String()
 }
 
 // niladic are functions a Go template calls without arguments as the
@@ -308,6 +317,10 @@ func IsGoExpr(src string) bool {
 	if goKeywords[word] {
 		return false
 	}
+	trees, err := parse.Parse("t", "{{"+s+"}}", "{{", "}}", goFuncs, goBuiltins)
+	if err != nil || len(trees) != 1 || trees["t"] == nil || len(trees["t"].Root.Nodes) != 1 {
+		return false
+	}
 	return goTemplate("{{" + s + "}}")
 }
 
@@ -324,6 +337,25 @@ func isIdent(s string) bool {
 // that starts at src[i] ("{{"), skipping Go string literals, or -1.
 func goActionEnd(src string, i int) int {
 	j := i + 2
+	k := j
+	if strings.HasPrefix(src[j:], "- ") {
+		k += 2
+	}
+	if strings.HasPrefix(src[k:], "/*") {
+		// A comment: {{/* ... */}} or {{- /* ... */ -}}.
+		end := strings.Index(src[k:], "*/")
+		if end < 0 {
+			return -1
+		}
+		rest := src[k+end+2:]
+		switch {
+		case strings.HasPrefix(rest, "}}"):
+			return k + end + 4
+		case strings.HasPrefix(rest, " -}}"):
+			return k + end + 6
+		}
+		return -1
+	}
 	for j < len(src) {
 		switch src[j] {
 		case '"':
