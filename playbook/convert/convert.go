@@ -36,19 +36,22 @@ func (p Problem) String() string {
 // cannot convert stays in its output as it was.
 type Func func(src string) (string, []Problem)
 
-// Converter converts files. Template converts template text (string values,
-// template files); Expr converts a bare expression (when, failed_when,
+// Converter converts files. Template converts template text in YAML string
+// values; FileText converts a whole template file (Jinja decodes escapes in a
+// file's string literals, while Ansible keeps them as written in YAML
+// values); Expr converts a bare expression (when, failed_when,
 // changed_when, until, assert's that) into a bare pipeline. Both must give
 // back already converted text unchanged, so that converting twice changes
 // nothing.
 type Converter struct {
 	Template Func
+	FileText Func
 	Expr     Func
 }
 
 // New returns the converter of package jinja.
 func New() *Converter {
-	return &Converter{Template: fromJinja(jinja.ConvertTemplate), Expr: fromJinja(jinja.ConvertExpr)}
+	return &Converter{Template: fromJinja(jinja.ConvertTemplate), FileText: fromJinja(jinja.ConvertFile), Expr: fromJinja(jinja.ConvertExpr)}
 }
 
 func fromJinja(f func(string) (string, []jinja.Problem)) Func {
@@ -180,7 +183,11 @@ const (
 // it); markers from an earlier run are replaced.
 func (c *Converter) text(name string, src []byte) ([]byte, []Problem) {
 	clean, shift := stripTextMarkers(string(src))
-	out, probs := c.Template(clean)
+	convert := c.FileText
+	if convert == nil {
+		convert = c.Template
+	}
+	out, probs := convert(clean)
 	for i := range probs {
 		probs[i].File = name
 		if l := probs[i].Line - 1; l >= 0 && l < len(shift) {
