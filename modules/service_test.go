@@ -111,7 +111,7 @@ func TestServiceScripts(t *testing.T) {
 		r    svcRequest
 		want []string
 	}{
-		{"start", svcRequest{name: "nginx", state: "started"}, []string{`_mdo_run start _mdo_c start -- "$_mdo_n"`, `_mdo_n='nginx'`}},
+		{"start", svcRequest{name: "nginx", state: "started"}, []string{`_mdo_run start _mdo_c start -- "$_mdo_n"`, `_mdo_n=nginx`}},
 		{"no block stop", svcRequest{name: "nginx", state: "stopped", noBlock: true}, []string{`_mdo_run stop _mdo_c --no-block stop -- "$_mdo_n"`}},
 		{"enable", svcRequest{name: "a b", enabled: &yes}, []string{`_mdo_run enable _mdo_c enable -- "$_mdo_n"`, `_mdo_n='a b'`}},
 		{"disable user scope", svcRequest{name: "x", enabled: &no, scope: "user"}, []string{`systemctl --user "$@"`, `_mdo_run disable _mdo_c disable`}},

@@ -8,7 +8,7 @@ import (
 func TestQuote(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"", "''"}, {"abc", "abc"}, {"/tmp/a-b_c.d", "/tmp/a-b_c.d"}, {"k=v,x:y@z%+", "k=v,x:y@z%+"},
-		{"a b", "'a b'"}, {"it's", `'it'\''s'`}, {"$(id)", "'$(id)'"}, {"é", "'é'"}, {"a\nb", "'a\nb'"},
+		{"a b", "'a b'"}, {"it's", `'it'"'"'s'`}, {"$(id)", "'$(id)'"}, {"é", "'é'"}, {"a\nb", "'a\nb'"},
 	} {
 		if got := Quote(tc.in); got != tc.want {
 			t.Errorf("Quote(%q) = %s, want %s", tc.in, got, tc.want)

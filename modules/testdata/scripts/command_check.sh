@@ -1,4 +1,4 @@
-_mdo_p='/nonexistent-mdo'
+_mdo_p=/nonexistent-mdo
 _mdo_found=
 IFS=
 for _mdo_f in $_mdo_p; do if [ -e "$_mdo_f" ] || [ -L "$_mdo_f" ]; then _mdo_found=1; break; fi; done

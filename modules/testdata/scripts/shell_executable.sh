@@ -1,2 +1,2 @@
 printf 'run\0'
-exec '/bin/bash' -c 'echo '\''a'\'' | cat'
+exec /bin/bash -c 'echo '"'"'a'"'"' | cat'
