@@ -262,6 +262,9 @@ func (c *Cluster) writeFiles(o Options) error {
 		h.log = filepath.Join(hdir, "sshd.log")
 		c.Hosts = append(c.Hosts, h)
 	}
+	if err := os.WriteFile(filepath.Join(c.Dir, "fstab"), []byte(sharedFstab()), 0o600); err != nil {
+		return err
+	}
 	c.KnownHosts = filepath.Join(c.Dir, "known_hosts")
 	c.Inventory = filepath.Join(c.Dir, "inventory.ini")
 	c.SSHConfig = filepath.Join(c.Dir, "ssh_config")
@@ -362,11 +365,22 @@ Subsystem sftp /usr/lib/openssh/sftp-server
 }
 
 // sharedScript prepares a RootShared host inside its new mount namespace
-// and runs sshd: $0 is sshd, $1 its config.
+// and runs sshd: $0 is sshd, $1 its config, $2 the cluster's fstab (one
+// mount(8) for every mount: each exec counts when 1000 hosts start).
 const sharedScript = `set -e
-mount -t tmpfs -o mode=0755 mdo-srv /srv
-if [ -e /root/.bashrc ]; then mount --bind /usr/share/base-files/dot.bashrc /root/.bashrc; fi
+mount -a -T "$2"
 exec "$0" -D -e -f "$1"`
+
+// sharedFstab lists the mounts of a RootShared host: a private /srv, and
+// Debian's plain .bashrc over root's (whatever the machine's root has in
+// its own must not reach the tests' shells).
+func sharedFstab() string {
+	tab := "mdo-srv /srv tmpfs mode=0755 0 0\n"
+	if _, err := os.Stat("/root/.bashrc"); err == nil {
+		tab += "/usr/share/base-files/dot.bashrc /root/.bashrc none bind 0 0\n"
+	}
+	return tab
+}
 
 // overlayScript prepares a RootOverlay host: $2 is an empty directory of
 // the host's own, where a tmpfs takes the overlay's upper and work
@@ -417,7 +431,7 @@ func (c *Cluster) launch(o Options, logPath, cfgPath, hdir string) (*proc, error
 			args = append(args, l.dir)
 		}
 	default:
-		args = append(args, sharedScript, o.SSHD, cfgPath)
+		args = append(args, sharedScript, o.SSHD, cfgPath, filepath.Join(c.Dir, "fstab"))
 	}
 	cmd := exec.Command("unshare", args...)
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)

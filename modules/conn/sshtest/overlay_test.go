@@ -54,7 +54,8 @@ func banner(addr string) (string, error) {
 // /etc is written and a daemon started from the package listens on the
 // host's address; another host sees none of it, the machine's files and
 // package database are untouched, and stopping the cluster kills the
-// daemon.
+// daemon. Unless -short, a second host installs Debian's hello from the
+// archive, again without the machine getting it.
 func TestOverlayRoot(t *testing.T) {
 	for _, p := range []string{"dpkg-deb", "apt-get", "dpkg-query"} {
 		if _, err := exec.LookPath(p); err != nil {
@@ -81,7 +82,7 @@ func TestOverlayRoot(t *testing.T) {
 	if got := strings.TrimSpace(run(t, c, h1, "root", "findmnt -n -o FSTYPE /")); got != "overlay" {
 		t.Fatalf("the host's / is %q, want overlay (not going on: apt-get would change the machine)", got)
 	}
-	run(t, c, h1, "root", "DEBIAN_FRONTEND=noninteractive apt-get install -y -q "+deb+" >/tmp/apt.out 2>&1 || { cat /tmp/apt.out; exit 1; }")
+	run(t, c, h1, "root", "DEBIAN_FRONTEND=noninteractive apt-get install -y -q "+deb+" >/tmp/apt.out 2>&1 || { cat /tmp/apt.out >&2; exit 1; }")
 	if got := run(t, c, h1, "root", "dpkg-query -W -f='${Status}' "+pkg); got != "install ok installed" {
 		t.Errorf("on h1: dpkg status %q", got)
 	}
@@ -114,6 +115,25 @@ func TestOverlayRoot(t *testing.T) {
 	}
 	if s := machineStatus(); strings.Contains(s, "installed") {
 		t.Errorf("the machine's dpkg database has %s: %q", pkg, s)
+	}
+
+	// From Debian's archive too (the network is shared): the package lands
+	// in h2's root only.
+	if !testing.Short() {
+		if out, _ := exec.Command("dpkg-query", "-W", "-f=${Status}", "hello").Output(); strings.Contains(string(out), "ok installed") {
+			t.Log("hello is installed on the machine: not installing it from the archive")
+		} else {
+			got := run(t, c, h2, "root", "DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends hello >/tmp/apt.out 2>&1 || { cat /tmp/apt.out >&2; exit 1; }; hello")
+			if strings.TrimSpace(got) != "Hello, world!" {
+				t.Errorf("hello installed on h2 says %q", got)
+			}
+			if out, _ := exec.Command("dpkg-query", "-W", "-f=${Status}", "hello").Output(); strings.Contains(string(out), "installed") {
+				t.Errorf("installing hello on h2 installed it on the machine: %q", out)
+			}
+			if _, err := os.Stat("/usr/bin/hello"); !os.IsNotExist(err) {
+				t.Errorf("the machine has /usr/bin/hello (%v)", err)
+			}
+		}
 	}
 
 	if err := c.Stop(); err != nil {
