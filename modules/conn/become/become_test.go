@@ -115,8 +115,10 @@ func TestBecomeUsers(t *testing.T) {
 			if got := strings.TrimSpace(run(t, login(t, "root"), "stat -c '%U %a %s' "+dst)); got != tc.want+" 640 4" {
 				t.Errorf("put file: %q, want owner %s, mode 640, 4 bytes", got, tc.want)
 			}
-			if got := strings.TrimSpace(run(t, login(t, "root"), "ls -A /tmp | grep -c mdo-become- || true")); got != "1" {
-				t.Errorf("%s private upload files left in /tmp", got)
+			// /tmp is the machine's, shared with other test runs: look
+			// for uploads of this connection's login user only.
+			if got := strings.TrimSpace(run(t, login(t, "root"), "find /tmp -maxdepth 1 -name '.mdo-become-*' -user "+tc.login+" | wc -l")); got != "0" {
+				t.Errorf("%s private upload files of %s left in /tmp", got, tc.login)
 			}
 		})
 	}
