@@ -48,12 +48,21 @@ var roles = []role{
 	{name: "geerlingguy-nginx", converge: true},
 	// From Debian's redis-server package: building from source needs a
 	// download from redis.io and a compiler.
-	{name: "davidwittman-redis", converge: true, vars: `{"redis_install_from_source": false}`},
+	{name: "davidwittman-redis", converge: true, vars: `{"redis_install_from_source": false}`,
+		knownConverge: "the rerun reports \"ensure redis is running\" changed (service state=started of the " +
+			"role's redis_6379 init script on a host with no init system); ansible-playbook's rerun on an identical host " +
+			"reports the same task changed"},
 	// firewall rewrites iptables: the test hosts share the machine's
 	// network namespace, so a real run would change the machine.
 	{name: "geerlingguy-firewall"},
 	{name: "geerlingguy-mysql"},
-	{name: "geerlingguy-docker"},
+	{name: "geerlingguy-docker",
+		known: map[string]string{
+			"TASK geerlingguy-docker : include_tasks": "setup-Debian.yml uses deb822_repository, which neither " +
+				"mdo-play nor Debian 12's ansible-core 2.14 has (2.15+): ansible-playbook stops the run with ERROR! " +
+				"(exit 4), mdo-play fails the host (exit 2)",
+		},
+		knownRecap: "deb822_repository, as the include_tasks entry says"},
 }
 
 func TestRealRoles(t *testing.T) {
