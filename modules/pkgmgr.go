@@ -152,7 +152,11 @@ func (Package) Spec() *Spec {
 	return &Spec{
 		Args: []Arg{
 			{Name: "name", Type: TypeList, Required: true},
-			{Name: "state", Type: TypeStr, Required: true, Choices: []string{"absent", "installed", "latest", "present", "removed"}},
+			// Ansible documents state as required, but its package action
+			// hands the arguments to apt/dnf/yum unchecked, whose default
+			// is present: `package: name=redis` installs (DavidWittman's
+			// redis role relies on it).
+			{Name: "state", Type: TypeStr, Default: "present", Choices: []string{"absent", "installed", "latest", "present", "removed"}},
 			{Name: "use", Type: TypeStr, Default: "auto", Choices: []string{"auto", "apt", "dnf", "yum"}},
 		},
 		CheckMode: true,

@@ -134,7 +134,7 @@ func TestSystemSpecs(t *testing.T) {
 		{"apt exclusive", Apt{}, map[string]any{"name": "x", "deb": "/x.deb"}, "mutually exclusive: deb|name"},
 		{"apt nothing", Apt{}, map[string]any{}, "one of the following is required: name, deb, update_cache, autoremove"},
 		{"apt cache time", Apt{}, map[string]any{"update_cache": true, "cache_valid_time": "soon"}, `argument "cache_valid_time": expected an integer`},
-		{"package required", Package{}, map[string]any{"name": "x"}, `missing required argument "state"`},
+		{"package required", Package{}, map[string]any{"state": "present"}, `missing required argument "name"`},
 		{"dnf nothing", Dnf{}, map[string]any{}, "one of the following is required"},
 		{"service one of", Service{}, map[string]any{"name": "x"}, "one of the following is required: state, enabled"},
 		{"service enabled type", Service{}, map[string]any{"name": "x", "enabled": "maybe"}, `argument "enabled": expected a boolean`},

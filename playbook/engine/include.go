@@ -98,7 +98,7 @@ func (st *state) runInclude(ctx context.Context, pc *playCtx, hosts []*hostState
 	}
 	for _, key := range order {
 		in := insts[key]
-		if _, err := st.includeTasks(in.path); err != nil {
+		if _, err := st.includeTasks(in.path, t.RoleName); err != nil {
 			continue // reported as the hosts' failure below
 		}
 		names := make([]string, len(in.hosts))
@@ -112,7 +112,7 @@ func (st *state) runInclude(ctx context.Context, pc *playCtx, hosts []*hostState
 	down := toSet(failed)
 	for _, key := range order {
 		in := insts[key]
-		tasks, err := st.includeTasks(in.path)
+		tasks, err := st.includeTasks(in.path, t.RoleName)
 		if err != nil {
 			for _, h := range in.hosts {
 				if !down[h] {
@@ -141,8 +141,10 @@ func (st *state) runInclude(ctx context.Context, pc *playCtx, hosts []*hostState
 	return unique(failed)
 }
 
-// includeTasks loads (once per run) the tasks of an included file.
-func (st *state) includeTasks(path string) ([]*playbook.Task, error) {
+// includeTasks loads (once per run) the tasks of an included file. Tasks
+// included from a role's task belong to that role, as in Ansible: their
+// output names carry the "role : " prefix.
+func (st *state) includeTasks(path, role string) ([]*playbook.Task, error) {
 	st.includeMu.Lock()
 	defer st.includeMu.Unlock()
 	if e, ok := st.includes[path]; ok {
@@ -160,6 +162,9 @@ func (st *state) includeTasks(path string) ([]*playbook.Task, error) {
 	if err != nil {
 		err = fmt.Errorf("include_tasks %s: %w", path, err)
 	}
+	if role != "" {
+		setRole(tasks, role)
+	}
 	st.includes[path] = includeEntry{tasks, err}
 	return tasks, err
 }
@@ -167,4 +172,17 @@ func (st *state) includeTasks(path string) ([]*playbook.Task, error) {
 type includeEntry struct {
 	tasks []*playbook.Task
 	err   error
+}
+
+// setRole marks included tasks (recursively) as coming from role name,
+// keeping the role of a task that already has one.
+func setRole(tasks []*playbook.Task, name string) {
+	for _, t := range tasks {
+		if t.RoleName == "" {
+			t.RoleName = name
+		}
+		setRole(t.Block, name)
+		setRole(t.Rescue, name)
+		setRole(t.Always, name)
+	}
 }
