@@ -97,10 +97,11 @@ clean:
 SCALE_HOSTS       ?= 100 1000
 SCALE_FORKS       ?= 200
 SCALE_INVENTORIES ?= 10000 60000
+SCALE_FLAGS       ?=
 .PHONY: scale
 scale: build deps
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/mdo-scale ./bench/cmd/mdo-scale
-	./bin/mdo-scale -mdo-play $(BIN) -hosts "$(SCALE_HOSTS)" -forks $(SCALE_FORKS) -inventories "$(SCALE_INVENTORIES)"
+	./bin/mdo-scale -mdo-play $(BIN) -hosts "$(SCALE_HOSTS)" -forks $(SCALE_FORKS) -inventories "$(SCALE_INVENTORIES)" $(SCALE_FLAGS)
 
 # realworld: issue 12's real roles (playbook/convert/testdata/realworld/roles, six public
 # roles): each converts, loads, and in --check matches ansible-playbook

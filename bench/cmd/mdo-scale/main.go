@@ -61,6 +61,7 @@ type config struct {
 	forks       int
 	inventories []int
 	keep        bool
+	strict      bool
 }
 
 func main() {
@@ -90,6 +91,7 @@ func run(ctx context.Context, args []string) error {
 	fs.StringVar(&cfg.mdoPlay, "mdo-play", "bin/mdo-play", "the mdo-play binary")
 	hosts := fs.String("hosts", "100 1000", "test host counts to run the playbook on; the first is the baseline of the cost ratio")
 	fs.IntVar(&cfg.forks, "forks", 200, "mdo-play -f")
+	fs.BoolVar(&cfg.strict, "strict", false, "exit 1 unless every host finished every task (no false UNREACHABLE, no failure); CI sets it")
 	invs := fs.String("inventories", "10000 60000", "INI inventory sizes to list (empty: none)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -143,6 +145,7 @@ func run(ctx context.Context, args []string) error {
 		fmt.Println("| hosts | harness start | hosts' memory | mdo-play wall | per host | cost ratio | controller CPU | peak RSS | false UNREACHABLE | failed | ok hosts |")
 		fmt.Println("|------:|--------------:|--------------:|--------------:|---------:|-----------:|---------------:|---------:|------------------:|-------:|---------:|")
 		var base float64
+		var incomplete []string
 		for _, n := range cfg.hosts {
 			r, err := playbookRun(ctx, cfg, tmp, pb, n)
 			if err != nil {
@@ -157,8 +160,14 @@ func run(ctx context.Context, args []string) error {
 			if r.firstUnreachable != "" {
 				fmt.Printf("|   | first UNREACHABLE: %s |\n", strings.ReplaceAll(r.firstUnreachable, "|", "/"))
 			}
+			if r.ok != n {
+				incomplete = append(incomplete, fmt.Sprintf("%d hosts: %d unreachable, %d failed, %d of %d finished", n, r.unreachable, r.failed, r.ok, n))
+			}
 		}
 		fmt.Printf("\nload average after the runs: %s\n", loadavg())
+		if cfg.strict && len(incomplete) > 0 {
+			return fmt.Errorf("not every host finished: %s", strings.Join(incomplete, "; "))
+		}
 	}
 	return nil
 }
