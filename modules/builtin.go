@@ -43,6 +43,8 @@ func Builtin() *Registry {
 	r.Register("pip", Pip{})
 	r.Register("git", Git{})
 	r.Register("apt_repository", AptRepository{})
+	r.Register("seboolean", SeBoolean{})
+	r.Register("selinux", SELinux{})
 	r.Register("wait_for", WaitFor{})
 	r.Register("hostname", Hostname{})
 	r.Register("uri", URI{})

@@ -15,7 +15,7 @@ func TestBuiltin(t *testing.T) {
 	// added here too.
 	want := []string{"apt", "apt_repository", "assert", "authorized_key", "blockinfile", "command", "copy", "cron", "debug", "dnf",
 		"fail", "fetch", "file", "get_url", "getent", "git", "group", "hostname", "include_vars", "lineinfile", "mount", "package", "ping", "pip",
-		"raw", "replace", "script", "service", "set_fact", "setup", "shell", "stat", "sysctl", "systemd",
+		"raw", "replace", "script", "seboolean", "selinux", "service", "set_fact", "setup", "shell", "stat", "sysctl", "systemd",
 		"systemd_service", "template", "unarchive", "uri", "user", "wait_for", "yum"}
 	got := r.Names()
 	if len(got) != len(want) {
