@@ -43,6 +43,7 @@ func Builtin() *Registry {
 	r.Register("pip", Pip{})
 	r.Register("git", Git{})
 	r.Register("apt_repository", AptRepository{})
+	r.Register("alternatives", Alternatives{})
 	r.Register("ini_file", fileAttrs{IniFile{}, []string{"path"}})
 	r.Register("seboolean", SeBoolean{})
 	r.Register("selinux", SELinux{})
