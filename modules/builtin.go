@@ -44,6 +44,7 @@ func Builtin() *Registry {
 	r.Register("git", Git{})
 	r.Register("apt_repository", AptRepository{})
 	r.Register("alternatives", Alternatives{})
+	r.Register("pam_limits", PamLimits{})
 	r.Register("ini_file", fileAttrs{IniFile{}, []string{"path"}})
 	r.Register("seboolean", SeBoolean{})
 	r.Register("selinux", SELinux{})
