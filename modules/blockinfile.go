@@ -2,6 +2,7 @@ package modules
 
 import (
 	"context"
+	"regexp"
 	"strings"
 )
 
@@ -46,13 +47,16 @@ func (BlockInFile) Run(ctx context.Context, env *Env, args Args) (Result, error)
 		after = "EOF"
 	}
 	var ins *lineRE
+	insPattern := ""
 	if after != "" && after != "EOF" {
+		insPattern = after
 		c, err := compileRE("insertafter", after, "")
 		if err != nil {
 			return fail(err.Error())
 		}
 		ins = &lineRE{c}
 	} else if before != "" && before != "BOF" {
+		insPattern = before
 		c, err := compileRE("insertbefore", before, "")
 		if err != nil {
 			return fail(err.Error())
@@ -89,7 +93,23 @@ func (BlockInFile) Run(ctx context.Context, env *Env, args Args) (Result, error)
 		switch {
 		case n0 == -1 || n1 == -1:
 			n0 = -1
-			if ins != nil {
+			if ins != nil && pyMultiline(insPattern) {
+				// A pattern with Python's global (?m) flag is searched in
+				// the whole text; the block goes after (before) the line
+				// where the match ends (starts), as in Ansible.
+				if m := ins.re.FindStringIndex(text); m != nil {
+					if after != "" {
+						n0 = strings.Count(text[:m[1]], "\n")
+					} else {
+						n0 = strings.Count(text[:m[0]], "\n")
+					}
+				}
+				if n0 == -1 {
+					n0 = len(lines)
+				} else if after != "" {
+					n0++
+				}
+			} else if ins != nil {
 				for i, l := range lines {
 					if ins.match(l) != nil {
 						n0 = i
@@ -147,4 +167,14 @@ func insertLines(lines []string, at int, add ...string) []string {
 	out = append(out, lines[:at]...)
 	out = append(out, add...)
 	return append(out, lines[at:]...)
+}
+
+// pyGlobalFlags matches the global inline flags a Python pattern starts
+// with, such as (?m) or (?ms).
+var pyGlobalFlags = regexp.MustCompile(`^\(\?[aiLmsux]+\)`)
+
+// pyMultiline reports whether a Python pattern sets re.MULTILINE with a
+// global inline flag.
+func pyMultiline(pattern string) bool {
+	return strings.Contains(pyGlobalFlags.FindString(pattern), "m")
 }

@@ -13,9 +13,9 @@ func TestBuiltin(t *testing.T) {
 	r := Builtin()
 	// Every module of the product, sorted; a module added to Builtin must be
 	// added here too.
-	want := []string{"apt", "apt_repository", "assert", "authorized_key", "blockinfile", "command", "copy", "cron", "debug", "dnf",
-		"fail", "fetch", "file", "get_url", "getent", "git", "group", "hostname", "include_vars", "lineinfile", "mount", "package", "ping", "pip",
-		"raw", "replace", "script", "service", "set_fact", "setup", "shell", "stat", "sysctl", "systemd",
+	want := []string{"alternatives", "apt", "apt_repository", "assert", "authorized_key", "blockinfile", "command", "copy", "cron", "debug", "dnf",
+		"fail", "fetch", "file", "get_url", "getent", "git", "group", "hostname", "include_vars", "ini_file", "lineinfile", "mount", "package", "pam_limits", "ping", "pip",
+		"raw", "replace", "script", "seboolean", "selinux", "service", "set_fact", "setup", "shell", "stat", "sysctl", "systemd",
 		"systemd_service", "template", "unarchive", "uri", "user", "wait_for", "yum"}
 	got := r.Names()
 	if len(got) != len(want) {

@@ -32,12 +32,14 @@ func (Getent) Spec() *Spec {
 // Run looks the key (or the whole database) up.
 func (Getent) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 	db := args.String("database")
-	cmd := "getent " + ShellQuote(db)
-	if args.Has("key") {
-		cmd += " " + ShellQuote(args.String("key"))
-	}
+	// Options before "--", so that a key with a leading dash is a key.
+	cmd := "getent"
 	if args.Has("service") {
 		cmd += " -s " + ShellQuote(args.String("service"))
+	}
+	cmd += " -- " + ShellQuote(db)
+	if args.Has("key") {
+		cmd += " " + ShellQuote(args.String("key"))
 	}
 	res, err := env.Conn.Exec(ctx, conn.Command{Script: cmd})
 	if err != nil {

@@ -22,7 +22,9 @@ import (
 // .yml/.yaml/.json file of a directory (`dir`, sorted, later files win),
 // returned as facts, optionally under one name. Relative paths are found
 // through Env.Files ("vars" of the current role, then next to the task's
-// file and the playbook). hash_behaviour is accepted and ignored.
+// file and the playbook). hash_behaviour merge merges each loaded mapping
+// recursively into the variable of the same name, as Ansible's
+// combine_vars does (lists are replaced).
 type IncludeVars struct{}
 
 var _ Module = IncludeVars{}
@@ -108,6 +110,12 @@ func (IncludeVars) Run(_ context.Context, env *Env, args Args) (Result, error) {
 	}
 	if name := args.String("name"); name != "" {
 		vars = map[string]any{name: vars}
+	}
+	if args.String("hash_behaviour") == "merge" && env.Vars != nil {
+		all := env.Vars.All()
+		for k, v := range vars {
+			vars[k] = mergeHash(all[k], v)
+		}
 	}
 	if included == nil {
 		included = []any{}
@@ -355,4 +363,22 @@ func (d *varsDecoder) value(n *yaml.Node) any {
 		return v
 	}
 	return nil
+}
+
+// mergeHash is Ansible's merge_hash: two mappings merge key by key,
+// recursively, b winning; anything else is b.
+func mergeHash(a, b any) any {
+	am, ok1 := a.(map[string]any)
+	bm, ok2 := b.(map[string]any)
+	if !ok1 || !ok2 {
+		return b
+	}
+	out := make(map[string]any, len(am)+len(bm))
+	for k, v := range am {
+		out[k] = v
+	}
+	for k, v := range bm {
+		out[k] = mergeHash(am[k], v)
+	}
+	return out
 }

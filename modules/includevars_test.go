@@ -152,3 +152,30 @@ func sortedCopy(s []string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// TestIncludeVarsHashBehaviour: merge combines a loaded mapping with the
+// variable of the same name recursively (lists replaced); replace and the
+// default replace it.
+func TestIncludeVarsHashBehaviour(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "v.yml")
+	if err := os.WriteFile(f, []byte("app:\n  port: 81\n  db: {host: b}\n  tags: [y]\nplain: 2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	existing := map[string]any{"app": map[string]any{"name": "x", "port": 80, "db": map[string]any{"host": "a", "user": "u"}, "tags": []any{"x"}}, "plain": 1}
+	env := Env{Vars: fakeVars{vars: existing}}
+	for _, hb := range []string{"merge", "replace", ""} {
+		raw := map[string]any{"file": f}
+		if hb != "" {
+			raw["hash_behaviour"] = hb
+		}
+		res, _ := call(t, IncludeVars{}, env, raw)
+		want := map[string]any{"port": 81, "db": map[string]any{"host": "b"}, "tags": []any{"y"}}
+		if hb == "merge" {
+			want = map[string]any{"name": "x", "port": 81, "db": map[string]any{"host": "b", "user": "u"}, "tags": []any{"y"}}
+		}
+		if got := res.Facts["app"]; !reflect.DeepEqual(got, want) || res.Facts["plain"] != 2 {
+			t.Errorf("%q: app = %v plain = %v, want %v and 2", hb, got, res.Facts["plain"], want)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -142,12 +143,15 @@ var (
 	ErrUnknownModule = errors.New("unknown module")
 )
 
+// collectionPart is a namespace or collection name: a Python identifier.
+var collectionPart = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
 // splitFQCN splits `ns.coll.module` into its collection and module name.
 // ok is false for a short name. A module in a subdirectory of an old
 // collection (`community.general.system.ufw`) keeps only its last part.
 func splitFQCN(name string) (coll, mod string, ok bool) {
 	parts := strings.Split(name, ".")
-	if len(parts) < 3 {
+	if len(parts) < 3 || !collectionPart.MatchString(parts[0]) || !collectionPart.MatchString(parts[1]) {
 		return "", name, false
 	}
 	return parts[0] + "." + parts[1], parts[len(parts)-1], true

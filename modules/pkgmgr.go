@@ -73,6 +73,7 @@ func (Apt) Spec() *Spec {
 			{Name: "default_release", Aliases: []string{"default-release"}, Type: TypeStr},
 			{Name: "dpkg_options", Type: TypeStr, Default: "force-confdef,force-confold"},
 			{Name: "lock_timeout", Type: TypeInt, Default: 60},
+			{Name: "policy_rc_d", Type: TypeInt},
 		},
 		CheckMode:         true,
 		MutuallyExclusive: [][]string{{"deb", "name"}},
@@ -89,7 +90,20 @@ func (Apt) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 	if req.deb != "" && req.state != "present" {
 		return Result{Failed: true, Msg: "deb only supports state=present"}, nil
 	}
-	return runPkg(ctx, env, "apt", aptScript(req), req)
+	script := aptScript(req)
+	if args.Has("policy_rc_d") && !env.Check {
+		// As Ansible's apt: /usr/sbin/policy-rc.d answers policy_rc_d to
+		// invoke-rc.d while apt runs (services of installed packages are
+		// not started with 101), and the previous file comes back after.
+		script = fmt.Sprintf(`_mdo_prc=/usr/sbin/policy-rc.d
+if [ -e "$_mdo_prc" ]; then mv -f -- "$_mdo_prc" "$_mdo_prc.mdo-backup"; fi
+trap 'rm -f "$_mdo_prc"; if [ -e "$_mdo_prc.mdo-backup" ]; then mv -f -- "$_mdo_prc.mdo-backup" "$_mdo_prc"; fi' EXIT
+printf '#!/bin/sh\nexit %d\n' >"$_mdo_prc" && chmod 0755 "$_mdo_prc"
+(
+%s)
+`, args.Int("policy_rc_d"), script)
+	}
+	return runPkg(ctx, env, "apt", script, req)
 }
 
 // Spec describes dnf's arguments.
@@ -158,6 +172,11 @@ func (Package) Spec() *Spec {
 			// redis role relies on it).
 			{Name: "state", Type: TypeStr, Default: "present", Choices: []string{"absent", "installed", "latest", "present", "removed"}},
 			{Name: "use", Type: TypeStr, Default: "auto", Choices: []string{"auto", "apt", "dnf", "yum"}},
+			// Passed through to the backend, as Ansible's package does.
+			{Name: "allow_downgrade", Type: TypeBool, Default: false},
+			{Name: "enablerepo", Type: TypeList},
+			{Name: "disablerepo", Type: TypeList},
+			{Name: "disable_gpg_check", Type: TypeBool, Default: false},
 		},
 		CheckMode: true,
 	}
@@ -171,10 +190,22 @@ func (Package) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 		return Result{Failed: true, Msg: bad}, nil
 	}
 	type backend struct{ name, probe, script string }
+	aptPart := aptScript(req)
+	// Arguments apt does not have fail there, as Ansible's apt module
+	// refuses them.
+	var rpmOnly []string
+	for _, n := range []string{"disable_gpg_check", "disablerepo", "enablerepo"} {
+		if args.Has(n) && (len(args.Strings(n)) > 0 || args.Bool(n)) {
+			rpmOnly = append(rpmOnly, n)
+		}
+	}
+	if len(rpmOnly) > 0 {
+		aptPart = "_mdo_f error " + ShellQuote("Unsupported parameters for (apt) module: "+strings.Join(rpmOnly, ", ")) + "\nexit 0\n"
+	}
 	all := []backend{
-		{"apt", "apt-get", aptScript(req)},
-		{"dnf", "dnf", rpmScript("dnf", req, nil)},
-		{"yum", "yum", rpmScript("yum", req, nil)},
+		{"apt", "apt-get", aptPart},
+		{"dnf", "dnf", rpmScript("dnf", req, rpmExtra(args))},
+		{"yum", "yum", rpmScript("yum", req, rpmExtra(args))},
 	}
 	use := args.String("use")
 	var sc strings.Builder

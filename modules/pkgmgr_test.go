@@ -229,3 +229,26 @@ echo done
 		})
 	}
 }
+
+// TestPassThroughArgs: arguments Ansible's package, service and apt accept
+// are accepted here too; package refuses the rpm-only ones on an apt host
+// as Ansible's apt module does.
+func TestPassThroughArgs(t *testing.T) {
+	for _, tc := range []struct {
+		m   Module
+		raw map[string]any
+	}{
+		{Package{}, map[string]any{"name": "x", "state": "present", "allow_downgrade": true, "enablerepo": "epel", "disablerepo": "*"}},
+		{Service{}, map[string]any{"name": "x", "daemon_reload": true}},
+		{Apt{}, map[string]any{"name": "x", "policy_rc_d": 101}},
+	} {
+		if _, err := tc.m.Spec().Normalize(tc.raw); err != nil {
+			t.Errorf("%T %v: %v", tc.m, tc.raw, err)
+		}
+	}
+	if _, err := exec.LookPath("apt-get"); err != nil {
+		return
+	}
+	res, _ := sysRun(t, localConn(), Package{}, true, false, map[string]any{"name": "mdo-no-such-pkg", "state": "present", "enablerepo": "epel"})
+	sysExpect(t, "enablerepo on apt", res, false, true, "Unsupported parameters for (apt) module: enablerepo")
+}

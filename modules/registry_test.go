@@ -36,6 +36,7 @@ func TestResolve(t *testing.T) {
 		{"ansible.builtin.cpoy", "", ErrNotBuiltin, `ansible.builtin has no module cpoy (did you mean "copy"?)`},
 		{"cpoy", "", ErrUnknownModule, `unknown module "cpoy" (did you mean "copy"?)`},
 		{"frobnicate", "", ErrUnknownModule, `unknown module "frobnicate"`},
+		{"2.8.17", "", ErrUnknownModule, `unknown module "2.8.17"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -66,10 +66,15 @@ func (Replace) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 	r, err := editText(ctx, env, args.String("path"), o, func(text string, _ bool) (textEdit, error) {
 		start, end := 0, len(text)
 		if section != nil {
-			if m := section.FindStringSubmatchIndex(text); m != nil {
-				i := section.SubexpIndex("subsection")
-				start, end = m[2*i], m[2*i+1]
+			// Ansible builds one pattern from after and before; when it
+			// does not match, nothing is replaced anywhere.
+			m := section.FindStringSubmatchIndex(text)
+			if m == nil {
+				return textEdit{after: text, stop: true, values: map[string]any{"rc": 0},
+					msg: "Pattern for before/after params did not match the given file: " + pattern}, nil
 			}
+			i := section.SubexpIndex("subsection")
+			start, end = m[2*i], m[2*i+1]
 		}
 		part := text[start:end]
 		n := len(re.FindAllStringIndex(part, -1))

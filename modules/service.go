@@ -36,9 +36,12 @@ func (Service) Spec() *Spec {
 			{Name: "runlevel", Type: TypeStr, Default: "default"},
 			{Name: "arguments", Aliases: []string{"args"}, Type: TypeStr, Default: ""},
 			{Name: "use", Type: TypeStr, Default: "auto"},
+			// Passed to systemd where it manages services, as Ansible's
+			// service action passes it to the systemd module.
+			{Name: "daemon_reload", Aliases: []string{"daemon-reload"}, Type: TypeBool},
 		},
 		CheckMode:     true,
-		RequiredOneOf: [][]string{{"state", "enabled"}},
+		RequiredOneOf: [][]string{{"state", "enabled", "daemon_reload"}},
 	}
 }
 
@@ -90,13 +93,14 @@ func optBool(args Args, name string) *bool {
 // Run starts, stops, restarts, reloads, enables or disables a service.
 func (Service) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 	return runService(ctx, env, svcRequest{
-		name:      args.String("name"),
-		state:     args.String("state"),
-		enabled:   optBool(args, "enabled"),
-		sleep:     args.Int("sleep"),
-		pattern:   args.String("pattern"),
-		arguments: args.String("arguments"),
-		check:     env.Check,
+		name:         args.String("name"),
+		state:        args.String("state"),
+		enabled:      optBool(args, "enabled"),
+		sleep:        args.Int("sleep"),
+		pattern:      args.String("pattern"),
+		arguments:    args.String("arguments"),
+		daemonReload: args.Bool("daemon_reload"),
+		check:        env.Check,
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"reflect"
 	"runtime"
 	"sort"
@@ -550,5 +551,73 @@ func TestFactSections(t *testing.T) {
 	env := parseEnv(secs[2].value)
 	if !reflect.DeepEqual(env, map[string]any{"HOME": "/root", "X": "a=b\nc"}) {
 		t.Errorf("env %v", env)
+	}
+}
+
+// TestSetupLocalFacts reads local facts from fact_path: JSON, INI, an
+// executable's JSON output, a failing executable, bad content and an
+// executable that outlives gather_timeout; the result is compared with
+// ansible-core's when it is installed.
+func TestSetupLocalFacts(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"a.fact": `{"k": [1, "x"], "n": {"m": true}}`,
+		"b.fact": "# c\n[Main]\nKey = v1\nother: v2\n[second]\nx=1\n",
+		"e.fact": "not json or ini",
+	}
+	for n, c := range files {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	scripts := map[string]string{
+		"c.fact": "#!/bin/sh\necho '{\"ran\": \"yes\"}'\n",
+		"d.fact": "#!/bin/sh\necho oops >&2\nexit 3\n",
+	}
+	for n, c := range scripts {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte(c), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, _ := call(t, Setup{}, Env{}, map[string]any{"gather_subset": "!all,local", "fact_path": dir})
+	local, _ := res.Facts["local"].(map[string]any)
+	want := map[string]any{
+		"a": map[string]any{"k": []any{float64(1), "x"}, "n": map[string]any{"m": true}},
+		"b": map[string]any{"Main": map[string]any{"key": "v1", "other": "v2"}, "second": map[string]any{"x": "1"}},
+		"c": map[string]any{"ran": "yes"},
+		"d": "Failure executing fact script (" + dir + "/d.fact), rc: 3, err: oops\n",
+		"e": "error loading facts as JSON or ini - please check content: " + dir + "/e.fact",
+	}
+	if !reflect.DeepEqual(local, want) {
+		t.Errorf("ansible_local = %#v\nwant %#v", local, want)
+	}
+	if len(res.Warnings) != 2 {
+		t.Errorf("warnings %q, want the two failures", res.Warnings)
+	}
+	if _, err := exec.LookPath("ansible"); err == nil && !testing.Short() {
+		out, err := exec.Command("ansible", "-i", "localhost,", "-c", "local", "-m", "setup", "-a", "gather_subset=!all,local fact_path="+dir, "localhost").Output()
+		if err == nil {
+			s := string(out)
+			var ans struct {
+				Facts map[string]any `json:"ansible_facts"`
+			}
+			if json.Unmarshal([]byte(s[strings.Index(s, "{"):]), &ans) == nil {
+				if !reflect.DeepEqual(ans.Facts["ansible_local"], any(want)) {
+					t.Errorf("ansible-core's ansible_local = %#v, want %#v", ans.Facts["ansible_local"], want)
+				}
+			}
+		}
+	}
+	// An executable fact that outlives gather_timeout is stopped.
+	if err := os.WriteFile(filepath.Join(dir, "f.fact"), []byte("#!/bin/sh\nexec sleep 30\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	res, _ = call(t, Setup{}, Env{}, map[string]any{"gather_subset": "local", "fact_path": dir, "gather_timeout": 1})
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("gather took %v despite gather_timeout 1", d)
+	}
+	if msg, _ := res.Facts["local"].(map[string]any)["f"].(string); !strings.Contains(msg, "rc: 124") {
+		t.Errorf("timed-out fact = %q", msg)
 	}
 }

@@ -127,6 +127,9 @@ type textEdit struct {
 	values  map[string]any // extra result keys (found, ...)
 	// notPresent: the file is missing and that is fine (state=absent).
 	notPresent bool
+	// stop ends the call with msg, unchanged, before attributes are
+	// looked at (replace when its section is not found, as Ansible exits).
+	stop bool
 }
 
 // editOptions steer editText.
@@ -162,6 +165,9 @@ func editText(ctx context.Context, env *Env, p string, o editOptions, edit func(
 	}
 	if te.notPresent {
 		return Result{Msg: "file not present", Values: te.values}, nil
+	}
+	if te.stop {
+		return Result{Msg: te.msg, Values: te.values}, nil
 	}
 	values := map[string]any{}
 	for k, v := range te.values {

@@ -43,6 +43,9 @@ func (User) Spec() *Spec {
 			{Name: "password", Type: TypeStr, NoLog: true},
 			{Name: "update_password", Type: TypeStr, Default: "always", Choices: []string{"always", "on_create"}},
 			{Name: "password_lock", Type: TypeBool},
+			{Name: "password_expire_max", Type: TypeInt},
+			{Name: "password_expire_min", Type: TypeInt},
+			{Name: "password_expire_warn", Type: TypeInt},
 			{Name: "state", Type: TypeStr, Default: "present", Choices: []string{"absent", "present"}},
 			{Name: "create_home", Aliases: []string{"createhome"}, Type: TypeBool, Default: true},
 			{Name: "move_home", Type: TypeBool, Default: false},
@@ -63,6 +66,7 @@ type account struct {
 	home       string
 	shell      string
 	password   string   // the shadow hash
+	shadow     []string // the shadow entry's fields (min is 3, max 4, warn 5)
 	groupName  string   // primary group's name
 	groups     []string // supplementary groups
 	missing    []string // groups named in the arguments that do not exist
@@ -118,6 +122,7 @@ func parseAccount(f fields) (account, error) {
 	a.comment, a.home, a.shell = p[4], p[5], p[6]
 	if sh := strings.Split(f.str("shadow"), ":"); len(sh) > 1 {
 		a.password = sh[1]
+		a.shadow = sh
 	}
 	a.groupName = f.str("pgroup")
 	for _, g := range strings.Fields(f.str("ids")) {
@@ -236,6 +241,9 @@ func (User) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 		if args.Has("password_lock") && args.Bool("password_lock") {
 			cmd += " && usermod -L -- " + ShellQuote(name)
 		}
+		if ch := chageOpts(args, nil); len(ch) > 0 {
+			cmd += " && chage " + quoteWords(ch) + " -- " + ShellQuote(name)
+		}
 		return userApply(ctx, env, name, cmd, stdin, values, true)
 	}
 
@@ -281,7 +289,8 @@ func (User) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 	}
 	setPassword = password != "" && args.String("update_password") == "always" &&
 		password != acc.password && "!"+password != acc.password
-	if len(opts) == 0 && !setPassword {
+	chage := chageOpts(args, acc.shadow)
+	if len(opts) == 0 && !setPassword && len(chage) == 0 {
 		userValues(values, acc)
 		return Result{Values: values}, nil
 	}
@@ -297,7 +306,31 @@ func (User) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 		cmds = append(cmds, "chpasswd -e")
 		stdin = []byte(name + ":" + password + "\n")
 	}
+	if len(chage) > 0 {
+		cmds = append(cmds, "chage "+quoteWords(chage)+" -- "+ShellQuote(name))
+	}
 	return userApply(ctx, env, name, strings.Join(cmds, " && "), stdin, values, true)
+}
+
+// chageOpts returns chage's options for the password_expire_* arguments
+// that differ from the shadow entry's fields (all of them for a new
+// account), as Ansible's set_password_expire.
+func chageOpts(args Args, shadow []string) []string {
+	var o []string
+	for _, x := range []struct {
+		arg, flag string
+		field     int
+	}{{"password_expire_min", "-m", 3}, {"password_expire_max", "-M", 4}, {"password_expire_warn", "-W", 5}} {
+		if !args.Has(x.arg) {
+			continue
+		}
+		want := strconv.Itoa(args.Int(x.arg))
+		if shadow != nil && len(shadow) > x.field && shadow[x.field] == want {
+			continue
+		}
+		o = append(o, x.flag, want)
+	}
+	return o
 }
 
 // needGroups reports whether the supplementary groups must change.
