@@ -261,21 +261,35 @@ func (r *Registry) Resolve(name string) (Module, error) {
 
 // suggest returns ` (did you mean "x"?)` for the built-in name nearest to
 // name, or "" when none is close.
-func (r *Registry) suggest(name string) string {
-	best, bestD := "", 1<<30
-	for _, c := range r.Names() {
-		if d := levenshtein(name, c); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	limit := max(len(name)/3, 2)
-	if best == "" || bestD > limit {
+func (r *Registry) suggest(name string) string { return Suggest(name, r.Names()) }
+
+// Suggest returns ` (did you mean "x"?)` for Nearest(s, candidates), or ""
+// when none is close. It is the one "did you mean" of the loader, the
+// registry and lint.
+func Suggest(s string, candidates []string) string {
+	best := Nearest(s, candidates)
+	if best == "" {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %q?)", best)
 }
 
-// levenshtein is the edit distance between a and b.
+// Nearest returns the candidate nearest to s by edit distance, or "" when
+// none is within a third of s's length (at least 2 edits).
+func Nearest(s string, candidates []string) string {
+	best, bestD := "", 1<<30
+	for _, c := range candidates {
+		if d := levenshtein(s, c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	if bestD > max(len(s)/3, 2) {
+		return ""
+	}
+	return best
+}
+
+// levenshtein is the edit distance between a and b, in runes.
 func levenshtein(a, b string) int {
 	ra, rb := []rune(a), []rune(b)
 	prev := make([]int, len(rb)+1)

@@ -119,38 +119,22 @@ func quoteName(s string) string {
 	return strconv.Quote(s)
 }
 
-// nearest suggests the closest of names to s.
+// nearest suggests the closest of names to s, ignoring case (handler
+// names are free text): modules.Nearest over the lowercased names.
 func nearest(s string, names []string) string {
-	best, bestD := "", len(s)/2+2
-	for _, n := range names {
-		if d := distance(strings.ToLower(s), strings.ToLower(n)); d < bestD {
-			best, bestD = n, d
+	lower := make([]string, len(names))
+	orig := make(map[string]string, len(names))
+	for i, n := range names {
+		lower[i] = strings.ToLower(n)
+		if _, ok := orig[lower[i]]; !ok {
+			orig[lower[i]] = n
 		}
 	}
+	best := modules.Nearest(strings.ToLower(s), lower)
 	if best == "" {
 		return ""
 	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return fmt.Sprintf(" (did you mean %q?)", orig[best])
 }
 
 // commandModule reports command and shell tasks that run a program one of
