@@ -335,23 +335,5 @@ func Convert(t ArgType, v any) (any, error) {
 // one boolean parser), under the name modules have always called.
 func ParseBool(v any) (bool, error) { return yaml11.Bool(v) }
 
-// TypeName names a value's type in the words of YAML users.
-func TypeName(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case string:
-		return "string"
-	case bool:
-		return "boolean"
-	case int, int64:
-		return "integer"
-	case float64:
-		return "float"
-	case []any:
-		return "list"
-	case map[string]any:
-		return "mapping"
-	}
-	return fmt.Sprintf("%T", v)
-}
+// TypeName names a value's type in the words of YAML users (yaml11.TypeName).
+func TypeName(v any) string { return yaml11.TypeName(v) }

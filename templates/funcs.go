@@ -1019,23 +1019,5 @@ func unique(v any) ([]any, error) {
 	return out, nil
 }
 
-// typeName names a value's type in the words of YAML users.
-func typeName(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case string:
-		return "string"
-	case bool:
-		return "boolean"
-	case int, int64, uint64:
-		return "integer"
-	case float64:
-		return "float"
-	case []any:
-		return "list"
-	case map[string]any, map[any]any:
-		return "mapping"
-	}
-	return fmt.Sprintf("%T", v)
-}
+// typeName names a value's type in the words of YAML users (yaml11.TypeName).
+func typeName(v any) string { return yaml11.TypeName(v) }

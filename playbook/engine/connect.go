@@ -178,15 +178,7 @@ func (st *state) openConn(ctx context.Context, cs *connSettings) (conn.Conn, err
 // connections at the end of the run.
 func (st *state) become(c conn.Conn, connKey string, spec BecomeSpec) (conn.Conn, error) {
 	key := "become\x00" + connKey + "\x00" + spec.Method + "\x00" + spec.User + "\x00" + spec.Flags + "\x00" + spec.Password
-	st.connsMu.Lock()
-	e, ok := st.conns[key]
-	if !ok {
-		e = &connEntry{}
-		st.conns[key] = e
-	}
-	st.connsMu.Unlock()
-	e.once.Do(func() { e.c, e.err = st.Connector.Become(c, spec) })
-	return e.c, e.err
+	return st.cachedConn(key, func() (conn.Conn, error) { return st.Connector.Become(c, spec) })
 }
 
 // environment returns the environment keywords that apply, outermost first.

@@ -177,7 +177,15 @@ func (st *state) closeConns() {
 
 // connect returns the cached connection for spec, opening it on first use.
 func (st *state) connect(ctx context.Context, spec ConnectSpec) (conn.Conn, error) {
-	key := spec.Host + "\x00" + spec.Connection + "\x00" + spec.User
+	return st.cachedConn(spec.Host+"\x00"+spec.Connection+"\x00"+spec.User, func() (conn.Conn, error) {
+		return st.Connector.Connect(ctx, spec)
+	})
+}
+
+// cachedConn returns the run's connection under key, opened by open on
+// first use (once, however many hosts ask at the same time); every cached
+// connection is closed at the end of the run.
+func (st *state) cachedConn(key string, open func() (conn.Conn, error)) (conn.Conn, error) {
 	st.connsMu.Lock()
 	e, ok := st.conns[key]
 	if !ok {
@@ -185,7 +193,7 @@ func (st *state) connect(ctx context.Context, spec ConnectSpec) (conn.Conn, erro
 		st.conns[key] = e
 	}
 	st.connsMu.Unlock()
-	e.once.Do(func() { e.c, e.err = st.Connector.Connect(ctx, spec) })
+	e.once.Do(func() { e.c, e.err = open() })
 	return e.c, e.err
 }
 

@@ -35,11 +35,12 @@ func Bool(v any) (bool, error) {
 			return false, nil
 		}
 	}
-	return false, fmt.Errorf("expected a boolean (yes/no, true/false, on/off, 1/0), got %s %v", typeName(v), v)
+	return false, fmt.Errorf("expected a boolean (yes/no, true/false, on/off, 1/0), got %s %v", TypeName(v), v)
 }
 
-// typeName names a value's type in the words of YAML users.
-func typeName(v any) string {
+// TypeName names a value's type in the words of YAML users ("mapping",
+// "list", "integer", ...), for errors about values.
+func TypeName(v any) string {
 	switch v.(type) {
 	case nil:
 		return "null"
@@ -47,7 +48,7 @@ func typeName(v any) string {
 		return "string"
 	case bool:
 		return "boolean"
-	case int, int64:
+	case int, int64, uint64:
 		return "integer"
 	case float64:
 		return "float"
