@@ -43,6 +43,7 @@ func Builtin() *Registry {
 	r.Register("pip", Pip{})
 	r.Register("git", Git{})
 	r.Register("apt_repository", AptRepository{})
+	r.Register("deb822_repository", Deb822Repository{})
 	r.Register("wait_for", WaitFor{})
 	r.Register("hostname", Hostname{})
 	r.Register("uri", URI{})

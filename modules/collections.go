@@ -8,12 +8,12 @@ package modules
 var knownCollections = [...]struct{ name, modules string }{
 	{"ansible.builtin", "" +
 		"add_host apt apt_key apt_repository assemble assert async_status blockinfile command copy cron " +
-		"debconf debug dnf dpkg_selections expect fail fetch file find gather_facts get_url getent git group " +
-		"group_by hostname import_playbook import_role import_tasks include_role include_tasks include_vars " +
-		"iptables known_hosts lineinfile meta package package_facts pause ping pip raw reboot replace rpm_key " +
-		"script service service_facts set_fact set_stats setup shell slurp stat subversion systemd " +
-		"systemd_service sysvinit tempfile template unarchive uri user validate_argument_spec wait_for " +
-		"wait_for_connection yum yum_repository"},
+		"deb822_repository debconf debug dnf dpkg_selections expect fail fetch file find gather_facts get_url " +
+		"getent git group group_by hostname import_playbook import_role import_tasks include_role " +
+		"include_tasks include_vars iptables known_hosts lineinfile meta package package_facts pause ping pip " +
+		"raw reboot replace rpm_key script service service_facts set_fact set_stats setup shell slurp stat " +
+		"subversion systemd systemd_service sysvinit tempfile template unarchive uri user " +
+		"validate_argument_spec wait_for wait_for_connection yum yum_repository"},
 	{"ansible.posix", "" +
 		"acl at authorized_key firewalld firewalld_info mount patch rhel_facts rhel_rpm_ostree " +
 		"rpm_ostree_upgrade seboolean selinux synchronize sysctl"},

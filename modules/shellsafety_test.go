@@ -65,6 +65,9 @@ var shellSafetyNotApplicable = map[string]string{
 	"systemd_service": "covered by the canary test",
 	"user":            "covered by the canary test in check mode",
 	"group":           "covered by the canary test in check mode",
+
+	// issue 12's modules
+	"deb822_repository": "writes fixed paths under /etc/apt (the name is slugged to [a-z0-9-]); hostile field values: TestDeb822Repository",
 }
 
 // shellSafetyModules are the modules TestShellSafety drives with hostile
