@@ -44,6 +44,7 @@ func Builtin() *Registry {
 	r.Register("git", Git{})
 	r.Register("apt_repository", AptRepository{})
 	r.Register("deb822_repository", Deb822Repository{})
+	r.Register("pacman", Pacman{})
 	r.Register("wait_for", WaitFor{})
 	r.Register("hostname", Hostname{})
 	r.Register("uri", URI{})
