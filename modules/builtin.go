@@ -45,6 +45,7 @@ func Builtin() *Registry {
 	r.Register("apt_repository", AptRepository{})
 	r.Register("deb822_repository", Deb822Repository{})
 	r.Register("pacman", Pacman{})
+	r.Register("zypper", Zypper{})
 	r.Register("wait_for", WaitFor{})
 	r.Register("hostname", Hostname{})
 	r.Register("uri", URI{})

@@ -140,6 +140,8 @@ func TestPkgSpecs(t *testing.T) {
 		{"pacman nothing", Pacman{}, map[string]any{"state": "present"}, "one of the following is required: name, update_cache, upgrade"},
 		{"pacman exclusive", Pacman{}, map[string]any{"name": "x", "upgrade": true}, "mutually exclusive: name|upgrade"},
 		{"pacman state", Pacman{}, map[string]any{"name": "x", "state": "newest"}, `value "newest" is not one of`},
+		{"zypper name", Zypper{}, map[string]any{"state": "latest"}, `missing required argument "name"`},
+		{"zypper type", Zypper{}, map[string]any{"name": "x", "type": "rpm"}, `value "rpm" is not one of`},
 		{"deb822 name", Deb822Repository{}, map[string]any{"uris": "http://x"}, `missing required argument "name"`},
 		{"deb822 state", Deb822Repository{}, map[string]any{"name": "x", "state": "enabled"}, `value "enabled" is not one of`},
 	}
