@@ -46,6 +46,7 @@ func Builtin() *Registry {
 	r.Register("deb822_repository", Deb822Repository{})
 	r.Register("pacman", Pacman{})
 	r.Register("zypper", Zypper{})
+	r.Register("apk", Apk{})
 	r.Register("wait_for", WaitFor{})
 	r.Register("hostname", Hostname{})
 	r.Register("uri", URI{})

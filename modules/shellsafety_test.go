@@ -70,6 +70,7 @@ var shellSafetyNotApplicable = map[string]string{
 	"deb822_repository": "writes fixed paths under /etc/apt (the name is slugged to [a-z0-9-]); hostile field values: TestDeb822Repository",
 	"pacman":            "not on the test hosts; a hostile name against a stand-in pacman: TestPacman",
 	"zypper":            "not on the test hosts; tested against a stand-in zypper: TestZypper (names go to zypper quoted, as words)",
+	"apk":               "not on the test hosts; a hostile name against a stand-in apk: TestApk",
 }
 
 // shellSafetyModules are the modules TestShellSafety drives with hostile
