@@ -142,7 +142,6 @@ func TestPkgSpecs(t *testing.T) {
 		{"pacman state", Pacman{}, map[string]any{"name": "x", "state": "newest"}, `value "newest" is not one of`},
 		{"zypper name", Zypper{}, map[string]any{"state": "latest"}, `missing required argument "name"`},
 		{"zypper type", Zypper{}, map[string]any{"name": "x", "type": "rpm"}, `value "rpm" is not one of`},
-		{"apk nothing", Apk{}, map[string]any{"state": "latest"}, "one of the following is required: name, update_cache, upgrade"},
 		{"apk exclusive", Apk{}, map[string]any{"name": "x", "upgrade": true}, "mutually exclusive: name|upgrade"},
 		{"deb822 name", Deb822Repository{}, map[string]any{"uris": "http://x"}, `missing required argument "name"`},
 		{"deb822 state", Deb822Repository{}, map[string]any{"name": "x", "state": "enabled"}, `value "enabled" is not one of`},
