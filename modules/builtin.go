@@ -47,6 +47,7 @@ func Builtin() *Registry {
 	r.Register("pacman", Pacman{})
 	r.Register("zypper", Zypper{})
 	r.Register("apk", Apk{})
+	r.Register("pkgng", Pkgng{})
 	r.Register("wait_for", WaitFor{})
 	r.Register("hostname", Hostname{})
 	r.Register("uri", URI{})

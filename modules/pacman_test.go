@@ -143,6 +143,8 @@ func TestPkgSpecs(t *testing.T) {
 		{"zypper name", Zypper{}, map[string]any{"state": "latest"}, `missing required argument "name"`},
 		{"zypper type", Zypper{}, map[string]any{"name": "x", "type": "rpm"}, `value "rpm" is not one of`},
 		{"apk exclusive", Apk{}, map[string]any{"name": "x", "upgrade": true}, "mutually exclusive: name|upgrade"},
+		{"pkgng name", Pkgng{}, map[string]any{"state": "latest"}, `missing required argument "name"`},
+		{"pkgng exclusive", Pkgng{}, map[string]any{"name": "x", "jail": "a", "chroot": "/b"}, "mutually exclusive"},
 		{"deb822 name", Deb822Repository{}, map[string]any{"uris": "http://x"}, `missing required argument "name"`},
 		{"deb822 state", Deb822Repository{}, map[string]any{"name": "x", "state": "enabled"}, `value "enabled" is not one of`},
 	}

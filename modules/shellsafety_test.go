@@ -71,6 +71,7 @@ var shellSafetyNotApplicable = map[string]string{
 	"pacman":            "not on the test hosts; a hostile name against a stand-in pacman: TestPacman",
 	"zypper":            "not on the test hosts; tested against a stand-in zypper: TestZypper (names go to zypper quoted, as words)",
 	"apk":               "not on the test hosts; a hostile name against a stand-in apk: TestApk",
+	"pkgng":             "not on the test hosts; tested against a stand-in pkg: TestPkgng (names go to pkg quoted, as words)",
 }
 
 // shellSafetyModules are the modules TestShellSafety drives with hostile
