@@ -92,8 +92,14 @@ for n in sys.argv[1:]:
 	if err != nil {
 		t.Fatalf("python: %v", err)
 	}
+	// Modules of later ansible-core releases (gencollections.py adds
+	// them), which the installed 2.14 does not route.
+	later := map[string]bool{"deb822_repository": true, "dnf5": true, "mount_facts": true}
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		n, coll, _ := strings.Cut(line, " ")
+		if later[n] && coll == "?" {
+			coll = "ansible.builtin"
+		}
 		if got := CollectionOf(n); got != coll {
 			t.Errorf("CollectionOf(%q) = %q, ansible routes it to %q", n, got, coll)
 		}

@@ -71,6 +71,13 @@ var shellSafetyNotApplicable = map[string]string{
 	"pip":             "needs a virtualenv and wheels named by the hostile name; not staged yet",
 	"seboolean":       "SELinux is absent on the test hosts (selinux_test.go)",
 	"selinux":         "SELinux is absent on the test hosts; configfile is covered in selinux_test.go",
+
+	// issue 12's modules
+	"deb822_repository": "writes fixed paths under /etc/apt (the name is slugged to [a-z0-9-]); hostile field values: TestDeb822Repository",
+	"pacman":            "not on the test hosts; a hostile name against a stand-in pacman: TestPacman",
+	"zypper":            "not on the test hosts; tested against a stand-in zypper: TestZypper (names go to zypper quoted, as words)",
+	"apk":               "not on the test hosts; a hostile name against a stand-in apk: TestApk",
+	"pkgng":             "not on the test hosts; tested against a stand-in pkg: TestPkgng (names go to pkg quoted, as words)",
 }
 
 // shellSafetyModules are the modules TestShellSafety drives with hostile
