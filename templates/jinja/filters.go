@@ -500,9 +500,8 @@ func (c *converter) higher(x *Filter, v gx, name string) (gx, error) {
 		if fn == "" || fname == "sort" || fname == "regex_search" {
 			return gx{}, fail(x.P, "map(%q): filter %s is not supported in map", fname, fname)
 		}
-		if fname == "int" || fname == "float" || fname == "default" || fname == "d" {
-			// Their optional arguments come first; map passes them as given.
-		}
+		// The mapped filter's own arguments (int's base, default's value)
+		// are passed as given.
 		args, err := c.exprs(x.P, x.Args[1:])
 		if err != nil {
 			return gx{}, err
