@@ -47,7 +47,7 @@ FUZZTIME ?= 5s
 FUZZ_TARGETS := \
 	FuzzParseINI:./inventory FuzzParseYAML:./inventory FuzzPattern:./inventory \
 	FuzzRender:./templates FuzzDecrypt:./playbook/vault \
-	FuzzLoad:./playbook FuzzSplitFreeForm:./modules
+	FuzzLoad:./playbook FuzzSplitFreeForm:./modules FuzzConvert:./templates/jinja
 .PHONY: fuzz-short
 fuzz-short:
 	@set -e; for t in $(FUZZ_TARGETS); do \
