@@ -1,8 +1,6 @@
 package modules
 
 import (
-	"reflect"
-	"strings"
 	"testing"
 )
 
@@ -19,17 +17,7 @@ func TestApk(t *testing.T) {
 				"available": "busybox 1.36-r0\nnginx 1.24-r1\nold 1.1-r0\n",
 				"world":     "busybox\nold\n",
 			})
-			steps := []struct {
-				what      string
-				check     bool
-				raw       map[string]any
-				changed   bool
-				failed    bool
-				msg       string
-				packages  []any  // nil: not checked
-				installed string // "": not checked
-				logHas    string
-			}{
+			steps := []standInStep{
 				{what: "install check", check: true, raw: map[string]any{"name": "nginx"}, changed: true, msg: "installed nginx package(s)", packages: []any{"nginx"}, logHas: "add --simulate nginx"},
 				{what: "install", raw: map[string]any{"name": []any{"nginx", "busybox"}, "repository": "http://dl/x", "no_cache": true}, changed: true, msg: "installed nginx package(s)", packages: []any{"nginx"},
 					installed: "busybox 1.36-r0\nnginx 1.24-r1\nold 1.0-r0\n", logHas: "--no-cache --repository http://dl/x --repositories-file /dev/null add nginx"},
@@ -46,31 +34,11 @@ func TestApk(t *testing.T) {
 				{what: "update_cache", raw: map[string]any{"update_cache": true}, changed: true, msg: "updated repository indexes", logHas: "update"},
 				{what: "upgrade nothing", raw: map[string]any{"upgrade": true}, msg: "packages already upgraded", packages: []any{}},
 			}
-			for _, s := range steps {
-				if _, ok := s.raw["name"]; ok && s.raw["state"] != "absent" && s.raw["state"] != "removed" {
-					s.raw["world"] = world
+			runStandInSteps(t, pc, dir, standInRun{module: Apk{}, calls: 1, exact: true, prepare: func(raw map[string]any) {
+				if _, ok := raw["name"]; ok && raw["state"] != "absent" && raw["state"] != "removed" {
+					raw["world"] = world
 				}
-				before := standInRead(t, dir, "installed")
-				logBefore := len(standInRead(t, dir, "log"))
-				res, calls := sysRun(t, pc, Apk{}, s.check, false, s.raw)
-				sysExpect(t, s.what, res, s.changed, s.failed, s.msg)
-				if calls != 1 {
-					t.Errorf("%s: %d round trips, want 1", s.what, calls)
-				}
-				if s.packages != nil && !reflect.DeepEqual(res.Values["packages"], s.packages) {
-					t.Errorf("%s: packages %v, want %v", s.what, res.Values["packages"], s.packages)
-				}
-				after := standInRead(t, dir, "installed")
-				if s.installed != "" && after != s.installed {
-					t.Errorf("%s: installed %q, want %q", s.what, after, s.installed)
-				}
-				if (s.check || !s.changed) && after != before {
-					t.Errorf("%s: installed changed from %q to %q", s.what, before, after)
-				}
-				if log := standInRead(t, dir, "log")[logBefore:]; s.logHas != "" && !strings.Contains("\n"+log, "\n"+s.logHas+"\n") {
-					t.Errorf("%s: the stand-in never ran %q; it ran:\n%s", s.what, s.logHas, log)
-				}
-			}
+			}}, steps)
 			// an upgrade once a newer busybox is available
 			standInState(t, dir, map[string]string{"available": "busybox 1.37-r0\nold 1.1-r0\n"})
 			res, _ := sysRun(t, pc, Apk{}, false, false, map[string]any{"upgrade": true, "available": true})

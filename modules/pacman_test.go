@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
 )
 
 // standIn installs testdata/standins/TOOL as DIR/bin/TOOL with an empty
@@ -50,6 +52,62 @@ func standInRead(t *testing.T, dir, name string) string {
 	return string(b)
 }
 
+// standInStep is one call of a package-manager module against its stand-in
+// and what it must do.
+type standInStep struct {
+	what      string
+	check     bool
+	raw       map[string]any
+	changed   bool
+	failed    bool
+	msg       string
+	packages  []any             // nil: not checked
+	installed string            // the stand-in's installed list after the step; "": not checked
+	logHas    string            // a command the stand-in ran during this step
+	setup     map[string]string // stand-in state files written before the step
+}
+
+// standInRun says how runStandInSteps calls the module.
+type standInRun struct {
+	module  Module
+	calls   int                      // the round trips a step may take (0: not checked)
+	exact   bool                     // exactly calls, not at most
+	prepare func(raw map[string]any) // adjusts a step's arguments before it runs
+}
+
+// runStandInSteps runs each step through sysRun and checks its result, its
+// round trips, what the stand-in has installed (nothing changes in check
+// mode or without a change) and what it ran.
+func runStandInSteps(t *testing.T, pc conn.Conn, dir string, r standInRun, steps []standInStep) {
+	t.Helper()
+	for _, s := range steps {
+		standInState(t, dir, s.setup)
+		if r.prepare != nil {
+			r.prepare(s.raw)
+		}
+		before := standInRead(t, dir, "installed")
+		logBefore := len(standInRead(t, dir, "log"))
+		res, calls := sysRun(t, pc, r.module, s.check, false, s.raw)
+		sysExpect(t, s.what, res, s.changed, s.failed, s.msg)
+		if r.calls > 0 && (calls > r.calls || r.exact && calls != r.calls) {
+			t.Errorf("%s: %d round trips, want %d", s.what, calls, r.calls)
+		}
+		if s.packages != nil && !reflect.DeepEqual(res.Values["packages"], s.packages) {
+			t.Errorf("%s: packages %v, want %v", s.what, res.Values["packages"], s.packages)
+		}
+		after := standInRead(t, dir, "installed")
+		if s.installed != "" && after != s.installed {
+			t.Errorf("%s: installed %q, want %q", s.what, after, s.installed)
+		}
+		if (s.check || !s.changed) && after != before {
+			t.Errorf("%s: installed changed from %q to %q", s.what, before, after)
+		}
+		if log := standInRead(t, dir, "log")[logBefore:]; s.logHas != "" && !strings.Contains("\n"+log, "\n"+s.logHas+"\n") {
+			t.Errorf("%s: the stand-in never ran %q; it ran:\n%s", s.what, s.logHas, log)
+		}
+	}
+}
+
 // TestPacman runs the pacman module's real scripts, locally and over SSH,
 // against the pacman stand-in (pacman itself cannot run here).
 func TestPacman(t *testing.T) {
@@ -67,18 +125,7 @@ func TestPacman(t *testing.T) {
 				"groups":    "xorg xorg-server\nxorg xorg-xinit\n",
 				"upgrades":  "old 1.0-1 -> 1.1-1\n",
 			})
-			steps := []struct {
-				what      string
-				check     bool
-				raw       map[string]any
-				changed   bool
-				failed    bool
-				msg       string
-				packages  []any  // nil: not checked
-				installed string // "": not checked
-				logHas    string // a line the stand-in logged during this step
-				setup     map[string]string
-			}{
+			steps := []standInStep{
 				{what: "install check", check: true, raw: map[string]any{"name": "nginx"}, changed: true, msg: "Would have installed 1 packages", packages: []any{"nginx"}, installed: "glibc 2.38-1\nold 1.0-1\n"},
 				{what: "install", raw: map[string]any{"name": []any{"nginx"}}, changed: true, msg: "Installed 1 package(s)", packages: []any{"nginx"}, installed: "glibc 2.38-1\nnginx 1.24-1\nold 1.0-1\n", logHas: "--noconfirm --noprogressbar --needed --sync nginx"},
 				{what: "install again", raw: map[string]any{"pkg": "nginx", "state": "installed"}, msg: "package(s) already installed", packages: []any{}},
@@ -101,26 +148,7 @@ func TestPacman(t *testing.T) {
 				{what: "update_cache new db", raw: map[string]any{"update_cache": true, "name": "vim"}, changed: true, msg: "Updated package db\nInstalled 1 package(s)", packages: []any{"vim"}, setup: map[string]string{"db.new": "extra vim 9.0-1\n"}},
 				{what: "reason refused", raw: map[string]any{"name": "vim", "reason": "explicit"}, failed: true, msg: "reason/reason_for are not supported"},
 			}
-			for _, s := range steps {
-				standInState(t, dir, s.setup)
-				before := standInRead(t, dir, "installed")
-				logBefore := len(standInRead(t, dir, "log"))
-				res, _ := sysRun(t, pc, Pacman{}, s.check, false, s.raw)
-				sysExpect(t, s.what, res, s.changed, s.failed, s.msg)
-				if s.packages != nil && !reflect.DeepEqual(res.Values["packages"], s.packages) {
-					t.Errorf("%s: packages %v, want %v", s.what, res.Values["packages"], s.packages)
-				}
-				after := standInRead(t, dir, "installed")
-				if s.installed != "" && after != s.installed {
-					t.Errorf("%s: installed %q, want %q", s.what, after, s.installed)
-				}
-				if (s.check || !s.changed) && after != before {
-					t.Errorf("%s: installed changed from %q to %q", s.what, before, after)
-				}
-				if log := standInRead(t, dir, "log")[logBefore:]; s.logHas != "" && !strings.Contains("\n"+log, "\n"+s.logHas+"\n") {
-					t.Errorf("%s: the stand-in never ran %q; it ran:\n%s", s.what, s.logHas, log)
-				}
-			}
+			runStandInSteps(t, pc, dir, standInRun{module: Pacman{}, calls: 0, exact: false, prepare: nil}, steps)
 			if got := standInRead(t, dir, "installed"); got != "foo 2.0-1\nglibc 2.39-1\nold 1.1-1\nvim 9.0-1\nxorg-server 21-1\nxorg-xinit 1.4-1\n" {
 				t.Errorf("installed at the end:\n%s", got)
 			}

@@ -1,7 +1,6 @@
 package modules
 
 import (
-	"strings"
 	"testing"
 )
 
@@ -17,16 +16,7 @@ func TestPkgng(t *testing.T) {
 				"available":     "bash 5.2\nnginx 1.24\nold 1.1\n",
 				"autoremovable": "dep\n",
 			})
-			steps := []struct {
-				what      string
-				check     bool
-				raw       map[string]any
-				changed   bool
-				failed    bool
-				msg       string
-				installed string
-				logHas    string
-			}{
+			steps := []standInStep{
 				{what: "install check", check: true, raw: map[string]any{"name": "nginx"}, changed: true, msg: "installed 1 package"},
 				{what: "install", raw: map[string]any{"name": "nginx,bash", "pkgsite": "FreeBSD"}, changed: true, msg: "installed 1 package", installed: "bash 5.2\ndep 1.0\nnginx 1.24\nold 1.0\n", logHas: "BATCH=yes install --repository=FreeBSD -g -U -y nginx"},
 				{what: "install again", raw: map[string]any{"pkg": []any{"nginx"}, "cached": true}, msg: "package(s) already present"},
@@ -42,25 +32,7 @@ func TestPkgng(t *testing.T) {
 				{what: "upgrade all, nothing to do", raw: map[string]any{"name": "*", "state": "latest"}, msg: "no packages need upgrades"},
 				{what: "annotation refused", raw: map[string]any{"name": "bash", "annotation": "+a"}, failed: true, msg: "annotation is not supported"},
 			}
-			for _, s := range steps {
-				before := standInRead(t, dir, "installed")
-				logBefore := len(standInRead(t, dir, "log"))
-				res, calls := sysRun(t, pc, Pkgng{}, s.check, false, s.raw)
-				sysExpect(t, s.what, res, s.changed, s.failed, s.msg)
-				if calls > 1 {
-					t.Errorf("%s: %d round trips, want at most 1", s.what, calls)
-				}
-				after := standInRead(t, dir, "installed")
-				if s.installed != "" && after != s.installed {
-					t.Errorf("%s: installed %q, want %q", s.what, after, s.installed)
-				}
-				if (s.check || !s.changed) && after != before {
-					t.Errorf("%s: installed changed from %q to %q", s.what, before, after)
-				}
-				if log := standInRead(t, dir, "log")[logBefore:]; s.logHas != "" && !strings.Contains("\n"+log, "\n"+s.logHas+"\n") {
-					t.Errorf("%s: the stand-in never ran %q; it ran:\n%s", s.what, s.logHas, log)
-				}
-			}
+			runStandInSteps(t, pc, dir, standInRun{module: Pkgng{}, calls: 1, exact: false, prepare: nil}, steps)
 			// upgrade everything once a newer bash is available
 			standInState(t, dir, map[string]string{"available": "bash 5.3\nold 1.1\n"})
 			res, _ := sysRun(t, pc, Pkgng{}, false, false, map[string]any{"name": "*", "state": "latest"})
