@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -17,7 +16,6 @@ import (
 	"net"
 	"os"
 	"os/user"
-	"path"
 	"sort"
 	"strings"
 	"sync"
@@ -28,6 +26,7 @@ import (
 	xssh "golang.org/x/crypto/ssh"
 
 	"github.com/mdo-play/mdo-play/modules/conn"
+	"github.com/mdo-play/mdo-play/modules/conn/sftpfs"
 )
 
 // Client is a connection to one host. Commands run in a few long-lived
@@ -648,95 +647,25 @@ func (c *Client) sftpClient() (*sftp.Client, error) {
 	return sc, nil
 }
 
-// Put writes r to dst atomically: into a temporary file in dst's directory
-// (mode 0600 while written, named by TempPath), then chmod perm and rename
-// over dst. The temporary file is removed on any failure; one that a
-// dropped connection left behind is replaced by the next write to dst.
+// files is the connection's file side, over its SFTP session.
+func (c *Client) files() sftpfs.FS {
+	return sftpfs.FS{Alias: c.alias, Client: c.sftpClient, Classify: c.classify}
+}
+
+// Put writes r to dst atomically (sftpfs.FS.Put): into a temporary file
+// in dst's directory (TempPath), then chmod perm and rename over dst.
 func (c *Client) Put(ctx context.Context, r io.Reader, dst string, perm fs.FileMode) error {
-	op := "put " + dst
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("%s on %s: %w", op, c.alias, err)
-	}
-	sc, err := c.sftpClient()
-	if err != nil {
-		return c.classify(op+": start sftp", err)
-	}
-	f, tmp, err := createTemp(sc, dst)
-	if err != nil {
-		return c.classify(op, err)
-	}
-	done := false
-	defer func() {
-		if !done {
-			f.Close()
-			sc.Remove(tmp)
-		}
-	}()
-	if err := f.Chmod(0o600); err != nil {
-		return c.classify(op, err)
-	}
-	if _, err := f.ReadFromWithConcurrency(ctxReader{ctx, r}, 0); err != nil {
-		if ctx.Err() != nil {
-			return fmt.Errorf("%s on %s: %w", op, c.alias, ctx.Err())
-		}
-		return c.classify(op, err)
-	}
-	if err := f.Chmod(perm & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)); err != nil {
-		return c.classify(op, err)
-	}
-	if err := f.Close(); err != nil {
-		return c.classify(op, err)
-	}
-	if err := sc.PosixRename(tmp, dst); err != nil {
-		return c.classify(op, err)
-	}
-	done = true
-	return nil
+	return c.files().Put(ctx, r, dst, perm)
 }
 
 // Get copies the file src into w.
 func (c *Client) Get(ctx context.Context, src string, w io.Writer) error {
-	op := "get " + src
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("%s on %s: %w", op, c.alias, err)
-	}
-	sc, err := c.sftpClient()
-	if err != nil {
-		return c.classify(op+": start sftp", err)
-	}
-	f, err := sc.Open(src)
-	if err != nil {
-		return c.classify(op, err)
-	}
-	defer f.Close()
-	if _, err := f.WriteTo(ctxWriter{ctx, w}); err != nil {
-		if ctx.Err() != nil {
-			return fmt.Errorf("%s on %s: %w", op, c.alias, ctx.Err())
-		}
-		return c.classify(op, err)
-	}
-	return nil
+	return c.files().Get(ctx, src, w)
 }
 
 // Stat describes path without following a final symlink.
 func (c *Client) Stat(ctx context.Context, p string) (conn.FileInfo, error) {
-	op := "stat " + p
-	if err := ctx.Err(); err != nil {
-		return conn.FileInfo{}, fmt.Errorf("%s on %s: %w", op, c.alias, err)
-	}
-	sc, err := c.sftpClient()
-	if err != nil {
-		return conn.FileInfo{}, c.classify(op+": start sftp", err)
-	}
-	fi, err := sc.Lstat(p)
-	if err != nil {
-		return conn.FileInfo{}, c.classify(op, err)
-	}
-	out := conn.FileInfo{Path: p, Mode: fi.Mode(), Size: fi.Size(), ModTime: fi.ModTime()}
-	if st, ok := fi.Sys().(*sftp.FileStat); ok {
-		out.UID, out.GID = int(st.UID), int(st.GID)
-	}
-	return out, nil
+	return c.files().Stat(ctx, p)
 }
 
 // Close closes the SFTP session, the connection and its jump hosts. It is
@@ -764,80 +693,12 @@ func (c *Client) Close() error {
 	return err
 }
 
-// TempPath is the temporary file a write to dst goes through: the same
-// name for every write to dst (".<name>.mdo-tmp", or a hash of the name
-// when that would be longer than a file name may be), so the file a
-// dropped connection leaves behind is replaced and renamed away by the
-// next write to dst. Two writes to the same dst at the same time (two runs
-// against one host) share the name: one of them can rename the other's
-// unfinished file into place and the other then fails, so such writes are
-// not atomic with respect to each other (random names would be, at the
-// price of leftovers).
-func TempPath(dst string) string {
-	dir, base := path.Split(dst)
-	name := "." + base + ".mdo-tmp"
-	if len(name) > 255 {
-		sum := sha256.Sum256([]byte(base))
-		name = ".mdo-tmp-" + hex.EncodeToString(sum[:8])
-	}
-	return path.Join(dir, name)
-}
-
-// createTemp creates dst's temporary file (TempPath), new and empty. A
-// leftover of an earlier write is removed first, never opened: whatever
-// is there (a link, a file of another user) is not followed or reused.
-// When it cannot be removed (a sticky directory, another user's file) a
-// random name is used, so the write still succeeds.
-func createTemp(sc *sftp.Client, dst string) (*sftp.File, string, error) {
-	tmp := TempPath(dst)
-	f, err := sc.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
-	if err == nil {
-		return f, tmp, nil
-	}
-	// SFTP v3 has no "exists" status: look.
-	if _, lerr := sc.Lstat(tmp); lerr != nil {
-		return nil, "", err
-	}
-	if sc.Remove(tmp) == nil {
-		if f, err = sc.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL); err == nil {
-			return f, tmp, nil
-		}
-	}
-	tmp = path.Join(path.Dir(dst), ".mdo-tmp-"+randHex(8))
-	f, err = sc.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
-	if err != nil {
-		return nil, "", err
-	}
-	return f, tmp, nil
-}
+// TempPath is the temporary file a write to dst goes through
+// (sftpfs.TempPath).
+func TempPath(dst string) string { return sftpfs.TempPath(dst) }
 
 func randHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// ctxReader and ctxWriter stop a copy when ctx is cancelled.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
-}
-
-type ctxWriter struct {
-	ctx context.Context
-	w   io.Writer
-}
-
-func (c ctxWriter) Write(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.w.Write(p)
 }

@@ -1,4 +1,4 @@
-package ssh
+package conn
 
 import "testing"
 
@@ -18,10 +18,10 @@ func TestParseID(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.out, func(t *testing.T) {
-			u, g, err := parseID(tt.out)
+			u, g, err := ParseID(tt.out)
 			if tt.bad {
 				if err == nil {
-					t.Fatalf("parseID accepted %q: %+v %+v", tt.out, u, g)
+					t.Fatalf("ParseID accepted %q: %+v %+v", tt.out, u, g)
 				}
 				return
 			}
