@@ -3,6 +3,7 @@ package conn
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os/user"
@@ -14,19 +15,31 @@ import (
 // wrapper has which is part of the contract, checked by the conformance
 // suite (conntest.Run's capability list):
 //
-//	                        FileWriter  ShellStarter
-//	ssh.Client                  yes         yes (nil Shells in SessionPerCommand mode)
-//	local.Conn                  no          no
-//	become.Conn                 no          no
-//	WithEnv(c)                  as c        as c (the shells get the environment)
+//	              FileWriter       ShellStarter             ProcessStarter
+//	ssh.Client    yes              yes (nil Shells in       yes
+//	                               SessionPerCommand mode)
+//	local.Conn    no               no                       no
+//	become.Conn   yes (over an     no                       no
+//	              SFTP server run
+//	              as the become
+//	              user; else
+//	              ErrUnsupported)
+//	WithEnv(c)    as c             as c (the shells get     no (see below)
+//	                               the environment)
 //
 // A wrapper that keeps a capability of the connection it wraps passes it
-// through: it must never silently drop one (WithEnv shows how).
+// through: it must never silently drop one (WithEnv shows how). The one
+// exception is ProcessStarter, which serves connection wrappers (become)
+// that wrap the connection itself; the environment: wrapper comes last
+// and has no use for it.
 
 // FileWriter is a connection that writes a file with its mode and owner
-// without running a command on the target (ssh.Client, over SFTP). The
-// file belongs to the login user unless uid says otherwise: a connection
-// that runs commands as another user (become) must not implement it.
+// without running a command on the target (over SFTP). The file belongs to
+// the user commands run as (LoginUser) unless uid says otherwise. A
+// connection that cannot do it at the moment (become, when no SFTP server
+// can be started as the become user) returns an error wrapping
+// errors.ErrUnsupported from both methods, having changed nothing: the
+// caller then writes another way.
 type FileWriter interface {
 	// PutFile writes r to dst atomically as Put does, then gives it owner
 	// uid and group gid (-1 leaves one as a new file has it; both -1: no
@@ -36,6 +49,29 @@ type FileWriter interface {
 	// LoginUser returns the user commands run as and its primary group,
 	// as the target names them.
 	LoginUser(ctx context.Context) (*user.User, *user.Group, error)
+}
+
+// ProcessStarter is a connection that starts a long-lived command and
+// hands the caller its standard input and output as they are, without
+// framing: e.g. an SFTP server run as the become user.
+type ProcessStarter interface {
+	// StartProcess runs cmdline with the login user's shell in a session
+	// of its own, held until the process is closed, and writes preamble
+	// to its standard input first (sudo's password line). It wraps
+	// ErrNoShell when no session is free for it.
+	StartProcess(ctx context.Context, cmdline string, preamble []byte) (*Process, error)
+}
+
+// Process is a command started by a ProcessStarter.
+type Process struct {
+	Stdin  io.WriteCloser
+	Stdout io.Reader
+	// Stderr returns the end of what the command wrote on standard error
+	// so far (at most 4 KiB).
+	Stderr func() string
+	// Close ends the command and frees its session; it is safe to call
+	// more than once.
+	Close func() error
 }
 
 // ShellStarter is a connection that can keep long-lived shells started by
@@ -61,6 +97,17 @@ type Shells interface {
 // ErrNoShell is wrapped by Shells.Exec when no long-lived shell could be
 // started: the command did not run.
 var ErrNoShell = errors.New("no persistent shell")
+
+// ShellStartError is wrapped (with ErrNoShell) by Shells.Exec when the
+// shell command ran but no shell came up: Stderr is what the command said
+// before it ended (a become program's refusal), with the preamble masked.
+type ShellStartError struct {
+	Err    error
+	Stderr string
+}
+
+func (e *ShellStartError) Error() string { return fmt.Sprintf("%v (stderr: %q)", e.Err, e.Stderr) }
+func (e *ShellStartError) Unwrap() error { return e.Err }
 
 // ShellOptions says how the long-lived shells of a Shells pool start.
 type ShellOptions struct {

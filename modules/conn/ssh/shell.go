@@ -475,7 +475,7 @@ func (p *Shells) start(ctx context.Context) (*shell, error) {
 	if len(msg) > 4096 {
 		msg = msg[len(msg)-4096:]
 	}
-	return nil, fmt.Errorf("start shell %q: %w (stderr: %q)", p.o.Command, a.err, msg)
+	return nil, fmt.Errorf("start shell %q: %w", p.o.Command, &conn.ShellStartError{Err: a.err, Stderr: msg})
 }
 
 // frame returns the shell code that runs script with stdin and answers
