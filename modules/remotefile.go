@@ -9,9 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os/user"
 	"path"
 	"regexp"
 	"strconv"
@@ -195,7 +193,8 @@ func ReadFile(ctx context.Context, c conn.Conn, p string, o ReadOptions) (FileSt
 func ReadFiles(ctx context.Context, c conn.Conn, paths []string, o ReadOptions) ([]FileState, error) {
 	var e expander
 	var body strings.Builder
-	body.WriteString("printf 'umask\\0%s\\0' \"$(umask)\"\n")
+	// umask is a builtin writing to stdout: no command substitution, no fork.
+	body.WriteString("printf 'umask\\0'; umask; printf '\\0'\n")
 	rs := readScript(o)
 	for _, p := range paths {
 		fmt.Fprintf(&body, "_mdo_p=%s\n%s", e.Word(p, true), rs)
@@ -736,7 +735,7 @@ fi
 `)
 	}
 	b.WriteString("_mdo_e=$(mv -f -- \"$_mdo_t\" \"$_mdo_f\" 2>&1) || { printf 'fail\\0rename\\0%s\\0' \"$_mdo_e\"; exit 1; }\ntrap - EXIT\n")
-	// The temporary file of an SFTP write (ssh.TempPath) that a dropped
+	// The temporary file of an SFTP write (sftpfs.TempPath) that a dropped
 	// connection left behind: test is a builtin, rm runs only if it is there.
 	fmt.Fprintf(&b, "_mdo_s=%s\n[ ! -e \"$_mdo_s\" ] && [ ! -L \"$_mdo_s\" ] || rm -f -- \"$_mdo_s\"\n", ShellQuote(stableTemp(dst, ".mdo-tmp")))
 	b.WriteString(statRecord("_mdo_f"))
@@ -765,17 +764,8 @@ fi
 	return WriteResult{After: after, BackupFile: recs[0]["backup_file"]}, nil
 }
 
-// sftpWriter is a connection that writes a file with its mode and owner
-// without running a command on the target: ssh.Client, over SFTP. A become
-// connection does not implement it, since its files belong to another
-// user than the login user's SFTP session.
-type sftpWriter interface {
-	PutFile(ctx context.Context, r io.Reader, dst string, perm fs.FileMode, uid, gid int) (conn.FileInfo, error)
-	LoginUser(ctx context.Context) (*user.User, *user.Group, error)
-}
-
 // writeDirect is WriteFile without a command on the target (no backup,
-// no validate), for connections that implement sftpWriter. ok is false
+// no validate), for connections that are a conn.FileWriter. ok is false
 // when it cannot write as WriteFile would (the connection cannot, the
 // parent directory is missing, the destination is not a regular file, an
 // owner is given by a name the target must resolve) or when the SFTP write
@@ -783,7 +773,7 @@ type sftpWriter interface {
 // also reports the failure precisely (SFTP says only "Failure" for a full
 // disk). A transport error or cancellation is returned as err.
 func writeDirect(ctx context.Context, c conn.Conn, content []byte, st FileState, a Attrs, mode uint32) (wr WriteResult, ok bool, err error) {
-	w, ok := c.(sftpWriter)
+	w, ok := c.(conn.FileWriter)
 	dst := st.Path
 	existing := st.Exists && st.Type == TypeFile
 	if !ok || !path.IsAbs(dst) || st.Parent != TypeDirectory || (st.Exists && !existing) {
@@ -925,7 +915,7 @@ printf 'B\0%s\0' "$_mdo_b"
 // stableTemp is the temporary file next to dst with the given suffix,
 // the same for every write to dst: ".<name><suffix>", or a hash of the
 // name when that would be too long for a file name. With ".mdo-tmp" it
-// is ssh.TempPath(dst), the file an SFTP write goes through.
+// is sftpfs.TempPath(dst), the file an SFTP write goes through.
 func stableTemp(dst, suffix string) string {
 	dir, base := path.Split(dst)
 	name := "." + base + suffix

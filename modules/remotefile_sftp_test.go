@@ -16,16 +16,13 @@ import (
 	"github.com/mdo-play/mdo-play/modules/conn/ssh"
 )
 
-// The SSH client writes files over SFTP.
-var _ sftpWriter = (*ssh.Client)(nil)
-
-// TestBecomeWritesWithScript: a become connection's files belong to the
-// become user, which the login user's SFTP session cannot write as.
-func TestBecomeWritesWithScript(t *testing.T) {
-	if _, ok := any((*become.Conn)(nil)).(sftpWriter); ok {
-		t.Error("become.Conn implements sftpWriter: its writes would go through the login user's SFTP session")
-	}
-}
+// Both the SSH client and a become connection write files over SFTP: the
+// become connection through an SFTP server it runs as the become user, so
+// the files it writes belong to that user.
+var (
+	_ conn.FileWriter = (*ssh.Client)(nil)
+	_ conn.FileWriter = (*become.Conn)(nil)
+)
 
 // countingSFTP counts the commands and SFTP writes of an ssh.Client.
 type countingSFTP struct {

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os/user"
 	"path"
 	"sort"
 	"strconv"
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"github.com/mdo-play/mdo-play/modules/conn"
+	"github.com/pkg/sftp"
 )
 
 // ErrBecome is wrapped by errors where the command could not be started as
@@ -57,9 +59,23 @@ type Conn struct {
 	nopass bool // the check found no password is needed
 	ready  bool // the check passed
 	shells conn.Shells
+
+	sftpScript string // replaces sftpServer in tests
+
+	fmu      sync.Mutex    // guards the SFTP server's fields
+	proc     *conn.Process // the SFTP server run as the become user
+	sc       *sftp.Client
+	filesErr error // why no SFTP server runs as the become user, for good
+
+	idMu    sync.Mutex // held while LoginUser looks the user up
+	idUser  *user.User
+	idGroup *user.Group
 }
 
-var _ conn.Conn = (*Conn)(nil)
+var (
+	_ conn.Conn       = (*Conn)(nil)
+	_ conn.FileWriter = (*Conn)(nil)
+)
 
 // Wrap returns c running as o.User. Exec, Get and Stat run as that user
 // through shell commands (cat, stat); Put uploads with c to a private
@@ -72,9 +88,13 @@ var _ conn.Conn = (*Conn)(nil)
 // /bin/sh`, the password sent once per shell); a command falls back to
 // its own sudo when no such shell can start.
 //
-// The result has none of conn's optional capabilities: it is not a
-// conn.FileWriter (the inner connection's writes would belong to the login
-// user) and not a conn.ShellStarter.
+// When c can start a process (a conn.ProcessStarter, such as an
+// ssh.Client) and o.PerCommand is false, file operations (Put, PutFile,
+// Get, Stat) go over one SFTP server started as the become user on first
+// use (`sudo -u USER sftp-server`): no process on the target per file. The
+// result is a conn.FileWriter; when no SFTP server can run as the become
+// user its PutFile and LoginUser wrap errors.ErrUnsupported and the other
+// operations use shell commands. It is not a conn.ShellStarter.
 func Wrap(c conn.Conn, o Options) *Conn {
 	if o.Method == "" {
 		o.Method = "sudo"
@@ -162,6 +182,18 @@ func (c *Conn) check(ctx context.Context) (bool, error) {
 	}
 	tctx, cancel := context.WithTimeout(ctx, c.o.Timeout)
 	defer cancel()
+	if c.o.Password == "" {
+		// The first become shell is the check: when it starts,
+		// escalation works, and no command of its own is needed.
+		ok, err := c.checkShell(tctx)
+		if err != nil {
+			return false, c.timeout(ctx, tctx, err)
+		}
+		if ok {
+			c.ready, c.nopass = true, true
+			return true, nil
+		}
+	}
 	nopass := true
 	if c.o.Method != "sudo" && c.o.Password != "" {
 		// su and doas cannot take a password without a terminal: only
@@ -193,6 +225,39 @@ func (c *Conn) check(ctx context.Context) (bool, error) {
 	}
 	c.ready, c.nopass = true, nopass
 	return nopass, nil
+}
+
+// checkShell starts the become user's first long-lived shell as the
+// check, when commands run in such shells and no password is involved.
+// ok is false when no shell could start for another reason than refused
+// escalation (then the check runs a command of its own); err is the
+// refusal, or a transport error. c.mu is held.
+func (c *Conn) checkShell(ctx context.Context) (ok bool, err error) {
+	if c.shells != nil {
+		return false, nil
+	}
+	pool := c.newPool(true)
+	if pool == nil {
+		return false, nil
+	}
+	res, err := pool.Exec(ctx, conn.Command{Script: "true"})
+	var se *conn.ShellStartError
+	switch {
+	case err == nil && res.RC == 0:
+		c.shells = pool
+		return true, nil
+	case err == nil:
+		pool.Close()
+		return false, fmt.Errorf("%w: %s: check as %s: exit %d: %s", ErrBecome, c.o.Method, c.o.User, res.RC, bytes.TrimSpace(res.Stderr))
+	case errors.As(err, &se) && se.Stderr != "":
+		pool.Close()
+		return false, c.refused(se.Stderr, -1)
+	case errors.Is(err, conn.ErrNoShell):
+		pool.Close()
+		return false, nil
+	}
+	pool.Close()
+	return false, err
 }
 
 // timeout explains an error of the check.
@@ -228,19 +293,29 @@ func (c *Conn) sortOut(res conn.ExecResult, w wrapped) (conn.ExecResult, error) 
 		res.Stderr = res.Stderr[i+len(w.ok):]
 		return res, nil
 	}
-	msg := strings.TrimSpace(strings.ReplaceAll(string(res.Stderr), w.prompt, ""))
+	return res, c.refused(strings.ReplaceAll(string(res.Stderr), w.prompt, ""), res.RC)
+}
+
+// refused explains why the become program did not start the become
+// user's shell, from what it printed on stderr and its exit status (-1:
+// unknown).
+func (c *Conn) refused(stderr string, rc int) error {
+	msg := strings.TrimSpace(stderr)
 	if c.o.Password != "" {
 		msg = strings.ReplaceAll(msg, c.o.Password, "********")
 	}
 	switch {
 	case strings.Contains(msg, "incorrect password") || strings.Contains(msg, "Sorry, try again") || strings.Contains(msg, "Authentication failure"):
-		return res, fmt.Errorf("%w: %s: incorrect password for becoming %s", ErrBecome, c.o.Method, c.o.User)
+		return fmt.Errorf("%w: %s: incorrect password for becoming %s", ErrBecome, c.o.Method, c.o.User)
 	case strings.Contains(msg, "password is required"):
-		return res, fmt.Errorf("%w: %s: a password is required to become %s, and none was given", ErrBecome, c.o.Method, c.o.User)
+		return fmt.Errorf("%w: %s: a password is required to become %s, and none was given", ErrBecome, c.o.Method, c.o.User)
 	case msg == "":
 		msg = "no output"
 	}
-	return res, fmt.Errorf("%w: %s: cannot become %s (exit %d): %s", ErrBecome, c.o.Method, c.o.User, res.RC, msg)
+	if rc < 0 {
+		return fmt.Errorf("%w: %s: cannot become %s: %s", ErrBecome, c.o.Method, c.o.User, msg)
+	}
+	return fmt.Errorf("%w: %s: cannot become %s (exit %d): %s", ErrBecome, c.o.Method, c.o.User, rc, msg)
 }
 
 // Exec runs cmd as the become user; Dir and Env apply inside the become
@@ -266,23 +341,26 @@ func (c *Conn) Exec(ctx context.Context, cmd conn.Command) (conn.ExecResult, err
 // shellPool returns the become user's long-lived shells, set up on first
 // use after the check passed, or nil when commands run one sudo each.
 func (c *Conn) shellPool(nopass bool) conn.Shells {
-	if c.o.PerCommand {
-		return nil
-	}
-	st, ok := c.inner.(conn.ShellStarter)
-	if !ok {
-		return nil
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.shells != nil {
-		return c.shells
+	if c.shells == nil {
+		c.shells = c.newPool(nopass)
 	}
-	line, preamble, err := c.shellCommand(nopass)
+	return c.shells
+}
+
+// newPool returns a new pool of the become user's shells, or nil when
+// the inner connection keeps none.
+func (c *Conn) newPool(nopass bool) conn.Shells {
+	st, ok := c.inner.(conn.ShellStarter)
+	if !ok || c.o.PerCommand {
+		return nil
+	}
+	line, preamble, err := c.shellCommand(nopass, "")
 	if err != nil {
 		return nil
 	}
-	c.shells = st.NewShells(conn.ShellOptions{
+	return st.NewShells(conn.ShellOptions{
 		Command:      line,
 		Preamble:     preamble,
 		StartTimeout: c.o.Timeout,
@@ -295,29 +373,32 @@ func (c *Conn) shellPool(nopass bool) conn.Shells {
 			return err
 		},
 	})
-	return c.shells
 }
 
 // shellCommand returns the command line that starts a shell of the
-// become user reading its script from stdin, and what to write to its
-// stdin first.
-func (c *Conn) shellCommand(nopass bool) (string, []byte, error) {
+// become user, running script or, when script is empty, reading its
+// script from stdin; and what to write to its stdin first.
+func (c *Conn) shellCommand(nopass bool, script string) (string, []byte, error) {
 	flags := ""
 	if c.o.Flags != "" {
 		flags = " " + c.o.Flags
 	}
+	sh := "/bin/sh"
+	if script != "" {
+		sh = "/bin/sh -c " + quote(script)
+	}
 	switch c.o.Method {
 	case "sudo":
 		if nopass || c.o.Password == "" {
-			return c.o.Exe + " -H -n -u " + quote(c.o.User) + flags + " /bin/sh", nil, nil
+			return c.o.Exe + " -H -n -u " + quote(c.o.User) + flags + " " + sh, nil, nil
 		}
 		// -k: always prompt, so that the password line is always consumed.
-		return c.o.Exe + " -H -k -S -p " + quote("[mdo-become-"+randHex()+"]") + " -u " + quote(c.o.User) + flags + " /bin/sh",
+		return c.o.Exe + " -H -k -S -p " + quote("[mdo-become-"+randHex()+"]") + " -u " + quote(c.o.User) + flags + " " + sh,
 			[]byte(c.o.Password + "\n"), nil
 	case "su":
-		return c.o.Exe + flags + " - " + quote(c.o.User) + " -c /bin/sh", nil, nil
+		return c.o.Exe + flags + " - " + quote(c.o.User) + " -c " + quote(sh), nil, nil
 	case "doas":
-		return c.o.Exe + " -n -u " + quote(c.o.User) + flags + " /bin/sh", nil, nil
+		return c.o.Exe + " -n -u " + quote(c.o.User) + flags + " " + sh, nil, nil
 	}
 	return "", nil, fmt.Errorf("%w: unknown become method %q", ErrBecome, c.o.Method)
 }
@@ -366,12 +447,12 @@ const missingCheck = `if [ ! -e "$f" ] && [ ! -L "$f" ]; then exit 44; fi
 // larger one is uploaded with the inner connection first.
 const shellPutMax = 4 << 20
 
-// Put writes r to dst as the become user: into a temporary name in dst's
-// directory, then sets its mode and renames it over dst. With long-lived
-// shells, a file up to 4 MiB is the stdin of that one command; otherwise
+// putShell writes r to dst as the become user with shell commands: into
+// a temporary name in dst's directory, then sets its mode and renames it
+// over dst. With long-lived shells, a file up to 4 MiB is the stdin of that one command; otherwise
 // it is uploaded with the inner connection to a private temporary file
 // first and piped to the command under a sudo of its own.
-func (c *Conn) Put(ctx context.Context, r io.Reader, dst string, perm fs.FileMode) error {
+func (c *Conn) putShell(ctx context.Context, r io.Reader, dst string, perm fs.FileMode) error {
 	nopass, err := c.check(ctx)
 	if err != nil {
 		return fmt.Errorf("put %s: %w", dst, err)
@@ -452,8 +533,8 @@ func unixMode(perm fs.FileMode) uint32 {
 	return m
 }
 
-// Get copies src, read as the become user, into w.
-func (c *Conn) Get(ctx context.Context, src string, w io.Writer) error {
+// getShell copies src, read as the become user with cat, into w.
+func (c *Conn) getShell(ctx context.Context, src string, w io.Writer) error {
 	res, err := c.Exec(ctx, conn.Command{Script: "f=" + quote(src) + "\n" + missingCheck + `exec cat -- "$f"`})
 	if err != nil {
 		return fmt.Errorf("get %s: %w", src, err)
@@ -471,9 +552,9 @@ func (c *Conn) Get(ctx context.Context, src string, w io.Writer) error {
 	return nil
 }
 
-// Stat describes p as the become user sees it, without following a final
-// symlink (GNU stat).
-func (c *Conn) Stat(ctx context.Context, p string) (conn.FileInfo, error) {
+// statShell describes p as the become user sees it, without following a
+// final symlink (GNU stat).
+func (c *Conn) statShell(ctx context.Context, p string) (conn.FileInfo, error) {
 	res, err := c.Exec(ctx, conn.Command{Script: "f=" + quote(p) + "\n" + missingCheck + `exec stat -c '%f %s %.9Y %u %g' -- "$f"`})
 	if err != nil {
 		return conn.FileInfo{}, fmt.Errorf("stat %s: %w", p, err)
@@ -540,7 +621,8 @@ func fileMode(m uint32) fs.FileMode {
 	return mode
 }
 
-// Close closes the become user's shells and the inner connection.
+// Close closes the become user's shells and SFTP server, and the inner
+// connection.
 func (c *Conn) Close() error {
 	c.mu.Lock()
 	sh := c.shells
@@ -548,5 +630,6 @@ func (c *Conn) Close() error {
 	if sh != nil {
 		sh.Close()
 	}
+	c.closeFiles(nil)
 	return c.inner.Close()
 }

@@ -71,20 +71,28 @@ func scratch(t *testing.T) string {
 
 func TestConformance(t *testing.T) {
 	tests := []struct {
-		name  string
-		login string
-		o     become.Options
+		name   string
+		login  string
+		o      become.Options
+		noSFTP bool // the target has no sftp-server: files go through shells
+		caps   []conntest.Capability
 	}{
-		{"sudo with password", sshtest.SudoUser, become.Options{Password: cluster.SudoPassword()}},
-		{"sudo without password", sshtest.NoPassUser, become.Options{}},
-		{"sudo nopass user given a password", sshtest.NoPassUser, become.Options{Password: "unused"}},
-		{"sudo with password per command", sshtest.SudoUser, become.Options{Password: cluster.SudoPassword(), PerCommand: true}},
+		{"sudo with password", sshtest.SudoUser, become.Options{Password: cluster.SudoPassword()}, false, []conntest.Capability{conntest.FileWriter}},
+		{"sudo without password", sshtest.NoPassUser, become.Options{}, false, []conntest.Capability{conntest.FileWriter}},
+		{"sudo nopass user given a password", sshtest.NoPassUser, become.Options{Password: "unused"}, false, []conntest.Capability{conntest.FileWriter}},
+		{"sudo with password per command", sshtest.SudoUser, become.Options{Password: cluster.SudoPassword(), PerCommand: true}, false, []conntest.Capability{conntest.FileWriterUnsupported}},
+		{"sudo with password, no sftp-server", sshtest.SudoUser, become.Options{Password: cluster.SudoPassword()}, true, []conntest.Capability{conntest.FileWriterUnsupported}},
+		{"sudo without password, no sftp-server", sshtest.NoPassUser, become.Options{}, true, []conntest.Capability{conntest.FileWriterUnsupported}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			conntest.Run(t, func(t *testing.T) (conn.Conn, string) {
-				return become.Wrap(login(t, tc.login), tc.o), scratch(t)
-			})
+				c := become.Wrap(login(t, tc.login), tc.o)
+				if tc.noSFTP {
+					become.WithoutSFTP(c)
+				}
+				return c, scratch(t)
+			}, tc.caps...)
 		})
 	}
 }

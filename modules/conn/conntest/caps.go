@@ -19,7 +19,8 @@ import (
 func testCapabilities(t *testing.T, open Opener, caps []Capability) {
 	c, dir := open(t)
 	fw, isFW := c.(conn.FileWriter)
-	if want := slices.Contains(caps, FileWriter); isFW != want {
+	unsupported := slices.Contains(caps, FileWriterUnsupported)
+	if want := slices.Contains(caps, FileWriter) || unsupported; isFW != want {
 		t.Errorf("%T: conn.FileWriter = %v, want %v", c, isFW, want)
 	}
 	var pool conn.Shells
@@ -32,11 +33,29 @@ func testCapabilities(t *testing.T, open Opener, caps []Capability) {
 	if want := slices.Contains(caps, Shells); (pool != nil) != want {
 		t.Errorf("%T: long-lived shells from NewShells = %v, want %v", c, pool != nil, want)
 	}
-	if isFW {
+	switch {
+	case isFW && unsupported:
+		t.Run("FileWriterUnsupported", func(t *testing.T) { testFileWriterUnsupported(t, c, fw, dir) })
+	case isFW:
 		t.Run("FileWriter", func(t *testing.T) { testFileWriter(t, c, fw, dir) })
 	}
 	if pool != nil {
 		t.Run("Shells", func(t *testing.T) { testShells(t, c, pool, dir) })
+	}
+}
+
+// testFileWriterUnsupported: both methods wrap errors.ErrUnsupported, and
+// PutFile leaves nothing behind.
+func testFileWriterUnsupported(t *testing.T, c conn.Conn, fw conn.FileWriter, dir string) {
+	ctx := ctxT(t)
+	if _, _, err := fw.LoginUser(ctx); !errors.Is(err, errors.ErrUnsupported) {
+		t.Errorf("LoginUser: %v, want errors.ErrUnsupported", err)
+	}
+	if _, err := fw.PutFile(ctx, strings.NewReader("x"), path.Join(dir, "f"), 0o644, -1, -1); !errors.Is(err, errors.ErrUnsupported) {
+		t.Errorf("PutFile: %v, want errors.ErrUnsupported", err)
+	}
+	if names := listDir(t, c, dir); len(names) != 0 {
+		t.Errorf("directory holds %q after an unsupported PutFile, want nothing", names)
 	}
 }
 

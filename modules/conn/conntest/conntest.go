@@ -31,6 +31,10 @@ type Capability int
 const (
 	// FileWriter: the connection is a conn.FileWriter.
 	FileWriter Capability = iota + 1
+	// FileWriterUnsupported: the connection is a conn.FileWriter that
+	// cannot write here (become without an SFTP server as the become
+	// user): both methods wrap errors.ErrUnsupported.
+	FileWriterUnsupported
 	// Shells: the connection is a conn.ShellStarter whose NewShells
 	// returns a pool (not nil).
 	Shells
@@ -40,7 +44,7 @@ const (
 // are the optional capabilities the connections must have, and they are
 // tested too; a connection that has one not listed fails, so that a
 // wrapper can neither drop a capability silently nor gain one it must not
-// have (become's files are not the login user's).
+// have.
 func Run(t *testing.T, open Opener, caps ...Capability) {
 	t.Run("Capabilities", func(t *testing.T) { testCapabilities(t, open, caps) })
 	t.Run("Exec", func(t *testing.T) { testExec(t, open) })
