@@ -57,5 +57,6 @@ func Builtin() *Registry {
 	r.Register("hostname", Hostname{})
 	r.Register("uri", URI{})
 	r.Register("find", Find{})
+	r.Register("package_facts", PackageFacts{})
 	return r
 }
