@@ -58,5 +58,6 @@ func Builtin() *Registry {
 	r.Register("uri", URI{})
 	r.Register("find", Find{})
 	r.Register("package_facts", PackageFacts{})
+	r.Register("service_facts", ServiceFacts{})
 	return r
 }
