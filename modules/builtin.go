@@ -59,5 +59,6 @@ func Builtin() *Registry {
 	r.Register("find", Find{})
 	r.Register("package_facts", PackageFacts{})
 	r.Register("service_facts", ServiceFacts{})
+	r.Register("apt_key", AptKey{})
 	return r
 }
