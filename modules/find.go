@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Find is the find module (ansible.builtin.find): the files under paths
@@ -71,6 +72,19 @@ type findQuery struct {
 	exactMode          bool
 	contains           bool // contains is set and applies (file_type file)
 	checksum           bool
+	// bytes: some pattern is not UTF-8, so patterns and names are
+	// matched byte for byte (each byte read as one character).
+	bytes bool
+}
+
+// findBytes maps each byte of s to the character of the same number, for
+// matching names and patterns that are not UTF-8.
+func findBytes(s string) string {
+	r := make([]rune, len(s))
+	for i := 0; i < len(s); i++ {
+		r[i] = rune(s[i])
+	}
+	return string(r)
 }
 
 // findPattern compiles a name pattern: Python's fnmatch translation of a
@@ -148,11 +162,19 @@ func findParse(args Args) (*findQuery, string) {
 			pats = []string{".*"}
 		}
 	}
+	for _, p := range append(pats, args.Strings("excludes")...) {
+		if !utf8.ValidString(p) {
+			q.bytes = true
+		}
+	}
 	for _, list := range []struct {
 		in  []string
 		out *[]*regexp.Regexp
 	}{{pats, &q.patterns}, {args.Strings("excludes"), &q.excludes}} {
 		for _, p := range list.in {
+			if q.bytes {
+				p = findBytes(p)
+			}
 			re, err := findPattern(p, regex)
 			if err != nil {
 				return nil, fmt.Sprintf("invalid pattern %q: %v", p, err)
@@ -250,7 +272,8 @@ func findScript(args Args, q *findQuery) string {
 	pre := q.findPrefilter(args, args.Bool("follow"))
 	var content []string
 	if q.contains {
-		pat := args.String("contains")
+		// grep reads a newline as a pattern separator: write it as \n.
+		pat := strings.ReplaceAll(args.String("contains"), "\n", `\n`)
 		grep := "grep -lZsP -- " + ShellQuote(`^(?:`+pat+`)`)
 		if args.Bool("read_whole_file") {
 			grep = "grep -lZszP -- " + ShellQuote(pat)
@@ -419,6 +442,9 @@ func (q *findQuery) match(root, name, line string, now float64, has map[string]b
 
 // names is Ansible's pfilter: some pattern matches and no exclude does.
 func (q *findQuery) names(base string) bool {
+	if q.bytes {
+		base = findBytes(base)
+	}
 	for _, p := range q.patterns {
 		if p.MatchString(base) {
 			for _, e := range q.excludes {

@@ -3,12 +3,15 @@ package modules
 import (
 	"bytes"
 	"context"
+	"crypto/sha1"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/mdo-play/mdo-play/modules/conn"
 )
@@ -78,6 +81,9 @@ var shellSafetyNotApplicable = map[string]string{
 	"zypper":            "not on the test hosts; tested against a stand-in zypper: TestZypper (names go to zypper quoted, as words)",
 	"apk":               "not on the test hosts; a hostile name against a stand-in apk: TestApk",
 	"pkgng":             "not on the test hosts; tested against a stand-in pkg: TestPkgng (names go to pkg quoted, as words)",
+	"package_facts":     "takes no path or value to the target (manager names are chosen from a fixed list)",
+	"service_facts":     "takes no path or value to the target",
+	"apt_key":           "ids are hex digits; the keyring, file and url arguments are quoted words (aptkey_test.go); hostile names not staged yet",
 }
 
 // shellSafetyModules are the modules TestShellSafety drives with hostile
@@ -85,6 +91,7 @@ var shellSafetyNotApplicable = map[string]string{
 var shellSafetyModules = []string{
 	"copy", "template", "file", "stat", "command", "shell", "lineinfile", "blockinfile", "replace",
 	"authorized_key", "wait_for", "fetch", "sysctl", "cron", "ini_file", "pam_limits", "mount", "getent",
+	"find",
 }
 
 func TestShellSafetyCoversEveryModule(t *testing.T) {
@@ -372,6 +379,22 @@ func shellSafetyCase(t *testing.T, tg target, mod, name string) {
 			t.Errorf("getent of a hostile key: failed=%v msg=%q", res.Failed, res.Msg)
 		}
 		wantNames(t, c, dir)
+	case "find":
+		sub := dir + "/d" + name
+		envExec(t, c, `mkdir -- "$D"`, map[string]string{"D": sub})
+		put(sub+"/"+name, name)
+		raw := map[string]any{"paths": []any{sub}, "patterns": []any{regexp.QuoteMeta(name)}, "use_regex": true, "get_checksum": true}
+		if utf8.ValidString(name) {
+			raw["contains"], raw["read_whole_file"] = regexp.QuoteMeta(name), true
+		}
+		res := safetyRun(t, c, "find", raw)
+		wantOK(t, res)
+		files, _ := res.Values["files"].([]any)
+		sum := sha1.Sum([]byte(name))
+		if len(files) != 1 || files[0].(map[string]any)["path"] != sub+"/"+name || files[0].(map[string]any)["checksum"] != hex.EncodeToString(sum[:]) {
+			t.Errorf("find in %q: %v", sub, res.Values)
+		}
+		wantNames(t, c, dir, "d"+name)
 	default:
 		t.Fatalf("no case for %s", mod)
 	}
