@@ -15,7 +15,10 @@ type hostState struct {
 	host    *inventory.Host
 	invVars map[string]any // inventory group and host vars, merged once
 	facts   map[string]any // gathered facts (ansible_facts)
-	setVars map[string]any // set_fact and register results
+	// bareFacts are the facts (of package_facts, service_facts) that are
+	// variables under their own name (packages), not as ansible_NAME.
+	bareFacts map[string]bool
+	setVars   map[string]any // set_fact and register results
 	// failed and unreachable drop the host from the rest of the run.
 	failed      bool
 	unreachable bool
@@ -29,6 +32,23 @@ type hostState struct {
 
 func (h *hostState) name() string { return h.host.Name }
 
+// addFactVars adds the variables the host's facts define to m:
+// ansible_facts, and each fact as ansible_NAME (setup's) or under its own
+// name (package_facts' packages), as Ansible injects them.
+func (h *hostState) addFactVars(m map[string]any) {
+	if len(h.facts) == 0 {
+		return
+	}
+	m["ansible_facts"] = h.facts
+	for k, v := range h.facts {
+		if h.bareFacts[k] {
+			m[k] = v
+		} else {
+			m["ansible_"+k] = v
+		}
+	}
+}
+
 // hostvarsEntry returns what other hosts see as hostvars[h].
 func (h *hostState) hostvarsEntry() map[string]any {
 	if h.hostvars != nil && !h.dirty {
@@ -38,12 +58,7 @@ func (h *hostState) hostvarsEntry() map[string]any {
 	for k, v := range h.invVars {
 		m[k] = v
 	}
-	if len(h.facts) > 0 {
-		m["ansible_facts"] = h.facts
-		for k, v := range h.facts {
-			m["ansible_"+k] = v
-		}
-	}
+	h.addFactVars(m)
 	for k, v := range h.setVars {
 		m[k] = v
 	}

@@ -47,7 +47,7 @@ func (st *state) runMeta(ctx context.Context, pc *playCtx, hosts []*hostState, t
 		}
 	case "clear_facts":
 		for _, h := range on {
-			h.facts = nil
+			h.facts, h.bareFacts = nil, nil
 			h.dirty = true
 		}
 	case "refresh_inventory", "reset_connection", "noop":

@@ -37,10 +37,7 @@ func (st *state) taskVars(pc *playCtx, h *hostState, sc *scope, t *playbook.Task
 
 func (st *state) factVars(h *hostState) map[string]any {
 	m := make(map[string]any, len(h.facts)+1)
-	m["ansible_facts"] = h.facts
-	for k, v := range h.facts {
-		m["ansible_"+k] = v
-	}
+	h.addFactVars(m)
 	return m
 }
 

@@ -7,6 +7,18 @@ import (
 	"github.com/mdo-play/mdo-play/playbook"
 )
 
+// factsModule reports whether the facts of module name are host facts, as
+// Ansible records a module's ansible_facts: setup's (named without the
+// ansible_ prefix, which the variables add back), package_facts' packages
+// and service_facts' services (variables under their own names).
+func factsModule(name string) bool {
+	switch name {
+	case "setup", "package_facts", "service_facts":
+		return true
+	}
+	return false
+}
+
 // runOnHost runs t on h (resolve, execute, record) and reports whether
 // the host failed.
 func (st *state) runOnHost(ctx context.Context, pc *playCtx, h *hostState, t *playbook.Task, sc *scope) bool {
@@ -41,13 +53,19 @@ func (st *state) record(pc *playCtx, h *hostState, ht *hostTask, out outcome, st
 		h.dirty = true
 	}
 	h.lastFacts = out.facts
-	if t.Module == "setup" && out.status != playbook.StatusFailed {
+	if factsModule(t.Module) && out.status != playbook.StatusFailed {
 		// Gathered facts are host facts (below play vars), not set_fact.
 		if h.facts == nil {
 			h.facts = map[string]any{}
 		}
 		for k, v := range out.facts {
 			h.facts[k] = v
+			if t.Module != "setup" {
+				if h.bareFacts == nil {
+					h.bareFacts = map[string]bool{}
+				}
+				h.bareFacts[k] = true
+			}
 		}
 		h.dirty = true
 		out.facts = nil
