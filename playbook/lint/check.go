@@ -160,12 +160,17 @@ func (c *checker) include(t *playbook.Task) *include {
 }
 
 // taskDefs adds the variables a task sets for the host (register,
-// set_fact, include_vars) to sc; it reports whether some cannot be known.
+// set_fact, include_vars, the facts of package_facts and service_facts) to
+// sc; it reports whether some cannot be known.
 func (c *checker) taskDefs(t *playbook.Task, sc *scope) bool {
 	if t.Register != "" {
 		sc.names[t.Register] = true
 	}
 	switch t.Module {
+	case "package_facts":
+		sc.names["packages"] = true
+	case "service_facts":
+		sc.names["services"] = true
 	case "set_fact":
 		for k := range t.Args {
 			if k != "cacheable" && k != modules.RawParams {

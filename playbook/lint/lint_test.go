@@ -75,6 +75,7 @@ func TestGolden(t *testing.T) {
 		{name: "noqa", file: "noqa.yml", rules: []string{RuleNameMissing, RuleCommandModule}},
 		{name: "skip", file: "command.yml", skip: []string{RuleCommandModule}},
 		{name: "convert_markers", file: "convert_markers.yml", rules: []string{RuleConvertMarker}},
+		{name: "facts_modules", file: "facts_modules.yml", rules: []string{RuleVarUndefined}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
