@@ -56,5 +56,6 @@ func Builtin() *Registry {
 	r.Register("wait_for", WaitFor{})
 	r.Register("hostname", Hostname{})
 	r.Register("uri", URI{})
+	r.Register("timezone", Timezone{})
 	return r
 }
