@@ -57,5 +57,6 @@ func Builtin() *Registry {
 	r.Register("hostname", Hostname{})
 	r.Register("uri", URI{})
 	r.Register("timezone", Timezone{})
+	r.Register("locale_gen", LocaleGen{})
 	return r
 }
