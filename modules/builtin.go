@@ -58,5 +58,6 @@ func Builtin() *Registry {
 	r.Register("uri", URI{})
 	r.Register("timezone", Timezone{})
 	r.Register("locale_gen", LocaleGen{})
+	r.Register("modprobe", Modprobe{})
 	return r
 }
