@@ -59,5 +59,6 @@ func Builtin() *Registry {
 	r.Register("timezone", Timezone{})
 	r.Register("locale_gen", LocaleGen{})
 	r.Register("modprobe", Modprobe{})
+	r.Register("ufw", Ufw{})
 	return r
 }
