@@ -41,3 +41,23 @@ func modsbStandIns(t *testing.T, progs map[string]string) string {
 	t.Setenv("PATH", bin+":"+os.Getenv("PATH"))
 	return bin
 }
+
+// TestModsbResolve checks that the four modules resolve by short name and
+// by their community.general names.
+func TestModsbResolve(t *testing.T) {
+	r := Builtin()
+	for _, want := range []struct {
+		name string
+		m    Module
+	}{{"timezone", Timezone{}}, {"locale_gen", LocaleGen{}}, {"modprobe", Modprobe{}}, {"ufw", Ufw{}}} {
+		for _, n := range []string{want.name, "community.general." + want.name} {
+			m, err := r.Resolve(n)
+			if err != nil || m != want.m {
+				t.Errorf("Resolve(%q) = %T, %v; want %T", n, m, err, want.m)
+			}
+			if c := Canonical(n); c != want.name {
+				t.Errorf("Canonical(%q) = %q", n, c)
+			}
+		}
+	}
+}

@@ -313,14 +313,10 @@ func (m Timezone) Run(ctx context.Context, env *Env, args Args) (Result, error) 
 	if _, bad := f.get("badzone"); bad {
 		return fail(fmt.Sprintf("given timezone %q is not available", planned["name"]), nil), nil
 	}
-	before := map[string]string{}
 	bs := tzState{f, "b_"}
-	for _, k := range keys {
-		v, msg := tzGet(bs, k, planned[k], "before")
-		if msg != "" {
-			return fail(msg, nil), nil
-		}
-		before[k] = v
+	before, msg := tzValues(bs, keys, planned, "before")
+	if msg != "" {
+		return fail(msg, nil), nil
 	}
 	after := planned
 	var notes []string
@@ -348,14 +344,8 @@ func (m Timezone) Run(ctx context.Context, env *Env, args Args) (Result, error) 
 		if _, ok := f.get("end"); !ok {
 			return scriptFailure("timezone", res), nil
 		}
-		after = map[string]string{}
-		as := tzState{f, "a_"}
-		for _, k := range keys {
-			v, msg := tzGet(as, k, planned[k], "after")
-			if msg != "" {
-				return fail(msg, notes), nil
-			}
-			after[k] = v
+		if after, msg = tzValues(tzState{f, "a_"}, keys, planned, "after"); msg != "" {
+			return fail(msg, notes), nil
 		}
 		for _, k := range keys {
 			if after[k] != planned[k] {
@@ -377,6 +367,20 @@ func (m Timezone) Run(ctx context.Context, env *Env, args Args) (Result, error) 
 		r.Diff = []Diff{{Before: tzDiffText(before), After: tzDiffText(after)}}
 	}
 	return r, nil
+}
+
+// tzValues reads the value of each key at phase; a non-empty message is
+// the error Ansible aborts with.
+func tzValues(s tzState, keys []string, planned map[string]string, phase string) (map[string]string, string) {
+	out := map[string]string{}
+	for _, k := range keys {
+		v, msg := tzGet(s, k, planned[k], phase)
+		if msg != "" {
+			return nil, msg
+		}
+		out[k] = v
+	}
+	return out, ""
 }
 
 func tzAnyMap(m map[string]string) map[string]any {
