@@ -15,8 +15,8 @@ func TestBuiltin(t *testing.T) {
 	// added here too.
 	want := []string{"alternatives", "apk", "apt", "apt_repository", "assert", "authorized_key", "blockinfile", "command", "copy", "cron",
 		"deb822_repository", "debug", "dnf", "fail", "fetch", "file", "get_url", "getent", "git", "group", "hostname", "include_vars", "ini_file",
-		"lineinfile", "mount", "package", "pacman", "pam_limits", "ping", "pip", "pkgng", "raw", "replace", "script", "seboolean", "selinux",
-		"service", "set_fact", "setup", "shell", "stat", "sysctl", "systemd", "systemd_service", "template", "unarchive", "uri", "user",
+		"lineinfile", "locale_gen", "modprobe", "mount", "package", "pacman", "pam_limits", "ping", "pip", "pkgng", "raw", "replace", "script", "seboolean", "selinux",
+		"service", "set_fact", "setup", "shell", "stat", "sysctl", "systemd", "systemd_service", "template", "timezone", "ufw", "unarchive", "uri", "user",
 		"wait_for", "yum", "zypper"}
 	got := r.Names()
 	if len(got) != len(want) {
