@@ -3,6 +3,7 @@ package modules
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/mdo-play/mdo-play/modules/conn"
@@ -59,5 +60,33 @@ func TestModsbResolve(t *testing.T) {
 				t.Errorf("Canonical(%q) = %q", n, c)
 			}
 		}
+	}
+}
+
+// TestModsbSpecs checks that bad arguments of the four modules are refused
+// by Normalize, before anything runs.
+func TestModsbSpecs(t *testing.T) {
+	cases := []struct {
+		name string
+		m    Module
+		raw  map[string]any
+		want string
+	}{
+		{"timezone nothing", Timezone{}, map[string]any{}, "one of the following is required: hwclock, name"},
+		{"timezone hwclock", Timezone{}, map[string]any{"hwclock": "utc"}, `argument "hwclock": value "utc" is not one of`},
+		{"locale_gen name", LocaleGen{}, map[string]any{"state": "present"}, `missing required argument "name"`},
+		{"locale_gen state", LocaleGen{}, map[string]any{"name": "C.UTF-8", "state": "installed"}, `argument "state": value "installed" is not one of`},
+		{"modprobe persistent", Modprobe{}, map[string]any{"name": "dummy", "persistent": "yes"}, `argument "persistent": value "yes" is not one of`},
+		{"ufw nothing", Ufw{}, map[string]any{"port": "22"}, "one of the following is required: state, default, rule, logging"},
+		{"ufw exclusive", Ufw{}, map[string]any{"rule": "allow", "app": "OpenSSH", "proto": "tcp"}, "mutually exclusive: name|proto"},
+		{"ufw insert", Ufw{}, map[string]any{"rule": "allow", "insert": "first"}, `argument "insert": expected an integer`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := tc.m.Spec().Normalize(tc.raw)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Normalize(%v) = %v, want an error containing %q", tc.raw, err, tc.want)
+			}
+		})
 	}
 }
