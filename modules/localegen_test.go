@@ -49,55 +49,32 @@ func TestLocaleGen(t *testing.T) {
 				os.WriteFile(gen, []byte("# This file lists locales\n#\n# de_CH ISO-8859-1\n# de_CH.UTF-8 UTF-8\n# en_US.UTF-8 UTF-8\n# nl_NL.UTF-8 UTF-8\n"), 0o644)
 			}
 			both := []any{"de_CH.UTF-8", "nl_NL.UTF-8"}
-			enabled := func() string {
-				return sysSh(t, c, "grep -v '^#' "+file+" | grep . || true")
-			}
-			listed := func() string {
+			// state is the enabled lines of locale.gen, then the locales
+			// of the test that locale -a lists.
+			state := func() string {
 				var got []string
 				for _, l := range strings.Fields(sysSh(t, c, "locale -a")) {
 					if strings.HasPrefix(l, "de_CH") || strings.HasPrefix(l, "nl_NL") {
 						got = append(got, l)
 					}
 				}
-				return strings.Join(got, " ")
+				return sysSh(t, c, "grep -v '^#' "+file+" | grep . || true") + strings.Join(got, " ")
 			}
-			steps := []struct {
-				what           string
-				check          bool
-				raw            map[string]any
-				changed        bool
-				failed         bool
-				msg            string
-				enabled, avail string
-			}{
-				{"check", true, map[string]any{"name": both}, true, false, "", "", ""},
-				{"present", false, map[string]any{"name": both}, true, false, "", "de_CH.UTF-8 UTF-8\nnl_NL.UTF-8 UTF-8\n", "de_CH.utf8 nl_NL.utf8"},
-				{"present again", false, map[string]any{"name": "de_CH.UTF-8"}, false, false, "", "de_CH.UTF-8 UTF-8\nnl_NL.UTF-8 UTF-8\n", "de_CH.utf8 nl_NL.utf8"},
-				{"C.UTF-8 listed by locale -a only", false, map[string]any{"name": "C.UTF-8"}, false, false, "", "de_CH.UTF-8 UTF-8\nnl_NL.UTF-8 UTF-8\n", "de_CH.utf8 nl_NL.utf8"},
-				{"absent check", true, map[string]any{"name": "nl_NL.UTF-8", "state": "absent"}, true, false, "", "de_CH.UTF-8 UTF-8\nnl_NL.UTF-8 UTF-8\n", "de_CH.utf8 nl_NL.utf8"},
-				{"absent", false, map[string]any{"name": "nl_NL.UTF-8", "state": "absent"}, true, false, "", "de_CH.UTF-8 UTF-8\n", "de_CH.utf8"},
-				{"absent again", false, map[string]any{"name": "nl_NL.UTF-8", "state": "absent"}, false, false, "", "de_CH.UTF-8 UTF-8\n", "de_CH.utf8"},
+			none, one := "", "de_CH.UTF-8 UTF-8\nde_CH.utf8"
+			two := "de_CH.UTF-8 UTF-8\nnl_NL.UTF-8 UTF-8\nde_CH.utf8 nl_NL.utf8"
+			steps := []modsbStep{
+				{"check", true, map[string]any{"name": both}, true, false, "", none, 1},
+				{"present", false, map[string]any{"name": both}, true, false, "", two, 2},
+				{"present again", false, map[string]any{"name": "de_CH.UTF-8"}, false, false, "", two, 1},
+				{"C.UTF-8 listed by locale -a only", false, map[string]any{"name": "C.UTF-8"}, false, false, "", two, 1},
+				{"absent check", true, map[string]any{"name": "nl_NL.UTF-8", "state": "absent"}, true, false, "", two, 1},
+				{"absent", false, map[string]any{"name": "nl_NL.UTF-8", "state": "absent"}, true, false, "", one, 2},
+				{"absent again", false, map[string]any{"name": "nl_NL.UTF-8", "state": "absent"}, false, false, "", one, 1},
 				// As in Ansible: absent acts only when every name is present.
-				{"absent, not all present", false, map[string]any{"name": both, "state": "absent"}, false, false, "", "de_CH.UTF-8 UTF-8\n", "de_CH.utf8"},
-				{"unknown", false, map[string]any{"name": []any{"xx_YY.UTF-8", "de_CH.UTF-8", "zz_ZZ"}}, false, true, "The following locales you've entered are not available on your system: xx_YY.UTF-8, zz_ZZ", "de_CH.UTF-8 UTF-8\n", "de_CH.utf8"},
+				{"absent, not all present", false, map[string]any{"name": both, "state": "absent"}, false, false, "", one, 1},
+				{"unknown", false, map[string]any{"name": []any{"xx_YY.UTF-8", "de_CH.UTF-8", "zz_ZZ"}}, false, true, "The following locales you've entered are not available on your system: xx_YY.UTF-8, zz_ZZ", one, 1},
 			}
-			for _, s := range steps {
-				res, trips := sysRun(t, c, m, s.check, false, s.raw)
-				sysExpect(t, s.what, res, s.changed, s.failed, s.msg)
-				want := 1
-				if s.changed && !s.check {
-					want = 2
-				}
-				if trips != want {
-					t.Errorf("%s: %d round trips, want %d", s.what, trips, want)
-				}
-				if got := enabled(); got != s.enabled {
-					t.Errorf("%s: enabled lines %q, want %q", s.what, got, s.enabled)
-				}
-				if got := listed(); got != s.avail {
-					t.Errorf("%s: locale -a has %q, want %q", s.what, got, s.avail)
-				}
-			}
+			modsbRunSteps(t, c, m, steps, state)
 		})
 	}
 }

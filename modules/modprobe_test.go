@@ -55,16 +55,7 @@ func TestModprobe(t *testing.T) {
 			loaded2 := "loop\ndummy\n== dummy.conf\ndummy\n== dummy.conf\noptions dummy numdummies=2\n== zz-old.conf\n#options dummy numdummies=7\noptions other x=1\n"
 			loaded3 := "loop\ndummy\n== dummy.conf\ndummy\n== dummy.conf\noptions dummy numdummies=3\n== zz-old.conf\n#options dummy numdummies=7\noptions other x=1\n"
 			gone := "loop\n== dummy.conf\n#dummy\n== dummy.conf\n#options dummy numdummies=3\n== zz-old.conf\n#options dummy numdummies=7\noptions other x=1\n"
-			steps := []struct {
-				what    string
-				check   bool
-				raw     map[string]any
-				changed bool
-				failed  bool
-				msg     string
-				state   string
-				trips   int
-			}{
+			steps := []modsbStep{
 				{"check", true, dummy("params", "numdummies=2", "persistent", "present"), true, false, "", start, 2},
 				{"present", false, dummy("params", "numdummies=2", "persistent", "present"), true, false, "", loaded2, 2},
 				{"present again", false, dummy("params", "numdummies=2", "persistent", "present"), false, false, "", loaded2, 1},
@@ -75,16 +66,7 @@ func TestModprobe(t *testing.T) {
 				{"built in", false, map[string]any{"name": "builtinmod"}, false, false, "", gone, 1},
 				{"unknown", false, map[string]any{"name": "nosuchmod"}, false, true, "modprobe: FATAL: Module nosuchmod not found", gone, 2},
 			}
-			for _, s := range steps {
-				res, trips := sysRun(t, c, m, s.check, false, s.raw)
-				sysExpect(t, s.what, res, s.changed, s.failed, s.msg)
-				if trips != s.trips {
-					t.Errorf("%s: %d round trips, want %d", s.what, trips, s.trips)
-				}
-				if got := state(); got != s.state {
-					t.Errorf("%s: state\n%s\nwant\n%s", s.what, got, s.state)
-				}
-			}
+			modsbRunSteps(t, c, m, steps, state)
 			log := sysSh(t, c, "cat "+k+"/log")
 			if want := "modprobe -n dummy numdummies=2\nmodprobe dummy numdummies=2\nmodprobe -r dummy -n\nmodprobe -r dummy\nmodprobe nosuchmod\n"; log != want {
 				t.Errorf("modprobe calls %q, want %q", log, want)

@@ -90,3 +90,35 @@ func TestModsbSpecs(t *testing.T) {
 		})
 	}
 }
+
+// modsbStep is one run of a module in a step table: the arguments, the
+// expected outcome, the target's state afterwards (as the test's state
+// function prints it) and the round trips it may take.
+type modsbStep struct {
+	what            string
+	check           bool
+	raw             map[string]any
+	changed, failed bool
+	msg             string
+	state           string
+	trips           int
+}
+
+// modsbRunSteps runs the steps in order through c (with --diff) and
+// checks each; it returns the results by step name for further checks.
+func modsbRunSteps(t *testing.T, c conn.Conn, m Module, steps []modsbStep, state func() string) map[string]Result {
+	t.Helper()
+	out := map[string]Result{}
+	for _, s := range steps {
+		res, trips := sysRun(t, c, m, s.check, true, s.raw)
+		sysExpect(t, s.what, res, s.changed, s.failed, s.msg)
+		if trips != s.trips {
+			t.Errorf("%s: %d round trips, want %d", s.what, trips, s.trips)
+		}
+		if got := state(); got != s.state {
+			t.Errorf("%s: state\n%s\nwant\n%s", s.what, got, s.state)
+		}
+		out[s.what] = res
+	}
+	return out
+}

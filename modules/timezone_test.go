@@ -31,16 +31,7 @@ func TestTimezone(t *testing.T) {
 			}
 			utc := "Etc/UTC\n/usr/share/zoneinfo/Etc/UTC\n"
 			paris := "Europe/Paris\n/usr/share/zoneinfo/Europe/Paris\n"
-			steps := []struct {
-				what    string
-				check   bool
-				raw     map[string]any
-				changed bool
-				failed  bool
-				msg     string
-				state   string
-				trips   int
-			}{
+			steps := []modsbStep{
 				{"check", true, map[string]any{"name": "Europe/Paris"}, true, false, "", utc, 1},
 				{"set", false, map[string]any{"name": "Europe/Paris"}, true, false, "", paris, 2},
 				{"again", false, map[string]any{"name": "Europe/Paris"}, false, false, "", paris, 1},
@@ -49,28 +40,14 @@ func TestTimezone(t *testing.T) {
 				{"unknown zone", false, map[string]any{"name": "Mars/Olympus_Mons"}, false, true, `given timezone "Mars/Olympus_Mons" is not available`, paris, 1},
 				{"escaping zone", false, map[string]any{"name": "../../etc/passwd"}, false, true, `given timezone "../../etc/passwd" is not available`, paris, 0},
 			}
-			for _, s := range steps {
-				res, trips := sysRun(t, c, m, s.check, true, s.raw)
-				sysExpect(t, s.what, res, s.changed, s.failed, s.msg)
-				if trips != s.trips {
-					t.Errorf("%s: %d round trips, want %d", s.what, trips, s.trips)
-				}
-				if got := state(); got != s.state {
-					t.Errorf("%s: state %q, want %q", s.what, got, s.state)
-				}
-				switch s.what {
-				case "check":
-					golden(t, "timezone/check.diff", sysDiffText(res.Diff, ""))
-				case "set":
-					d, _ := res.Values["diff"].(map[string]any)
-					if b, _ := d["before"].(map[string]any); b["name"] != "Etc/UTC" {
-						t.Errorf("diff value %v", d)
-					}
-				case "hwclock check":
-					if len(res.Diff) != 1 || !strings.Contains(res.Diff[0].After, `"hwclock": "local"`) {
-						t.Errorf("hwclock diff %+v", res.Diff)
-					}
-				}
+			res := modsbRunSteps(t, c, m, steps, state)
+			golden(t, "timezone/check.diff", sysDiffText(res["check"].Diff, ""))
+			d, _ := res["set"].Values["diff"].(map[string]any)
+			if b, _ := d["before"].(map[string]any); b["name"] != "Etc/UTC" {
+				t.Errorf("diff value %v", d)
+			}
+			if h := res["hwclock check"].Diff; len(h) != 1 || !strings.Contains(h[0].After, `"hwclock": "local"`) {
+				t.Errorf("hwclock diff %+v", h)
 			}
 			if tn == "local" {
 				if got, _ := os.ReadFile(log); string(got) != "dpkg-reconfigure --frontend noninteractive tzdata\n" {
