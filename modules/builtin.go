@@ -60,5 +60,9 @@ func Builtin() *Registry {
 	r.Register("package_facts", PackageFacts{})
 	r.Register("service_facts", ServiceFacts{})
 	r.Register("apt_key", AptKey{})
+	r.Register("timezone", Timezone{})
+	r.Register("locale_gen", LocaleGen{})
+	r.Register("modprobe", Modprobe{})
+	r.Register("ufw", Ufw{})
 	return r
 }

@@ -21,10 +21,15 @@ import (
 
 // sysSSH starts a one-host test cluster for t and returns a root
 // connection to it. /srv is private to the host; everything else is this
-// machine.
-func sysSSH(t *testing.T) conn.Conn {
+// machine, unless root (at most one) asks for sshtest.RootOverlay, which
+// gives the host a private writable copy of the machine's file system.
+func sysSSH(t *testing.T, root ...sshtest.Root) conn.Conn {
 	t.Helper()
-	c := sshtest.StartT(t, 1)
+	o := sshtest.Options{N: 1}
+	if len(root) > 0 {
+		o.Root = root[0]
+	}
+	c := sshtest.StartTWith(t, o)
 	h := c.Hosts[0]
 	cl, err := ssh.Dial(context.Background(), ssh.Options{
 		Alias: h.Name, Host: h.Addr, Port: h.Port, User: "root",
