@@ -18,6 +18,8 @@ import (
 	"github.com/mdo-play/mdo-play/modules/conn"
 	"github.com/mdo-play/mdo-play/templates/yaml11"
 	"gopkg.in/yaml.v3"
+
+	"github.com/mdo-play/mdo-play/templates/pyjson"
 )
 
 // Limits that keep a hostile or mistaken template from exhausting memory or
@@ -668,27 +670,7 @@ func fromJSON(s string) (any, error) {
 	if dec.More() {
 		return nil, errors.New("from_json: trailing data after the JSON value")
 	}
-	return numbers(v), nil
-}
-
-func numbers(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		if i, err := strconv.Atoi(string(x)); err == nil {
-			return i
-		}
-		f, _ := x.Float64()
-		return f
-	case map[string]any:
-		for k, e := range x {
-			x[k] = numbers(e)
-		}
-	case []any:
-		for i, e := range x {
-			x[i] = numbers(e)
-		}
-	}
-	return v
+	return pyjson.Numbers(v), nil
 }
 
 // toYAML encodes v as YAML. A negative indent asks for PyYAML's

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -21,6 +22,8 @@ import (
 	"github.com/mdo-play/mdo-play/playbook"
 	"github.com/mdo-play/mdo-play/playbook/engine"
 	"github.com/mdo-play/mdo-play/templates"
+
+	"github.com/mdo-play/mdo-play/templates/pyjson"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -718,8 +721,11 @@ func (a *app) extraVars(vals []string, files *secretFiles) (map[string]any, erro
 func decodeVarsText(name string, data []byte) (map[string]any, error) {
 	var m map[string]any
 	if json.Valid(data) {
-		if err := json.Unmarshal(data, &m); err == nil {
-			return normalizeJSON(m).(map[string]any), nil
+		// Numbers as json.loads types them: 1 is an int, 1.0 a float.
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.UseNumber()
+		if err := dec.Decode(&m); err == nil {
+			return pyjson.Numbers(m).(map[string]any), nil
 		}
 	}
 	if err := yaml.Unmarshal(data, &m); err != nil {
@@ -729,25 +735,6 @@ func decodeVarsText(name string, data []byte) (map[string]any, error) {
 		m = map[string]any{}
 	}
 	return m, nil
-}
-
-// normalizeJSON turns JSON numbers that are whole into ints, as YAML does.
-func normalizeJSON(v any) any {
-	switch x := v.(type) {
-	case float64:
-		if x == float64(int(x)) {
-			return int(x)
-		}
-	case map[string]any:
-		for k, e := range x {
-			x[k] = normalizeJSON(e)
-		}
-	case []any:
-		for i, e := range x {
-			x[i] = normalizeJSON(e)
-		}
-	}
-	return v
 }
 
 func (a *app) isTerminal(w io.Writer) bool {

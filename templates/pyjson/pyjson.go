@@ -140,25 +140,27 @@ func (o Options) writeViaJSON(b *strings.Builder, v any, depth int) error {
 	if err := dec.Decode(&generic); err != nil {
 		return fmt.Errorf("cannot encode %s as JSON: %w", yaml11.TypeName(v), err)
 	}
-	return o.write(b, numbers(generic), depth)
+	return o.write(b, Numbers(generic), depth)
 }
 
-// numbers turns the json.Numbers of a decoded value into int64 or float64.
-func numbers(v any) any {
+// Numbers types the json.Numbers of a value decoded with UseNumber as
+// Python's json.loads does: a whole number is an int, any other a
+// float64. It changes maps and lists in place and returns v.
+func Numbers(v any) any {
 	switch x := v.(type) {
 	case json.Number:
-		if i, err := x.Int64(); err == nil {
-			return i
+		if i, err := strconv.ParseInt(string(x), 10, 0); err == nil {
+			return int(i)
 		}
 		f, _ := x.Float64()
 		return f
 	case []any:
 		for i, e := range x {
-			x[i] = numbers(e)
+			x[i] = Numbers(e)
 		}
 	case map[string]any:
 		for k, e := range x {
-			x[k] = numbers(e)
+			x[k] = Numbers(e)
 		}
 	}
 	return v

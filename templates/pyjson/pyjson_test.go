@@ -181,3 +181,16 @@ func TestMarshalError(t *testing.T) {
 		t.Errorf("String(chan) = %s, want a quoted text", got)
 	}
 }
+
+func TestNumbers(t *testing.T) {
+	dec := json.NewDecoder(strings.NewReader(`{"i": 1, "f": 1.0, "e": 1e3, "n": -0, "big": 100000000000000000000, "l": [2, 2.5]}`))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"i": 1, "f": 1.0, "e": 1000.0, "n": 0, "big": 1e20, "l": []any{2, 2.5}}
+	if got := Numbers(v); fmt.Sprintf("%#v", got) != fmt.Sprintf("%#v", want) {
+		t.Errorf("Numbers = %#v, want %#v", got, want)
+	}
+}
