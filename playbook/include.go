@@ -393,14 +393,14 @@ func (p *parser) role(name, tasksFrom string, params map[string]any, at *yaml.No
 		for _, h := range hs {
 			h.Role = r
 		}
-		setRole(hs, r.Name)
+		SetRole(hs, r.Name)
 		*p.handlers = append(*p.handlers, hs...)
 	}
 	p.d.errs = append(p.d.errs, sub.d.errs...)
 	if tasks == nil {
 		tasks = []*Task{}
 	}
-	setRole(tasks, r.Name)
+	SetRole(tasks, r.Name)
 	return append(out, &Task{Pos: p.d.pos(at), Block: tasks, Role: r})
 }
 
