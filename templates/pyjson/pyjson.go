@@ -10,8 +10,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -78,11 +80,7 @@ func (o Options) write(b *strings.Builder, v any, depth int) error {
 	case []any:
 		return o.writeList(b, len(x), func(i int) any { return x[i] }, depth)
 	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		return o.writeMap(b, keys, func(k string) any { return x[k] }, depth)
+		return o.writeMap(b, slices.Collect(maps.Keys(x)), func(k string) any { return x[k] }, depth)
 	case json.Marshaler:
 		return o.writeViaJSON(b, v, depth)
 	}
@@ -380,11 +378,7 @@ func Repr(v any) string {
 		}
 		return "[" + strings.Join(parts, ", ") + "]"
 	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
+		keys := slices.Sorted(maps.Keys(x))
 		parts := make([]string, len(keys))
 		for i, k := range keys {
 			parts[i] = quote(k) + ": " + Repr(x[k])
