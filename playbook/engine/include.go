@@ -173,4 +173,3 @@ type includeEntry struct {
 	tasks []*playbook.Task
 	err   error
 }
-
