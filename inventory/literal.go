@@ -2,11 +2,11 @@ package inventory
 
 import (
 	"errors"
-	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/mdo-play/mdo-play/templates/pyjson"
 )
 
 // shlexSplit splits an INI host line the way Python's shlex.split(line,
@@ -228,17 +228,9 @@ func (p *pyParser) dict(depth int) (any, error) {
 
 // literalKey renders a dict key the way json.dumps renders Python keys.
 func literalKey(k any) (string, bool) {
-	switch k := k.(type) {
-	case string:
-		return k, true
-	case int:
-		return strconv.Itoa(k), true
-	case float64:
-		return formatPyFloat(k), true
-	case bool:
-		return strconv.FormatBool(k), true
-	case nil:
-		return "null", true
+	switch k.(type) {
+	case string, int, float64, bool, nil:
+		return pyjson.Key(k), true
 	}
 	return "", false // lists and dicts are unhashable in Python
 }
@@ -348,54 +340,4 @@ func (p *pyParser) number() (any, error) {
 		return nil, errNotLiteral
 	}
 	return sign * int(n), nil
-}
-
-// formatPyFloat formats f as Python's repr does: shortest round-trip digits,
-// ".0" on integral values, exponent form outside [1e-4, 1e16).
-func formatPyFloat(f float64) string {
-	switch {
-	case f != f:
-		return "NaN"
-	case math.IsInf(f, 1):
-		return "Infinity"
-	case math.IsInf(f, -1):
-		return "-Infinity"
-	case f == 0:
-		if 1/f < 0 {
-			return "-0.0"
-		}
-		return "0.0"
-	}
-	e := strconv.FormatFloat(f, 'e', -1, 64) // d.ddde±XX
-	mant, expS, _ := strings.Cut(e, "e")
-	exp, _ := strconv.Atoi(expS)
-	neg := strings.HasPrefix(mant, "-")
-	mant = strings.TrimPrefix(mant, "-")
-	digits := strings.Replace(mant, ".", "", 1)
-	var s string
-	if exp >= -4 && exp < 16 {
-		if exp >= 0 {
-			if len(digits) <= exp+1 {
-				s = digits + strings.Repeat("0", exp+1-len(digits)) + ".0"
-			} else {
-				s = digits[:exp+1] + "." + digits[exp+1:]
-			}
-		} else {
-			s = "0." + strings.Repeat("0", -exp-1) + digits
-		}
-	} else {
-		m := digits[:1]
-		if len(digits) > 1 {
-			m += "." + digits[1:]
-		}
-		sign := "+"
-		if exp < 0 {
-			sign, exp = "-", -exp
-		}
-		s = fmt.Sprintf("%se%s%02d", m, sign, exp)
-	}
-	if neg {
-		s = "-" + s
-	}
-	return s
 }

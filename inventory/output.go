@@ -2,10 +2,9 @@ package inventory
 
 import (
 	"fmt"
-	"reflect"
-	"sort"
-	"strconv"
 	"strings"
+
+	"github.com/mdo-play/mdo-play/templates/pyjson"
 )
 
 // isInternalVar reports the vars left out of ansible-inventory's output (its INTERNAL_VARS).
@@ -127,103 +126,9 @@ func (inv *Inventory) Graph(group string) (string, error) {
 // marshalPyJSON encodes v as Python's json.dumps(v, sort_keys=True,
 // indent=4, ensure_ascii=False) does, plus a final newline.
 func marshalPyJSON(v any) ([]byte, error) {
-	var b strings.Builder
-	if err := writePyJSON(&b, v, 0); err != nil {
+	s, err := pyjson.Marshal(v, pyjson.Options{Indent: 4})
+	if err != nil {
 		return nil, err
 	}
-	b.WriteByte('\n')
-	return []byte(b.String()), nil
-}
-
-func writePyJSON(b *strings.Builder, v any, depth int) error {
-	indent := func(d int) { b.WriteString("\n" + strings.Repeat("    ", d)) }
-	switch v := v.(type) {
-	case nil:
-		b.WriteString("null")
-	case bool:
-		b.WriteString(strconv.FormatBool(v))
-	case string:
-		writePyString(b, v)
-	case int:
-		b.WriteString(strconv.Itoa(v))
-	case int64:
-		b.WriteString(strconv.FormatInt(v, 10))
-	case uint64:
-		b.WriteString(strconv.FormatUint(v, 10))
-	case float64:
-		b.WriteString(formatPyFloat(v)) // NaN and Infinity as Python writes them
-	case []any:
-		if len(v) == 0 {
-			b.WriteString("[]")
-			return nil
-		}
-		b.WriteByte('[')
-		for i, x := range v {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			indent(depth + 1)
-			if err := writePyJSON(b, x, depth+1); err != nil {
-				return err
-			}
-		}
-		indent(depth)
-		b.WriteByte(']')
-	case map[string]any:
-		if len(v) == 0 {
-			b.WriteString("{}")
-			return nil
-		}
-		keys := make([]string, 0, len(v))
-		for k := range v {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		b.WriteByte('{')
-		for i, k := range keys {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			indent(depth + 1)
-			writePyString(b, k)
-			b.WriteString(": ")
-			if err := writePyJSON(b, v[k], depth+1); err != nil {
-				return err
-			}
-		}
-		indent(depth)
-		b.WriteByte('}')
-	default:
-		return fmt.Errorf("cannot encode %s as JSON", reflect.TypeOf(v))
-	}
-	return nil
-}
-
-func writePyString(b *strings.Builder, s string) {
-	b.WriteByte('"')
-	for _, r := range s {
-		switch r {
-		case '"':
-			b.WriteString(`\"`)
-		case '\\':
-			b.WriteString(`\\`)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '\t':
-			b.WriteString(`\t`)
-		case '\b':
-			b.WriteString(`\b`)
-		case '\f':
-			b.WriteString(`\f`)
-		default:
-			if r < 0x20 {
-				fmt.Fprintf(b, `\u%04x`, r)
-			} else {
-				b.WriteRune(r)
-			}
-		}
-	}
-	b.WriteByte('"')
+	return []byte(s + "\n"), nil
 }

@@ -83,25 +83,36 @@ func (inv *Inventory) SelectLimit(pattern string, limit []string) ([]*Host, []st
 	if err != nil {
 		return nil, nil, err
 	}
-	if len(limit) > 0 {
-		allowed, w, err := inv.evaluate(limit)
-		if err != nil {
-			return nil, nil, fmt.Errorf("limit: %w", err)
-		}
-		warnings = append(warnings, w...)
-		in := make(map[*Host]bool, len(allowed))
-		for _, h := range allowed {
-			in[h] = true
-		}
-		kept := hosts[:0]
-		for _, h := range hosts {
-			if in[h] {
-				kept = append(kept, h)
-			}
-		}
-		hosts = kept
+	hosts, w, err := inv.Limit(hosts, limit)
+	if err != nil {
+		return nil, nil, fmt.Errorf("limit: %w", err)
 	}
+	warnings = append(warnings, w...)
 	return hosts, warnings, nil
+}
+
+// Limit keeps, in their order, the hosts that limit matches (split
+// patterns, from ParseLimit or SplitPattern): how --limit restricts a
+// play's hosts. A nil or empty limit keeps them all.
+func (inv *Inventory) Limit(hosts []*Host, limit []string) ([]*Host, []string, error) {
+	if len(limit) == 0 {
+		return hosts, nil, nil
+	}
+	allowed, warnings, err := inv.evaluate(limit)
+	if err != nil {
+		return nil, nil, err
+	}
+	in := make(map[*Host]bool, len(allowed))
+	for _, h := range allowed {
+		in[h] = true
+	}
+	var kept []*Host
+	for _, h := range hosts {
+		if in[h] {
+			kept = append(kept, h)
+		}
+	}
+	return kept, warnings, nil
 }
 
 // evaluate applies Ansible's _evaluate_patterns to split patterns.

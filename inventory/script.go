@@ -8,9 +8,10 @@ import (
 	"fmt"
 	"os/exec"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mdo-play/mdo-play/templates/pyjson"
 )
 
 // runScript loads an executable (dynamic) inventory: "path --list" prints
@@ -213,7 +214,7 @@ func orderedObject(dec *json.Decoder) ([]jsonKV, error) {
 		if err := dec.Decode(&v); err != nil {
 			return nil, err
 		}
-		out = append(out, jsonKV{key, normalizeJSON(v)})
+		out = append(out, jsonKV{key, pyjson.Numbers(v)})
 	}
 	if _, err := dec.Token(); err != nil {
 		return nil, err
@@ -227,31 +228,6 @@ func decodeJSON(data []byte, v *any) error {
 	if err := dec.Decode(v); err != nil {
 		return err
 	}
-	*v = normalizeJSON(*v)
+	*v = pyjson.Numbers(*v)
 	return nil
-}
-
-// normalizeJSON turns json.Numbers into int or float64, as Python's
-// json.loads would type them.
-func normalizeJSON(v any) any {
-	switch v := v.(type) {
-	case json.Number:
-		s := v.String()
-		if !strings.ContainsAny(s, ".eE") {
-			if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-				return int(n)
-			}
-		}
-		f, _ := strconv.ParseFloat(s, 64)
-		return f
-	case map[string]any:
-		for k, x := range v {
-			v[k] = normalizeJSON(x)
-		}
-	case []any:
-		for i, x := range v {
-			v[i] = normalizeJSON(x)
-		}
-	}
-	return v
 }

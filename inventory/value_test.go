@@ -1,7 +1,6 @@
 package inventory
 
 import (
-	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -99,24 +98,6 @@ func TestShlexSplit(t *testing.T) {
 			}
 			if !tc.err && !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("shlexSplit(%q) = %q, want %q", tc.in, got, tc.want)
-			}
-		})
-	}
-}
-
-func TestFormatPyFloat(t *testing.T) {
-	tests := []struct {
-		in   float64
-		want string
-	}{
-		{1, "1.0"}, {1.5, "1.5"}, {1e6, "1000000.0"}, {1e16, "1e+16"}, {1.5e-7, "1.5e-07"},
-		{0.0001, "0.0001"}, {1e-5, "1e-05"}, {-2.5, "-2.5"}, {0, "0.0"}, {123456789.125, "123456789.125"},
-		{math.Inf(1), "Infinity"}, {math.NaN(), "NaN"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.want, func(t *testing.T) {
-			if got := formatPyFloat(tc.in); got != tc.want {
-				t.Errorf("formatPyFloat(%v) = %s, want %s", tc.in, got, tc.want)
 			}
 		})
 	}

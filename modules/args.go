@@ -254,7 +254,7 @@ func Convert(t ArgType, v any) (any, error) {
 			return nil, fmt.Errorf("expected a string, got %s", TypeName(v))
 		}
 	case TypeBool:
-		b, err := ParseBool(v)
+		b, err := yaml11.Bool(v)
 		if err != nil {
 			return nil, err
 		}
@@ -330,10 +330,6 @@ func Convert(t ArgType, v any) (any, error) {
 	}
 	return v, nil
 }
-
-// ParseBool reads a boolean the way Ansible does: it is yaml11.Bool (the
-// one boolean parser), under the name modules have always called.
-func ParseBool(v any) (bool, error) { return yaml11.Bool(v) }
 
 // TypeName names a value's type in the words of YAML users (yaml11.TypeName).
 func TypeName(v any) string { return yaml11.TypeName(v) }

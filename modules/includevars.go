@@ -254,10 +254,14 @@ func loadVarsFile(path string, read func(string) ([]byte, error)) (map[string]an
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, varsYAMLError(path, err)
 	}
-	d := varsDecoder{file: path}
-	v := d.value(&doc)
-	if len(d.errs) > 0 {
-		return nil, errors.Join(d.errs...)
+	// Repeated keys: the last wins, as PyYAML (and include_vars) reads them.
+	var errs []error
+	d := yaml11.Decoder{LastKeyWins: true, Errorf: func(n *yaml.Node, msg string) {
+		errs = append(errs, fmt.Errorf("%s:%d:%d: %s", path, n.Line, n.Column, msg))
+	}}
+	v := d.Value(&doc)
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	switch x := v.(type) {
 	case nil:
@@ -279,90 +283,6 @@ func varsYAMLError(file string, err error) error {
 		}
 	}
 	return fmt.Errorf("%s: invalid YAML: %s", file, msg)
-}
-
-// varsMaxNodes bounds alias expansion ("billion laughs").
-const varsMaxNodes = 1 << 20
-
-// varsDecoder converts yaml.Nodes into plain values with YAML 1.1
-// booleans, as the playbook loader does (playbook/yamlvalue.go).
-type varsDecoder struct {
-	file  string
-	nodes int
-	errs  []error
-}
-
-func (d *varsDecoder) errorf(n *yaml.Node, format string, args ...any) {
-	d.errs = append(d.errs, fmt.Errorf("%s:%d:%d: %s", d.file, n.Line, n.Column, fmt.Sprintf(format, args...)))
-}
-
-func (d *varsDecoder) value(n *yaml.Node) any {
-	d.nodes++
-	if d.nodes > varsMaxNodes {
-		if d.nodes == varsMaxNodes+1 {
-			d.errorf(n, "document too large after expanding aliases")
-		}
-		return nil
-	}
-	switch n.Kind {
-	case yaml.DocumentNode:
-		if len(n.Content) == 0 {
-			return nil
-		}
-		return d.value(n.Content[0])
-	case yaml.AliasNode:
-		return d.value(n.Alias)
-	case yaml.SequenceNode:
-		out := make([]any, 0, len(n.Content))
-		for _, c := range n.Content {
-			out = append(out, d.value(c))
-		}
-		return out
-	case yaml.MappingNode:
-		out := make(map[string]any, len(n.Content)/2)
-		var merges []*yaml.Node
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			kn, vn := n.Content[i], n.Content[i+1]
-			if kn.Kind == yaml.ScalarNode && kn.Tag == "!!merge" {
-				merges = append(merges, vn)
-				continue
-			}
-			if kn.Kind != yaml.ScalarNode {
-				d.errorf(kn, "mapping key must be a string")
-				continue
-			}
-			out[kn.Value] = d.value(vn)
-		}
-		for _, mn := range merges {
-			for mn.Kind == yaml.AliasNode {
-				mn = mn.Alias
-			}
-			srcs := []*yaml.Node{mn}
-			if mn.Kind == yaml.SequenceNode {
-				srcs = mn.Content
-			}
-			for _, s := range srcs {
-				m, ok := d.value(s).(map[string]any)
-				if !ok {
-					d.errorf(s, "merge key << expects a mapping")
-					continue
-				}
-				for k, v := range m {
-					if _, set := out[k]; !set {
-						out[k] = v
-					}
-				}
-			}
-		}
-		return out
-	case yaml.ScalarNode:
-		v, err := yaml11.Scalar(n)
-		if err != nil {
-			d.errorf(n, "%v", err)
-		}
-		return v
-	}
-	return nil
 }
 
 // mergeHash is Ansible's merge_hash: two mappings merge key by key,

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/mdo-play/mdo-play/templates/pyre"
 )
 
 // LineInFile is the lineinfile module: it makes sure one line is in a file
@@ -193,7 +195,7 @@ func (e lineEdit) present(text string) textEdit {
 	case idx0 != -1:
 		newLine := e.line
 		if e.backrefs && m != nil {
-			newLine = string(e.re.re.ExpandString(nil, pyTemplate(e.line, e.re.re), mline, m))
+			newLine = string(e.re.re.ExpandString(nil, pyre.Expand(e.line, e.re.re, true), mline, m))
 		}
 		if !strings.HasSuffix(newLine, "\n") {
 			newLine += "\n"

@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/mdo-play/mdo-play/modules/conn"
+	"github.com/mdo-play/mdo-play/templates/pyjson"
 )
 
 // This file holds the helpers every file-writing module shares: reading a
@@ -981,4 +982,6 @@ func AttrDiff(before, after map[string]any) Diff {
 	return Diff{Before: pyJSONIndent(before), After: pyJSONIndent(after)}
 }
 
-func pyJSONIndent(v map[string]any) string { return PyJSON(v, true) + "\n" }
+func pyJSONIndent(v map[string]any) string {
+	return pyjson.String(v, pyjson.Options{Indent: 4}) + "\n"
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+
+	"github.com/mdo-play/mdo-play/templates/pyre"
 )
 
 // Replace is the replace module: every match of a regexp (Go RE2, `^` and
@@ -58,7 +60,7 @@ func (Replace) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 			return fail(err.Error())
 		}
 	}
-	repl := pyTemplate(args.String("replace"), re)
+	repl := pyre.Expand(args.String("replace"), re, true)
 	o := editOptions{
 		missingMsg: "Path %s does not exist !", backup: args.Bool("backup"), validate: args.String("validate"),
 		attrs: attrsOf(args), backupKey: "backup_file",

@@ -14,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/mdo-play/mdo-play/modules/conn"
+
+	"github.com/mdo-play/mdo-play/templates/pyre"
 )
 
 // Shell safety (issue 7): every path and value a module hands to a remote
@@ -467,7 +469,7 @@ func TestPyTemplateDollar(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.repl, func(t *testing.T) {
-			got := re.ReplaceAllString("a=b", pyTemplate(tc.repl, re))
+			got := re.ReplaceAllString("a=b", pyre.Expand(tc.repl, re, true))
 			if got != tc.want {
 				t.Errorf("replace with %q: %q, want %q", tc.repl, got, tc.want)
 			}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"regexp"
 	"regexp/syntax"
-	"strconv"
 	"strings"
 )
 
@@ -27,83 +26,6 @@ func compileRE(arg, pattern, flags string) (*regexp.Regexp, error) {
 		return nil, fmt.Errorf("%s %q cannot be used: Go's RE2 syntax has no look-around or back-references inside a pattern (%v)", arg, pattern, se.Code)
 	}
 	return nil, fmt.Errorf("%s %q is not a valid regular expression: %v", arg, pattern, err)
-}
-
-// pyTemplate turns a Python re replacement template (\1, \g<1>, \g<name>,
-// \n, \\) into a Go Regexp.Expand template for re; Go's braced ${1} and
-// ${name} keep working for re's groups. Any other '$' is literal, as in
-// Python: "PATH=$PATH:/opt" must not lose $PATH to an unknown group.
-func pyTemplate(t string, re *regexp.Regexp) string {
-	var b strings.Builder
-	for i := 0; i < len(t); i++ {
-		c := t[i]
-		if c == '$' {
-			if ref, ok := goGroupRef(t[i:], re); ok {
-				b.WriteString(ref)
-				i += len(ref) - 1
-			} else {
-				b.WriteString("$$")
-			}
-			continue
-		}
-		if c != '\\' || i+1 == len(t) {
-			b.WriteByte(c)
-			continue
-		}
-		n := t[i+1]
-		switch {
-		case n >= '0' && n <= '9':
-			j := i + 2
-			if j < len(t) && t[j] >= '0' && t[j] <= '9' {
-				j++
-			}
-			b.WriteString("${" + t[i+1:j] + "}")
-			i = j - 1
-		case n == 'g' && i+2 < len(t) && t[i+2] == '<':
-			if end := strings.IndexByte(t[i+3:], '>'); end >= 0 {
-				b.WriteString("${" + t[i+3:i+3+end] + "}")
-				i += 3 + end
-				continue
-			}
-			b.WriteString(`\g`)
-			i++
-		case n == 'n':
-			b.WriteByte('\n')
-			i++
-		case n == 't':
-			b.WriteByte('\t')
-			i++
-		case n == 'r':
-			b.WriteByte('\r')
-			i++
-		case n == '\\':
-			b.WriteByte('\\')
-			i++
-		default:
-			b.WriteByte('\\')
-		}
-	}
-	return b.String()
-}
-
-// goGroupRef returns the ${N} or ${name} reference t starts with when it
-// names a group of re.
-func goGroupRef(t string, re *regexp.Regexp) (string, bool) {
-	if !strings.HasPrefix(t, "${") {
-		return "", false
-	}
-	end := strings.IndexByte(t, '}')
-	if end < 0 {
-		return "", false
-	}
-	name := t[2:end]
-	if n, err := strconv.Atoi(name); err == nil && n >= 0 && n <= re.NumSubexp() && name == strconv.Itoa(n) {
-		return t[:end+1], true
-	}
-	if name != "" && re.SubexpIndex(name) >= 0 {
-		return t[:end+1], true
-	}
-	return "", false
 }
 
 // splitLinesKeep splits s into lines that keep their "\n" (Python's

@@ -188,15 +188,17 @@ func (t *Task) DisplayName() string {
 	return name
 }
 
-// setRole marks tasks (recursively) as coming from role name.
-func setRole(tasks []*Task, name string) {
+// SetRole marks tasks (recursively) as coming from role name, keeping
+// the role of a task that already has one: the loader does it for a
+// role's tasks and handlers, the engine for tasks a role includes.
+func SetRole(tasks []*Task, name string) {
 	for _, t := range tasks {
 		if t.RoleName == "" {
 			t.RoleName = name
 		}
-		setRole(t.Block, name)
-		setRole(t.Rescue, name)
-		setRole(t.Always, name)
+		SetRole(t.Block, name)
+		SetRole(t.Rescue, name)
+		SetRole(t.Always, name)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/mdo-play/mdo-play/modules"
+	"github.com/mdo-play/mdo-play/templates/yaml11"
 )
 
 // Actions the engine handles itself rather than a module.
@@ -46,7 +47,7 @@ func (p *parser) importPlaybook(n *yaml.Node) []*Play {
 		if root == nil {
 			root = &yaml.Node{Line: 1, Column: 1}
 		}
-		sub.d.errorf(root, "a playbook must be a list of plays, got a %s", kindName(root))
+		sub.d.errorf(root, "a playbook must be a list of plays, got a %s", yaml11.KindName(root))
 		p.d.errs = append(p.d.errs, sub.d.errs...)
 		return nil
 	}
@@ -225,7 +226,7 @@ func (p *parser) action(t *Task, k string, kn, vn *yaml.Node, handler bool) {
 func (p *parser) roleEntries(n *yaml.Node) []*Task {
 	n = resolve(n)
 	if n.Kind != yaml.SequenceNode {
-		p.d.errorf(n, "roles must be a list, got a %s", kindName(n))
+		p.d.errorf(n, "roles must be a list, got a %s", yaml11.KindName(n))
 		return nil
 	}
 	var out []*Task
@@ -236,7 +237,7 @@ func (p *parser) roleEntries(n *yaml.Node) []*Task {
 			continue
 		}
 		if c.Kind != yaml.MappingNode {
-			p.d.errorf(c, "a role entry must be a name or a mapping, got a %s", kindName(c))
+			p.d.errorf(c, "a role entry must be a name or a mapping, got a %s", yaml11.KindName(c))
 			continue
 		}
 		// A mapping: role/name, keywords (when, tags, vars, become...) and
@@ -392,14 +393,14 @@ func (p *parser) role(name, tasksFrom string, params map[string]any, at *yaml.No
 		for _, h := range hs {
 			h.Role = r
 		}
-		setRole(hs, r.Name)
+		SetRole(hs, r.Name)
 		*p.handlers = append(*p.handlers, hs...)
 	}
 	p.d.errs = append(p.d.errs, sub.d.errs...)
 	if tasks == nil {
 		tasks = []*Task{}
 	}
-	setRole(tasks, r.Name)
+	SetRole(tasks, r.Name)
 	return append(out, &Task{Pos: p.d.pos(at), Block: tasks, Role: r})
 }
 

@@ -68,7 +68,7 @@ func (l *Loader) Parse(file string, data []byte) (*Playbook, error) {
 	case root.Kind == 0 || root.Kind == yaml.DocumentNode:
 		p.d.errs = append(p.d.errs, &Error{Pos: Pos{File: file, Line: 1, Col: 1}, Msg: "playbook is empty: expected a list of plays"})
 	case root.Kind != yaml.SequenceNode:
-		p.d.errorf(root, "a playbook must be a list of plays, got a %s", kindName(root))
+		p.d.errorf(root, "a playbook must be a list of plays, got a %s", yaml11.KindName(root))
 	default:
 		for _, n := range root.Content {
 			pb.Plays = append(pb.Plays, p.playOrImport(resolve(n))...)
@@ -151,7 +151,7 @@ var laterKeys = map[string]string{
 
 func (p *parser) play(n *yaml.Node) *Play {
 	if n.Kind != yaml.MappingNode {
-		p.d.errorf(n, "a play must be a mapping with hosts and tasks, got a %s", kindName(n))
+		p.d.errorf(n, "a play must be a mapping with hosts and tasks, got a %s", yaml11.KindName(n))
 		return nil
 	}
 	play := &Play{Pos: p.d.pos(n)}
@@ -171,7 +171,7 @@ func (p *parser) play(n *yaml.Node) *Play {
 			play.Vars = p.vars(vn)
 		case "vars_files":
 			if vn.Kind != yaml.SequenceNode {
-				p.d.errorf(vn, "vars_files must be a list of file names, got a %s", kindName(vn))
+				p.d.errorf(vn, "vars_files must be a list of file names, got a %s", yaml11.KindName(vn))
 				return
 			}
 			for _, c := range vn.Content {
@@ -274,7 +274,7 @@ func (p *parser) value(n *yaml.Node) Value {
 func (p *parser) str(n *yaml.Node) string {
 	n = resolve(n)
 	if n.Kind != yaml.ScalarNode {
-		p.d.errorf(n, "expected a string, got a %s", kindName(n))
+		p.d.errorf(n, "expected a string, got a %s", yaml11.KindName(n))
 		return ""
 	}
 	if n.ShortTag() == "!!null" {
@@ -332,7 +332,7 @@ func (p *parser) vars(n *yaml.Node) []Var {
 		return nil
 	}
 	if n.Kind != yaml.MappingNode {
-		p.d.errorf(n, "vars must be a mapping of names to values, got a %s", kindName(n))
+		p.d.errorf(n, "vars must be a mapping of names to values, got a %s", yaml11.KindName(n))
 		return nil
 	}
 	var out []Var
@@ -371,7 +371,7 @@ func (p *parser) exprs(n *yaml.Node) []Expr {
 	for _, c := range nodes {
 		c = resolve(c)
 		if c.Kind != yaml.ScalarNode {
-			p.d.errorf(c, "a condition must be a string (a template pipeline such as `eq .env \"prod\"`), got a %s", kindName(c))
+			p.d.errorf(c, "a condition must be a string (a template pipeline such as `eq .env \"prod\"`), got a %s", yaml11.KindName(c))
 			continue
 		}
 		text := c.Value
@@ -394,7 +394,7 @@ func (p *parser) tasks(n *yaml.Node, handlers bool) []*Task {
 		return nil
 	}
 	if n.Kind != yaml.SequenceNode {
-		p.d.errorf(n, "expected a list of tasks, got a %s", kindName(n))
+		p.d.errorf(n, "expected a list of tasks, got a %s", yaml11.KindName(n))
 		return nil
 	}
 	out := make([]*Task, 0, len(n.Content))
@@ -408,7 +408,7 @@ func (p *parser) tasks(n *yaml.Node, handlers bool) []*Task {
 
 func (p *parser) task(n *yaml.Node, handler, applyOnly bool) *Task {
 	if n.Kind != yaml.MappingNode {
-		p.d.errorf(n, "a task must be a mapping with a module, got a %s", kindName(n))
+		p.d.errorf(n, "a task must be a mapping with a module, got a %s", yaml11.KindName(n))
 		return nil
 	}
 	t := &Task{Pos: p.d.pos(n)}
@@ -679,7 +679,7 @@ func kindOf(n *yaml.Node) string {
 			return "boolean"
 		}
 	}
-	return kindName(n)
+	return yaml11.KindName(n)
 }
 
 func flattenOnce(v any) any {
@@ -701,7 +701,7 @@ func flattenOnce(v any) any {
 func (p *parser) loopControl(n *yaml.Node) LoopControl {
 	var lc LoopControl
 	if n.Kind != yaml.MappingNode {
-		p.d.errorf(n, "loop_control must be a mapping, got a %s", kindName(n))
+		p.d.errorf(n, "loop_control must be a mapping, got a %s", yaml11.KindName(n))
 		return lc
 	}
 	keys := []string{"loop_var", "index_var", "label", "pause", "extended"}
@@ -770,12 +770,12 @@ func (p *parser) moduleArgs(t *Task, vn, argsNode *yaml.Node) {
 			}
 		}
 	default:
-		p.d.errorf(vn, "arguments of module %s must be a mapping or a string, got a %s", t.ModuleKey, kindName(vn))
+		p.d.errorf(vn, "arguments of module %s must be a mapping or a string, got a %s", t.ModuleKey, yaml11.KindName(vn))
 		return
 	}
 	if argsNode != nil {
 		if argsNode.Kind != yaml.MappingNode {
-			p.d.errorf(argsNode, "args must be a mapping, got a %s", kindName(argsNode))
+			p.d.errorf(argsNode, "args must be a mapping, got a %s", yaml11.KindName(argsNode))
 		} else {
 			addMap(argsNode)
 		}

@@ -3,6 +3,7 @@ package playbook
 import (
 	"fmt"
 
+	"github.com/mdo-play/mdo-play/templates/yaml11"
 	"gopkg.in/yaml.v3"
 )
 
@@ -24,7 +25,7 @@ func DecodeVarsFile(path string, data []byte) (map[string]any, error) {
 		return map[string]any{}, nil
 	}
 	if root.Kind != yaml.MappingNode {
-		return nil, &Error{Pos: d.pos(root), Msg: fmt.Sprintf("a vars file must hold a mapping of variables, got a %s", kindName(root))}
+		return nil, &Error{Pos: d.pos(root), Msg: fmt.Sprintf("a vars file must hold a mapping of variables, got a %s", yaml11.KindName(root))}
 	}
 	v, _ := d.value(root).(map[string]any)
 	if len(d.errs) > 0 {

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/mdo-play/mdo-play/templates/pyjson"
 	"github.com/mdo-play/mdo-play/templates/yaml11"
 	"hash"
 	"math"
@@ -1226,7 +1227,7 @@ func pyFormat(format string, args ...any) (string, error) {
 		case "s", "a":
 			return fmt.Sprintf(spec+"s", pyStr(a))
 		case "r":
-			return fmt.Sprintf(spec+"s", pyRepr(a))
+			return fmt.Sprintf(spec+"s", pyjson.Repr(a))
 		case "d", "i", "u":
 			n, err := toInt(a)
 			if err != nil {

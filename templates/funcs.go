@@ -18,6 +18,9 @@ import (
 	"github.com/mdo-play/mdo-play/modules/conn"
 	"github.com/mdo-play/mdo-play/templates/yaml11"
 	"gopkg.in/yaml.v3"
+
+	"github.com/mdo-play/mdo-play/templates/pyjson"
+	"github.com/mdo-play/mdo-play/templates/pyre"
 )
 
 // Limits that keep a hostile or mistaken template from exhausting memory or
@@ -668,27 +671,7 @@ func fromJSON(s string) (any, error) {
 	if dec.More() {
 		return nil, errors.New("from_json: trailing data after the JSON value")
 	}
-	return numbers(v), nil
-}
-
-func numbers(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		if i, err := strconv.Atoi(string(x)); err == nil {
-			return i
-		}
-		f, _ := x.Float64()
-		return f
-	case map[string]any:
-		for k, e := range x {
-			x[k] = numbers(e)
-		}
-	case []any:
-		for i, e := range x {
-			x[i] = numbers(e)
-		}
-	}
-	return v
+	return pyjson.Numbers(v), nil
 }
 
 // toYAML encodes v as YAML. A negative indent asks for PyYAML's
@@ -801,52 +784,6 @@ func compileRE(name, pattern string) (*regexp.Regexp, error) {
 	return re, nil
 }
 
-// pythonRepl converts a Python re.sub replacement (\1, \g<name>, \g<1>,
-// \n, \\) into Go's Expand syntax; Go's own ${1} and $name keep working.
-func pythonRepl(repl string) string {
-	if !strings.Contains(repl, `\`) {
-		return repl
-	}
-	var b strings.Builder
-	for i := 0; i < len(repl); i++ {
-		c := repl[i]
-		if c != '\\' || i+1 == len(repl) {
-			b.WriteByte(c)
-			continue
-		}
-		n := repl[i+1]
-		switch {
-		case n >= '0' && n <= '9':
-			j := i + 1
-			for j < len(repl) && j < i+3 && repl[j] >= '0' && repl[j] <= '9' {
-				j++
-			}
-			b.WriteString("${" + repl[i+1:j] + "}")
-			i = j - 1
-		case n == 'g' && i+2 < len(repl) && repl[i+2] == '<':
-			end := strings.IndexByte(repl[i+3:], '>')
-			if end < 0 {
-				b.WriteByte(c)
-				continue
-			}
-			b.WriteString("${" + repl[i+3:i+3+end] + "}")
-			i += 3 + end
-		case n == 'n':
-			b.WriteByte('\n')
-			i++
-		case n == 't':
-			b.WriteByte('\t')
-			i++
-		case n == '\\':
-			b.WriteByte('\\')
-			i++
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
-}
-
 // regexReplace is Ansible's regex_replace with the value last, for use in
 // a pipeline: {{ .path | regex_replace "^/srv/(\\w+)" "/data/\\1" }}.
 func regexReplace(pattern, repl string, v any) (string, error) {
@@ -858,7 +795,7 @@ func regexReplace(pattern, repl string, v any) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	repl = pythonRepl(repl)
+	repl = pyre.Expand(repl, nil, false) // Go's own $1, ${1} and $name keep working
 	n := int64(len(re.FindAllStringIndex(s, maxElems+1)))
 	refs := int64(strings.Count(repl, "$"))
 	if err := capBytes("regex_replace", int64(len(s))+n*(int64(len(repl))+refs*int64(len(s)))); err != nil {

@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/mdo-play/mdo-play/templates/pyre"
 )
 
 func TestFunctions(t *testing.T) {
@@ -133,7 +135,7 @@ func TestPythonRepl(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			if got := pythonRepl(tt.in); got != tt.want {
+			if got := pyre.Expand(tt.in, nil, false); got != tt.want {
 				t.Errorf("pythonRepl(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})

@@ -2,18 +2,19 @@ package templates
 
 import (
 	"fmt"
-	"math"
 	"reflect"
 	"sort"
-	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/mdo-play/mdo-play/templates/pyjson"
 )
 
 // Python's view of values, for the functions that convert Jinja: str(),
 // repr(), truth, equality and ordering.
 
-// pyStr is Python's str(): None, True, 1.0, ['a', 1], {'k': 'v'}.
+// pyStr is Python's str(): None, True, 1.0, ['a', 1], {'k': 'v'}; an
+// undefined value is empty.
 func pyStr(v any) string {
 	switch x := v.(type) {
 	case string:
@@ -21,116 +22,7 @@ func pyStr(v any) string {
 	case undefined:
 		return ""
 	}
-	return pyRepr(v)
-}
-
-// pyRepr is Python's repr(); mappings are shown with sorted keys.
-func pyRepr(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "None"
-	case bool:
-		if x {
-			return "True"
-		}
-		return "False"
-	case string:
-		return pyQuote(x)
-	case float64:
-		return pyFloat(x)
-	case float32:
-		return pyFloat(float64(x))
-	case int, int64, int32, uint64, uint, int8, int16, uint8, uint16, uint32:
-		return fmt.Sprint(x)
-	case []any:
-		parts := make([]string, len(x))
-		for i, e := range x {
-			parts[i] = pyRepr(e)
-		}
-		return "[" + strings.Join(parts, ", ") + "]"
-	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		parts := make([]string, len(keys))
-		for i, k := range keys {
-			parts[i] = pyQuote(k) + ": " + pyRepr(x[k])
-		}
-		return "{" + strings.Join(parts, ", ") + "}"
-	}
-	rv := reflect.ValueOf(v)
-	switch rv.Kind() {
-	case reflect.Slice, reflect.Array:
-		parts := make([]string, rv.Len())
-		for i := range parts {
-			parts[i] = pyRepr(rv.Index(i).Interface())
-		}
-		return "[" + strings.Join(parts, ", ") + "]"
-	case reflect.Map:
-		m, err := asMap("repr", v)
-		if err == nil {
-			return pyRepr(m)
-		}
-	}
-	return fmt.Sprint(v)
-}
-
-func pyQuote(s string) string {
-	q := byte('\'')
-	if strings.ContainsRune(s, '\'') && !strings.ContainsRune(s, '"') {
-		q = '"'
-	}
-	var b strings.Builder
-	b.WriteByte(q)
-	for _, r := range s {
-		switch {
-		case r == '\\':
-			b.WriteString(`\\`)
-		case r == rune(q):
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte(q)
-	return b.String()
-}
-
-// pyFloat formats a float as Python's repr does.
-func pyFloat(f float64) string {
-	switch {
-	case math.IsInf(f, 1):
-		return "inf"
-	case math.IsInf(f, -1):
-		return "-inf"
-	case math.IsNaN(f):
-		return "nan"
-	}
-	a := math.Abs(f)
-	if a != 0 && (a < 1e-4 || a >= 1e16) {
-		s := strconv.FormatFloat(f, 'e', -1, 64)
-		mant, exp, _ := strings.Cut(s, "e")
-		if len(exp) == 3 && (exp[1] == '0') {
-			exp = exp[:1] + exp[2:]
-		}
-		return mant + "e" + exp
-	}
-	s := strconv.FormatFloat(f, 'f', -1, 64)
-	if !strings.ContainsAny(s, ".") {
-		s += ".0"
-	}
-	return s
+	return pyjson.Repr(v)
 }
 
 // pyTruth is Python's truth: None, False, 0, 0.0, "", empty lists and
@@ -330,132 +222,12 @@ func pyJSON(v any, indent int) (string, error) {
 	if err := checkNest(v, 0); err != nil {
 		return "", err
 	}
-	var b strings.Builder
-	if err := writePyJSON(&b, jsonable(v), indent, 0); err != nil {
+	s, err := pyjson.Marshal(jsonable(v), pyjson.Options{Indent: indent, EnsureASCII: true})
+	if err != nil {
+		return "", fmt.Errorf("to_json: %w", err)
+	}
+	if err := capBytes("to_json", int64(len(s))); err != nil {
 		return "", err
 	}
-	if err := capBytes("to_json", int64(b.Len())); err != nil {
-		return "", err
-	}
-	return b.String(), nil
-}
-
-func writePyJSON(b *strings.Builder, v any, indent, depth int) error {
-	item, kv := ", ", ": "
-	nl := func(d int) {}
-	if indent > 0 {
-		item = ","
-		nl = func(d int) {
-			b.WriteByte('\n')
-			b.WriteString(strings.Repeat(" ", indent*d))
-		}
-	}
-	switch x := v.(type) {
-	case nil:
-		b.WriteString("null")
-	case bool:
-		b.WriteString(strconv.FormatBool(x))
-	case string:
-		writeJSONString(b, x)
-	case float64:
-		switch {
-		case math.IsNaN(x):
-			b.WriteString("NaN")
-		case math.IsInf(x, 1):
-			b.WriteString("Infinity")
-		case math.IsInf(x, -1):
-			b.WriteString("-Infinity")
-		default:
-			b.WriteString(pyFloat(x))
-		}
-	case map[string]any:
-		if len(x) == 0 {
-			b.WriteString("{}")
-			return nil
-		}
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		b.WriteByte('{')
-		for i, k := range keys {
-			if i > 0 {
-				b.WriteString(item)
-			}
-			nl(depth + 1)
-			writeJSONString(b, k)
-			b.WriteString(kv)
-			if err := writePyJSON(b, x[k], indent, depth+1); err != nil {
-				return err
-			}
-		}
-		nl(depth)
-		b.WriteByte('}')
-	default:
-		if _, _, _, ok := number(v); ok {
-			b.WriteString(pyRepr(v))
-			return nil
-		}
-		rv := reflect.ValueOf(v)
-		if rv.Kind() != reflect.Slice && rv.Kind() != reflect.Array {
-			if rv.Kind() == reflect.Map {
-				m, err := asMap("to_json", v)
-				if err != nil {
-					return err
-				}
-				return writePyJSON(b, m, indent, depth)
-			}
-			return fmt.Errorf("to_json: cannot encode %s", typeName(v))
-		}
-		if rv.Len() == 0 {
-			b.WriteString("[]")
-			return nil
-		}
-		b.WriteByte('[')
-		for i := 0; i < rv.Len(); i++ {
-			if i > 0 {
-				b.WriteString(item)
-			}
-			nl(depth + 1)
-			if err := writePyJSON(b, rv.Index(i).Interface(), indent, depth+1); err != nil {
-				return err
-			}
-		}
-		nl(depth)
-		b.WriteByte(']')
-	}
-	return nil
-}
-
-// writeJSONString writes s as a JSON string with every non-ASCII
-// character escaped, as Python's ensure_ascii does.
-func writeJSONString(b *strings.Builder, s string) {
-	b.WriteByte('"')
-	for _, r := range s {
-		switch {
-		case r == '"':
-			b.WriteString(`\"`)
-		case r == '\\':
-			b.WriteString(`\\`)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r == '\b':
-			b.WriteString(`\b`)
-		case r == '\f':
-			b.WriteString(`\f`)
-		case r < 0x20 || r >= 0x7f && r < 0x10000:
-			fmt.Fprintf(b, `\u%04x`, r)
-		case r >= 0x10000:
-			r -= 0x10000
-			fmt.Fprintf(b, `\u%04x\u%04x`, 0xd800+(r>>10), 0xdc00+(r&0x3ff))
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte('"')
+	return s, nil
 }

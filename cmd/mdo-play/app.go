@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -21,6 +22,8 @@ import (
 	"github.com/mdo-play/mdo-play/playbook"
 	"github.com/mdo-play/mdo-play/playbook/engine"
 	"github.com/mdo-play/mdo-play/templates"
+
+	"github.com/mdo-play/mdo-play/templates/pyjson"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -347,30 +350,18 @@ func (a *app) prepare(c *cli.Context) (*settings, map[string]any, *playbook.Load
 
 // execute runs loaded playbooks with the run options of c (shared by
 // playbook runs and ad-hoc commands) and turns the recap into the exit
-// code. sink nil means the --output formatter. Each step is a function of
-// its own; whatever a step starts (profiles, the lock, the progress line,
-// the log file) is released by a deferred call on every path.
+// code. sink nil means the --output formatter. Its steps: choose the
+// hosts and tags (target), list them when asked, start what the run holds
+// (profiles, the lock, the outputs; each released by a deferred call on
+// every path), open the connector, run (runEngine), and record the
+// outcome (finishRun).
 func (a *app) execute(c *cli.Context, s *settings, loader *playbook.Loader, pbs []*playbook.Playbook, extra map[string]any, sink playbook.Sink) error {
-	inv, err := a.inventoryFor(s, pbs)
+	t, err := a.target(c, s, pbs)
 	if err != nil {
 		return err
 	}
-	limit, err := resolveLimit(c.String("limit"), inv)
-	if err != nil {
-		return err
-	}
-	slice, err := resolveSlice(c.String("slice"), a.getenv)
-	if err != nil {
-		return err
-	}
-	sliceK, sliceN := slice.K, slice.N
-	if sliceN > 0 && c.Count("verbose") > 0 {
-		fmt.Fprintf(a.stderr, "slice %d/%d (from %s)\n", sliceK, sliceN, slice.Source)
-	}
-	tags := splitList(c.StringSlice("tags"))
-	skipTags := splitList(c.StringSlice("skip-tags"))
 	if c.Bool("list-hosts") || c.Bool("list-tasks") || c.Bool("list-tags") {
-		return a.list(c, inv, pbs, limit, tags, skipTags, sliceK, sliceN)
+		return a.list(c, t.inv, pbs, t.limit, t.tags, t.skipTags, t.sliceK, t.sliceN)
 	}
 
 	x, err := a.extraSettings(c)
@@ -389,35 +380,93 @@ func (a *app) execute(c *cli.Context, s *settings, loader *playbook.Loader, pbs 
 		}
 		defer lock.Release()
 	}
-	out, err := a.outputs(c, s, sink)
+	out, err := a.runOutputs(c, s, sink, t)
 	if err != nil {
 		return err
 	}
 	defer out.close()
-	if out.json != nil {
-		// Every event of a sliced run says which slice; the recap says
-		// what it was sliced from, and waits for the exit code.
-		out.json.slice, out.json.sliceCount, out.json.holdRecap = sliceK, sliceN, true
-		if sliceN > 0 {
-			out.json.inventory = inventoryDigest(inv.Hosts())
-		}
-	}
 
 	connector, err := a.connector(c, s)
 	if err != nil {
 		return err
 	}
+	stats, err := a.runEngine(c, s, loader, pbs, extra, t, out, connector)
+	return a.finishRun(c, x, loader, pbs, out, stats, err)
+}
+
+// runTarget is what a run selects: the inventory, --limit, the tags and
+// the slice.
+type runTarget struct {
+	inv            *inventory.Inventory
+	limit          string
+	tags, skipTags []string
+	sliceK, sliceN int
+}
+
+// target loads the inventory for pbs and reads --limit, --slice, --tags
+// and --skip-tags.
+func (a *app) target(c *cli.Context, s *settings, pbs []*playbook.Playbook) (*runTarget, error) {
+	inv, err := a.inventoryFor(s, pbs)
+	if err != nil {
+		return nil, err
+	}
+	limit, err := resolveLimit(c.String("limit"), inv)
+	if err != nil {
+		return nil, err
+	}
+	slice, err := resolveSlice(c.String("slice"), a.getenv)
+	if err != nil {
+		return nil, err
+	}
+	if slice.N > 0 && c.Count("verbose") > 0 {
+		fmt.Fprintf(a.stderr, "slice %d/%d (from %s)\n", slice.K, slice.N, slice.Source)
+	}
+	return &runTarget{
+		inv:      inv,
+		limit:    limit,
+		tags:     splitList(c.StringSlice("tags")),
+		skipTags: splitList(c.StringSlice("skip-tags")),
+		sliceK:   slice.K,
+		sliceN:   slice.N,
+	}, nil
+}
+
+// runOutputs opens the outputs (a.outputs) and tells the JSON lines
+// formatter about the slice.
+func (a *app) runOutputs(c *cli.Context, s *settings, sink playbook.Sink, t *runTarget) (*outputs, error) {
+	out, err := a.outputs(c, s, sink)
+	if err != nil {
+		return nil, err
+	}
+	if out.json != nil {
+		// Every event of a sliced run says which slice; the recap says
+		// what it was sliced from, and waits for the exit code.
+		out.json.slice, out.json.sliceCount, out.json.holdRecap = t.sliceK, t.sliceN, true
+		if t.sliceN > 0 {
+			out.json.inventory = inventoryDigest(t.inv.Hosts())
+		}
+	}
+	return out, nil
+}
+
+// runEngine builds the engine's Runner and runs the playbooks.
+func (a *app) runEngine(c *cli.Context, s *settings, loader *playbook.Loader, pbs []*playbook.Playbook, extra map[string]any, t *runTarget, out *outputs, connector engine.Connector) (map[string]*playbook.HostStats, error) {
 	r := &engine.Runner{
-		Inventory: inv,
+		Inventory: t.inv,
 		Registry:  loader.Registry,
 		Templates: loader.Templates,
 		Connector: connector,
 		Sink:      out.sink,
-		Options:   runOptions(c, s, extra, limit, tags, skipTags, sliceK, sliceN),
+		Options:   runOptions(c, s, extra, t.limit, t.tags, t.skipTags, t.sliceK, t.sliceN),
 		Loader:    loader,
 		ReadFile:  s.files.ReadFile,
 	}
-	stats, err := r.Run(c.Context, pbs)
+	return r.Run(c.Context, pbs)
+}
+
+// finishRun records a run's outcome: the --report file, the retry files,
+// the exit code (runResult) and the JSON recap that waited for it.
+func (a *app) finishRun(c *cli.Context, x *extraSettings, loader *playbook.Loader, pbs []*playbook.Playbook, out *outputs, stats map[string]*playbook.HostStats, err error) error {
 	out.finish(c.String("report"))
 	if err == nil && stats != nil && loader.Registry != nil && len(pbs) > 0 && pbs[0].Path != "adhoc" {
 		a.writeRetryFiles(pbs, x.retryDir, stats)
@@ -718,8 +767,11 @@ func (a *app) extraVars(vals []string, files *secretFiles) (map[string]any, erro
 func decodeVarsText(name string, data []byte) (map[string]any, error) {
 	var m map[string]any
 	if json.Valid(data) {
-		if err := json.Unmarshal(data, &m); err == nil {
-			return normalizeJSON(m).(map[string]any), nil
+		// Numbers as json.loads types them: 1 is an int, 1.0 a float.
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.UseNumber()
+		if err := dec.Decode(&m); err == nil {
+			return pyjson.Numbers(m).(map[string]any), nil
 		}
 	}
 	if err := yaml.Unmarshal(data, &m); err != nil {
@@ -729,25 +781,6 @@ func decodeVarsText(name string, data []byte) (map[string]any, error) {
 		m = map[string]any{}
 	}
 	return m, nil
-}
-
-// normalizeJSON turns JSON numbers that are whole into ints, as YAML does.
-func normalizeJSON(v any) any {
-	switch x := v.(type) {
-	case float64:
-		if x == float64(int(x)) {
-			return int(x)
-		}
-	case map[string]any:
-		for k, e := range x {
-			x[k] = normalizeJSON(e)
-		}
-	case []any:
-		for i, e := range x {
-			x[i] = normalizeJSON(e)
-		}
-	}
-	return v
 }
 
 func (a *app) isTerminal(w io.Writer) bool {

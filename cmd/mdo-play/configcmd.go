@@ -13,7 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/mdo-play/mdo-play/modules"
+	"github.com/mdo-play/mdo-play/templates/yaml11"
 	"github.com/urfave/cli/v2"
 	"gopkg.in/yaml.v3"
 )
@@ -142,7 +142,7 @@ func intSetting(name string) func(string) error {
 
 func boolSetting(name string) func(string) error {
 	return func(v string) error {
-		if _, err := modules.ParseBool(v); err != nil {
+		if _, err := yaml11.Bool(v); err != nil {
 			return fmt.Errorf("%s %q: expected a boolean (true/false, yes/no, on/off, 1/0)", name, v)
 		}
 		return nil
@@ -289,7 +289,7 @@ func (a *app) extraSettings(c *cli.Context) (*extraSettings, error) {
 		case "retry_files_save_path":
 			x.retryDir = s.Value
 		case "detailed_exitcode":
-			x.detailedExitcode, _ = modules.ParseBool(s.Value) // checked by effectiveSettings
+			x.detailedExitcode, _ = yaml11.Bool(s.Value) // checked by effectiveSettings
 		case "vault_password_file":
 			if s.Origin == "flag --vault-password-file" {
 				x.vaultPasswordFiles = c.StringSlice("vault-password-file")

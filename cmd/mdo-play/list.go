@@ -29,21 +29,10 @@ func (a *app) list(c *cli.Context, inv *inventory.Inventory, pbs []*playbook.Pla
 					return withCode(exitParse, fmt.Errorf("%s: %w", play.Pos, err))
 				}
 				if limit != "" {
-					lim, _, err := inv.Select(limit)
+					hosts, _, err = inv.Limit(hosts, inventory.SplitPattern(limit))
 					if err != nil {
 						return usageErr("--limit: %v", err)
 					}
-					in := map[string]bool{}
-					for _, h := range lim {
-						in[h.Name] = true
-					}
-					var out []*inventory.Host
-					for _, h := range hosts {
-						if in[h.Name] {
-							out = append(out, h)
-						}
-					}
-					hosts = out
 				}
 				if slice != nil {
 					var out []*inventory.Host

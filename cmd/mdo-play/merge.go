@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"sort"
 	"strconv"
@@ -18,6 +17,8 @@ import (
 
 	"github.com/mdo-play/mdo-play/modules"
 	"github.com/mdo-play/mdo-play/playbook"
+
+	"github.com/mdo-play/mdo-play/templates/pyjson"
 )
 
 // mdo-play merge reads the --output json event streams of several runs (the
@@ -277,10 +278,10 @@ func (je *jsonEvent) toEvent() (playbook.Event, error) {
 		e.Time = t
 	}
 	if je.Result != nil {
-		e.Result = jsonNumbers(je.Result).(map[string]any)
+		e.Result = pyjson.Numbers(je.Result).(map[string]any)
 	}
 	if je.Item != nil {
-		e.Item, e.HasItem = jsonNumbers(je.Item), true
+		e.Item, e.HasItem = pyjson.Numbers(je.Item), true
 	}
 	if je.DurationMS != nil {
 		e.Duration = time.Duration(*je.DurationMS * float64(time.Millisecond))
@@ -292,29 +293,6 @@ func (je *jsonEvent) toEvent() (playbook.Event, error) {
 		e.Stats = *je.Stats
 	}
 	return e, nil
-}
-
-// jsonNumbers turns the json.Numbers of a decoded value into int (whole
-// numbers that fit) or float64, the types the runner's results hold, so
-// that they print as the run printed them (rc=0, not 0.0; 1.0 stays 1.0).
-func jsonNumbers(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		if i, err := strconv.ParseInt(string(x), 10, 64); err == nil && i >= math.MinInt && i <= math.MaxInt {
-			return int(i)
-		}
-		f, _ := x.Float64()
-		return f
-	case map[string]any:
-		for k, e := range x {
-			x[k] = jsonNumbers(e)
-		}
-	case []any:
-		for i, e := range x {
-			x[i] = jsonNumbers(e)
-		}
-	}
-	return v
 }
 
 // checkSlices orders the runs by slice and checks that they fit together.

@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/mdo-play/mdo-play/playbook"
+	"github.com/mdo-play/mdo-play/templates/pyjson"
 )
 
 // reportSink is --report FILE.html: it records every host's result of every
@@ -215,7 +216,7 @@ func (r *reportSink) failure(e playbook.Event, c *reportCell) {
 		f.Pos = fmt.Sprintf("%s:%d", e.Pos.File, e.Pos.Line)
 	}
 	if e.HasItem {
-		f.Item = pyRepr(e.Item, true)
+		f.Item = pyjson.Str(e.Item)
 	}
 	rest := map[string]any{}
 	for k, v := range e.Result {

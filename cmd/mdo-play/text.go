@@ -11,6 +11,7 @@ import (
 
 	"github.com/mdo-play/mdo-play/modules"
 	"github.com/mdo-play/mdo-play/playbook"
+	"github.com/mdo-play/mdo-play/templates/pyjson"
 )
 
 // textSink prints events in ansible-playbook's default layout.
@@ -24,6 +25,16 @@ type textSink struct {
 }
 
 var _ playbook.Sink = (*textSink)(nil)
+
+// pyJSON encodes a result the way Ansible's callbacks print it:
+// json.dumps(sort_keys=True) on one line, or with indent=4.
+func pyJSON(v any, indent bool) string {
+	o := pyjson.Options{}
+	if indent {
+		o.Indent = 4
+	}
+	return pyjson.String(v, o)
+}
 
 const (
 	colorOK      = "\033[0;32m"
@@ -71,7 +82,7 @@ func (s *textSink) Emit(e playbook.Event) {
 	case playbook.EventIncluded:
 		line := fmt.Sprintf("included: %s for %s", e.Msg, strings.Join(e.Hosts, ", "))
 		if e.HasItem {
-			line += fmt.Sprintf(" => (item=%s)", pyRepr(e.Item, true))
+			line += fmt.Sprintf(" => (item=%s)", pyjson.Str(e.Item))
 		}
 		fmt.Fprintln(s.out, s.paint(colorSkipped, line))
 	case playbook.EventRetry:
@@ -168,7 +179,7 @@ func unifiedDiff(d modules.Diff) string {
 }
 
 func (s *textSink) item(e playbook.Event) {
-	label := pyRepr(e.Item, true)
+	label := pyjson.Str(e.Item)
 	s.diff(e.Diff)
 	res := shown(e.Result, e.Module == "debug")
 	s.warnings(e.Result)

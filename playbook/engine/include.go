@@ -163,7 +163,7 @@ func (st *state) includeTasks(path, role string) ([]*playbook.Task, error) {
 		err = fmt.Errorf("include_tasks %s: %w", path, err)
 	}
 	if role != "" {
-		setRole(tasks, role)
+		playbook.SetRole(tasks, role)
 	}
 	st.includes[path] = includeEntry{tasks, err}
 	return tasks, err
@@ -172,17 +172,4 @@ func (st *state) includeTasks(path, role string) ([]*playbook.Task, error) {
 type includeEntry struct {
 	tasks []*playbook.Task
 	err   error
-}
-
-// setRole marks included tasks (recursively) as coming from role name,
-// keeping the role of a task that already has one.
-func setRole(tasks []*playbook.Task, name string) {
-	for _, t := range tasks {
-		if t.RoleName == "" {
-			t.RoleName = name
-		}
-		setRole(t.Block, name)
-		setRole(t.Rescue, name)
-		setRole(t.Always, name)
-	}
 }

@@ -216,24 +216,14 @@ func (st *state) selectHosts(play *playbook.Play, vars map[string]any) ([]*inven
 		st.warn(w)
 	}
 	if st.Options.Limit != "" {
-		limited, warns, err := st.Inventory.Select(st.Options.Limit)
+		limited, warns, err := st.Inventory.Limit(hosts, inventory.SplitPattern(st.Options.Limit))
 		if err != nil {
 			return nil, fmt.Errorf("--limit: %w", err)
 		}
 		for _, w := range warns {
 			st.warn(w)
 		}
-		in := make(map[string]bool, len(limited))
-		for _, h := range limited {
-			in[h.Name] = true
-		}
-		var out []*inventory.Host
-		for _, h := range hosts {
-			if in[h.Name] {
-				out = append(out, h)
-			}
-		}
-		hosts = out
+		hosts = limited
 	}
 	var out []*inventory.Host
 	for _, h := range hosts {
