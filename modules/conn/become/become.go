@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os/user"
 	"path"
 	"sort"
 	"strconv"
@@ -67,9 +66,7 @@ type Conn struct {
 	sc       *sftp.Client
 	filesErr error // why no SFTP server runs as the become user, for good
 
-	idMu    sync.Mutex // held while LoginUser looks the user up
-	idUser  *user.User
-	idGroup *user.Group
+	ids conn.UserCache // the user LoginUser returns
 }
 
 var (

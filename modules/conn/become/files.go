@@ -203,22 +203,9 @@ func (c *Conn) LoginUser(ctx context.Context) (*user.User, *user.Group, error) {
 	if _, err := c.sftpClient(); err != nil {
 		return nil, nil, fmt.Errorf("look up become user: %w", err)
 	}
-	c.idMu.Lock()
-	defer c.idMu.Unlock()
-	if c.idUser != nil {
-		return c.idUser, c.idGroup, nil
-	}
-	res, err := c.Exec(ctx, conn.Command{Script: "LC_ALL=C id"})
-	if err != nil {
-		return nil, nil, fmt.Errorf("look up become user: %w", err)
-	}
-	if res.RC != 0 {
-		return nil, nil, fmt.Errorf("look up become user %s: id: exit %d: %s", c.o.User, res.RC, strings.TrimSpace(string(res.Stderr)))
-	}
-	u, g, err := conn.ParseID(string(res.Stdout))
+	u, g, err := c.ids.Lookup(ctx, c.Exec)
 	if err != nil {
 		return nil, nil, fmt.Errorf("look up become user %s: %w", c.o.User, err)
 	}
-	c.idUser, c.idGroup = u, g
 	return u, g, nil
 }

@@ -78,7 +78,7 @@ func (c *Conn) Put(ctx context.Context, r io.Reader, dst string, perm fs.FileMod
 	}
 	tmp := f.Name()
 	defer os.Remove(tmp) // no-op after a successful rename
-	if _, err := io.Copy(f, ctxReader{ctx, r}); err != nil {
+	if _, err := io.Copy(f, conn.ContextReader(ctx, r)); err != nil {
 		f.Close()
 		return fmt.Errorf("put %s: %w", dst, err)
 	}
@@ -105,7 +105,7 @@ func (c *Conn) Get(ctx context.Context, src string, w io.Writer) error {
 		return fmt.Errorf("get %s: %w", src, err)
 	}
 	defer f.Close()
-	if _, err := io.Copy(w, ctxReader{ctx, f}); err != nil {
+	if _, err := io.Copy(w, conn.ContextReader(ctx, f)); err != nil {
 		return fmt.Errorf("get %s: %w", src, err)
 	}
 	return nil
@@ -129,16 +129,3 @@ func (c *Conn) Stat(ctx context.Context, path string) (conn.FileInfo, error) {
 
 // Close does nothing; a local connection holds no resources.
 func (c *Conn) Close() error { return nil }
-
-// ctxReader stops a copy when ctx is cancelled.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
-}

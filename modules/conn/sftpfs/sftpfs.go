@@ -79,7 +79,7 @@ func (f FS) put(ctx context.Context, r io.Reader, dst string, perm fs.FileMode, 
 	if err := fh.Chmod(0o600); err != nil {
 		return conn.FileInfo{}, step("chmod", err)
 	}
-	if _, err := fh.ReadFromWithConcurrency(ctxReader{ctx, r}, 0); err != nil {
+	if _, err := fh.ReadFromWithConcurrency(conn.ContextReader(ctx, r), 0); err != nil {
 		return conn.FileInfo{}, step("write", err)
 	}
 	if uid >= 0 || gid >= 0 {
@@ -139,7 +139,7 @@ func (f FS) Get(ctx context.Context, src string, w io.Writer) error {
 		return f.Classify(op, err)
 	}
 	defer fh.Close()
-	if _, err := fh.WriteTo(ctxWriter{ctx, w}); err != nil {
+	if _, err := fh.WriteTo(conn.ContextWriter(ctx, w)); err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("%s on %s: %w", op, f.Alias, ctx.Err())
 		}
@@ -224,29 +224,4 @@ func randHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// ctxReader and ctxWriter stop a copy when ctx is cancelled.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
-}
-
-type ctxWriter struct {
-	ctx context.Context
-	w   io.Writer
-}
-
-func (c ctxWriter) Write(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.w.Write(p)
 }

@@ -15,7 +15,6 @@ import (
 	"math/big"
 	"net"
 	"os"
-	"os/user"
 	"sort"
 	"strings"
 	"sync"
@@ -50,9 +49,7 @@ type Client struct {
 	sftp    *sftp.Client
 	deadErr error // why the transport died
 
-	idMu    sync.Mutex // held while LoginUser looks the user up
-	idUser  *user.User
-	idGroup *user.Group
+	ids conn.UserCache // the user LoginUser returns
 
 	dead      chan struct{} // closed when the transport is gone
 	closed    chan struct{} // closed by Close

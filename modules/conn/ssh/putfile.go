@@ -6,7 +6,6 @@ import (
 	"io"
 	"io/fs"
 	"os/user"
-	"strings"
 
 	"github.com/mdo-play/mdo-play/modules/conn"
 )
@@ -25,22 +24,9 @@ func (c *Client) PutFile(ctx context.Context, r io.Reader, dst string, perm fs.F
 // names them (Username or Name empty when the id has no name), looked up
 // with one command on first use and remembered for the connection.
 func (c *Client) LoginUser(ctx context.Context) (*user.User, *user.Group, error) {
-	c.idMu.Lock()
-	defer c.idMu.Unlock()
-	if c.idUser != nil {
-		return c.idUser, c.idGroup, nil
-	}
-	res, err := c.Exec(ctx, conn.Command{Script: "LC_ALL=C id"})
-	if err != nil {
-		return nil, nil, fmt.Errorf("look up login user: %w", err)
-	}
-	if res.RC != 0 {
-		return nil, nil, fmt.Errorf("look up login user on %s: id: exit %d: %s", c.alias, res.RC, strings.TrimSpace(string(res.Stderr)))
-	}
-	u, g, err := conn.ParseID(string(res.Stdout))
+	u, g, err := c.ids.Lookup(ctx, c.Exec)
 	if err != nil {
 		return nil, nil, fmt.Errorf("look up login user on %s: %w", c.alias, err)
 	}
-	c.idUser, c.idGroup = u, g
 	return u, g, nil
 }
