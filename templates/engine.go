@@ -320,7 +320,13 @@ func (e *Engine) build(k kind, src string) *compiled {
 	if k == kindExpr {
 		c.text = "{{" + src + "}}"
 	}
-	if stmt := jinjaStatement(src); stmt != "" {
+	guarded := src
+	if k == kindExpr {
+		// An expression is all action: "{%" there can only stand inside a
+		// string literal, which is text, not a Jinja statement.
+		guarded = blankLiterals(src)
+	}
+	if stmt := jinjaStatement(guarded); stmt != "" {
 		c.err = fmt.Errorf("%q is a Jinja statement, not a Go template action", stmt)
 		return c
 	}

@@ -23,6 +23,30 @@ func jinjaStatement(s string) string {
 	return jinjaStmtRE.FindString(s)
 }
 
+// blankLiterals returns expr with the contents of its Go string, raw string
+// and character literals replaced by spaces (the quotes kept), so that a
+// guard scanning for Jinja syntax does not match text inside them. An
+// unterminated literal is blanked to the end.
+func blankLiterals(expr string) string {
+	b := []byte(expr)
+	for i := 0; i < len(b); i++ {
+		q := b[i]
+		if q != '"' && q != '\'' && q != '`' {
+			continue
+		}
+		j := i + 1
+		for ; j < len(b) && b[j] != q; j++ {
+			if b[j] == '\\' && q != '`' && j+1 < len(b) {
+				b[j] = ' '
+				j++
+			}
+			b[j] = ' '
+		}
+		i = j
+	}
+	return string(b)
+}
+
 // validGo reports whether expr parses as a Go template pipeline with our
 // functions.
 func (e *Engine) validGo(expr string) bool { return jinja.IsGoExpr(expr) }

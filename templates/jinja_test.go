@@ -2,6 +2,7 @@ package templates
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -100,5 +101,34 @@ func TestNoHintForGoErrors(t *testing.T) {
 				t.Fatalf("Render(%q) error = %v, want an *Error without hint", in, err)
 			}
 		})
+	}
+}
+
+// TestJinjaGuardSkipsLiterals: "{%" inside a string literal of a condition
+// is text, not a Jinja statement; outside one it is still refused.
+func TestJinjaGuardSkipsLiterals(t *testing.T) {
+	e := New()
+	tests := []struct {
+		cond    string
+		refused bool
+	}{
+		{`eq .x "{%if%}"`, false},
+		{"eq .x `{% raw %}`", false},
+		{`eq .x "a\"{% if %}"`, false},
+		{`{% if x %}`, true},
+		{`eq .x "ok" {% if %}`, true},
+	}
+	for _, tt := range tests {
+		err := e.CheckCond(tt.cond)
+		refused := err != nil && strings.Contains(err.Error(), "is a Jinja statement")
+		if refused != tt.refused {
+			t.Errorf("CheckCond(%q) = %v, want refused as a Jinja statement: %v", tt.cond, err, tt.refused)
+		}
+		if !tt.refused && err != nil {
+			t.Errorf("CheckCond(%q) = %v, want nil", tt.cond, err)
+		}
+	}
+	if got, want := blankLiterals(`a "b\"c" 'd' `+"`e`"+` "f`), `a "    " ' ' `+"` `"+` " `; got != want {
+		t.Errorf("blankLiterals = %q, want %q", got, want)
 	}
 }
