@@ -141,16 +141,30 @@ func (c *Conn) classifyFiles(op string, err error) error {
 // Put writes r to dst as the become user, atomically: over the become
 // user's SFTP server when one runs, else with shell commands.
 func (c *Conn) Put(ctx context.Context, r io.Reader, dst string, perm fs.FileMode) error {
+	shell, err := c.filesReady(ctx, "put", dst)
+	switch {
+	case err != nil:
+		return err
+	case shell:
+		return c.putShell(ctx, r, dst, perm)
+	}
+	return c.files().Put(ctx, r, dst, perm)
+}
+
+// filesReady runs the readiness check and starts the SFTP server for a
+// file operation op on p; shell is true when no server can run as the
+// become user, and the operation goes through shell commands instead.
+func (c *Conn) filesReady(ctx context.Context, op, p string) (shell bool, err error) {
 	if _, err := c.check(ctx); err != nil {
-		return fmt.Errorf("put %s: %w", dst, err)
+		return false, fmt.Errorf("%s %s: %w", op, p, err)
 	}
 	if _, err := c.sftpClient(); err != nil {
 		if errors.Is(err, errors.ErrUnsupported) {
-			return c.putShell(ctx, r, dst, perm)
+			return true, nil
 		}
-		return fmt.Errorf("put %s: %w", dst, err)
+		return false, fmt.Errorf("%s %s: %w", op, p, err)
 	}
-	return c.files().Put(ctx, r, dst, perm)
+	return false, nil
 }
 
 // PutFile writes r to dst as the become user with owner uid, group gid
@@ -165,14 +179,12 @@ func (c *Conn) PutFile(ctx context.Context, r io.Reader, dst string, perm fs.Fil
 
 // Get copies src, read as the become user, into w.
 func (c *Conn) Get(ctx context.Context, src string, w io.Writer) error {
-	if _, err := c.check(ctx); err != nil {
-		return fmt.Errorf("get %s: %w", src, err)
-	}
-	if _, err := c.sftpClient(); err != nil {
-		if errors.Is(err, errors.ErrUnsupported) {
-			return c.getShell(ctx, src, w)
-		}
-		return fmt.Errorf("get %s: %w", src, err)
+	shell, err := c.filesReady(ctx, "get", src)
+	switch {
+	case err != nil:
+		return err
+	case shell:
+		return c.getShell(ctx, src, w)
 	}
 	return c.files().Get(ctx, src, w)
 }
@@ -180,14 +192,12 @@ func (c *Conn) Get(ctx context.Context, src string, w io.Writer) error {
 // Stat describes p as the become user sees it, without following a final
 // symlink.
 func (c *Conn) Stat(ctx context.Context, p string) (conn.FileInfo, error) {
-	if _, err := c.check(ctx); err != nil {
-		return conn.FileInfo{}, fmt.Errorf("stat %s: %w", p, err)
-	}
-	if _, err := c.sftpClient(); err != nil {
-		if errors.Is(err, errors.ErrUnsupported) {
-			return c.statShell(ctx, p)
-		}
-		return conn.FileInfo{}, fmt.Errorf("stat %s: %w", p, err)
+	shell, err := c.filesReady(ctx, "stat", p)
+	switch {
+	case err != nil:
+		return conn.FileInfo{}, err
+	case shell:
+		return c.statShell(ctx, p)
 	}
 	return c.files().Stat(ctx, p)
 }
