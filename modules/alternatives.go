@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
 )
 
 // Alternatives is the alternatives module (community.general): it
@@ -85,7 +87,7 @@ func (Alternatives) Run(ctx context.Context, env *Env, args Args) (Result, error
 _mdo_o=$(LC_ALL=C update-alternatives --display %s 2>/dev/null) && _mdo_f display "$_mdo_o"
 [ -e %s ] && _mdo_f exists 1
 _mdo_f end 1
-`, ShellQuote(name), ShellQuote(p)), nil)
+`, conn.Quote(name), conn.Quote(p)), nil)
 	if err != nil {
 		return Result{}, err
 	}
@@ -114,7 +116,7 @@ _mdo_f end 1
 	cur, known := st.alts[p]
 	if state == "absent" {
 		if known {
-			cmds = append(cmds, "update-alternatives --remove "+ShellQuote(name)+" "+ShellQuote(p))
+			cmds = append(cmds, "update-alternatives --remove "+conn.Quote(name)+" "+conn.Quote(p))
 			msgs = append(msgs, fmt.Sprintf("Remove alternative '%s' from '%s'.", p, name))
 		}
 	} else {
@@ -147,7 +149,7 @@ _mdo_f end 1
 			if link == "" {
 				return Result{Failed: true, Msg: "Needed to install the alternative, but unable to do so as we are missing the link"}, nil
 			}
-			c := fmt.Sprintf("update-alternatives --install %s %s %s %d", ShellQuote(link), ShellQuote(name), ShellQuote(p), prio)
+			c := fmt.Sprintf("update-alternatives --install %s %s %s %d", conn.Quote(link), conn.Quote(name), conn.Quote(p), prio)
 			for _, s := range subs {
 				c += " --slave " + quoteWords([]string{s.link, s.name, s.path})
 			}
@@ -159,11 +161,11 @@ _mdo_f end 1
 			}
 		}
 		if state == "selected" && st.path != p {
-			cmds = append(cmds, "update-alternatives --set "+ShellQuote(name)+" "+ShellQuote(p))
+			cmds = append(cmds, "update-alternatives --set "+conn.Quote(name)+" "+conn.Quote(p))
 			msgs = append(msgs, fmt.Sprintf("Set alternative '%s' for '%s'.", p, name))
 		}
 		if state == "auto" && st.mode == "manual" {
-			cmds = append(cmds, "update-alternatives --auto "+ShellQuote(name))
+			cmds = append(cmds, "update-alternatives --auto "+conn.Quote(name))
 			msgs = append(msgs, fmt.Sprintf("Set alternative to auto for '%s'.", name))
 		}
 	}

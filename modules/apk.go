@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
 )
 
 // Apk is community.general.apk: it installs, upgrades and removes Alpine
@@ -66,11 +68,11 @@ func (Apk) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 	state := args.String("state")
 	names := args.Strings("name")
 	var sc strings.Builder
-	fmt.Fprintf(&sc, "_mdo_g=%s\n", ShellQuote(quoteWords(g)))
+	fmt.Fprintf(&sc, "_mdo_g=%s\n", conn.Quote(quoteWords(g)))
 	sc.WriteString(apkScript)
 	sc.WriteString("set --")
 	for _, n := range names {
-		sc.WriteString(" " + ShellQuote(n))
+		sc.WriteString(" " + conn.Quote(n))
 	}
 	sc.WriteString("\n")
 	if args.Bool("update_cache") {
@@ -96,7 +98,7 @@ _mdo_done 1 "upgraded packages"
 		if state == "latest" {
 			latest = "1"
 		}
-		fmt.Fprintf(&sc, "_mdo_latest=%s; _mdo_world=%s\n", latest, ShellQuote(args.String("world")))
+		fmt.Fprintf(&sc, "_mdo_latest=%s; _mdo_world=%s\n", latest, conn.Quote(args.String("world")))
 		// query_latest: "NAME-VER-rREL < NEWVER-rREL" in apk version's output
 		sc.WriteString(`_mdo_old() { _mdo_apk version "$1" 2>/dev/null | awk -v n="$1" 'index($0, n "-") == 1 { v = substr($1, length(n) + 2); if (v ~ /^[0-9.A-Za-z_]+-[0-9A-Za-z_]+$/ && $2 == "<") f = 1 } END { exit !f }'; }
 _mdo_top() { tr -s ' \t' '\n\n' <"$_mdo_world" 2>/dev/null | awk -v n="$1" 'substr($0, 1, length(n)) == n { r = substr($0, length(n) + 1); if (r == "" || r ~ /^[@=<>~]./) f = 1 } END { exit !f }'; }

@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
 )
 
 // AptKey is the apt_key module: it adds a key to apt's keyring (from a
@@ -119,7 +121,7 @@ func aptkeyFetch(args Args) string {
 	if !args.Bool("validate_certs") {
 		k, nc = " -k", " --no-check-certificate"
 	}
-	u := ShellQuote(args.String("url"))
+	u := conn.Quote(args.String("url"))
 	return `_mdo_t=$(mktemp) || { _mdo_f fail "mktemp failed"; exit 0; }
 trap 'rm -f "$_mdo_t"' EXIT
 if command -v curl >/dev/null 2>&1; then _mdo_o=$(curl -fsSL` + k + ` -o "$_mdo_t" -- ` + u + ` 2>&1)
@@ -227,7 +229,7 @@ _mdo_f idout "$_mdo_o"
 		sc.WriteString(e.Prelude())
 		fmt.Fprintf(&sc, "_mdo_o=$(%s add %s 2>&1) || { _mdo_f fail \"Unable to add a key from file %s: $_mdo_o\"; exit 0; }\n", cmd, w, strings.ReplaceAll(file, `"`, ""))
 	case keyserver != "":
-		ks := ShellQuote(keyserver)
+		ks := conn.Quote(keyserver)
 		sc.WriteString(`_mdo_p=; for _mdo_v in HTTPS_PROXY https_proxy HTTP_PROXY http_proxy; do eval "_mdo_p=\${$_mdo_v-}"; [ -n "$_mdo_p" ] && break; done
 _mdo_i=0; while :; do
   if [ -n "$_mdo_p" ]; then _mdo_o=$(` + cmd + ` adv --no-tty --keyserver ` + ks + ` --keyserver-options "http-proxy=$_mdo_p" --recv ` + full + ` 2>&1)

@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
 )
 
 // aptkeyTestKey is a key made for the tests: its long id, fingerprint and
@@ -23,14 +25,14 @@ func aptkeyMakeKeys(t *testing.T, dir string, n int) []aptkeyTestKey {
 	t.Helper()
 	c := localConn()
 	home := filepath.Join(dir, "gnupg")
-	sysSh(t, c, "mkdir -m 700 "+ShellQuote(home))
+	sysSh(t, c, "mkdir -m 700 "+conn.Quote(home))
 	var keys []aptkeyTestKey
 	for i := 0; i < n; i++ {
 		uid := sysUniq("mdo-aptkey") + "@example.invalid"
-		g := "gpg --homedir " + ShellQuote(home) + " --batch "
-		sysSh(t, c, g+"--passphrase '' --quick-gen-key "+ShellQuote(uid)+" ed25519 sign never 2>/dev/null")
+		g := "gpg --homedir " + conn.Quote(home) + " --batch "
+		sysSh(t, c, g+"--passphrase '' --quick-gen-key "+conn.Quote(uid)+" ed25519 sign never 2>/dev/null")
 		var k aptkeyTestKey
-		for _, line := range strings.Split(sysSh(t, c, g+"--with-colons --fingerprint --list-keys "+ShellQuote(uid)), "\n") {
+		for _, line := range strings.Split(sysSh(t, c, g+"--with-colons --fingerprint --list-keys "+conn.Quote(uid)), "\n") {
 			f := strings.Split(line, ":")
 			switch {
 			case f[0] == "pub" && len(f) > 4:
@@ -41,7 +43,7 @@ func aptkeyMakeKeys(t *testing.T, dir string, n int) []aptkeyTestKey {
 		}
 		k.armored = filepath.Join(dir, uid+".asc")
 		k.binary = filepath.Join(dir, uid+".gpg")
-		sysSh(t, c, g+"--armor --export "+ShellQuote(uid)+" >"+ShellQuote(k.armored)+" && "+g+"--export "+ShellQuote(uid)+" >"+ShellQuote(k.binary))
+		sysSh(t, c, g+"--armor --export "+conn.Quote(uid)+" >"+conn.Quote(k.armored)+" && "+g+"--export "+conn.Quote(uid)+" >"+conn.Quote(k.binary))
 		b, err := os.ReadFile(k.armored)
 		if err != nil {
 			t.Fatal(err)
@@ -95,7 +97,7 @@ func TestAptKey(t *testing.T) {
 				return m
 			}
 			listed := func() string {
-				out := sysSh(t, c, "apt-key --keyring "+ShellQuote(ring)+" adv --list-public-keys --keyid-format=long 2>/dev/null || true")
+				out := sysSh(t, c, "apt-key --keyring "+conn.Quote(ring)+" adv --list-public-keys --keyid-format=long 2>/dev/null || true")
 				return strings.Join(aptkeyParseKeys(out, false), " ")
 			}
 			steps := []struct {

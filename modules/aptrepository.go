@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
 )
 
 // AptRepository is the apt_repository module: it adds or removes a
@@ -282,20 +284,20 @@ _mdo_f end 1
 			for _, x := range before.files[name] {
 				orig += x.render()
 			}
-			fmt.Fprintf(&sc, "  _mdo_put %s %s\n", ShellQuote(name), ShellQuote(orig))
+			fmt.Fprintf(&sc, "  _mdo_put %s %s\n", conn.Quote(name), conn.Quote(orig))
 		} else {
-			fmt.Fprintf(&sc, "  rm -f -- %s\n", ShellQuote(name))
+			fmt.Fprintf(&sc, "  rm -f -- %s\n", conn.Quote(name))
 		}
 	}
 	sc.WriteString("}\n")
 	for _, name := range changedFiles {
 		if a, ok := afterDump[name]; ok {
-			fmt.Fprintf(&sc, "mkdir -p -- %s && _mdo_put %s %s || { _mdo_f fail %s; exit 0; }\n", ShellQuote(path.Dir(name)), ShellQuote(name), ShellQuote(a), ShellQuote("Failed to write "+name))
+			fmt.Fprintf(&sc, "mkdir -p -- %s && _mdo_put %s %s || { _mdo_f fail %s; exit 0; }\n", conn.Quote(path.Dir(name)), conn.Quote(name), conn.Quote(a), conn.Quote("Failed to write "+name))
 			if list.added[name] {
-				fmt.Fprintf(&sc, "chmod %s %s || { _mdo_f fail %s; exit 0; }\n", mode, ShellQuote(name), ShellQuote("Failed to set the mode of "+name))
+				fmt.Fprintf(&sc, "chmod %s %s || { _mdo_f fail %s; exit 0; }\n", mode, conn.Quote(name), conn.Quote("Failed to set the mode of "+name))
 			}
 		} else {
-			fmt.Fprintf(&sc, "rm -f -- %s\n", ShellQuote(name))
+			fmt.Fprintf(&sc, "rm -f -- %s\n", conn.Quote(name))
 		}
 	}
 	if args.Bool("update_cache") {

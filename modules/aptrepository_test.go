@@ -3,6 +3,8 @@ package modules
 import (
 	"strings"
 	"testing"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
 )
 
 func TestAptSources(t *testing.T) {
@@ -49,7 +51,7 @@ func TestAptRepository(t *testing.T) {
 				sh      string // a check on the result, printing "ok"
 			}{
 				{"add check", true, map[string]any{"repo": good}, true, false, "", "[ ! -e " + newFile + " ] && echo ok"},
-				{"add", false, map[string]any{"repo": good, "mode": "0600"}, true, false, "", "[ \"$(cat " + newFile + ")\" = " + ShellQuote(good) + " ] && [ $(stat -c %a " + newFile + ") = 600 ] && ls " + dir + "/lists | grep -q Packages && echo ok"},
+				{"add", false, map[string]any{"repo": good, "mode": "0600"}, true, false, "", "[ \"$(cat " + newFile + ")\" = " + conn.Quote(good) + " ] && [ $(stat -c %a " + newFile + ") = 600 ] && ls " + dir + "/lists | grep -q Packages && echo ok"},
 				{"add again", false, map[string]any{"repo": good}, false, false, "", "echo ok"},
 				{"already in sources.list", false, map[string]any{"repo": "deb  [trusted=yes] file:" + dir + "/repo ./"}, false, false, "", "echo ok"},
 				{"enable a disabled line", false, map[string]any{"repo": "deb [trusted=yes] file:" + dir + "/repo2 ./"}, true, false, "",

@@ -3,11 +3,12 @@ package modules
 import (
 	"context"
 	"fmt"
-	"github.com/mdo-play/mdo-play/modules/conn"
 	"path"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
 )
 
 // AuthorizedKey is the authorized_key module: it adds or removes SSH public
@@ -254,7 +255,7 @@ func (AuthorizedKey) Run(ctx context.Context, env *Env, args Args) (Result, erro
 		res, err := env.Conn.Exec(ctx, conn.Command{Script: fmt.Sprintf(`_mdo_url=%s
 if command -v curl >/dev/null 2>&1; then exec curl -fsSL%s --max-time 30 "$_mdo_url"
 elif command -v wget >/dev/null 2>&1; then exec wget -q -T 30 -O - "$_mdo_url"
-else echo "authorized_key needs curl or wget on the target to fetch a key URL" >&2; exit 127; fi`, ShellQuote(key), k)})
+else echo "authorized_key needs curl or wget on the target to fetch a key URL" >&2; exit 127; fi`, conn.Quote(key), k)})
 		if err != nil {
 			return Result{}, fmt.Errorf("authorized_key: fetch %s: %w", key, err)
 		}
@@ -264,7 +265,7 @@ else echo "authorized_key needs curl or wget on the target to fetch a key URL" >
 		key = string(res.Stdout)
 	}
 	var sc strings.Builder
-	fmt.Fprintf(&sc, "_mdo_u=%s\n", ShellQuote(user))
+	fmt.Fprintf(&sc, "_mdo_u=%s\n", conn.Quote(user))
 	sc.WriteString("_mdo_p=$(getent passwd \"$_mdo_u\") || { _mdo_f nouser 1; exit 0; }\n_mdo_f passwd \"$_mdo_p\"\n")
 	sc.WriteString("_mdo_h=${_mdo_p#*:*:*:*:*:}; _mdo_h=${_mdo_h%%:*}\n")
 	if p := args.String("path"); p != "" {
@@ -364,17 +365,17 @@ func sysWriteFile(ctx context.Context, env *Env, p string, content []byte, mode,
 // written, or werr with the message and exits, leaving p untouched.
 func sysWriteScript(p, mode, owner, mkdirMode string) string {
 	var sc strings.Builder
-	fmt.Fprintf(&sc, "_mdo_p=%s\n_mdo_d=%s\n", ShellQuote(p), ShellQuote(path.Dir(p)))
+	fmt.Fprintf(&sc, "_mdo_p=%s\n_mdo_d=%s\n", conn.Quote(p), conn.Quote(path.Dir(p)))
 	sc.WriteString("_mdo_w() { _mdo_f werr \"$1\"; exit 0; }\n")
 	if mkdirMode != "" {
-		fmt.Fprintf(&sc, "if [ ! -d \"$_mdo_d\" ]; then _mdo_o=$(mkdir -m %s -- \"$_mdo_d\" 2>&1 && chown %s -- \"$_mdo_d\" 2>&1) || _mdo_w \"mkdir $_mdo_d: $_mdo_o\"; fi\n", mkdirMode, ShellQuote(owner))
+		fmt.Fprintf(&sc, "if [ ! -d \"$_mdo_d\" ]; then _mdo_o=$(mkdir -m %s -- \"$_mdo_d\" 2>&1 && chown %s -- \"$_mdo_d\" 2>&1) || _mdo_w \"mkdir $_mdo_d: $_mdo_o\"; fi\n", mkdirMode, conn.Quote(owner))
 	}
 	sc.WriteString("_mdo_t=$(mktemp \"$_mdo_d/.mdo-tmp-XXXXXXXX\" 2>&1) || _mdo_w \"mktemp in $_mdo_d: $_mdo_t\"\ntrap 'rm -f \"$_mdo_t\"' EXIT\n")
 	sc.WriteString("cat >\"$_mdo_t\" || _mdo_w \"write $_mdo_t\"\n")
 	if mode == "" {
 		sc.WriteString("if [ -e \"$_mdo_p\" ]; then _mdo_o=$(chmod --reference=\"$_mdo_p\" \"$_mdo_t\" 2>&1 && chown --reference=\"$_mdo_p\" \"$_mdo_t\" 2>&1); else _mdo_o=$(chmod 0644 \"$_mdo_t\" 2>&1); fi || _mdo_w \"chmod $_mdo_p: $_mdo_o\"\n")
 	} else {
-		fmt.Fprintf(&sc, "_mdo_o=$(chmod %s \"$_mdo_t\" 2>&1 && chown %s \"$_mdo_t\" 2>&1) || _mdo_w \"chmod/chown $_mdo_p: $_mdo_o\"\n", mode, ShellQuote(owner))
+		fmt.Fprintf(&sc, "_mdo_o=$(chmod %s \"$_mdo_t\" 2>&1 && chown %s \"$_mdo_t\" 2>&1) || _mdo_w \"chmod/chown $_mdo_p: $_mdo_o\"\n", mode, conn.Quote(owner))
 	}
 	sc.WriteString("_mdo_o=$(mv -f \"$_mdo_t\" \"$_mdo_p\" 2>&1) || _mdo_w \"rename to $_mdo_p: $_mdo_o\"\n_mdo_f written 1\n")
 	return sc.String()

@@ -102,7 +102,7 @@ func runCommand(ctx context.Context, env *Env, args Args, shell bool, now func()
 		if executable == "" {
 			executable = "/bin/sh"
 		}
-		run = "exec " + ShellQuote(executable) + " -c " + ShellQuote(raw)
+		run = "exec " + conn.Quote(executable) + " -c " + conn.Quote(raw)
 	} else {
 		if raw != "" {
 			var err error

@@ -399,7 +399,7 @@ func copyTree(ctx context.Context, env *Env, full, src, dest string, args Args, 
 func makeDirs(ctx context.Context, c conn.Conn, dirs []string, mode string) (Result, error) {
 	var b strings.Builder
 	for _, d := range dirs {
-		fmt.Fprintf(&b, "_mdo_p=%s\n_mdo_e=$(mkdir -p -- \"$_mdo_p\" 2>&1) || { printf 'fail\\0mkdir\\0%%s\\0' \"$_mdo_e\"; exit 1; }\n", ShellQuote(d))
+		fmt.Fprintf(&b, "_mdo_p=%s\n_mdo_e=$(mkdir -p -- \"$_mdo_p\" 2>&1) || { printf 'fail\\0mkdir\\0%%s\\0' \"$_mdo_e\"; exit 1; }\n", conn.Quote(d))
 		if mode != "" {
 			st := NewFileState(FileState{Umask: 0o022}, TypeDirectory)
 			m, err := ResolveMode(mode, st, true)

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
 )
 
 // controllerTree writes files on the controller (the test process) and
@@ -43,7 +45,7 @@ func TestCopy(t *testing.T) {
 	mode := func(rel, want string) func(t *testing.T, tg target, r Result) {
 		return func(t *testing.T, tg target, r Result) {
 			t.Helper()
-			if got := strings.TrimSpace(sh(t, tg.c, "stat -c %a "+ShellQuote(tg.dir+"/"+rel))); got != want {
+			if got := strings.TrimSpace(sh(t, tg.c, "stat -c %a "+conn.Quote(tg.dir+"/"+rel))); got != want {
 				t.Errorf("mode of %s = %s, want %s", rel, got, want)
 			}
 		}
@@ -93,7 +95,7 @@ func TestCopy(t *testing.T) {
 				if r.Values["exit_status"] != 1 {
 					t.Errorf("values = %v", r.Values)
 				}
-				if got := sh(t, tg.c, "ls -A "+ShellQuote(tg.dir)); got != "f\n" {
+				if got := sh(t, tg.c, "ls -A "+conn.Quote(tg.dir)); got != "f\n" {
 					t.Errorf("left behind: %q", got)
 				}
 			},

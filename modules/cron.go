@@ -393,7 +393,7 @@ func cronFileRun(ctx context.Context, env *Env, args Args, r cronRequest, file s
 			res.Diff = []Diff{{BeforeHeader: file, AfterHeader: "/dev/null", Before: existing, After: ""}}
 		}
 		if !env.Check && st.Exists {
-			ex, err := env.Conn.Exec(ctx, conn.Command{Script: "rm -f -- " + ShellQuote(file)})
+			ex, err := env.Conn.Exec(ctx, conn.Command{Script: "rm -f -- " + conn.Quote(file)})
 			if err != nil {
 				return Result{}, fmt.Errorf("cron: remove %s: %w", file, err)
 			}
@@ -426,7 +426,7 @@ func cronCrontab(user, args string) string {
 	if user == "" {
 		return "crontab " + args
 	}
-	q := ShellQuote(user)
+	q := conn.Quote(user)
 	return fmt.Sprintf("if [ \"$(id -un)\" = %s ]; then crontab %s; else crontab -u %s %s; fi", q, args, q, args)
 }
 

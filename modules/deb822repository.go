@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
 )
 
 // Deb822Repository is the deb822_repository module (ansible.builtin since
@@ -153,7 +155,7 @@ func (m Deb822Repository) Run(ctx context.Context, env *Env, args Args) (Result,
 		check = "1"
 	}
 	var sc strings.Builder
-	fmt.Fprintf(&sc, "_mdo_check=%s; _mdo_dest=%s; _mdo_kr=%s; _mdo_slug=%s; _mdo_mode=%s\n", check, ShellQuote(dest), ShellQuote(keyrings), ShellQuote(slug), ShellQuote(mode))
+	fmt.Fprintf(&sc, "_mdo_check=%s; _mdo_dest=%s; _mdo_kr=%s; _mdo_slug=%s; _mdo_mode=%s\n", check, conn.Quote(dest), conn.Quote(keyrings), conn.Quote(slug), conn.Quote(mode))
 	sc.WriteString(`_mdo_ch=0
 _mdo_tmp=$(mktemp) || { _mdo_f fail "mktemp failed"; exit 0; }
 trap 'rm -f -- "$_mdo_tmp"' EXIT
@@ -180,12 +182,12 @@ _mdo_f end 1
 		return Result{Changed: f.str("changed") == "1", Values: values}, nil
 	}
 	signedBy := args.String("signed_by")
-	fmt.Fprintf(&sc, "_mdo_plain=%s\n", ShellQuote(deb822Render(args, signedBy)))
+	fmt.Fprintf(&sc, "_mdo_plain=%s\n", conn.Quote(deb822Render(args, signedBy)))
 	if args.Has("signed_by") {
-		fmt.Fprintf(&sc, "_mdo_sb=%s\n", ShellQuote(signedBy))
+		fmt.Fprintf(&sc, "_mdo_sb=%s\n", conn.Quote(signedBy))
 		url := deb822Scheme.MatchString(signedBy)
 		if url {
-			fmt.Fprintf(&sc, "_mdo_asc=%s\n_mdo_gpg=%s\n", ShellQuote(deb822Render(args, keyrings+"/"+slug+".asc")), ShellQuote(deb822Render(args, keyrings+"/"+slug+".gpg")))
+			fmt.Fprintf(&sc, "_mdo_asc=%s\n_mdo_gpg=%s\n", conn.Quote(deb822Render(args, keyrings+"/"+slug+".asc")), conn.Quote(deb822Render(args, keyrings+"/"+slug+".gpg")))
 		}
 		sc.WriteString(`if [ -f "$_mdo_sb" ]; then
   _mdo_content=$_mdo_plain; _mdo_f key_filename "$_mdo_sb"

@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
 )
 
 func TestDeb822Render(t *testing.T) {
@@ -38,7 +40,7 @@ func TestDeb822Repository(t *testing.T) {
 				root = "/srv/" + sysUniq("deb822")
 			}
 			key := "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmDMEYCQjIxYJ\n-----END PGP PUBLIC KEY BLOCK-----\n"
-			sysSh(t, c, "mkdir -p "+root+"/etc/apt/sources.list.d "+root+"/src && printf '%s' "+ShellQuote(key)+" >"+root+"/src/docker.asc")
+			sysSh(t, c, "mkdir -p "+root+"/etc/apt/sources.list.d "+root+"/src && printf '%s' "+conn.Quote(key)+" >"+root+"/src/docker.asc")
 			m := Deb822Repository{root: root}
 			dest := root + "/etc/apt/sources.list.d/docker.sources"
 			kf := root + "/etc/apt/keyrings/docker.asc"
@@ -65,7 +67,7 @@ func TestDeb822Repository(t *testing.T) {
 			}{
 				{"check mode changes nothing", true, base, true, false, "", "[ ! -e " + dest + " ] && [ ! -e " + kf + " ] && echo ok"},
 				{"created", false, base, true, false, "",
-					"[ \"$(cat " + dest + ")\" = " + ShellQuote("Components: stable\nX-Repolib-Name: docker\nSigned-By: "+kf+"\nSuites: bookworm\nTypes: deb\nURIs: https://download.docker.com/linux/debian") + " ] && " +
+					"[ \"$(cat " + dest + ")\" = " + conn.Quote("Components: stable\nX-Repolib-Name: docker\nSigned-By: "+kf+"\nSuites: bookworm\nTypes: deb\nURIs: https://download.docker.com/linux/debian") + " ] && " +
 						"cmp -s " + kf + " " + root + "/src/docker.asc && [ $(stat -c %a " + kf + ") = 644 ] && [ $(stat -c %a " + dest + ") = 644 ] && [ $(stat -c %a " + root + "/etc/apt/keyrings) = 755 ] && echo ok"},
 				{"second run ok", false, base, false, false, "", "echo ok"},
 				{"second run in check mode ok", true, base, false, false, "", "echo ok"},

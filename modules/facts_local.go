@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
 )
 
 // localFactPath is fact_path, Ansible's /etc/ansible/facts.d by default.
@@ -34,7 +36,7 @@ func localFactsScript(dir string, timeout int) string {
     printf 'local:%%s\0%%s\0' "$_lb" "$_lo"
   else _f "local:$_lb" "$_lf"; fi
 done
-`, ShellQuote(strings.TrimSuffix(dir, "/")), to)
+`, conn.Quote(strings.TrimSuffix(dir, "/")), to)
 }
 
 // localFacts is Ansible's LocalFactCollector over the script's sections:

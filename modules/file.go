@@ -8,6 +8,8 @@ import (
 	"path"
 	"strconv"
 	"strings"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
 )
 
 // File is the file module: it makes a path a file (attributes only),
@@ -242,7 +244,7 @@ func (f *fileRun) stateDiff(r *Result, before, after string, plan AttrPlan) {
 // change runs script (which may use $_mdo_p, the path) followed by the
 // attribute commands of plan, and returns the path's new state.
 func (f *fileRun) change(script string, plan AttrPlan, noFollow bool) (FileState, error) {
-	full := "_mdo_p=" + ShellQuote(f.st.Path) + "\n" + script + attrCmds("_mdo_p", plan, noFollow) + statRecord("_mdo_p")
+	full := "_mdo_p=" + conn.Quote(f.st.Path) + "\n" + script + attrCmds("_mdo_p", plan, noFollow) + statRecord("_mdo_p")
 	recs, _, _, err := runHelper(f.ctx, f.env.Conn, "file", f.st.Path, full, nil)
 	if err != nil {
 		return FileState{}, err
@@ -276,7 +278,7 @@ func (f *fileRun) absent() (Result, error) {
 		return r, nil
 	}
 	_, _, _, err := runHelper(f.ctx, f.env.Conn, "absent", f.st.Path,
-		"_mdo_e=$(rm -rf -- "+ShellQuote(f.st.Path)+" 2>&1) || { printf 'fail\\0absent\\0%s\\0' \"$_mdo_e\"; exit 1; }\n", nil)
+		"_mdo_e=$(rm -rf -- "+conn.Quote(f.st.Path)+" 2>&1) || { printf 'fail\\0absent\\0%s\\0' \"$_mdo_e\"; exit 1; }\n", nil)
 	if err != nil {
 		return FailResult(err, v)
 	}
@@ -367,7 +369,7 @@ func (f *fileRun) directory() (Result, error) {
 // recurse applies the attributes to a directory and everything below it:
 // one exec lists the tree, one more changes what differs.
 func (f *fileRun) recurse() (Result, error) {
-	script := "_mdo_p=" + ShellQuote(f.st.Path) + "\n" +
+	script := "_mdo_p=" + conn.Quote(f.st.Path) + "\n" +
 		"find \"$_mdo_p\" -mindepth 1 -exec sh -c 'for f; do printf \"B\\0%s\\0\" \"$f\"; s=$(LC_ALL=C stat -c \"" + statFields + "\" -- \"$f\") && printf \"stat\\0%s\\0\" \"$s\"; done' sh {} +\n"
 	recs, _, _, err := runHelper(f.ctx, f.env.Conn, "recurse", f.st.Path, script, nil)
 	if err != nil {
@@ -389,7 +391,7 @@ func (f *fileRun) recurse() (Result, error) {
 			a := Attrs{Owner: f.attrs.Owner, Group: f.attrs.Group}
 			if p, _ := PlanAttrs(st, a); p.Changed {
 				changed = true
-				cmds.WriteString("_mdo_q=" + ShellQuote(st.Path) + "\n" + attrCmds("_mdo_q", p, true))
+				cmds.WriteString("_mdo_q=" + conn.Quote(st.Path) + "\n" + attrCmds("_mdo_q", p, true))
 			}
 			continue
 		}
@@ -399,7 +401,7 @@ func (f *fileRun) recurse() (Result, error) {
 		}
 		if p.Changed {
 			changed = true
-			cmds.WriteString("_mdo_q=" + ShellQuote(st.Path) + "\n" + attrCmds("_mdo_q", p, false))
+			cmds.WriteString("_mdo_q=" + conn.Quote(st.Path) + "\n" + attrCmds("_mdo_q", p, false))
 		}
 	}
 	after := f.st
@@ -444,7 +446,7 @@ func touchCmds(mtime, atime string) string {
 		case "now":
 			fmt.Fprintf(&b, "_mdo_e=$(touch -c %s -- \"$_mdo_p\" 2>&1) || { printf 'fail\\0touch\\0%%s\\0' \"$_mdo_e\"; exit 1; }\n", x.flag)
 		default:
-			fmt.Fprintf(&b, "_mdo_e=$(touch -c %s -t %s -- \"$_mdo_p\" 2>&1) || { printf 'fail\\0touch\\0%%s\\0' \"$_mdo_e\"; exit 1; }\n", x.flag, ShellQuote(x.v))
+			fmt.Fprintf(&b, "_mdo_e=$(touch -c %s -t %s -- \"$_mdo_p\" 2>&1) || { printf 'fail\\0touch\\0%%s\\0' \"$_mdo_e\"; exit 1; }\n", x.flag, conn.Quote(x.v))
 		}
 	}
 	return b.String()
@@ -568,7 +570,7 @@ func (f *fileRun) link(state string) (Result, error) {
 		}
 		// A new link under a temporary name, renamed over the old path:
 		// the path is never missing.
-		script = fmt.Sprintf("_mdo_t=\"$_mdo_p.mdo-tmp-$$\"\n_mdo_e=$(%s%s -- %s \"$_mdo_t\" 2>&1 && mv -f -- \"$_mdo_t\" \"$_mdo_p\" 2>&1) || { rm -f -- \"$_mdo_t\"; printf 'fail\\0link\\0%%s\\0' \"$_mdo_e\"; exit 1; }\n", rm, op, ShellQuote(src))
+		script = fmt.Sprintf("_mdo_t=\"$_mdo_p.mdo-tmp-$$\"\n_mdo_e=$(%s%s -- %s \"$_mdo_t\" 2>&1 && mv -f -- \"$_mdo_t\" \"$_mdo_p\" 2>&1) || { rm -f -- \"$_mdo_t\"; printf 'fail\\0link\\0%%s\\0' \"$_mdo_e\"; exit 1; }\n", rm, op, conn.Quote(src))
 	}
 	r := Result{Changed: true, Values: map[string]any{"dest": p, "src": src, "state": state}, Warnings: f.warns}
 	if !f.env.Check {

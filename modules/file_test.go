@@ -3,6 +3,8 @@ package modules
 import (
 	"strings"
 	"testing"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
 )
 
 // TestFile ports the behaviour checks of Ansible's file integration target
@@ -14,7 +16,7 @@ func TestFile(t *testing.T) {
 		return func(t *testing.T, tg target, r Result) {
 			t.Helper()
 			want := strings.ReplaceAll(want, "DIR", tg.dir)
-			if got := strings.TrimSpace(sh(t, tg.c, "stat -c "+ShellQuote(format)+" -- "+ShellQuote(tg.dir+"/"+rel))); got != want {
+			if got := strings.TrimSpace(sh(t, tg.c, "stat -c "+conn.Quote(format)+" -- "+conn.Quote(tg.dir+"/"+rel))); got != want {
 				t.Errorf("stat %s of %s = %q, want %q", format, rel, got, want)
 			}
 		}

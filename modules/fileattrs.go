@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
 )
 
 // fileAttrs wraps a module that takes Ansible's common file arguments
@@ -114,7 +116,7 @@ func (w fileAttrs) Run(ctx context.Context, env *Env, args Args) (Result, error)
 	}
 	recurse := args.Bool("recurse")
 	var sc strings.Builder
-	fmt.Fprintf(&sc, "_mdo_p=%s\n", ShellQuote(p))
+	fmt.Fprintf(&sc, "_mdo_p=%s\n", conn.Quote(p))
 	sc.WriteString("if [ -e /sys/fs/selinux/enforce ] || { command -v selinuxenabled >/dev/null 2>&1 && selinuxenabled; }; then _mdo_f selinux 1; fi\n")
 	if spec != "" {
 		sc.WriteString(`if [ -e "$_mdo_p" ] || [ -L "$_mdo_p" ]; then
@@ -175,11 +177,11 @@ else _mdo_f missing 1; fi
 	if recurse {
 		rflag = "-R "
 	}
-	script := fmt.Sprintf("_mdo_o=$(chattr %s%s -- %s 2>&1); _mdo_rc=$?\n_mdo_f rc $_mdo_rc\n_mdo_f out \"$_mdo_o\"\n", rflag, ShellQuote(mod), ShellQuote(p))
+	script := fmt.Sprintf("_mdo_o=$(chattr %s%s -- %s 2>&1); _mdo_rc=$?\n_mdo_f rc $_mdo_rc\n_mdo_f out \"$_mdo_o\"\n", rflag, conn.Quote(mod), conn.Quote(p))
 	if recurse {
 		// a recursive call reports a change only when a flag moved
-		script = fmt.Sprintf("_mdo_b=$(lsattr -R -d -- %[1]s 2>/dev/null; lsattr -R -- %[1]s 2>/dev/null)\n", ShellQuote(p)) + script +
-			fmt.Sprintf("[ \"$_mdo_b\" = \"$(lsattr -R -d -- %[1]s 2>/dev/null; lsattr -R -- %[1]s 2>/dev/null)\" ] && _mdo_f same 1\n", ShellQuote(p))
+		script = fmt.Sprintf("_mdo_b=$(lsattr -R -d -- %[1]s 2>/dev/null; lsattr -R -- %[1]s 2>/dev/null)\n", conn.Quote(p)) + script +
+			fmt.Sprintf("[ \"$_mdo_b\" = \"$(lsattr -R -d -- %[1]s 2>/dev/null; lsattr -R -- %[1]s 2>/dev/null)\" ] && _mdo_f same 1\n", conn.Quote(p))
 	}
 	f, _, err = runScript(ctx, env, "chattr "+p, script, nil)
 	if err != nil {

@@ -46,8 +46,8 @@ func fileTargets(t *testing.T) []targetMaker {
 			b := make([]byte, 6)
 			rand.Read(b)
 			dir := "/srv/t-" + hex.EncodeToString(b)
-			sh(t, c, "mkdir -p "+ShellQuote(dir))
-			t.Cleanup(func() { c.Exec(context.Background(), conn.Command{Script: "rm -rf " + ShellQuote(dir)}) })
+			sh(t, c, "mkdir -p "+conn.Quote(dir))
+			t.Cleanup(func() { c.Exec(context.Background(), conn.Command{Script: "rm -rf " + conn.Quote(dir)}) })
 			return target{name: "ssh", c: c, dir: dir}
 		}})
 	}
@@ -104,15 +104,15 @@ func setup(t *testing.T, tg target, files map[string]string) {
 	t.Helper()
 	var b strings.Builder
 	for _, name := range sortedNames(files) {
-		p := ShellQuote(tg.dir + "/" + name)
+		p := conn.Quote(tg.dir + "/" + name)
 		content := files[name]
 		switch {
 		case strings.HasSuffix(name, "/"):
 			fmt.Fprintf(&b, "mkdir -p -- %s\n", p)
 		case strings.HasPrefix(content, "@"):
-			fmt.Fprintf(&b, "mkdir -p -- \"$(dirname -- %s)\" && ln -s -- %s %s\n", p, ShellQuote(content[1:]), p)
+			fmt.Fprintf(&b, "mkdir -p -- \"$(dirname -- %s)\" && ln -s -- %s %s\n", p, conn.Quote(content[1:]), p)
 		default:
-			fmt.Fprintf(&b, "mkdir -p -- \"$(dirname -- %s)\" && printf %%s %s > %s\n", p, ShellQuote(content), p)
+			fmt.Fprintf(&b, "mkdir -p -- \"$(dirname -- %s)\" && printf %%s %s > %s\n", p, conn.Quote(content), p)
 		}
 	}
 	sh(t, tg.c, b.String())
@@ -131,13 +131,13 @@ func sortedNames(m map[string]string) []string {
 // contents' checksums), to prove that check mode changed nothing.
 func snapshot(t *testing.T, tg target) string {
 	t.Helper()
-	return sh(t, tg.c, "cd "+ShellQuote(tg.dir)+" && find . -print0 | LC_ALL=C sort -z | xargs -0 stat -c '%n %F %a %s %h' && find . -type f -exec sha1sum {} + | LC_ALL=C sort")
+	return sh(t, tg.c, "cd "+conn.Quote(tg.dir)+" && find . -print0 | LC_ALL=C sort -z | xargs -0 stat -c '%n %F %a %s %h' && find . -type f -exec sha1sum {} + | LC_ALL=C sort")
 }
 
 // readRemote returns a file's content on tg ("<absent>" when missing).
 func readRemote(t *testing.T, tg target, rel string) string {
 	t.Helper()
-	res, err := tg.c.Exec(context.Background(), conn.Command{Script: "cat -- " + ShellQuote(tg.dir+"/"+rel)})
+	res, err := tg.c.Exec(context.Background(), conn.Command{Script: "cat -- " + conn.Quote(tg.dir+"/"+rel)})
 	if err != nil {
 		t.Fatal(err)
 	}

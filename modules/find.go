@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
 )
 
 // Find is the find module (ansible.builtin.find): the files under paths
@@ -239,7 +241,7 @@ func (q *findQuery) findPrefilter(args Args, follow bool) string {
 			if strings.Contains(p, `\`) || strings.Contains(p, "/") {
 				return "", false // find -name and fnmatch differ here
 			}
-			alt = append(alt, "-name "+ShellQuote(p))
+			alt = append(alt, "-name "+conn.Quote(p))
 		}
 		return `\( ` + strings.Join(alt, " -o ") + ` \)`, len(alt) > 0
 	}
@@ -274,13 +276,13 @@ func findScript(args Args, q *findQuery) string {
 	if q.contains {
 		// grep reads a newline as a pattern separator: write it as \n.
 		pat := strings.ReplaceAll(args.String("contains"), "\n", `\n`)
-		grep := "grep -lZsP -- " + ShellQuote(`^(?:`+pat+`)`)
+		grep := "grep -lZsP -- " + conn.Quote(`^(?:`+pat+`)`)
 		if args.Bool("read_whole_file") {
-			grep = "grep -lZszP -- " + ShellQuote(pat)
+			grep = "grep -lZszP -- " + conn.Quote(pat)
 		}
 		// grep exits 2 for a bad pattern (and for unreadable files, which
 		// Ansible skips too): check the pattern once on no input.
-		fmt.Fprintf(&body, "_mdo_o=$(grep -P -- %s </dev/null 2>&1); [ $? -eq 2 ] && { _mdo_f fail \"contains: $_mdo_o\"; exit 0; }\n", ShellQuote(pat))
+		fmt.Fprintf(&body, "_mdo_o=$(grep -P -- %s </dev/null 2>&1); [ $? -eq 2 ] && { _mdo_f fail \"contains: $_mdo_o\"; exit 0; }\n", conn.Quote(pat))
 		content = append(content, grep+" | xargs -0r printf 'has\\0%s\\0'")
 	}
 	if q.checksum {

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
 )
 
 // TestFind runs find through the real Conn (local and a test host) over a
@@ -21,7 +23,7 @@ func TestFind(t *testing.T) {
 			if tn == "ssh" {
 				dir = "/srv/" + sysUniq("find")
 			}
-			q := ShellQuote(dir)
+			q := conn.Quote(dir)
 			sysSh(t, c, "mkdir -p "+q+"/sub/deep "+q+"/.hdir && cd "+q+` &&
 printf 'hello\nworld\n' >a.txt && touch -d '10 days ago' a.txt &&
 head -c 2000 /dev/zero >b.log && printf 'x\n' >.hidden.txt && printf 'a needle here\n' >sub/c.txt &&

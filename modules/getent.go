@@ -35,11 +35,11 @@ func (Getent) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 	// Options before "--", so that a key with a leading dash is a key.
 	cmd := "getent"
 	if args.Has("service") {
-		cmd += " -s " + ShellQuote(args.String("service"))
+		cmd += " -s " + conn.Quote(args.String("service"))
 	}
-	cmd += " -- " + ShellQuote(db)
+	cmd += " -- " + conn.Quote(db)
 	if args.Has("key") {
-		cmd += " " + ShellQuote(args.String("key"))
+		cmd += " " + conn.Quote(args.String("key"))
 	}
 	res, err := env.Conn.Exec(ctx, conn.Command{Script: cmd})
 	if err != nil {

@@ -68,8 +68,8 @@ func (GetURL) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 	var e expander
 	var sc strings.Builder
 	sc.WriteString(e.Prelude())
-	fmt.Fprintf(&sc, "_mdo_f=%s\n_mdo_url=%s\n", e.Word(dest, true), ShellQuote(url))
-	fmt.Fprintf(&sc, "[ -d \"$_mdo_f\" ] && _mdo_f=\"${_mdo_f%%/}/\"%s\n", ShellQuote(urlBase(url)))
+	fmt.Fprintf(&sc, "_mdo_f=%s\n_mdo_url=%s\n", e.Word(dest, true), conn.Quote(url))
+	fmt.Fprintf(&sc, "[ -d \"$_mdo_f\" ] && _mdo_f=\"${_mdo_f%%/}/\"%s\n", conn.Quote(urlBase(url)))
 	sc.WriteString("printf 'dest\\0%s\\0' \"$_mdo_f\"\n")
 	if sumsURL != "" {
 		k := ""
@@ -91,9 +91,9 @@ __MDO_SUMS
 [ -n "$_mdo_want" ] || _mdo_want=$_mdo_one
 [ -n "$_mdo_want" ] || { printf 'fail\0Unable to find a checksum for file %%s in %%s\0' "$_mdo_base" "$_mdo_su"; exit 0; }
 _mdo_want=$(printf '%%s' "$_mdo_want" | tr 'A-F' 'a-f')
-`, ShellQuote(sumsURL), ShellQuote(urlBase(url)), k, args.Int("timeout"), args.Int("timeout"))
+`, conn.Quote(sumsURL), conn.Quote(urlBase(url)), k, args.Int("timeout"), args.Int("timeout"))
 	} else if want != "" {
-		fmt.Fprintf(&sc, "_mdo_want=%s\n", ShellQuote(want))
+		fmt.Fprintf(&sc, "_mdo_want=%s\n", conn.Quote(want))
 	}
 	if want != "" {
 		fmt.Fprintf(&sc, "if [ -f \"$_mdo_f\" ]; then _mdo_s=$(%s < \"$_mdo_f\"); [ \"${_mdo_s%%%% *}\" = \"$_mdo_want\" ] && { printf 'ok\\0%%s\\0' \"$(sha1sum < \"$_mdo_f\" | cut -d' ' -f1)\"; exit 0; }; fi\n", sumTools[algo])
@@ -108,8 +108,8 @@ trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM
 `)
 	timeout := args.Int("timeout")
 	var curl, wget strings.Builder
-	fmt.Fprintf(&curl, "curl -sSL --max-time %d -A %s -o \"$_mdo_t\" -w '%%{http_code}'", timeout, ShellQuote(args.String("http_agent")))
-	fmt.Fprintf(&wget, "wget -q -T %d -U %s -O \"$_mdo_t\"", timeout, ShellQuote(args.String("http_agent")))
+	fmt.Fprintf(&curl, "curl -sSL --max-time %d -A %s -o \"$_mdo_t\" -w '%%{http_code}'", timeout, conn.Quote(args.String("http_agent")))
+	fmt.Fprintf(&wget, "wget -q -T %d -U %s -O \"$_mdo_t\"", timeout, conn.Quote(args.String("http_agent")))
 	if !args.Bool("validate_certs") {
 		curl.WriteString(" -k")
 		wget.WriteString(" --no-check-certificate")
@@ -121,7 +121,7 @@ trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		h := ShellQuote(fmt.Sprintf("%s: %v", k, headers[k]))
+		h := conn.Quote(fmt.Sprintf("%s: %v", k, headers[k]))
 		curl.WriteString(" -H " + h)
 		wget.WriteString(" --header=" + h)
 	}

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
 )
 
 // Git is the git module: it clones a repository into dest and keeps the
@@ -127,19 +129,19 @@ func (Git) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 	if kf := args.String("key_file"); kf != "" || sshOpts != "" {
 		sshCmd := "ssh"
 		if kf != "" {
-			sshCmd += " -i " + ShellQuote(kf) + " -o IdentitiesOnly=yes"
+			sshCmd += " -i " + conn.Quote(kf) + " -o IdentitiesOnly=yes"
 		}
 		if sshOpts != "" {
 			sshCmd += " " + sshOpts
 		}
-		fmt.Fprintf(&pre, "export GIT_SSH_COMMAND=%s\n", ShellQuote(sshCmd))
+		fmt.Fprintf(&pre, "export GIT_SSH_COMMAND=%s\n", conn.Quote(sshCmd))
 	}
 	gitBin := "git"
 	if args.Has("executable") {
 		gitBin = args.String("executable")
 	}
-	fmt.Fprintf(&pre, "_mdo_git() { %s \"$@\"; }\n", ShellQuote(gitBin))
-	fmt.Fprintf(&pre, "_mdo_d=%s\n", ShellQuote(dest))
+	fmt.Fprintf(&pre, "_mdo_git() { %s \"$@\"; }\n", conn.Quote(gitBin))
+	fmt.Fprintf(&pre, "_mdo_d=%s\n", conn.Quote(dest))
 	// _mdo_do MSG CMD...: runs git, stopping the script with Ansible's
 	// failure message, the output and rc when it fails.
 	pre.WriteString(`_mdo_do() { _mdo_m=$1; shift; _mdo_o=$("$@" 2>&1 </dev/null); _mdo_rc=$?
@@ -159,14 +161,14 @@ func (Git) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 		if !bare {
 			sc.WriteString("  _mdo_f mods \"$(_mdo_git -C \"$_mdo_d\" status --porcelain --untracked-files=no 2>/dev/null)\"\n")
 		}
-		fmt.Fprintf(&sc, "  _mdo_f url \"$(_mdo_git -C \"$_mdo_d\" config --get %s)\"\nfi\n", ShellQuote("remote."+remote+".url"))
+		fmt.Fprintf(&sc, "  _mdo_f url \"$(_mdo_git -C \"$_mdo_d\" config --get %s)\"\nfi\n", conn.Quote("remote."+remote+".url"))
 	}
 	refs := []string{"HEAD"}
 	if version != "HEAD" {
 		refs = []string{"refs/heads/" + version, "refs/tags/" + version, "refs/tags/" + version + "^{}"}
 	}
 	fmt.Fprintf(&sc, "_mdo_do %s _mdo_git ls-remote %s %s\n_mdo_f ls \"$_mdo_o\"\n_mdo_f end 1\n",
-		ShellQuote("Failed to ls-remote "+repo), ShellQuote(repo), quoteWords(refs))
+		conn.Quote("Failed to ls-remote "+repo), conn.Quote(repo), quoteWords(refs))
 	f, res, err := runScript(ctx, env, "git "+repo, sc.String(), nil)
 	if err != nil {
 		return Result{}, err
@@ -259,19 +261,19 @@ func (Git) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 		}
 		cl = append(cl, repo, dest)
 		sc.WriteString("mkdir -p -- \"$(dirname -- \"$_mdo_d\")\"\n")
-		fmt.Fprintf(&sc, "_mdo_do %s _mdo_git %s\n", ShellQuote("Failed to clone "+repo), quoteWords(cl))
+		fmt.Fprintf(&sc, "_mdo_do %s _mdo_git %s\n", conn.Quote("Failed to clone "+repo), quoteWords(cl))
 		if bare && remote != "origin" {
-			fmt.Fprintf(&sc, "_mdo_do 'Failed to add remote' _mdo_git -C \"$_mdo_d\" remote add %s %s\n", ShellQuote(remote), ShellQuote(repo))
+			fmt.Fprintf(&sc, "_mdo_do 'Failed to add remote' _mdo_git -C \"$_mdo_d\" remote add %s %s\n", conn.Quote(remote), conn.Quote(repo))
 		}
 		if args.Has("refspec") {
-			fmt.Fprintf(&sc, "_mdo_do 'Failed to fetch refspec' _mdo_git -C \"$_mdo_d\" fetch %s %s\n", ShellQuote(remote), ShellQuote(args.String("refspec")))
+			fmt.Fprintf(&sc, "_mdo_do 'Failed to fetch refspec' _mdo_git -C \"$_mdo_d\" fetch %s %s\n", conn.Quote(remote), conn.Quote(args.String("refspec")))
 		}
 	} else {
 		if r.Msg != "" {
 			sc.WriteString("_mdo_do 'Failed to reset local modifications' _mdo_git -C \"$_mdo_d\" reset --hard HEAD\n")
 		}
 		if values["remote_url_changed"] == true {
-			fmt.Fprintf(&sc, "_mdo_do 'Failed to set a new url' _mdo_git -C \"$_mdo_d\" remote set-url %s %s\n", ShellQuote(remote), ShellQuote(repo))
+			fmt.Fprintf(&sc, "_mdo_do 'Failed to set a new url' _mdo_git -C \"$_mdo_d\" remote set-url %s %s\n", conn.Quote(remote), conn.Quote(repo))
 		}
 		fetch := []string{"-C", dest, "fetch"}
 		if args.Has("depth") {
@@ -284,9 +286,9 @@ func (Git) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 		if kind == "commit" && args.Has("depth") {
 			fetch = append(fetch, version)
 		}
-		fmt.Fprintf(&sc, "_mdo_do %s _mdo_git %s\n", ShellQuote("Failed to download remote objects and refs"), quoteWords(fetch))
+		fmt.Fprintf(&sc, "_mdo_do %s _mdo_git %s\n", conn.Quote("Failed to download remote objects and refs"), quoteWords(fetch))
 		if version == "HEAD" {
-			fmt.Fprintf(&sc, "_mdo_git -C \"$_mdo_d\" remote set-head %s --auto >/dev/null 2>&1\n", ShellQuote(remote))
+			fmt.Fprintf(&sc, "_mdo_git -C \"$_mdo_d\" remote set-head %s --auto >/dev/null 2>&1\n", conn.Quote(remote))
 		}
 	}
 	if !bare {
@@ -324,7 +326,7 @@ func (Git) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 // checked out (created tracking the remote's when missing) and reset to the
 // remote's; a tag or commit is checked out.
 func gitSwitch(remote, version, kind string) string {
-	rq := ShellQuote(remote)
+	rq := conn.Quote(remote)
 	switch kind {
 	case "head":
 		return fmt.Sprintf(`_mdo_b=$(_mdo_git -C "$_mdo_d" symbolic-ref --short refs/remotes/%[1]s/HEAD 2>/dev/null); _mdo_b=${_mdo_b#%[2]s/}
@@ -333,7 +335,7 @@ _mdo_do "Failed to checkout branch $_mdo_b" _mdo_git -C "$_mdo_d" checkout --for
 _mdo_do "Failed to checkout branch $_mdo_b" _mdo_git -C "$_mdo_d" reset --hard %[1]s/"$_mdo_b" --
 `, rq, strings.ReplaceAll(remote, "'", ""))
 	case "branch":
-		v := ShellQuote(version)
+		v := conn.Quote(version)
 		return fmt.Sprintf(`if _mdo_git -C "$_mdo_d" show-ref --verify --quiet %[3]s; then
   _mdo_do %[4]s _mdo_git -C "$_mdo_d" checkout --force %[2]s
   _mdo_do %[5]s _mdo_git -C "$_mdo_d" reset --hard %[1]s/%[2]s
@@ -341,10 +343,10 @@ else
   _mdo_git -C "$_mdo_d" show-ref --verify --quiet refs/remotes/%[1]s/%[2]s || _mdo_do %[5]s _mdo_git -C "$_mdo_d" fetch %[1]s %[6]s
   _mdo_do %[5]s _mdo_git -C "$_mdo_d" checkout --track -b %[2]s %[1]s/%[2]s
 fi
-`, rq, v, ShellQuote("refs/heads/"+version), ShellQuote("Failed to checkout branch "+version), ShellQuote("Failed to checkout "+version),
-			ShellQuote("+refs/heads/"+version+":refs/remotes/"+remote+"/"+version))
+`, rq, v, conn.Quote("refs/heads/"+version), conn.Quote("Failed to checkout branch "+version), conn.Quote("Failed to checkout "+version),
+			conn.Quote("+refs/heads/"+version+":refs/remotes/"+remote+"/"+version))
 	}
-	return fmt.Sprintf("_mdo_do %s _mdo_git -C \"$_mdo_d\" checkout --force %s\n", ShellQuote("Failed to checkout "+version), ShellQuote(version))
+	return fmt.Sprintf("_mdo_do %s _mdo_git -C \"$_mdo_d\" checkout --force %s\n", conn.Quote("Failed to checkout "+version), conn.Quote(version))
 }
 
 // gitFailure returns the message of a failed git command and puts its

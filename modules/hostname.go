@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
 )
 
 // Hostname is the hostname module. One script reads the current and the
@@ -34,7 +36,7 @@ func (Hostname) Spec() *Spec {
 // the target).
 func hostnameScript(etc, name, use string, check bool) string {
 	var sc strings.Builder
-	fmt.Fprintf(&sc, "_mdo_n=%s\n_mdo_hf=%s/hostname\n", ShellQuote(name), ShellQuote(etc))
+	fmt.Fprintf(&sc, "_mdo_n=%s\n_mdo_hf=%s/hostname\n", conn.Quote(name), conn.Quote(etc))
 	switch use {
 	case "":
 		sc.WriteString(`if [ "$(cat /proc/1/comm 2>/dev/null)" = systemd ] && command -v hostnamectl >/dev/null 2>&1; then _mdo_u=systemd

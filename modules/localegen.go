@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
 )
 
 // LocaleGen is the locale_gen module (community.general.locale_gen). As in
@@ -123,7 +125,7 @@ func (m LocaleGen) Run(ctx context.Context, env *Env, args Args) (Result, error)
 	names := args.Strings("name")
 	state := args.String("state")
 	values := map[string]any{"name": names}
-	head := fmt.Sprintf("_mdo_r=%s\n", ShellQuote(m.root))
+	head := fmt.Sprintf("_mdo_r=%s\n", conn.Quote(m.root))
 	f, res, err := runScript(ctx, env, "locale_gen", head+`if [ -e "$_mdo_r/var/lib/locales/supported.d/" ]; then _mdo_f ubuntu 1; _mdo_a=$_mdo_r/usr/share/i18n/SUPPORTED
   [ -f "$_mdo_r/var/lib/locales/supported.d/local" ] && _mdo_f local "$(cat "$_mdo_r/var/lib/locales/supported.d/local"; echo .)"
 elif [ ! -e "$_mdo_r/etc/locale.gen" ]; then _mdo_f missing 1; _mdo_f end 1; exit 0

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
 )
 
 // Modprobe is the modprobe module (community.general.modprobe). As in
@@ -111,13 +113,13 @@ func (m Modprobe) Run(ctx context.Context, env *Env, args Args) (Result, error) 
 	state, persistent := args.String("state"), args.String("persistent")
 	values := map[string]any{"name": name, "params": params, "state": state}
 	loadDir, optDir := m.root+"/etc/modules-load.d", m.root+"/etc/modprobe.d"
-	head := fmt.Sprintf("_mdo_n=%s\n_mdo_k=%s\n", ShellQuote(name), ShellQuote(m.kernel)) + modprobeLoadedScript +
+	head := fmt.Sprintf("_mdo_n=%s\n_mdo_k=%s\n", conn.Quote(name), conn.Quote(m.kernel)) + modprobeLoadedScript +
 		"command -v modprobe >/dev/null 2>&1 || { _mdo_f error \"Failed to find required executable \\\"modprobe\\\" in paths: $PATH\"; exit 0; }\n"
 	var sc strings.Builder
 	sc.WriteString(head)
 	sc.WriteString("_mdo_loaded; _mdo_f loaded $_mdo_l\n")
 	for _, d := range []struct{ prefix, dir string }{{"ml:", loadDir}, {"mp:", optDir}} {
-		fmt.Fprintf(&sc, "for _mdo_p in %s/*; do [ -f \"$_mdo_p\" ] && _mdo_f \"%s$_mdo_p\" \"$(cat \"$_mdo_p\"; echo .)\"; done\n", ShellQuote(d.dir), d.prefix)
+		fmt.Fprintf(&sc, "for _mdo_p in %s/*; do [ -f \"$_mdo_p\" ] && _mdo_f \"%s$_mdo_p\" \"$(cat \"$_mdo_p\"; echo .)\"; done\n", conn.Quote(d.dir), d.prefix)
 	}
 	sc.WriteString("_mdo_f end 1\n")
 	f, res, err := runScript(ctx, env, "modprobe "+name, sc.String(), nil)
@@ -193,7 +195,7 @@ func (m Modprobe) Run(ctx context.Context, env *Env, args Args) (Result, error) 
 		if env.Check {
 			dry = " -n"
 		}
-		fmt.Fprintf(&sc, "_mdo_x=$(modprobe -r %s%s 2>&1 >/dev/null); _mdo_r=$?\n", ShellQuote(name), dry)
+		fmt.Fprintf(&sc, "_mdo_x=$(modprobe -r %s%s 2>&1 >/dev/null); _mdo_r=$?\n", conn.Quote(name), dry)
 		sc.WriteString("if [ $_mdo_r -ne 0 ]; then _mdo_f rc $_mdo_r; _mdo_f error \"$_mdo_x\"; exit 0; fi\n")
 	}
 	writes := map[string]string{}
@@ -238,7 +240,7 @@ func (m Modprobe) Run(ctx context.Context, env *Env, args Args) (Result, error) 
 		sort.Strings(paths)
 		for _, p := range paths {
 			work = true
-			fmt.Fprintf(&sc, "_mdo_wf %s %s\n", ShellQuote(p), ShellQuote(writes[p]))
+			fmt.Fprintf(&sc, "_mdo_wf %s %s\n", conn.Quote(p), conn.Quote(writes[p]))
 		}
 	}
 	r := Result{Changed: changed, Values: values}

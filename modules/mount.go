@@ -6,6 +6,8 @@ import (
 	"path"
 	"strconv"
 	"strings"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
 )
 
 // Mount is the mount module (ansible.posix.mount): it keeps a mount's line
@@ -210,11 +212,11 @@ func (Mount) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 		dump: fstabEscape(args.String("dump")), passno: fstabEscape(args.String("passno"))}
 
 	var sc strings.Builder
-	fmt.Fprintf(&sc, "_mdo_t=%s\n", ShellQuote(fstab))
+	fmt.Fprintf(&sc, "_mdo_t=%s\n", conn.Quote(fstab))
 	sc.WriteString(`if [ -f "$_mdo_t" ]; then printf 'fstab\0'; cat -- "$_mdo_t" || exit 1; printf '\0'; fi
 printf 'mountinfo\0'; cat /proc/self/mountinfo 2>/dev/null; printf '\0'
 `)
-	fmt.Fprintf(&sc, "[ -e %s ] && _mdo_f exists 1\n_mdo_f end 1\n", ShellQuote(name))
+	fmt.Fprintf(&sc, "[ -e %s ] && _mdo_f exists 1\n_mdo_f end 1\n", conn.Quote(name))
 	f, res, err := runScript(ctx, env, "mount "+name, sc.String(), nil)
 	if err != nil {
 		return Result{}, err
@@ -239,39 +241,39 @@ printf 'mountinfo\0'; cat /proc/self/mountinfo 2>/dev/null; printf '\0'
 	mountCmd := func() string {
 		c := "mount"
 		if state == "ephemeral" {
-			c += " -t " + ShellQuote(fstype)
+			c += " -t " + conn.Quote(fstype)
 			if opts != "defaults" {
-				c += " -o " + ShellQuote(opts)
+				c += " -o " + conn.Quote(opts)
 			}
-			c += " " + ShellQuote(src)
+			c += " " + conn.Quote(src)
 		} else if explicitFstab && fstab != "/etc/fstab" {
-			c += " -T " + ShellQuote(fstab)
+			c += " -T " + conn.Quote(fstab)
 		}
-		return c + " " + ShellQuote(name)
+		return c + " " + conn.Quote(name)
 	}
 	remountCmd := func() string {
 		o := "remount"
 		if state == "remounted" && opts != "defaults" {
 			o += "," + opts
 		}
-		c := "mount -o " + ShellQuote(o)
+		c := "mount -o " + conn.Quote(o)
 		if state == "ephemeral" {
-			c += " -t " + ShellQuote(fstype)
+			c += " -t " + conn.Quote(fstype)
 			if opts != "defaults" {
-				c += " -o " + ShellQuote(opts)
+				c += " -o " + conn.Quote(opts)
 			}
-			c += " " + ShellQuote(src)
+			c += " " + conn.Quote(src)
 		} else if explicitFstab && fstab != "/etc/fstab" {
-			c += " -T " + ShellQuote(fstab)
+			c += " -T " + conn.Quote(fstab)
 		}
-		c += " " + ShellQuote(name)
+		c += " " + conn.Quote(name)
 		if state == "remounted" && opts != "defaults" {
 			return c
 		}
 		// Ansible falls back to umount and mount when remount fails.
-		return "{ " + c + " || { umount " + ShellQuote(name) + " && " + mountCmd() + "; }; }"
+		return "{ " + c + " || { umount " + conn.Quote(name) + " && " + mountCmd() + "; }; }"
 	}
-	do := func(msg, cmd string) string { return "_mdo_do " + ShellQuote(msg+" "+name) + " " + ShellQuote(cmd) }
+	do := func(msg, cmd string) string { return "_mdo_do " + conn.Quote(msg+" "+name) + " " + conn.Quote(cmd) }
 	switch state {
 	case "absent_from_fstab":
 		after, changed = fstabUnset(before, want, args.Has("src"))
@@ -281,21 +283,21 @@ printf 'mountinfo\0'; cat /proc/self/mountinfo 2>/dev/null; printf '\0'
 		write = changed
 		if changed {
 			if mounted != nil {
-				action = append(action, do("Error unmounting", "umount "+ShellQuote(name)))
+				action = append(action, do("Error unmounting", "umount "+conn.Quote(name)))
 			}
-			action = append(action, "if [ -e "+ShellQuote(name)+" ]; then "+do("Error rmdir", "rmdir -- "+ShellQuote(name))+"; fi")
+			action = append(action, "if [ -e "+conn.Quote(name)+" ]; then "+do("Error rmdir", "rmdir -- "+conn.Quote(name))+"; fi")
 		}
 	case "unmounted":
 		if mounted != nil {
 			changed = true
-			action = append(action, do("Error unmounting", "umount "+ShellQuote(name)))
+			action = append(action, do("Error unmounting", "umount "+conn.Quote(name)))
 		}
 	case "present":
 		after, changed = fstabSet(normalizeNL(before), want, args.Has("src"))
 		write = changed
 	case "mounted", "ephemeral":
 		if !pathExists {
-			action = append(action, do("Error making dir", "mkdir -p -- "+ShellQuote(name)))
+			action = append(action, do("Error making dir", "mkdir -p -- "+conn.Quote(name)))
 		}
 		if state == "mounted" {
 			after, changed = fstabSet(normalizeNL(before), want, args.Has("src"))
@@ -319,7 +321,7 @@ printf 'mountinfo\0'; cat /proc/self/mountinfo 2>/dev/null; printf '\0'
 	case "remounted":
 		changed = true
 		if opts != "defaults" {
-			action = append(action, "_mdo_do "+ShellQuote("Options were specified with remounted, but the remount command failed. Failing in order to prevent an unexpected mount result. Try replacing this command with a \"state: unmounted\" followed by a \"state: mounted\" using the full desired mount options instead.")+" "+ShellQuote(remountCmd()))
+			action = append(action, "_mdo_do "+conn.Quote("Options were specified with remounted, but the remount command failed. Failing in order to prevent an unexpected mount result. Try replacing this command with a \"state: unmounted\" followed by a \"state: mounted\" using the full desired mount options instead.")+" "+conn.Quote(remountCmd()))
 		} else {
 			action = append(action, do("Error remounting", remountCmd()))
 		}
@@ -338,7 +340,7 @@ printf 'mountinfo\0'; cat /proc/self/mountinfo 2>/dev/null; printf '\0'
   if [ -n "${_mdo_old:-}" ]; then mv -f -- "$_mdo_old" "$_mdo_fs"; fi
   _mdo_f ferr "$1: $_mdo_o"; exit 0; }
 `)
-	fmt.Fprintf(&sc, "_mdo_fs=%s\n", ShellQuote(fstab))
+	fmt.Fprintf(&sc, "_mdo_fs=%s\n", conn.Quote(fstab))
 	if write {
 		if !fstabExists {
 			sc.WriteString(`mkdir -p -- "$(dirname -- "$_mdo_fs")" 2>/dev/null; >>"$_mdo_fs" || { _mdo_f werr "Failed to open $_mdo_fs"; exit 0; }` + "\n")

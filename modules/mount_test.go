@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
 )
 
 // TestFstabEdit checks the fstab text, ported from ansible.posix.mount's
@@ -61,7 +63,7 @@ func TestMount(t *testing.T) {
 			}
 			fstab := filepath.Join(dir, "fstab")
 			mnt := filepath.Join(dir, "mnt point")
-			sysSh(t, c, "printf '# static\\n/dev/sda1 / ext4 defaults 0 1\\n' >"+ShellQuote(fstab))
+			sysSh(t, c, "printf '# static\\n/dev/sda1 / ext4 defaults 0 1\\n' >"+conn.Quote(fstab))
 			args := func(kv ...any) map[string]any {
 				m := map[string]any{"fstab": fstab, "path": mnt, "src": "mdotmp", "fstype": "tmpfs"}
 				for i := 0; i+1 < len(kv); i += 2 {
@@ -106,7 +108,7 @@ func TestMount(t *testing.T) {
 			for _, s := range steps {
 				res, _ := sysRun(t, c, Mount{}, s.check, true, s.raw)
 				sysExpect(t, s.what, res, s.changed, false, "")
-				if got := sysSh(t, c, "cat "+ShellQuote(fstab)); got != s.fstab {
+				if got := sysSh(t, c, "cat "+conn.Quote(fstab)); got != s.fstab {
 					t.Errorf("%s: fstab %q, want %q", s.what, got, s.fstab)
 				}
 				if s.mounted != "" {
@@ -122,7 +124,7 @@ func TestMount(t *testing.T) {
 					}
 				}
 				if s.what == "absent" {
-					if out := sysSh(t, c, "[ -e "+ShellQuote(mnt)+" ] && echo exists || true"); out != "" {
+					if out := sysSh(t, c, "[ -e "+conn.Quote(mnt)+" ] && echo exists || true"); out != "" {
 						t.Errorf("absent left the mount point")
 					}
 				}
@@ -132,7 +134,7 @@ func TestMount(t *testing.T) {
 			if tn == "ssh" {
 				res, _ = sysRun(t, c, Mount{}, false, false, args("state", "mounted", "fstype", "nosuchfs"))
 				sysExpect(t, "bad fstype", res, false, true, "Error mounting "+mnt+":")
-				if got := sysSh(t, c, "cat "+ShellQuote(fstab)); got != base {
+				if got := sysSh(t, c, "cat "+conn.Quote(fstab)); got != base {
 					t.Errorf("failed mount left fstab %q, want it put back", got)
 				}
 			}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
 )
 
 // Pacman is community.general.pacman: it installs, upgrades and removes
@@ -68,14 +70,14 @@ func (Pacman) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 	if env.Check {
 		check = "1"
 	}
-	fmt.Fprintf(&sc, "_mdo_pm=%s; _mdo_check=%s\n", ShellQuote(args.String("executable")), check)
+	fmt.Fprintf(&sc, "_mdo_pm=%s; _mdo_check=%s\n", conn.Quote(args.String("executable")), check)
 	for _, x := range [][2]string{{"_mdo_x", "extra_args"}, {"_mdo_ux", "upgrade_extra_args"}, {"_mdo_cx", "update_cache_extra_args"}} {
 		v, a := x[0], x[1]
 		words, err := SplitShlex(args.String(a))
 		if err != nil {
 			return Result{Failed: true, Msg: fmt.Sprintf("%s: %v", a, err)}, nil
 		}
-		fmt.Fprintf(&sc, "%s=%s\n", v, ShellQuote(quoteWords(words)))
+		fmt.Fprintf(&sc, "%s=%s\n", v, conn.Quote(quoteWords(words)))
 	}
 	sc.WriteString(pacmanScript)
 	if args.Bool("update_cache") {
@@ -127,7 +129,7 @@ _mdo_done
 		sc.WriteString("set --")
 		for _, n := range args.Strings("name") {
 			if n != "" {
-				sc.WriteString(" " + ShellQuote(n))
+				sc.WriteString(" " + conn.Quote(n))
 			}
 		}
 		sc.WriteString("\n")

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
 )
 
 // PamLimits is the pam_limits module (community.general): it keeps one
@@ -163,7 +165,7 @@ else
   _mdo_x=$(dirname -- "$_mdo_d"); { [ -d "$_mdo_x" ] && [ -w "$_mdo_x" ]; } || { _mdo_f fail "directory $_mdo_x is not writable (check presence, access rights, use sudo)"; exit 0; }
 fi
 _mdo_f end 1
-`, ShellQuote(dest)), nil)
+`, conn.Quote(dest)), nil)
 	if err != nil {
 		return Result{}, err
 	}

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
 )
 
 // TestPamLimits replays community.general.pam_limits' recorded behaviour
@@ -33,7 +35,7 @@ func TestPamLimits(t *testing.T) {
 			}
 			dest := filepath.Join(dir, "limits.conf")
 			for _, tc := range cases {
-				sysSh(t, c, "printf '%s' "+ShellQuote(tc.Init)+" >"+dest)
+				sysSh(t, c, "printf '%s' "+conn.Quote(tc.Init)+" >"+dest)
 				raw := map[string]any{"dest": dest}
 				for k, v := range tc.Args {
 					raw[k] = v

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
 )
 
 // Pip is the pip module: it installs, upgrades or removes Python packages
@@ -280,9 +282,9 @@ func (Pip) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 	if umask != "" {
 		fmt.Fprintf(&sc, "umask %s\n", umask)
 	}
-	fmt.Fprintf(&sc, "cd %s || { _mdo_f fail 'cannot chdir to %s'; exit 0; }\n", ShellQuote(chdir), strings.ReplaceAll(chdir, "'", ""))
+	fmt.Fprintf(&sc, "cd %s || { _mdo_f fail 'cannot chdir to %s'; exit 0; }\n", conn.Quote(chdir), strings.ReplaceAll(chdir, "'", ""))
 	if venv != "" {
-		fmt.Fprintf(&sc, "_mdo_env=%s\nPATH=$_mdo_env/bin:$PATH\n[ -e \"$_mdo_env/bin/activate\" ] || _mdo_f novenv 1\n", ShellQuote(venv))
+		fmt.Fprintf(&sc, "_mdo_env=%s\nPATH=$_mdo_env/bin:$PATH\n[ -e \"$_mdo_env/bin/activate\" ] || _mdo_f novenv 1\n", conn.Quote(venv))
 	}
 	sc.WriteString(pipFind(args.String("executable"), venv != ""))
 	sc.WriteString("if [ -n \"${_mdo_pip:-}\" ]; then _mdo_f list \"$(LC_ALL=C LANG=C _mdo_run list --format=freeze 2>/dev/null)\"; fi\n_mdo_f end 1\n")
@@ -351,16 +353,16 @@ func (Pip) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 	if umask != "" {
 		fmt.Fprintf(&sc, "umask %s\n", umask)
 	}
-	fmt.Fprintf(&sc, "cd %s || { _mdo_f fail 'cannot chdir'; exit 0; }\n", ShellQuote(chdir))
+	fmt.Fprintf(&sc, "cd %s || { _mdo_f fail 'cannot chdir'; exit 0; }\n", conn.Quote(chdir))
 	if venv != "" {
-		fmt.Fprintf(&sc, "_mdo_env=%s\nPATH=$_mdo_env/bin:$PATH\n", ShellQuote(venv))
+		fmt.Fprintf(&sc, "_mdo_env=%s\nPATH=$_mdo_env/bin:$PATH\n", conn.Quote(venv))
 		if noVenv {
 			vc, err := pipVenvCommand(args, venv)
 			if err != nil {
 				return Result{Failed: true, Msg: err.Error(), Values: values}, nil
 			}
 			fmt.Fprintf(&sc, "_mdo_o=$(%s 2>&1 </dev/null); _mdo_rc=$?\n_mdo_f out \"$_mdo_o\"\n", vc)
-			fmt.Fprintf(&sc, "[ $_mdo_rc -eq 0 ] || { _mdo_f fail %s; _mdo_f rc $_mdo_rc; exit 0; }\n_mdo_f venv_created 1\n", ShellQuote("Error creating the virtualenv: "+vc))
+			fmt.Fprintf(&sc, "[ $_mdo_rc -eq 0 ] || { _mdo_f fail %s; _mdo_f rc $_mdo_rc; exit 0; }\n_mdo_f venv_created 1\n", conn.Quote("Error creating the virtualenv: "+vc))
 		}
 	}
 	sc.WriteString(pipFind(args.String("executable"), venv != ""))
@@ -424,10 +426,10 @@ func pipFind(executable string, venv bool) string {
 	sc.WriteString("_mdo_pip=\n")
 	switch {
 	case executable != "" && strings.HasPrefix(executable, "/"):
-		fmt.Fprintf(&sc, "_mdo_pip=%s\n", ShellQuote(executable))
+		fmt.Fprintf(&sc, "_mdo_pip=%s\n", conn.Quote(executable))
 	case executable != "":
-		fmt.Fprintf(&sc, "_mdo_pip=$(command -v %s) || { _mdo_pip=; _mdo_f nopip %s; }\n", ShellQuote(executable),
-			ShellQuote(fmt.Sprintf("Unable to find any of %s to use.  pip needs to be installed.", executable)))
+		fmt.Fprintf(&sc, "_mdo_pip=$(command -v %s) || { _mdo_pip=; _mdo_f nopip %s; }\n", conn.Quote(executable),
+			conn.Quote(fmt.Sprintf("Unable to find any of %s to use.  pip needs to be installed.", executable)))
 	case venv:
 		sc.WriteString(`for _mdo_b in pip3 pip; do [ -x "$_mdo_env/bin/$_mdo_b" ] && { _mdo_pip=$_mdo_env/bin/$_mdo_b; break; }; done
 [ -n "$_mdo_pip" ] || _mdo_f nopip "Unable to find pip in the virtualenv, $_mdo_env, under any of these names: pip3, pip. Make sure pip is present in the virtualenv."

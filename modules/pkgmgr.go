@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
 )
 
 // Apt, Dnf, Yum and Package manage packages. Each call is one shell script
@@ -200,7 +202,7 @@ func (Package) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 		}
 	}
 	if len(rpmOnly) > 0 {
-		aptPart = "_mdo_f error " + ShellQuote("Unsupported parameters for (apt) module: "+strings.Join(rpmOnly, ", ")) + "\nexit 0\n"
+		aptPart = "_mdo_f error " + conn.Quote("Unsupported parameters for (apt) module: "+strings.Join(rpmOnly, ", ")) + "\nexit 0\n"
 	}
 	all := []backend{
 		{"apt", "apt-get", aptPart},
@@ -290,7 +292,7 @@ _mdo_t=$(_mdo_ut)
 	}
 	opts := aptOptions(r)
 	if r.deb != "" {
-		fmt.Fprintf(&sc, "_mdo_d=%s\n", ShellQuote(r.deb))
+		fmt.Fprintf(&sc, "_mdo_d=%s\n", conn.Quote(r.deb))
 		sc.WriteString(`[ -f "$_mdo_d" ] || { _mdo_f error "Unable to install package: deb file $_mdo_d not found"; exit 0; }
 _mdo_dn=$(dpkg-deb -f "$_mdo_d" Package) && _mdo_dv=$(dpkg-deb -f "$_mdo_d" Version) || { _mdo_f error "Unable to read the package name and version of $_mdo_d"; exit 0; }
 case $(dpkg-query -W -f='${db:Status-Abbrev}|${Version}' "$_mdo_dn" 2>/dev/null) in
@@ -303,7 +305,7 @@ set -- "$_mdo_d"
 		if r.check {
 			check = "--simulate "
 		}
-		fmt.Fprintf(&sc, "_mdo_cmd=%s\n", ShellQuote("dpkg "+check+dpkgOptions(r.dpkgOptions)+" -i"))
+		fmt.Fprintf(&sc, "_mdo_cmd=%s\n", conn.Quote("dpkg "+check+dpkgOptions(r.dpkgOptions)+" -i"))
 		sc.WriteString(pkgRunAction(false))
 		return sc.String()
 	}
@@ -315,7 +317,7 @@ set -- "$_mdo_d"
 		if r.check {
 			args += " --simulate"
 		}
-		fmt.Fprintf(&sc, "set --\n_mdo_cmd=%s\n", ShellQuote("apt-get "+args+" autoremove"))
+		fmt.Fprintf(&sc, "set --\n_mdo_cmd=%s\n", conn.Quote("apt-get "+args+" autoremove"))
 		sc.WriteString(pkgRunAction(false))
 		sc.WriteString("case $_mdo_o in *'\n0 upgraded, 0 newly installed, 0 to remove'*|'0 upgraded, 0 newly installed, 0 to remove'*) _mdo_f changed 0 ;; esac\n")
 		return sc.String()
@@ -323,11 +325,11 @@ set -- "$_mdo_d"
 	sc.WriteString("_mdo_in=\n")
 	for _, n := range r.names {
 		name, ver, pinned := strings.Cut(n, "=")
-		fmt.Fprintf(&sc, "_mdo_p=%s\n", ShellQuote(name))
+		fmt.Fprintf(&sc, "_mdo_p=%s\n", conn.Quote(name))
 		sc.WriteString("_mdo_s=$(dpkg-query -W -f='${db:Status-Abbrev}|${Version}' \"$_mdo_p\" 2>/dev/null)\n")
 		sc.WriteString("_mdo_c=$(apt-cache policy \"$_mdo_p\" 2>/dev/null | sed -n 's/^ *Candidate: //p')\n")
-		notFound := fmt.Sprintf("{ _mdo_f notfound %s; exit 0; }", ShellQuote(n))
-		todo := "_mdo_f todo " + ShellQuote(n) + "; " + strings.TrimSuffix(appendWord("_mdo_in", n), "\n")
+		notFound := fmt.Sprintf("{ _mdo_f notfound %s; exit 0; }", conn.Quote(n))
+		todo := "_mdo_f todo " + conn.Quote(n) + "; " + strings.TrimSuffix(appendWord("_mdo_in", n), "\n")
 		switch {
 		case r.state == "absent":
 			if r.purge {
@@ -371,7 +373,7 @@ set -- "$_mdo_d"
 			cmd += " --simulate"
 		}
 		if r.defaultRelease != "" {
-			cmd += " -t " + ShellQuote(r.defaultRelease)
+			cmd += " -t " + conn.Quote(r.defaultRelease)
 		}
 		if r.installRecommends != nil {
 			cmd += " -o APT::Install-Recommends=" + map[bool]string{true: "yes", false: "no"}[*r.installRecommends]
@@ -384,7 +386,7 @@ set -- "$_mdo_d"
 		}
 		cmd += " install"
 	}
-	fmt.Fprintf(&sc, "_mdo_cmd=%s\n", ShellQuote(cmd))
+	fmt.Fprintf(&sc, "_mdo_cmd=%s\n", conn.Quote(cmd))
 	sc.WriteString(pkgRunAction(false))
 	return sc.String()
 }
@@ -406,7 +408,7 @@ func dpkgOptionsApt(s string) string {
 	var out []string
 	for _, o := range strings.Split(s, ",") {
 		if o = strings.TrimSpace(o); o != "" {
-			out = append(out, ShellQuote("-o")+" "+ShellQuote("Dpkg::Options::=--"+o))
+			out = append(out, conn.Quote("-o")+" "+conn.Quote("Dpkg::Options::=--"+o))
 		}
 	}
 	return strings.Join(out, " ")
@@ -417,7 +419,7 @@ func dpkgOptions(s string) string {
 	var out []string
 	for _, o := range strings.Split(s, ",") {
 		if o = strings.TrimSpace(o); o != "" {
-			out = append(out, ShellQuote("--"+o))
+			out = append(out, conn.Quote("--"+o))
 		}
 	}
 	return strings.Join(out, " ")
@@ -429,7 +431,7 @@ func globWord(s string) string {
 	parts := strings.Split(s, "*")
 	for i, p := range parts {
 		if p != "" {
-			parts[i] = ShellQuote(p)
+			parts[i] = conn.Quote(p)
 		}
 	}
 	return strings.Join(parts, "*")
@@ -464,10 +466,10 @@ func rpmScript(tool string, r pkgRequest, extra []string) string {
 		sc.WriteString("_mdo_x=yum; command -v yum >/dev/null 2>&1 || _mdo_x=dnf\n")
 		bin = "$_mdo_x"
 	}
-	fmt.Fprintf(&sc, "command -v %s >/dev/null 2>&1 || { _mdo_f error %s; exit 0; }\n", bin, ShellQuote(tool+" not found on the target"))
+	fmt.Fprintf(&sc, "command -v %s >/dev/null 2>&1 || { _mdo_f error %s; exit 0; }\n", bin, conn.Quote(tool+" not found on the target"))
 	base := bin + " -y"
 	for _, o := range extra {
-		base += " " + ShellQuote(o)
+		base += " " + conn.Quote(o)
 	}
 	if r.updateCache {
 		if r.check {
@@ -487,13 +489,13 @@ func rpmScript(tool string, r pkgRequest, extra []string) string {
 	}
 	sc.WriteString("_mdo_in=\n_mdo_up=\n")
 	for _, n := range r.names {
-		fmt.Fprintf(&sc, "_mdo_p=%s\n", ShellQuote(n))
-		todo := "_mdo_f todo " + ShellQuote(n) + "; " + strings.TrimSuffix(appendWord("_mdo_in", n), "\n")
+		fmt.Fprintf(&sc, "_mdo_p=%s\n", conn.Quote(n))
+		todo := "_mdo_f todo " + conn.Quote(n) + "; " + strings.TrimSuffix(appendWord("_mdo_in", n), "\n")
 		switch r.state {
 		case "absent":
 			fmt.Fprintf(&sc, "if rpm -q --quiet \"$_mdo_p\"; then %s; fi\n", todo)
 		case "latest":
-			up := "_mdo_f todo " + ShellQuote(n) + "; " + strings.TrimSuffix(appendWord("_mdo_up", n), "\n")
+			up := "_mdo_f todo " + conn.Quote(n) + "; " + strings.TrimSuffix(appendWord("_mdo_up", n), "\n")
 			fmt.Fprintf(&sc, "if rpm -q --quiet \"$_mdo_p\"; then %s -q check-update \"$_mdo_p\" >/dev/null 2>&1; [ $? -eq 100 ] && { %s; }; else %s; fi\n", bin, up, todo)
 		default:
 			fmt.Fprintf(&sc, "rpm -q --quiet \"$_mdo_p\" || { %s; }\n", todo)

@@ -39,7 +39,7 @@ func buildDeb(t *testing.T, name, version string) string {
 // dpkgStatus returns dpkg's status abbreviation for name ("" when unknown).
 func dpkgStatus(t *testing.T, c conn.Conn, name string) string {
 	t.Helper()
-	return strings.TrimSpace(sysSh(t, c, "dpkg-query -W -f='${db:Status-Abbrev}' "+ShellQuote(name)+" 2>/dev/null || true"))
+	return strings.TrimSpace(sysSh(t, c, "dpkg-query -W -f='${db:Status-Abbrev}' "+conn.Quote(name)+" 2>/dev/null || true"))
 }
 
 // TestAptDeb installs and removes a locally built package through apt's

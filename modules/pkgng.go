@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
 )
 
 // Pkgng is community.general.pkgng: it installs, upgrades and removes
@@ -70,15 +72,15 @@ func (Pkgng) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 	dir := ""
 	switch {
 	case args.Has("rootdir"):
-		dir = ShellQuote("--rootdir=" + args.String("rootdir"))
+		dir = conn.Quote("--rootdir=" + args.String("rootdir"))
 	case args.Has("chroot"):
-		dir = ShellQuote("--chroot=" + args.String("chroot"))
+		dir = conn.Quote("--chroot=" + args.String("chroot"))
 	case args.Has("jail"):
-		dir = ShellQuote("--jail=" + args.String("jail"))
+		dir = conn.Quote("--jail=" + args.String("jail"))
 	}
 	site := ""
 	if args.Has("pkgsite") {
-		site = ShellQuote("--repository=" + args.String("pkgsite"))
+		site = conn.Quote("--repository=" + args.String("pkgsite"))
 	}
 	penv := ""
 	if args.Bool("ignore_osver") {
@@ -91,7 +93,7 @@ func (Pkgng) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 	state := args.String("state")
 	pkgs := args.Strings("name")
 	var sc strings.Builder
-	fmt.Fprintf(&sc, "_mdo_dir=%s; _mdo_site=%s; _mdo_env=%s; _mdo_check=%s\n", ShellQuote(dir), ShellQuote(site), ShellQuote(penv), check)
+	fmt.Fprintf(&sc, "_mdo_dir=%s; _mdo_site=%s; _mdo_env=%s; _mdo_check=%s\n", conn.Quote(dir), conn.Quote(site), conn.Quote(penv), check)
 	sc.WriteString(pkgngScript)
 	if len(pkgs) == 1 && pkgs[0] == "*" && state == "latest" {
 		// upgrade_packages

@@ -32,7 +32,7 @@ func (Raw) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 	}
 	if exe := args.String("executable"); exe != "" {
 		// As Ansible: the executable is shell text, the command one word.
-		script = exe + " -c " + ShellQuote(script)
+		script = exe + " -c " + conn.Quote(script)
 	}
 	res, err := env.Conn.Exec(ctx, conn.Command{Script: script})
 	if err != nil {

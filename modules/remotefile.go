@@ -534,7 +534,7 @@ func attrCmds(v string, plan AttrPlan, noFollow bool) string {
 		if plan.Group != "" {
 			spec += ":" + plan.Group
 		}
-		fmt.Fprintf(&b, "_mdo_e=$(chown %s-- %s \"$%s\" 2>&1) || { printf 'fail\\0chown\\0%%s\\0' \"$_mdo_e\"; exit 1; }\n", h, ShellQuote(spec), v)
+		fmt.Fprintf(&b, "_mdo_e=$(chown %s-- %s \"$%s\" 2>&1) || { printf 'fail\\0chown\\0%%s\\0' \"$_mdo_e\"; exit 1; }\n", h, conn.Quote(spec), v)
 	}
 	// chmod after chown: chown clears setuid/setgid bits.
 	if plan.Mode != nil && !noFollow {
@@ -586,7 +586,7 @@ func runHelper(ctx context.Context, c conn.Conn, op, p, script string, stdin []b
 // SetAttrs applies plan to st.Path in one exec and returns the new state.
 // noFollow changes a link itself (chown -h; links have no mode).
 func SetAttrs(ctx context.Context, c conn.Conn, st FileState, plan AttrPlan, noFollow bool) (FileState, error) {
-	script := "_mdo_p=" + ShellQuote(st.Path) + "\n" + attrCmds("_mdo_p", plan, noFollow) + statRecord("_mdo_p")
+	script := "_mdo_p=" + conn.Quote(st.Path) + "\n" + attrCmds("_mdo_p", plan, noFollow) + statRecord("_mdo_p")
 	recs, _, _, err := runHelper(ctx, c, "set attributes", st.Path, script, nil)
 	if err != nil {
 		return st, err
@@ -643,7 +643,7 @@ func validateCmd(validate, v string) (string, error) {
 		pieces := strings.Split(w, "%s")
 		q := make([]string, len(pieces))
 		for j, p := range pieces {
-			q[j] = ShellQuote(p)
+			q[j] = conn.Quote(p)
 		}
 		out[i] = strings.Join(q, "\"$"+v+"\"")
 	}
@@ -690,7 +690,7 @@ func WriteFile(ctx context.Context, c conn.Conn, content []byte, o WriteOptions)
 	}
 
 	var b strings.Builder
-	fmt.Fprintf(&b, "_mdo_f=%s\n_mdo_d=%s\n", ShellQuote(dst), ShellQuote(path.Dir(dst)))
+	fmt.Fprintf(&b, "_mdo_f=%s\n_mdo_d=%s\n", conn.Quote(dst), conn.Quote(path.Dir(dst)))
 	if o.MkdirParents {
 		b.WriteString("[ -d \"$_mdo_d\" ] || _mdo_e=$(mkdir -p -- \"$_mdo_d\" 2>&1) || { printf 'fail\\0mkdir\\0%s\\0' \"$_mdo_e\"; exit 1; }\n")
 	}
@@ -703,7 +703,7 @@ func WriteFile(ctx context.Context, c conn.Conn, content []byte, o WriteOptions)
 		if err := c.Put(ctx, bytes.NewReader(content), uploaded, 0o600); err != nil {
 			return WriteResult{}, fmt.Errorf("write %s: upload: %w", dst, err)
 		}
-		fmt.Fprintf(&b, "_mdo_t=%s\ntrap 'rm -f -- \"$_mdo_t\"' EXIT\ntrap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM\n", ShellQuote(uploaded))
+		fmt.Fprintf(&b, "_mdo_t=%s\ntrap 'rm -f -- \"$_mdo_t\"' EXIT\ntrap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM\n", conn.Quote(uploaded))
 	} else {
 		stdin = content
 		b.WriteString(`_mdo_t=$(umask 077; mktemp "$_mdo_d/.mdo-tmp-XXXXXXXXXX" 2>&1) || { printf 'fail\0mktemp\0%s\0' "$_mdo_t"; exit 1; }
@@ -738,7 +738,7 @@ fi
 	b.WriteString("_mdo_e=$(mv -f -- \"$_mdo_t\" \"$_mdo_f\" 2>&1) || { printf 'fail\\0rename\\0%s\\0' \"$_mdo_e\"; exit 1; }\ntrap - EXIT\n")
 	// The temporary file of an SFTP write (sftpfs.TempPath) that a dropped
 	// connection left behind: test is a builtin, rm runs only if it is there.
-	fmt.Fprintf(&b, "_mdo_s=%s\n[ ! -e \"$_mdo_s\" ] && [ ! -L \"$_mdo_s\" ] || rm -f -- \"$_mdo_s\"\n", ShellQuote(stableTemp(dst, ".mdo-tmp")))
+	fmt.Fprintf(&b, "_mdo_s=%s\n[ ! -e \"$_mdo_s\" ] && [ ! -L \"$_mdo_s\" ] || rm -f -- \"$_mdo_s\"\n", conn.Quote(stableTemp(dst, ".mdo-tmp")))
 	b.WriteString(statRecord("_mdo_f"))
 	if o.Backup {
 		b.WriteString("[ -z \"${_mdo_bk:-}\" ] || printf 'backup_file\\0%s\\0' \"$_mdo_bk\"\n")
@@ -749,7 +749,7 @@ fi
 		if uploaded != "" {
 			var fe *FileError
 			if errors.As(err, &fe) {
-				_, _ = c.Exec(ctx, conn.Command{Script: "rm -f -- " + ShellQuote(uploaded)})
+				_, _ = c.Exec(ctx, conn.Command{Script: "rm -f -- " + conn.Quote(uploaded)})
 			}
 		}
 		return WriteResult{}, err
@@ -810,7 +810,7 @@ func writeDirect(ctx context.Context, c conn.Conn, content []byte, st FileState,
 		return WriteResult{After: after}, true, nil
 	}
 	// An id nobody named yet (a setgid directory's group): ask.
-	recs, _, _, err := runHelper(ctx, c, "write", dst, "_mdo_f="+ShellQuote(dst)+"\n"+statRecord("_mdo_f"), nil)
+	recs, _, _, err := runHelper(ctx, c, "write", dst, "_mdo_f="+conn.Quote(dst)+"\n"+statRecord("_mdo_f"), nil)
 	if err != nil {
 		return WriteResult{}, true, err
 	}
@@ -898,7 +898,7 @@ func transportErr(ctx context.Context, op string, err error) error {
 // Backup copies an existing file to DEST.PID.YYYY-MM-DD@HH:MM:SS~ (as
 // Ansible's backup_local) in one exec and returns the backup's path.
 func Backup(ctx context.Context, c conn.Conn, p string) (string, error) {
-	script := "_mdo_f=" + ShellQuote(p) + `
+	script := "_mdo_f=" + conn.Quote(p) + `
 _mdo_b="$_mdo_f.$$.$(date +%Y-%m-%d@%H:%M:%S)~"
 _mdo_e=$(cp -p -- "$_mdo_f" "$_mdo_b" 2>&1) || { printf 'fail\0backup\0%s\0' "$_mdo_e"; exit 1; }
 printf 'B\0%s\0' "$_mdo_b"

@@ -458,7 +458,7 @@ type statLogConn struct {
 }
 
 func (c statLogConn) Exec(ctx context.Context, cmd conn.Command) (conn.ExecResult, error) {
-	cmd.Script = "PATH=" + ShellQuote(c.bin) + ":$PATH\n" + cmd.Script
+	cmd.Script = "PATH=" + conn.Quote(c.bin) + ":$PATH\n" + cmd.Script
 	return c.Conn.Exec(ctx, cmd)
 }
 
@@ -475,7 +475,7 @@ func TestReadFileMissingWithoutStat(t *testing.T) {
 	if err := os.Mkdir(bin, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(bin, "stat"), []byte("#!/bin/sh\necho x >>"+ShellQuote(log)+"\nexec "+ShellQuote(real)+" \"$@\"\n"), 0o755); err != nil {
+	if err := os.WriteFile(filepath.Join(bin, "stat"), []byte("#!/bin/sh\necho x >>"+conn.Quote(log)+"\nexec "+conn.Quote(real)+" \"$@\"\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	d := filepath.Join(dir, "d")

@@ -74,7 +74,7 @@ func (Script) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 		fmt.Fprintf(&sc, "cd -- %s || { printf 'fail\\0Unable to change directory\\0'; exit 1; }\n", e.Word(dir, true))
 	}
 	base := filepath.Base(full)
-	run := "\"$_mdo_d\"/" + ShellQuote(base)
+	run := "\"$_mdo_d\"/" + conn.Quote(base)
 	if x := args.String("executable"); x != "" {
 		run = x + " " + run
 	}
@@ -85,7 +85,7 @@ cat > "$_mdo_d"/%s && chmod 700 "$_mdo_d"/%s || { printf 'fail\0upload\0'; exit 
 [ "$(wc -c < "$_mdo_d"/%s)" -eq %d ] || { printf 'fail\0short upload\0'; exit 1; }
 printf 'run\0'
 %s %s </dev/null
-`, ShellQuote(base), ShellQuote(base), ShellQuote(base), len(content), run, rest)
+`, conn.Quote(base), conn.Quote(base), conn.Quote(base), len(content), run, rest)
 	res, err := env.Conn.Exec(ctx, conn.Command{Script: e.Prelude() + sc.String(), Stdin: content})
 	if err != nil {
 		return Result{}, fmt.Errorf("script %s: %w", name, err)

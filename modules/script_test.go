@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
 )
 
 func TestScript(t *testing.T) {
@@ -31,7 +33,7 @@ func TestScript(t *testing.T) {
 				msg     string
 			}{
 				{name: "args", args: map[string]any{RawParams: filepath.Join(src, "hello.sh") + " 'a b' c", "chdir": "DIR"}, changed: true, stdout: "hello a b|c\nDIR\n"},
-				{name: "odd name", args: map[string]any{RawParams: ShellQuote(filepath.Join(src, "odd $(x).sh"))}, changed: true, stdout: "odd\n"},
+				{name: "odd name", args: map[string]any{RawParams: conn.Quote(filepath.Join(src, "odd $(x).sh"))}, changed: true, stdout: "odd\n"},
 				{name: "non-zero", args: map[string]any{RawParams: filepath.Join(src, "fail.sh")}, changed: true, failed: true, stdout: "bad\n", msg: "non-zero return code"},
 				{name: "creates", args: map[string]any{RawParams: filepath.Join(src, "hello.sh"), "creates": "DIR/exists"}, msg: "DIR/exists exists, matching creates option"},
 				{name: "removes", args: map[string]any{RawParams: filepath.Join(src, "hello.sh"), "removes": "DIR/nope"}, msg: "DIR/nope does not exist, matching removes option"},

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
 )
 
 // SeBoolean is the seboolean module (ansible.posix.seboolean) and SELinux
@@ -50,7 +52,7 @@ func (SeBoolean) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 	want := args.Bool("state")
 	values := map[string]any{"name": name, "persistent": args.Bool("persistent"), "state": want}
 	f, res, err := runScript(ctx, env, "seboolean "+name, selinuxOn+
-		fmt.Sprintf("_mdo_f cur \"$(getsebool -- %s 2>&1)\"\n_mdo_f end 1\n", ShellQuote(name)), nil)
+		fmt.Sprintf("_mdo_f cur \"$(getsebool -- %s 2>&1)\"\n_mdo_f end 1\n", conn.Quote(name)), nil)
 	if err != nil {
 		return Result{}, err
 	}
@@ -79,7 +81,7 @@ func (SeBoolean) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 	if args.Bool("persistent") {
 		p = "-P "
 	}
-	f, _, err = runScript(ctx, env, "seboolean "+name, fmt.Sprintf("_mdo_o=$(setsebool %s-- %s %s 2>&1) || _mdo_f fail \"$_mdo_o\"\n", p, ShellQuote(name), v), nil)
+	f, _, err = runScript(ctx, env, "seboolean "+name, fmt.Sprintf("_mdo_o=$(setsebool %s-- %s %s 2>&1) || _mdo_f fail \"$_mdo_o\"\n", p, conn.Quote(name), v), nil)
 	if err != nil {
 		return Result{}, err
 	}
@@ -129,7 +131,7 @@ func (SELinux) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 	f, res, err := runScript(ctx, env, "selinux", selinuxOn+fmt.Sprintf(`_mdo_c=%s
 if [ -f "$_mdo_c" ]; then printf 'conf\0'; cat -- "$_mdo_c" || exit 1; printf '\0'; fi
 _mdo_f end 1
-`, ShellQuote(conf)), nil)
+`, conn.Quote(conf)), nil)
 	if err != nil {
 		return Result{}, err
 	}

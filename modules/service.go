@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
 )
 
 // Service is the service module and Systemd the systemd (systemd_service)
@@ -128,7 +130,7 @@ func (Systemd) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 // serviceScript builds the one script for r.
 func serviceScript(r svcRequest) string {
 	var sc strings.Builder
-	fmt.Fprintf(&sc, "_mdo_n=%s\n", ShellQuote(r.name))
+	fmt.Fprintf(&sc, "_mdo_n=%s\n", conn.Quote(r.name))
 	// _mdo_run VERB CMD...: runs CMD with its output in a file (a daemon
 	// started by it must not hold our pipes open), reports it and stops
 	// the script on failure. In check mode it only reports the verb.
@@ -218,7 +220,7 @@ func sysvPart(r svcRequest) string {
 if command -v service >/dev/null 2>&1; then _mdo_svc() { service "$_mdo_n" "$@"; }; else _mdo_svc() { "$_mdo_i" "$@"; }; fi
 `)
 	if r.pattern != "" {
-		fmt.Fprintf(&sc, "if ps axo args= 2>/dev/null | grep -v grep | grep -q -- %s; then _mdo_a=1; else _mdo_a=0; fi\n", ShellQuote(r.pattern))
+		fmt.Fprintf(&sc, "if ps axo args= 2>/dev/null | grep -v grep | grep -q -- %s; then _mdo_a=1; else _mdo_a=0; fi\n", conn.Quote(r.pattern))
 	} else {
 		sc.WriteString("if _mdo_svc status >/dev/null 2>&1 </dev/null; then _mdo_a=1; else _mdo_a=0; fi\n")
 	}
@@ -251,7 +253,7 @@ fi
 	if r.arguments != "" {
 		// Ansible appends arguments to the init script's command line.
 		for _, w := range strings.Fields(r.arguments) {
-			extra += " " + ShellQuote(w)
+			extra += " " + conn.Quote(w)
 		}
 	}
 	switch r.state {

@@ -8,9 +8,6 @@ import (
 	"github.com/mdo-play/mdo-play/modules/conn"
 )
 
-// ShellQuote returns s as one POSIX shell word: it is conn.Quote.
-func ShellQuote(s string) string { return conn.Quote(s) }
-
 // expander builds shell words that expand, on the target, a leading `~` and
 // `$VAR`/`${VAR}` references the way Python's
 // os.path.expandvars(os.path.expanduser(s)) does in Ansible's modules (an
@@ -31,7 +28,7 @@ var shellName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // expanded, or only quoted when expand is false.
 func (e *expander) Word(s string, expand bool) string {
 	if !expand {
-		return ShellQuote(s)
+		return conn.Quote(s)
 	}
 	var b strings.Builder
 	rest := s
@@ -53,16 +50,16 @@ func (e *expander) Word(s string, expand bool) string {
 			continue
 		}
 		if m[0] > last {
-			b.WriteString(ShellQuote(rest[last:m[0]]))
+			b.WriteString(conn.Quote(rest[last:m[0]]))
 		}
 		e.n++
 		lit := "_mdo_l" + strconv.Itoa(e.n)
-		e.prelude.WriteString(lit + "=" + ShellQuote(rest[m[0]:m[1]]) + "\n")
+		e.prelude.WriteString(lit + "=" + conn.Quote(rest[m[0]:m[1]]) + "\n")
 		b.WriteString(`"${` + name + `-$` + lit + `}"`)
 		last = m[1]
 	}
 	if last < len(rest) || b.Len() == 0 {
-		b.WriteString(ShellQuote(rest[last:]))
+		b.WriteString(conn.Quote(rest[last:]))
 	}
 	return b.String()
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
 )
 
 // Sysctl is the sysctl module (ansible.posix.sysctl): it keeps a
@@ -106,7 +108,7 @@ func (Sysctl) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 		ign = "-e "
 	}
 	var sc strings.Builder
-	fmt.Fprintf(&sc, "_mdo_n=%s\n_mdo_s=%s\n", ShellQuote(name), ShellQuote(file))
+	fmt.Fprintf(&sc, "_mdo_n=%s\n_mdo_s=%s\n", conn.Quote(name), conn.Quote(file))
 	sc.WriteString(`if _mdo_v=$(sysctl -e -n "$_mdo_n" 2>/dev/null) && [ -n "$_mdo_v" ]; then _mdo_f proc "$_mdo_v"; fi
 if [ -f "$_mdo_s" ]; then printf 'content\0'; cat -- "$_mdo_s" || exit 1; printf '\0'; fi
 _mdo_f end 1
@@ -155,10 +157,10 @@ _mdo_f end 1
 		sc.WriteString(sysWriteScript(file, "", "", ""))
 	}
 	if setProc {
-		fmt.Fprintf(&sc, "_mdo_o=$(sysctl -w %s 2>&1) || { _mdo_f serr \"$_mdo_o\"; exit 0; }\n", ShellQuote(name+"="+value))
+		fmt.Fprintf(&sc, "_mdo_o=$(sysctl -w %s 2>&1) || { _mdo_f serr \"$_mdo_o\"; exit 0; }\n", conn.Quote(name+"="+value))
 	}
 	if args.Bool("reload") {
-		fmt.Fprintf(&sc, "_mdo_o=$(sysctl %s-p %s 2>&1) || { _mdo_f rerr \"$_mdo_o\"; exit 0; }\n", ign, ShellQuote(file))
+		fmt.Fprintf(&sc, "_mdo_o=$(sysctl %s-p %s 2>&1) || { _mdo_f rerr \"$_mdo_o\"; exit 0; }\n", ign, conn.Quote(file))
 		if !args.Bool("ignoreerrors") {
 			sc.WriteString("case $_mdo_o in *'Invalid argument'*|*'unknown key'*|*'cannot stat'*) _mdo_f rerr \"$_mdo_o\"; exit 0 ;; esac\n")
 		}

@@ -80,14 +80,14 @@ func scriptFailure(what string, res conn.ExecResult) Result {
 // appendWord returns shell code appending the quoted word for s to the shell
 // variable v, so that `eval "set -- $v"` later yields the words unchanged.
 func appendWord(v, s string) string {
-	return v + "=$" + v + ShellQuote(" "+ShellQuote(s)) + "\n"
+	return v + "=$" + v + conn.Quote(" "+conn.Quote(s)) + "\n"
 }
 
 // quoteWords quotes each word and joins them with spaces.
 func quoteWords(words []string) string {
 	q := make([]string, len(words))
 	for i, w := range words {
-		q[i] = ShellQuote(w)
+		q[i] = conn.Quote(w)
 	}
 	return strings.Join(q, " ")
 }
@@ -96,8 +96,8 @@ func quoteWords(words []string) string {
 // P.PID.YYYY-MM-DD@HH:MM:SS~ (Ansible's backup_local) and prints the field
 // backup_file; a failed copy prints werr and exits.
 func sysBackupScript(p string) string {
-	return "if [ -f " + ShellQuote(p) + " ]; then _mdo_b=" + ShellQuote(p) + `".$$.$(date +%Y-%m-%d@%H:%M:%S)~"
-  _mdo_o=$(cp -p -- ` + ShellQuote(p) + ` "$_mdo_b" 2>&1) || { _mdo_f werr "backup: $_mdo_o"; exit 0; }
+	return "if [ -f " + conn.Quote(p) + " ]; then _mdo_b=" + conn.Quote(p) + `".$$.$(date +%Y-%m-%d@%H:%M:%S)~"
+  _mdo_o=$(cp -p -- ` + conn.Quote(p) + ` "$_mdo_b" 2>&1) || { _mdo_f werr "backup: $_mdo_o"; exit 0; }
   _mdo_f backup_file "$_mdo_b"
 fi
 `

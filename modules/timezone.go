@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
 )
 
 // Timezone is the timezone module (community.general.timezone). It sets
@@ -229,7 +231,7 @@ func tzApplyScript(s tzState, key, value string) string {
 			}
 			fmt.Fprintf(&sc, "_mdo_run timedatectl set-local-rtc %s\n", v)
 		} else {
-			fmt.Fprintf(&sc, "_mdo_run timedatectl set-timezone %s\n", ShellQuote(value))
+			fmt.Fprintf(&sc, "_mdo_run timedatectl set-timezone %s\n", conn.Quote(value))
 		}
 		return sc.String()
 	}
@@ -238,7 +240,7 @@ func tzApplyScript(s tzState, key, value string) string {
 		c, _ := s.file(file)
 		p := "$_mdo_r/etc/" + file
 		fmt.Fprintf(&sc, "printf %%s %s >\"%s\" || { _mdo_f error 'tried to configure %s using a file \"/etc/%s\", but could not write to it'; exit 0; }\n",
-			ShellQuote(tzEditFile(c, re, line)), p, key, file)
+			conn.Quote(tzEditFile(c, re, line)), p, key, file)
 	}
 	if key == "name" {
 		edit(plan.nameFile, plan.nameRe, fmt.Sprintf(plan.nameLine, value))
@@ -246,7 +248,7 @@ func tzApplyScript(s tzState, key, value string) string {
 		case strategy == "debian":
 			sc.WriteString("_mdo_run ln -sf \"$_mdo_z\" \"$_mdo_r/etc/localtime\"\n_mdo_run dpkg-reconfigure --frontend noninteractive tzdata\n")
 		case strategy == "alpine":
-			fmt.Fprintf(&sc, "_mdo_run setup-timezone -z %s\n", ShellQuote(value))
+			fmt.Fprintf(&sc, "_mdo_run setup-timezone -z %s\n", conn.Quote(value))
 		default:
 			_, isLink := s.get("link")
 			if _, ok := s.get("tzdataupdate"); ok && !isLink {
@@ -288,7 +290,7 @@ func (m Timezone) Run(ctx context.Context, env *Env, args Args) (Result, error) 
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	head := fmt.Sprintf("_mdo_r=%s\n_mdo_n=%s\n_mdo_z=%s\n", ShellQuote(m.root), ShellQuote(planned["name"]), ShellQuote(tzZoneinfo+planned["name"]))
+	head := fmt.Sprintf("_mdo_r=%s\n_mdo_n=%s\n_mdo_z=%s\n", conn.Quote(m.root), conn.Quote(planned["name"]), conn.Quote(tzZoneinfo+planned["name"]))
 	fail := func(msg string, notes []string) Result {
 		text := "Error message:\n" + msg
 		if len(notes) > 0 {

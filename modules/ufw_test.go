@@ -22,7 +22,7 @@ type ufwSandboxConn struct {
 }
 
 func (c ufwSandboxConn) Exec(ctx context.Context, cmd conn.Command) (conn.ExecResult, error) {
-	cmd.Script = "exec nsenter " + c.nsenter + " -- /bin/sh -c " + ShellQuote(cmd.Script)
+	cmd.Script = "exec nsenter " + c.nsenter + " -- /bin/sh -c " + conn.Quote(cmd.Script)
 	return c.Conn.Exec(ctx, cmd)
 }
 

@@ -70,13 +70,13 @@ func (Unarchive) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 	}
 	var excl strings.Builder
 	for _, x := range args.Strings("exclude") {
-		excl.WriteString(" --exclude=" + ShellQuote(x))
+		excl.WriteString(" --exclude=" + conn.Quote(x))
 	}
 	var zexcl strings.Builder
 	if ex := args.Strings("exclude"); len(ex) > 0 {
 		zexcl.WriteString(" -x")
 		for _, x := range ex {
-			zexcl.WriteString(" " + ShellQuote(x))
+			zexcl.WriteString(" " + conn.Quote(x))
 		}
 	}
 	var sc strings.Builder
@@ -123,7 +123,7 @@ if [ -n %s ]; then
   _mdo_e=$(find . -mindepth 1 -maxdepth 1 -exec sh -c 'o=$1; shift; for f; do chown -R -- "$o" "$0/$f" || exit 1; done' "$_mdo_dest" %s {} + 2>&1) || { printf 'fail\0%%s\0' "$_mdo_e"; exit 0; }
 fi
 printf 'changed\0\0'
-`, map[bool]string{true: "", false: `cat > "$_mdo_w/archive" || { printf 'fail\0upload\0'; exit 0; }`}[remote], srcWord, zexcl.String(), excl.String(), ShellQuote(args.String("mode")), check, ShellQuote(owner), ShellQuote(owner))
+`, map[bool]string{true: "", false: `cat > "$_mdo_w/archive" || { printf 'fail\0upload\0'; exit 0; }`}[remote], srcWord, zexcl.String(), excl.String(), conn.Quote(args.String("mode")), check, conn.Quote(owner), conn.Quote(owner))
 	script := sc.String()
 	res, err := env.Conn.Exec(ctx, conn.Command{Script: script, Stdin: stdin})
 	if err != nil {

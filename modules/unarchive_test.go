@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
 )
 
 // archives writes app.tar.gz, app.tar and app.zip holding the same files
@@ -64,7 +66,7 @@ func TestUnarchive(t *testing.T) {
 					if files, _ := r.Values["files"].([]string); len(files) != 6 {
 						t.Errorf("files = %v", r.Values["files"])
 					}
-					if left := sh(t, tg.c, "ls -A "+ShellQuote(tg.dir+"/out")); left != "app\n" {
+					if left := sh(t, tg.c, "ls -A "+conn.Quote(tg.dir+"/out")); left != "app\n" {
 						t.Errorf("dest holds %q", left)
 					}
 				}},
@@ -75,7 +77,7 @@ func TestUnarchive(t *testing.T) {
 		fileCase{name: "changed file is restored", files: map[string]string{"out/app/etc/app.conf": "port=2\n"}, args: map[string]any{"src": tarball, "dest": "DIR/out"}, want: map[string]string{"out/app/etc/app.conf": "port=1\n"}},
 		fileCase{name: "mode applies to every extracted path", files: map[string]string{"out/": ""}, args: map[string]any{"src": tarball, "dest": "DIR/out", "mode": "u=rwX,g=rX,o="},
 			check: func(t *testing.T, tg target, r Result) {
-				got := sh(t, tg.c, "cd "+ShellQuote(tg.dir+"/out")+" && stat -c '%a %n' app app/etc/app.conf app/bin/run")
+				got := sh(t, tg.c, "cd "+conn.Quote(tg.dir+"/out")+" && stat -c '%a %n' app app/etc/app.conf app/bin/run")
 				if want := "750 app\n640 app/etc/app.conf\n640 app/bin/run\n"; got != want {
 					t.Errorf("modes:\n%s\nwant:\n%s", got, want)
 				}
@@ -93,7 +95,7 @@ func TestUnarchiveRemoteSrc(t *testing.T) {
 		t.Run(tm.name, func(t *testing.T) {
 			tg := tm.mk(t)
 			setup(t, tg, map[string]string{"src/app/conf": "x=1\n", "out/": ""})
-			sh(t, tg.c, "cd "+ShellQuote(tg.dir+"/src")+" && tar czf ../a.tgz app")
+			sh(t, tg.c, "cd "+conn.Quote(tg.dir+"/src")+" && tar czf ../a.tgz app")
 			args := map[string]any{"src": "DIR/a.tgz", "dest": "DIR/out", "remote_src": true}
 			if r, _ := runOn(t, tg, Unarchive{}, Env{Check: true}, args); !r.Changed || readRemote(t, tg, "out/app/conf") != "<absent>" {
 				t.Fatalf("check run: %+v", r)

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
 )
 
 // URI is the uri module: one HTTP request made on the target with curl
@@ -187,10 +189,10 @@ func (m URI) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 
 	var sc strings.Builder
 	if c := args.String("creates"); c != "" {
-		fmt.Fprintf(&sc, "[ -e %s ] && { _mdo_f skip %s; exit 0; }\n", ShellQuote(c), ShellQuote(fmt.Sprintf("skipped, since '%s' exists", c)))
+		fmt.Fprintf(&sc, "[ -e %s ] && { _mdo_f skip %s; exit 0; }\n", conn.Quote(c), conn.Quote(fmt.Sprintf("skipped, since '%s' exists", c)))
 	}
 	if r := args.String("removes"); r != "" {
-		fmt.Fprintf(&sc, "[ -e %s ] || { _mdo_f skip %s; exit 0; }\n", ShellQuote(r), ShellQuote(fmt.Sprintf("skipped, since '%s' does not exist", r)))
+		fmt.Fprintf(&sc, "[ -e %s ] || { _mdo_f skip %s; exit 0; }\n", conn.Quote(r), conn.Quote(fmt.Sprintf("skipped, since '%s' does not exist", r)))
 	}
 	switch m.tool {
 	case "":
@@ -212,7 +214,7 @@ _mdo_f tool "$_mdo_m"
 	}
 	wbody := ""
 	if body != nil || method != "GET" {
-		wbody = fmt.Sprintf(" --method=%s", ShellQuote(method))
+		wbody = fmt.Sprintf(" --method=%s", conn.Quote(method))
 		if body != nil {
 			wbody += ` --body-file="$_mdo_t/body"`
 		}
@@ -239,7 +241,7 @@ case " %s " in *" $(sed -n 's/^ *HTTP[^ ]* \([0-9]*\).*/\1/p' "$_mdo_t/hdr" | ta
     _mdo_x=$(mktemp "$(dirname "$_mdo_d")/.mdo-tmp-XXXXXX") && cat "$_mdo_t/out" >"$_mdo_x" && chmod 644 "$_mdo_x" && mv -f "$_mdo_x" "$_mdo_d" && _mdo_f wrote "$_mdo_d" || { rm -f "$_mdo_x"; _mdo_f error "write $_mdo_d failed"; exit 0; }
   fi ;;
 esac
-`, ShellQuote(dest), strings.Trim(fmt.Sprint(codes), "[]"), ShellQuote(pathBase(rawURL)))
+`, conn.Quote(dest), strings.Trim(fmt.Sprint(codes), "[]"), conn.Quote(pathBase(rawURL)))
 	}
 	sc.WriteString("_mdo_f end 1\n")
 

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
 )
 
 // User is the user module: useradd, usermod and userdel from the shadow
@@ -77,7 +79,7 @@ type account struct {
 // userQuery builds the script that reads the account.
 func userQuery(name, group string, groups []string) string {
 	var sc strings.Builder
-	fmt.Fprintf(&sc, "_mdo_u=%s\n", ShellQuote(name))
+	fmt.Fprintf(&sc, "_mdo_u=%s\n", conn.Quote(name))
 	sc.WriteString(`if _mdo_p=$(getent passwd "$_mdo_u"); then
   _mdo_f passwd "$_mdo_p"
   _mdo_f shadow "$(getent shadow "$_mdo_u" 2>/dev/null)"
@@ -87,10 +89,10 @@ func userQuery(name, group string, groups []string) string {
 fi
 `)
 	if group != "" {
-		fmt.Fprintf(&sc, "_mdo_x=%s; if _mdo_l=$(getent group \"$_mdo_x\"); then _mdo_f group \"$_mdo_l\"; else _mdo_f missing \"$_mdo_x\"; fi\n", ShellQuote(group))
+		fmt.Fprintf(&sc, "_mdo_x=%s; if _mdo_l=$(getent group \"$_mdo_x\"); then _mdo_f group \"$_mdo_l\"; else _mdo_f missing \"$_mdo_x\"; fi\n", conn.Quote(group))
 	}
 	for _, g := range groups {
-		fmt.Fprintf(&sc, "_mdo_x=%s; getent group \"$_mdo_x\" >/dev/null || _mdo_f missing \"$_mdo_x\"\n", ShellQuote(g))
+		fmt.Fprintf(&sc, "_mdo_x=%s; getent group \"$_mdo_x\" >/dev/null || _mdo_f missing \"$_mdo_x\"\n", conn.Quote(g))
 	}
 	sc.WriteString("_mdo_f end 1\n")
 	return sc.String()
@@ -184,7 +186,7 @@ func (User) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 		if args.Bool("remove") {
 			cmd += " -r"
 		}
-		return userApply(ctx, env, name, cmd+" -- "+ShellQuote(name), nil, values, false)
+		return userApply(ctx, env, name, cmd+" -- "+conn.Quote(name), nil, values, false)
 	}
 
 	if len(acc.missing) > 0 {
@@ -233,16 +235,16 @@ func (User) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 		if env.Check {
 			return Result{Changed: true, Values: values}, nil
 		}
-		cmd := "useradd " + quoteWords(opts) + " -- " + ShellQuote(name)
+		cmd := "useradd " + quoteWords(opts) + " -- " + conn.Quote(name)
 		if setPassword {
 			cmd += " && chpasswd -e"
 			stdin = []byte(name + ":" + password + "\n")
 		}
 		if args.Has("password_lock") && args.Bool("password_lock") {
-			cmd += " && usermod -L -- " + ShellQuote(name)
+			cmd += " && usermod -L -- " + conn.Quote(name)
 		}
 		if ch := chageOpts(args, nil); len(ch) > 0 {
-			cmd += " && chage " + quoteWords(ch) + " -- " + ShellQuote(name)
+			cmd += " && chage " + quoteWords(ch) + " -- " + conn.Quote(name)
 		}
 		return userApply(ctx, env, name, cmd, stdin, values, true)
 	}
@@ -300,14 +302,14 @@ func (User) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 	}
 	var cmds []string
 	if len(opts) > 0 {
-		cmds = append(cmds, "usermod "+quoteWords(opts)+" -- "+ShellQuote(name))
+		cmds = append(cmds, "usermod "+quoteWords(opts)+" -- "+conn.Quote(name))
 	}
 	if setPassword {
 		cmds = append(cmds, "chpasswd -e")
 		stdin = []byte(name + ":" + password + "\n")
 	}
 	if len(chage) > 0 {
-		cmds = append(cmds, "chage "+quoteWords(chage)+" -- "+ShellQuote(name))
+		cmds = append(cmds, "chage "+quoteWords(chage)+" -- "+conn.Quote(name))
 	}
 	return userApply(ctx, env, name, strings.Join(cmds, " && "), stdin, values, true)
 }
@@ -434,7 +436,7 @@ func (Group) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 		return "_mdo_o=$(" + cmd + " 2>&1); _mdo_rc=$?; _mdo_f did 1; _mdo_f rc \"$_mdo_rc\"; _mdo_f out \"$_mdo_o\""
 	}
 	var sc strings.Builder
-	fmt.Fprintf(&sc, "_mdo_n=%s\n_mdo_l=$(getent group \"$_mdo_n\")\n", ShellQuote(name))
+	fmt.Fprintf(&sc, "_mdo_n=%s\n_mdo_l=$(getent group \"$_mdo_n\")\n", conn.Quote(name))
 	if state == "absent" {
 		cmd := "groupdel"
 		if args.Bool("force") {

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
 )
 
 // WaitFor is the wait_for module. The whole wait is one shell loop on the
@@ -96,14 +98,14 @@ func (WaitFor) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 	}
 
 	var sc strings.Builder
-	fmt.Fprintf(&sc, "_mdo_h=%s\n_mdo_port=%d\n_mdo_ct=%d\n_mdo_hex=$(printf %%04X %d)\n", ShellQuote(host), port, ct, port)
+	fmt.Fprintf(&sc, "_mdo_h=%s\n_mdo_port=%d\n_mdo_ct=%d\n_mdo_hex=$(printf %%04X %d)\n", conn.Quote(host), port, ct, port)
 	if path != "" {
 		var e expander
 		w := e.Word(path, true)
 		fmt.Fprintf(&sc, "%s_mdo_p=%s\n", e.Prelude(), w)
 	}
 	if re != "" {
-		fmt.Fprintf(&sc, "_mdo_re=%s\n", ShellQuote(ereFromPython(re)))
+		fmt.Fprintf(&sc, "_mdo_re=%s\n", conn.Quote(ereFromPython(re)))
 	}
 	fmt.Fprintf(&sc, "_mdo_start=$(date +%%s)\n_mdo_end=$((_mdo_start + %d))\n", timeout)
 	if delay > 0 {
@@ -136,7 +138,7 @@ _mdo_read() { case $_mdo_m in
 	var cond string
 	switch {
 	case state == "drained":
-		cond = fmt.Sprintf("! _mdo_proc %s", ShellQuote(strings.Join(codes, " ")))
+		cond = fmt.Sprintf("! _mdo_proc %s", conn.Quote(strings.Join(codes, " ")))
 	case hasPort && (state == "stopped" || state == "absent"):
 		cond = "! _mdo_up"
 	case path != "" && state == "absent":

@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
 )
 
 // Zypper is community.general.zypper: it installs, upgrades and removes
@@ -260,26 +262,26 @@ esac
 		sc.WriteString("_mdo_has() { printf '%s\\n' \"$_mdo_inst\" | grep -qxF -e \"$1\"; }\nset --\n")
 		if !remove {
 			for _, u := range urls {
-				sc.WriteString("set -- \"$@\" " + ShellQuote(u) + "\n")
+				sc.WriteString("set -- \"$@\" " + conn.Quote(u) + "\n")
 			}
 		}
 		for _, p := range pkgs {
 			word := p.prefix + p.name + p.version
 			if remove {
 				word = p.name + p.version
-				fmt.Fprintf(&sc, "_mdo_has %s && set -- \"$@\" %s\n", ShellQuote(p.name), ShellQuote(word))
+				fmt.Fprintf(&sc, "_mdo_has %s && set -- \"$@\" %s\n", conn.Quote(p.name), conn.Quote(word))
 			} else if state != "latest" && p.version == "" {
 				// keep when shouldinstall != installed
 				if p.prefix == "+" {
-					fmt.Fprintf(&sc, "_mdo_has %s || set -- \"$@\" %s\n", ShellQuote(p.name), ShellQuote(word))
+					fmt.Fprintf(&sc, "_mdo_has %s || set -- \"$@\" %s\n", conn.Quote(p.name), conn.Quote(word))
 				} else {
-					fmt.Fprintf(&sc, "_mdo_has %s && set -- \"$@\" %s\n", ShellQuote(p.name), ShellQuote(word))
+					fmt.Fprintf(&sc, "_mdo_has %s && set -- \"$@\" %s\n", conn.Quote(p.name), conn.Quote(word))
 				}
 			} else {
 				if p.version != "" {
 					oldpackage = true
 				}
-				fmt.Fprintf(&sc, "set -- \"$@\" %s\n", ShellQuote(word))
+				fmt.Fprintf(&sc, "set -- \"$@\" %s\n", conn.Quote(word))
 			}
 		}
 		sub := "install"

@@ -108,9 +108,6 @@ func Wrap(c conn.Conn, o Options) *Conn {
 	return &Conn{inner: c, o: o}
 }
 
-// quote quotes s for a POSIX shell.
-func quote(s string) string { return conn.Quote(s) }
-
 func randHex() string {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
@@ -137,9 +134,9 @@ func (c *Conn) command(script string, nopass bool) (wrapped, error) {
 	inner := "printf %s " + w.ok + " >&2\n" +
 		"trap 'kill -KILL 0' TERM HUP INT\n" +
 		"exec 3<&0\n" +
-		"/bin/sh -c " + quote(script) + " 0<&3 3<&- &\n" +
+		"/bin/sh -c " + conn.Quote(script) + " 0<&3 3<&- &\n" +
 		"wait $! 2>/dev/null"
-	sh := "/bin/sh -c " + quote(inner)
+	sh := "/bin/sh -c " + conn.Quote(inner)
 	flags := ""
 	if c.o.Flags != "" {
 		flags = " " + c.o.Flags
@@ -147,22 +144,22 @@ func (c *Conn) command(script string, nopass bool) (wrapped, error) {
 	switch c.o.Method {
 	case "sudo":
 		if nopass || c.o.Password == "" {
-			w.line = c.o.Exe + " -H -n -u " + quote(c.o.User) + flags + " " + sh
+			w.line = c.o.Exe + " -H -n -u " + conn.Quote(c.o.User) + flags + " " + sh
 		} else {
 			// -k: always prompt, so the password line is always consumed.
-			w.line = c.o.Exe + " -H -k -S -p " + quote(w.prompt) + " -u " + quote(c.o.User) + flags + " " + sh
+			w.line = c.o.Exe + " -H -k -S -p " + conn.Quote(w.prompt) + " -u " + conn.Quote(c.o.User) + flags + " " + sh
 			w.withPwd = true
 		}
 	case "su":
 		if !nopass && c.o.Password != "" {
 			return w, fmt.Errorf("%w: su with a password needs a terminal, which is not supported: use sudo, or su from root", ErrBecome)
 		}
-		w.line = c.o.Exe + flags + " - " + quote(c.o.User) + " -c " + quote(sh)
+		w.line = c.o.Exe + flags + " - " + conn.Quote(c.o.User) + " -c " + conn.Quote(sh)
 	case "doas":
 		if !nopass && c.o.Password != "" {
 			return w, fmt.Errorf("%w: doas with a password needs a terminal, which is not supported: use a nopass rule or sudo", ErrBecome)
 		}
-		w.line = c.o.Exe + " -n -u " + quote(c.o.User) + flags + " " + sh
+		w.line = c.o.Exe + " -n -u " + conn.Quote(c.o.User) + flags + " " + sh
 	default:
 		return w, fmt.Errorf("%w: unknown become method %q (want sudo, su or doas)", ErrBecome, c.o.Method)
 	}
@@ -207,7 +204,7 @@ func (c *Conn) check(ctx context.Context) (bool, error) {
 	}
 	if c.o.Method == "sudo" && c.o.Password != "" {
 		// Does sudo need the password at all? If not, never send it.
-		res, err := c.inner.Exec(tctx, conn.Command{Script: c.o.Exe + " -k -n -u " + quote(c.o.User) + " true"})
+		res, err := c.inner.Exec(tctx, conn.Command{Script: c.o.Exe + " -k -n -u " + conn.Quote(c.o.User) + " true"})
 		if err != nil {
 			return false, c.timeout(ctx, tctx, err)
 		}
@@ -382,20 +379,20 @@ func (c *Conn) shellCommand(nopass bool, script string) (string, []byte, error) 
 	}
 	sh := "/bin/sh"
 	if script != "" {
-		sh = "/bin/sh -c " + quote(script)
+		sh = "/bin/sh -c " + conn.Quote(script)
 	}
 	switch c.o.Method {
 	case "sudo":
 		if nopass || c.o.Password == "" {
-			return c.o.Exe + " -H -n -u " + quote(c.o.User) + flags + " " + sh, nil, nil
+			return c.o.Exe + " -H -n -u " + conn.Quote(c.o.User) + flags + " " + sh, nil, nil
 		}
 		// -k: always prompt, so that the password line is always consumed.
-		return c.o.Exe + " -H -k -S -p " + quote("[mdo-become-"+randHex()+"]") + " -u " + quote(c.o.User) + flags + " " + sh,
+		return c.o.Exe + " -H -k -S -p " + conn.Quote("[mdo-become-"+randHex()+"]") + " -u " + conn.Quote(c.o.User) + flags + " " + sh,
 			[]byte(c.o.Password + "\n"), nil
 	case "su":
-		return c.o.Exe + flags + " - " + quote(c.o.User) + " -c " + quote(sh), nil, nil
+		return c.o.Exe + flags + " - " + conn.Quote(c.o.User) + " -c " + conn.Quote(sh), nil, nil
 	case "doas":
-		return c.o.Exe + " -n -u " + quote(c.o.User) + flags + " " + sh, nil, nil
+		return c.o.Exe + " -n -u " + conn.Quote(c.o.User) + flags + " " + sh, nil, nil
 	}
 	return "", nil, fmt.Errorf("%w: unknown become method %q", ErrBecome, c.o.Method)
 }
@@ -404,7 +401,7 @@ func (c *Conn) shellCommand(nopass bool, script string) (string, []byte, error) 
 func prelude(cmd conn.Command) (string, error) {
 	var b strings.Builder
 	if cmd.Dir != "" {
-		b.WriteString("cd " + quote(cmd.Dir) + " || exit 1\n")
+		b.WriteString("cd " + conn.Quote(cmd.Dir) + " || exit 1\n")
 	}
 	keys := make([]string, 0, len(cmd.Env))
 	for k := range cmd.Env {
@@ -415,7 +412,7 @@ func prelude(cmd conn.Command) (string, error) {
 		if !validName(k) {
 			return "", fmt.Errorf("environment variable name %q is not a valid shell name", k)
 		}
-		b.WriteString("export " + k + "=" + quote(cmd.Env[k]) + "\n")
+		b.WriteString("export " + k + "=" + conn.Quote(cmd.Env[k]) + "\n")
 	}
 	b.WriteString(cmd.Script)
 	return b.String(), nil
@@ -458,7 +455,7 @@ func (c *Conn) putShell(ctx context.Context, r io.Reader, dst string, perm fs.Fi
 t=$(mktemp "$d/.mdo-tmp-XXXXXXXX") || exit 1
 trap 'rm -f -- "$t"' EXIT
 cat > "$t" && chmod %s "$t" && mv -fT -- "$t" "$f"
-`, quote(path.Dir(dst)), quote(dst), strconv.FormatUint(uint64(unixMode(perm)), 8))
+`, conn.Quote(path.Dir(dst)), conn.Quote(dst), strconv.FormatUint(uint64(unixMode(perm)), 8))
 	if sh := c.shellPool(nopass); sh != nil {
 		// A file of modest size goes as the stdin of one command in a
 		// become shell: one round trip, no upload, no sudo.
@@ -492,16 +489,16 @@ cat > "$t" && chmod %s "$t" && mv -fT -- "$t" "$f"
 	var outer string
 	var stdin []byte
 	if w.withPwd {
-		outer = fmt.Sprintf("IFS= read -r p || p=\n{ printf '%%s\\n' \"$p\"; cat -- %s; } | %s\nrc=$?\nrm -f -- %s\nexit $rc", quote(src), w.line, quote(src))
+		outer = fmt.Sprintf("IFS= read -r p || p=\n{ printf '%%s\\n' \"$p\"; cat -- %s; } | %s\nrc=$?\nrm -f -- %s\nexit $rc", conn.Quote(src), w.line, conn.Quote(src))
 		stdin = []byte(c.o.Password + "\n")
 	} else {
-		outer = fmt.Sprintf("%s < %s\nrc=$?\nrm -f -- %s\nexit $rc", w.line, quote(src), quote(src))
+		outer = fmt.Sprintf("%s < %s\nrc=$?\nrm -f -- %s\nexit $rc", w.line, conn.Quote(src), conn.Quote(src))
 	}
 	res, err := c.inner.Exec(ctx, conn.Command{Script: outer, Stdin: stdin})
 	if err != nil {
 		// Best effort: do not leave the upload behind.
 		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_, _ = c.inner.Exec(cctx, conn.Command{Script: "rm -f -- " + quote(src)})
+		_, _ = c.inner.Exec(cctx, conn.Command{Script: "rm -f -- " + conn.Quote(src)})
 		cancel()
 		return fmt.Errorf("put %s: %w", dst, err)
 	}
@@ -532,7 +529,7 @@ func unixMode(perm fs.FileMode) uint32 {
 
 // getShell copies src, read as the become user with cat, into w.
 func (c *Conn) getShell(ctx context.Context, src string, w io.Writer) error {
-	res, err := c.Exec(ctx, conn.Command{Script: "f=" + quote(src) + "\n" + missingCheck + `exec cat -- "$f"`})
+	res, err := c.Exec(ctx, conn.Command{Script: "f=" + conn.Quote(src) + "\n" + missingCheck + `exec cat -- "$f"`})
 	if err != nil {
 		return fmt.Errorf("get %s: %w", src, err)
 	}
@@ -552,7 +549,7 @@ func (c *Conn) getShell(ctx context.Context, src string, w io.Writer) error {
 // statShell describes p as the become user sees it, without following a
 // final symlink (GNU stat).
 func (c *Conn) statShell(ctx context.Context, p string) (conn.FileInfo, error) {
-	res, err := c.Exec(ctx, conn.Command{Script: "f=" + quote(p) + "\n" + missingCheck + `exec stat -c '%f %s %.9Y %u %g' -- "$f"`})
+	res, err := c.Exec(ctx, conn.Command{Script: "f=" + conn.Quote(p) + "\n" + missingCheck + `exec stat -c '%f %s %.9Y %u %g' -- "$f"`})
 	if err != nil {
 		return conn.FileInfo{}, fmt.Errorf("stat %s: %w", p, err)
 	}

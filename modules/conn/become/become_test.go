@@ -65,7 +65,7 @@ func run(t *testing.T, c conn.Conn, script string) string {
 func scratch(t *testing.T) string {
 	root := login(t, "root")
 	dir := strings.TrimSpace(run(t, root, "mktemp -d /srv/become.XXXXXX"))
-	t.Cleanup(func() { root.Exec(context.Background(), conn.Command{Script: "rm -rf " + ssh.Quote(dir)}) })
+	t.Cleanup(func() { root.Exec(context.Background(), conn.Command{Script: "rm -rf " + conn.Quote(dir)}) })
 	return dir
 }
 

@@ -72,7 +72,7 @@ func testFileWriter(t *testing.T, c conn.Conn, fw conn.FileWriter, dir string) {
 	uid, _ := strconv.Atoi(u.Uid)
 	gid, _ := strconv.Atoi(g.Gid)
 	sub := path.Join(dir, "fw")
-	exec(t, c, "mkdir "+quote(sub))
+	exec(t, c, "mkdir "+conn.Quote(sub))
 	dst := path.Join(sub, "f")
 	tests := []struct {
 		name     string
@@ -110,11 +110,11 @@ func testFileWriter(t *testing.T, c conn.Conn, fw conn.FileWriter, dir string) {
 		})
 	}
 	t.Run("failed read leaves old file", func(t *testing.T) {
-		exec(t, c, "printf old > "+quote(dst))
+		exec(t, c, "printf old > "+conn.Quote(dst))
 		if _, err := fw.PutFile(ctx, &failingReader{data: []byte("partial"), err: errors.New("source broke")}, dst, 0o644, -1, -1); err == nil {
 			t.Fatal("PutFile from a failing reader succeeded")
 		}
-		if got := exec(t, c, "cat "+quote(dst)); got != "old" {
+		if got := exec(t, c, "cat "+conn.Quote(dst)); got != "old" {
 			t.Errorf("destination = %q after a failed PutFile, want %q", got, "old")
 		}
 		if names := listDir(t, c, sub); len(names) != 1 {

@@ -161,7 +161,7 @@ func testLargeStdin(t *testing.T, open Opener) {
 func testIsolation(t *testing.T, open Opener) {
 	c, dir := open(t)
 	before := exec(t, c, "pwd; umask; echo \"${MDO_LEAK-unset}\"")
-	exec(t, c, "cd "+quote(dir)+"; MDO_LEAK=set; export MDO_LEAK; umask 0077; trap 'echo trapped' EXIT; exec 0</dev/null")
+	exec(t, c, "cd "+conn.Quote(dir)+"; MDO_LEAK=set; export MDO_LEAK; umask 0077; trap 'echo trapped' EXIT; exec 0</dev/null")
 	if after := exec(t, c, "pwd; umask; echo \"${MDO_LEAK-unset}\""); after != before {
 		t.Errorf("after a command changed its state, the next one starts with %q, want %q", after, before)
 	}
@@ -236,7 +236,7 @@ func testPutGet(t *testing.T, open Opener) {
 
 func listDir(t *testing.T, c conn.Conn, dir string) []string {
 	t.Helper()
-	out := exec(t, c, "ls -A "+quote(dir))
+	out := exec(t, c, "ls -A "+conn.Quote(dir))
 	return strings.Fields(out)
 }
 
@@ -244,7 +244,7 @@ func testPutAtomic(t *testing.T, open Opener) {
 	c, dir := open(t)
 	ctx := ctxT(t)
 	sub := path.Join(dir, "atomic")
-	exec(t, c, "mkdir "+quote(sub))
+	exec(t, c, "mkdir "+conn.Quote(sub))
 	dst := path.Join(sub, "f")
 	long := bytes.Repeat([]byte("old content "), 10000)
 	if err := c.Put(ctx, bytes.NewReader(long), dst, 0o644); err != nil {
@@ -318,7 +318,7 @@ func truncate(s string) string {
 
 func testStat(t *testing.T, open Opener) {
 	c, dir := open(t)
-	exec(t, c, fmt.Sprintf("cd %s && mkdir sdir && chmod 0750 sdir && printf 12345 > sfile && chmod 0640 sfile && ln -s sfile slink && ln -s nowhere dangling", quote(dir)))
+	exec(t, c, fmt.Sprintf("cd %s && mkdir sdir && chmod 0750 sdir && printf 12345 > sfile && chmod 0640 sfile && ln -s sfile slink && ln -s nowhere dangling", conn.Quote(dir)))
 	tests := []struct {
 		name    string
 		path    string
@@ -387,7 +387,7 @@ func testCancel(t *testing.T, open Opener) {
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err := c.Exec(ctx, conn.Command{Script: "sleep 30 & echo $! > " + quote(pidFile) + "; wait"})
+	_, err := c.Exec(ctx, conn.Command{Script: "sleep 30 & echo $! > " + conn.Quote(pidFile) + "; wait"})
 	if took := time.Since(start); took > 3*time.Second {
 		t.Errorf("cancelled Exec returned after %v", took)
 	}
@@ -397,7 +397,7 @@ func testCancel(t *testing.T, open Opener) {
 	if errors.Is(err, conn.ErrUnreachable) {
 		t.Errorf("cancelled Exec reports the host unreachable: %v", err)
 	}
-	pid := strings.TrimSpace(exec(t, c, "cat "+quote(pidFile)))
+	pid := strings.TrimSpace(exec(t, c, "cat "+conn.Quote(pidFile)))
 	if pid == "" {
 		t.Fatal("the command did not record its pid")
 	}
@@ -496,5 +496,3 @@ func testCloseTwice(t *testing.T, open Opener) {
 		t.Errorf("second Close: %v", err)
 	}
 }
-
-func quote(s string) string { return conn.Quote(s) }

@@ -481,7 +481,7 @@ func (c *Client) execSession(ctx context.Context, cmd conn.Command) (conn.ExecRe
 	// shell's messages are the script's own.
 	token := randHex(8)
 	script = ": mdo-run-" + token + "; " + script
-	if err := sess.Start("/bin/sh -c " + Quote(script)); err != nil {
+	if err := sess.Start("/bin/sh -c " + conn.Quote(script)); err != nil {
 		return conn.ExecResult{}, c.classify("start command", err)
 	}
 	done := make(chan error, 1)
@@ -558,7 +558,7 @@ for p in $ps; do
   kill -KILL "-$p" 2>/dev/null || kill -KILL "$p" 2>/dev/null
 done
 exit 0`
-	if err := sess.Start("/bin/sh -c " + Quote(script)); err != nil {
+	if err := sess.Start("/bin/sh -c " + conn.Quote(script)); err != nil {
 		return
 	}
 	done := make(chan struct{})
@@ -574,7 +574,7 @@ exit 0`
 func Script(cmd conn.Command) (string, error) {
 	var b strings.Builder
 	if cmd.Dir != "" {
-		b.WriteString("cd " + Quote(cmd.Dir) + " || exit 1\n")
+		b.WriteString("cd " + conn.Quote(cmd.Dir) + " || exit 1\n")
 	}
 	keys := make([]string, 0, len(cmd.Env))
 	for k := range cmd.Env {
@@ -585,7 +585,7 @@ func Script(cmd conn.Command) (string, error) {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		b.WriteString("export " + k + "=" + Quote(cmd.Env[k]) + "\n")
+		b.WriteString("export " + k + "=" + conn.Quote(cmd.Env[k]) + "\n")
 	}
 	b.WriteString(cmd.Script)
 	return b.String(), nil
@@ -602,9 +602,6 @@ func validEnvName(k string) bool {
 	}
 	return true
 }
-
-// Quote quotes s for a POSIX shell: it is conn.Quote.
-func Quote(s string) string { return conn.Quote(s) }
 
 // sftpClient returns the connection's SFTP client, opening it on first use.
 func (c *Client) sftpClient() (*sftp.Client, error) {

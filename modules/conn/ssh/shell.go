@@ -498,7 +498,7 @@ func (sh *shell) frame(script string, stdin []byte, mark string) []byte {
 	if ownPID(script) {
 		run = "__mdo_exec "
 	}
-	b.WriteString(run + mark + " " + in + " " + Quote(script) + "\n")
+	b.WriteString(run + mark + " " + in + " " + conn.Quote(script) + "\n")
 	if len(stdin) > 0 {
 		b.WriteString(": >" + in + "\n")
 	}

@@ -102,7 +102,7 @@ func TestConformance(t *testing.T) {
 				dir := strings.TrimSpace(run(t, cl, "mktemp -d /srv/conntest.XXXXXX"))
 				t.Cleanup(func() {
 					if cl, err := ssh.Dial(context.Background(), rootOpts(t, c, 0)); err == nil {
-						cl.Exec(context.Background(), conn.Command{Script: "rm -rf " + ssh.Quote(dir)})
+						cl.Exec(context.Background(), conn.Command{Script: "rm -rf " + conn.Quote(dir)})
 						cl.Close()
 					}
 				})
