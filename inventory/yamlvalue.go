@@ -39,116 +39,47 @@ func parseYAMLDoc(data []byte) (*yaml.Node, error) {
 }
 
 // yamlConverter turns YAML nodes into plain Go values (map[string]any,
-// []any, string, int, float64, bool, nil) with YAML 1.1 scalar typing.
+// []any, string, int, float64, bool, nil) with yaml11.Decoder, stopping
+// at the first problem as inventory parsing does. budget bounds the
+// group walk of a YAML inventory (yamlinv.go) the way the Decoder bounds
+// alias expansion.
 type yamlConverter struct {
 	budget int
 }
 
 func newYAMLConverter() *yamlConverter { return &yamlConverter{budget: maxYAMLNodes} }
 
+// errTooLarge is the inventory's message for an alias bomb.
+var errTooLarge = errors.New("document expands to too many nodes (excessive aliasing)")
+
 func (c *yamlConverter) value(n *yaml.Node) (any, error) {
-	c.budget--
-	if c.budget < 0 {
-		return nil, errors.New("document expands to too many nodes (excessive aliasing)")
-	}
-	switch n.Kind {
-	case yaml.DocumentNode:
-		if len(n.Content) == 0 {
-			return nil, nil
-		}
-		return c.value(n.Content[0])
-	case yaml.AliasNode:
-		if n.Alias == nil {
-			return nil, fmt.Errorf("line %d: unknown alias", n.Line)
-		}
-		return c.value(n.Alias)
-	case yaml.ScalarNode:
-		return yaml11.Scalar(n)
-	case yaml.SequenceNode:
-		out := make([]any, 0, len(n.Content))
-		for _, item := range n.Content {
-			v, err := c.value(item)
-			if err != nil {
-				return nil, err
+	var first error
+	d := yaml11.Decoder{
+		Errorf: func(n *yaml.Node, msg string) {
+			if first == nil {
+				first = fmt.Errorf("line %d: %s", n.Line, msg)
 			}
-			out = append(out, v)
-		}
-		return out, nil
-	case yaml.MappingNode:
-		return c.mapping(n)
+		},
+		Key: typedKey,
 	}
-	return nil, fmt.Errorf("line %d: unsupported YAML node", n.Line)
+	v := d.Value(n)
+	if d.Exhausted() {
+		return nil, errTooLarge
+	}
+	return v, first
 }
 
-// mapping converts a mapping, honouring "<<" merge keys (explicit keys win
-// over merged ones, earlier merged mappings over later ones).
-func (c *yamlConverter) mapping(n *yaml.Node) (map[string]any, error) {
-	out := make(map[string]any, len(n.Content)/2)
-	lines := make(map[string]int, len(n.Content)/2)
-	var merges []*yaml.Node
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if k.Kind == yaml.ScalarNode && k.Value == "<<" && k.Style&(yaml.SingleQuotedStyle|yaml.DoubleQuotedStyle) == 0 {
-			merges = append(merges, v)
-			continue
-		}
-		key, err := c.key(k)
-		if err != nil {
-			return nil, err
-		}
-		// A duplicate key is an error, as in playbooks: YAML loaders
-		// disagree on which value wins.
-		if first, dup := lines[key]; dup {
-			return nil, fmt.Errorf("line %d: duplicate key %q (first defined at line %d)", k.Line, key, first)
-		}
-		lines[key] = k.Line
-		val, err := c.value(v)
-		if err != nil {
-			return nil, err
-		}
-		out[key] = val
-	}
-	for _, m := range merges {
-		if m.Kind == yaml.AliasNode {
-			m = m.Alias
-		}
-		srcs := []*yaml.Node{m}
-		if m != nil && m.Kind == yaml.SequenceNode {
-			srcs = m.Content
-		}
-		for _, src := range srcs {
-			if src != nil && src.Kind == yaml.AliasNode {
-				src = src.Alias
-			}
-			if src == nil || src.Kind != yaml.MappingNode {
-				return nil, fmt.Errorf("line %d: merge key << expects a mapping or a list of mappings", n.Line)
-			}
-			merged, err := c.mapping(src)
-			if err != nil {
-				return nil, err
-			}
-			for k, v := range merged {
-				if _, ok := out[k]; !ok {
-					out[k] = v
-				}
-			}
-		}
-	}
-	return out, nil
-}
-
-// key renders a mapping key as a string, as JSON (and ansible-inventory)
-// would show it.
-func (c *yamlConverter) key(k *yaml.Node) (string, error) {
-	v, err := c.value(k)
+// typedKey renders a scalar mapping key as JSON (and ansible-inventory)
+// would show it: `1:` is "1", `yes:` is "true".
+func typedKey(kn *yaml.Node) string {
+	v, err := yaml11.Scalar(kn)
 	if err != nil {
-		return "", err
+		return kn.Value
 	}
-	s, ok := literalKey(v)
-	if !ok {
-		return "", fmt.Errorf("line %d: a mapping key must be a scalar", k.Line)
+	if s, ok := literalKey(v); ok {
+		return s
 	}
-	return s, nil
+	return kn.Value
 }
 
 // decodeVarsFile parses a vars file (group_vars/host_vars): YAML or JSON

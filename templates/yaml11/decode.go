@@ -25,6 +25,10 @@ type Decoder struct {
 	// LastKeyWins lets a repeated key replace the earlier value, as
 	// PyYAML does, instead of being an error.
 	LastKeyWins bool
+	// Key, when set, names a scalar mapping key (the inventory types keys
+	// the YAML 1.1 way, so `1:` and `yes:` read as Python would show
+	// them); by default a key is its text.
+	Key func(kn *yaml.Node) string
 
 	expanded int
 	active   map[*yaml.Node]bool // aliases being expanded, against cycles
@@ -34,6 +38,16 @@ func (d *Decoder) errorf(n *yaml.Node, format string, args ...any) {
 	if d.Errorf != nil {
 		d.Errorf(n, fmt.Sprintf(format, args...))
 	}
+}
+
+// Exhausted reports whether the document expanded past MaxNodes.
+func (d *Decoder) Exhausted() bool { return d.expanded > MaxNodes }
+
+func (d *Decoder) key(kn *yaml.Node) string {
+	if d.Key != nil {
+		return d.Key(kn)
+	}
+	return kn.Value
 }
 
 // Value converts n to a Go value.
@@ -100,7 +114,7 @@ func (d *Decoder) Mapping(n *yaml.Node, f func(k string, kn, vn *yaml.Node)) {
 		}
 		var k string
 		if kn.Kind == yaml.ScalarNode {
-			k = kn.Value
+			k = d.key(kn)
 		} else {
 			hint := ""
 			if kn.Kind == yaml.MappingNode && kn.Style&yaml.FlowStyle != 0 {
@@ -134,7 +148,7 @@ func (d *Decoder) Mapping(n *yaml.Node, f func(k string, kn, vn *yaml.Node)) {
 				continue
 			}
 			for i := 0; i+1 < len(s.Content); i += 2 {
-				k := s.Content[i].Value
+				k := d.key(s.Content[i])
 				if _, ok := seen[k]; ok {
 					continue
 				}
