@@ -113,7 +113,6 @@ type shell struct {
 	out   *bufio.Reader // the session's stdout
 	errs  *bufio.Reader // the session's stderr
 	pid   int           // the shell's own pid on the host
-	dir   string        // its private directory
 	seq   int           // commands sent so far
 }
 
@@ -144,6 +143,11 @@ func (p *Shells) Exec(ctx context.Context, cmd conn.Command) (conn.ExecResult, e
 	}
 }
 
+// errNoStdinDir says that a shell could make no directory for a
+// command's standard input, so the command did not run: the caller runs
+// it in a session of its own. The shell itself is fine.
+var errNoStdinDir = fmt.Errorf("%w: no writable directory for standard input", ErrNoShell)
+
 // sendError is a failure to send a command to a shell: the command did not
 // start.
 type sendError struct{ error }
@@ -169,6 +173,10 @@ func (p *Shells) execOnce(ctx context.Context, script string, stdin []byte) (con
 	}()
 	select {
 	case a := <-done:
+		if errors.Is(a.err, errNoStdinDir) {
+			p.put(sh)
+			return conn.ExecResult{}, a.err
+		}
 		if a.err != nil {
 			p.discard(sh)
 			var se sendError
@@ -356,22 +364,28 @@ func (p *Shells) Close() error {
 	}
 }
 
-// bootScript sets a shell up: a private directory for stdin files,
-// removed on exit (on a tmpfs when one is writable: /dev/shm, then
-// $XDG_RUNTIME_DIR, then $TMPDIR or /tmp, then $HOME), the function that
-// runs one framed command, and the ready lines (on stdout with the shell's
-// pid and directory, on stderr alone). The shell's own stderr then goes to
-// /dev/null, so that its messages (dash's "Killed" after a command's
-// death) never mix with a command's; commands get the session's stderr
-// from fd 4. The command's subshell redirects its own stdin and stderr:
-// dash redirects a simple command's in the shell itself. The names are
-// prefixed so that they cannot clash with variables in the environment.
-const bootScript = `for __mdo_d in /dev/shm "${XDG_RUNTIME_DIR:-}" "${TMPDIR:-/tmp}" "$HOME"; do
-  [ -n "$__mdo_d" ] && [ -d "$__mdo_d" ] && [ -w "$__mdo_d" ] && __mdo_d=$(mktemp -d "$__mdo_d/.mdo-sh.XXXXXXXX" 2>/dev/null) && break
+// bootScript sets a shell up: the function that makes, on the first
+// command with standard input, a private directory for stdin files (on a
+// tmpfs when one is writable: /dev/shm, then $XDG_RUNTIME_DIR, then
+// $TMPDIR or /tmp, then $HOME), removed on exit; the functions that run
+// one framed command; and the ready lines (on stdout with the shell's
+// pid, on stderr alone). Making the directory on demand spares a mktemp
+// (and the rm at exit) on every connection whose commands take no input.
+// The shell's own stderr then goes to /dev/null, so that its messages
+// (dash's "Killed" after a command's death) never mix with a command's;
+// commands get the session's stderr from fd 4. The command's subshell
+// redirects its own stdin and stderr: dash redirects a simple command's
+// in the shell itself. The names are prefixed so that they cannot clash
+// with variables in the environment.
+const bootScript = `__mdo_d=
+__mdo_mkd() {
+  for __mdo_d in /dev/shm "${XDG_RUNTIME_DIR:-}" "${TMPDIR:-/tmp}" "$HOME"; do
+    [ -n "$__mdo_d" ] && [ -d "$__mdo_d" ] && [ -w "$__mdo_d" ] && __mdo_d=$(mktemp -d "$__mdo_d/.mdo-sh.XXXXXXXX" 2>/dev/null) && return 0
+  done
   __mdo_d=
-done
-[ -n "$__mdo_d" ] || exit 1
-trap 'rm -rf "$__mdo_d"' EXIT
+  return 1
+}
+trap '[ -z "$__mdo_d" ] || rm -rf "$__mdo_d"' EXIT
 trap 'exit 129' HUP
 trap 'exit 143' TERM
 __mdo_run() {
@@ -384,7 +398,10 @@ __mdo_exec() {
   (exec <"$2" 2>&4 4>&- /bin/sh -c "$3")
   printf '%s>%d\n' "$1" "$?"; printf '%s>' "$1" >&4
 }
-printf '%s %s %s\n' "$1" "$$" "$__mdo_d"
+__mdo_nodir() {
+  printf '%s<%s>-\n' "$1" "$1"; printf '%s<%s>' "$1" "$1" >&4
+}
+printf '%s %s\n' "$1" "$$"
 printf '%s\n' "$1" >&2
 exec 4>&2 2>/dev/null
 `
@@ -451,16 +468,14 @@ func (p *Shells) start(ctx context.Context) (*shell, error) {
 		return nil, fmt.Errorf("start shell %q: no answer within %s: %w", p.o.Command, p.o.StartTimeout, ctx.Err())
 	}
 	if a.err == nil {
-		pid, dir, ok := strings.Cut(strings.TrimSuffix(a.line, "\n"), " ")
-		if sh.pid, a.err = strconv.Atoi(pid); a.err == nil && ok && dir != "" {
-			sh.dir = dir
+		if sh.pid, a.err = strconv.Atoi(strings.TrimSuffix(a.line, "\n")); a.err == nil {
 			select {
 			case <-chatter:
 				return sh, nil
 			case <-ctx.Done():
 				a.err = errors.New("no ready line on stderr")
 			}
-		} else if a.err == nil {
+		} else {
 			a.err = fmt.Errorf("unexpected ready line %q", a.line)
 		}
 	}
@@ -485,12 +500,16 @@ func (sh *shell) frame(script string, stdin []byte, mark string) []byte {
 	var b bytes.Buffer
 	b.Grow(len(script) + len(stdin) + 200)
 	if sh.seq%cleanEvery == 0 {
-		b.WriteString(`rm -f -- "$__mdo_d"/i*` + "\n")
+		// Never "/i*": the directory is made on demand.
+		b.WriteString(`[ -z "$__mdo_d" ] || rm -f -- "$__mdo_d"/i*` + "\n")
 	}
 	in := "/dev/null"
 	if len(stdin) > 0 {
+		// The stdin directory is made on the first command that needs
+		// it; where none can be made, the command does not run and
+		// roundTrip says so (errNoStdinDir).
 		in = `"$__mdo_d/i` + strconv.Itoa(sh.seq) + `"`
-		b.WriteString("printf '")
+		b.WriteString(`if [ -n "$__mdo_d" ] || __mdo_mkd; then` + "\nprintf '")
 		writePrintfFormat(&b, stdin)
 		b.WriteString("' >" + in + "\n")
 	}
@@ -500,7 +519,7 @@ func (sh *shell) frame(script string, stdin []byte, mark string) []byte {
 	}
 	b.WriteString(run + mark + " " + in + " " + conn.Quote(script) + "\n")
 	if len(stdin) > 0 {
-		b.WriteString(": >" + in + "\n")
+		b.WriteString(": >" + in + "\nelse __mdo_nodir " + mark + "\nfi\n")
 	}
 	return b.Bytes()
 }
@@ -558,6 +577,9 @@ func (sh *shell) roundTrip(frame []byte, mark string) (conn.ExecResult, error) {
 	e := <-errc
 	if e.err != nil {
 		return conn.ExecResult{}, sh.broken(e.err)
+	}
+	if line == "-\n" {
+		return conn.ExecResult{}, errNoStdinDir
 	}
 	rc, err := strconv.Atoi(strings.TrimSuffix(line, "\n"))
 	if err != nil {

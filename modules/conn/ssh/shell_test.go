@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -172,5 +174,50 @@ func TestShellsWithEnv(t *testing.T) {
 	res, err := pool.Exec(context.Background(), conn.Command{Script: `echo "$MDO_WRAPPED"`})
 	if err != nil || string(res.Stdout) != "yes\n" {
 		t.Errorf("got %q, %v; want %q", res.Stdout, err, "yes\n")
+	}
+}
+
+// TestShellsStdinDir: a shell makes its directory for stdin files once,
+// on the first command that has input (a mktemp on the PATH that logs its
+// calls shows when). Where it can make none (no mktemp on the PATH), that
+// command does not run in the shell (ErrNoShell: the client runs it in a
+// session of its own) and the shell stays usable.
+func TestShellsStdinDir(t *testing.T) {
+	cl := dial(t, rootOpts(t, hosts(t), 0))
+	ctx := context.Background()
+	bin := t.TempDir()
+	log := filepath.Join(bin, "log")
+	wrapper := "#!/bin/sh\necho \"$*\" >>" + log + "\nexec /usr/bin/mktemp \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(bin, "mktemp"), []byte(wrapper), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	calls := func() int {
+		b, _ := os.ReadFile(log)
+		return strings.Count(string(b), "\n")
+	}
+	p := cl.NewShells(ssh.ShellOptions{Command: "PATH=" + bin + ":$PATH /bin/sh"})
+	defer p.Close()
+	if res, err := p.Exec(ctx, conn.Command{Script: "echo no input"}); err != nil || calls() != 0 {
+		t.Errorf("without input: %q, %v, %d mktemp calls; want none", res.Stdout, err, calls())
+	}
+	for range 2 {
+		res, err := p.Exec(ctx, conn.Command{Script: "cat; echo", Stdin: []byte("in\x00put")})
+		if err != nil || string(res.Stdout) != "in\x00put\n" {
+			t.Errorf("with input: %q, %v", res.Stdout, err)
+		}
+	}
+	if n := calls(); n != 1 {
+		t.Errorf("%d mktemp calls after two commands with input, want 1", n)
+	}
+
+	broken := cl.NewShells(ssh.ShellOptions{Command: "PATH=/nonexistent /bin/sh"})
+	defer broken.Close()
+	_, err := broken.Exec(ctx, conn.Command{Script: "read x; echo $x", Stdin: []byte("x\n")})
+	if !errors.Is(err, ssh.ErrNoShell) {
+		t.Fatalf("no directory for input: err = %v, want ErrNoShell", err)
+	}
+	res, err := broken.Exec(ctx, conn.Command{Script: "echo still here"})
+	if err != nil || string(res.Stdout) != "still here\n" {
+		t.Errorf("after the refusal: %q, %v", res.Stdout, err)
 	}
 }
