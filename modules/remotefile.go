@@ -197,8 +197,24 @@ func ReadFiles(ctx context.Context, c conn.Conn, paths []string, o ReadOptions) 
 	// umask is a builtin writing to stdout: no command substitution, no fork.
 	body.WriteString("printf 'umask\\0'; umask; printf '\\0'\n")
 	rs := readScript(o)
-	for _, p := range paths {
-		fmt.Fprintf(&body, "_mdo_p=%s\n%s", e.Word(p, true), rs)
+	// A path inside an earlier path of the list (copy's dest and
+	// dest/basename, a tree's directories and their entries) cannot
+	// exist unless that one is a directory: then no stat is run for it.
+	parents := map[string]int{}
+	for i, p := range paths {
+		parents[p] = i
+	}
+	saved := map[int]bool{}
+	for i, p := range paths {
+		if j, ok := parents[path.Dir(p)]; ok && j < i && path.Dir(p) != p {
+			fmt.Fprintf(&body, "_mdo_p=%s\nif [ -d \"$_mdo_p%d\" ]; then\n%selse\n%sfi\n", e.Word(p, true), j, rs, absentChild(j))
+		} else {
+			fmt.Fprintf(&body, "_mdo_p=%s\n%s", e.Word(p, true), rs)
+		}
+		if j, ok := parents[p]; ok && j == i && !saved[i] && hasChild(paths, i) {
+			saved[i] = true
+			fmt.Fprintf(&body, "_mdo_p%d=$_mdo_p\n", i)
+		}
 	}
 	res, err := c.Exec(ctx, conn.Command{Script: e.Prelude() + body.String()})
 	if err != nil {
@@ -221,6 +237,23 @@ func ReadFiles(ctx context.Context, c conn.Conn, paths []string, o ReadOptions) 
 		out[i] = st
 	}
 	return out, nil
+}
+
+// hasChild reports whether a path after paths[i] lies directly in it.
+func hasChild(paths []string, i int) bool {
+	for _, p := range paths[i+1:] {
+		if path.Dir(p) == paths[i] && p != paths[i] {
+			return true
+		}
+	}
+	return false
+}
+
+// absentChild is the record readScript gives a path whose parent, the
+// path saved as _mdo_pJ, is not a directory: it does not exist, and its
+// parent is "other" or "absent".
+func absentChild(j int) string {
+	return fmt.Sprintf("printf 'B\\0%%s\\0' \"$_mdo_p\"\nif [ -e \"$_mdo_p%d\" ]; then printf 'parent\\0other\\0'; else printf 'parent\\0absent\\0'; fi\nprintf 'error\\0No such file or directory\\0'\n", j)
 }
 
 // record is one path's key/value pairs from a helper script.

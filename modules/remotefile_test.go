@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -525,6 +526,72 @@ func TestReadFileMissingWithoutStat(t *testing.T) {
 			b, _ := os.ReadFile(log)
 			if n := strings.Count(string(b), "x"); n != tt.stats {
 				t.Errorf("%d stat processes, want %d", n, tt.stats)
+			}
+		})
+	}
+}
+
+// TestReadFilesChildOfNonDirectory: in one read, a path inside an earlier
+// path that is not a directory (copy's dest/basename when dest is a file
+// or missing) is absent without a stat process, and is described as a
+// read of its own would describe it.
+func TestReadFilesChildOfNonDirectory(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bin")
+	log := filepath.Join(dir, "stat.log")
+	real, err := exec.LookPath("stat")
+	if err != nil {
+		t.Skip("no stat")
+	}
+	if err := os.Mkdir(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(bin, "stat"), []byte("#!/bin/sh\necho x >>"+conn.Quote(log)+"\nexec "+conn.Quote(real)+" \"$@\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d := filepath.Join(dir, "d")
+	if err := os.MkdirAll(filepath.Join(d, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"file", "sub/f"} {
+		if err := os.WriteFile(filepath.Join(d, f), []byte(f), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("sub", filepath.Join(d, "link")); err != nil {
+		t.Fatal(err)
+	}
+	c := statLogConn{local.New(), bin, log}
+	tests := []struct {
+		name  string
+		paths []string
+		stats int
+	}{
+		{"under a file", []string{d + "/file", d + "/file/f"}, 1},
+		{"under a missing path", []string{d + "/no", d + "/no/f"}, 0},
+		{"under a directory", []string{d + "/sub", d + "/sub/f"}, 2},
+		{"under a link to a directory", []string{d + "/link", d + "/link/f"}, 2},
+		{"a tree", []string{d, d + "/sub", d + "/sub/f", d + "/file", d + "/file/x", d + "/no", d + "/no/y", d + "/elsewhere/z"}, 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			os.Remove(log)
+			sts, err := ReadFiles(context.Background(), c, tt.paths, ReadOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := os.ReadFile(log)
+			if n := strings.Count(string(b), "x"); n != tt.stats {
+				t.Errorf("%d stat processes, want %d", n, tt.stats)
+			}
+			for i, p := range tt.paths {
+				alone, err := ReadFile(context.Background(), local.New(), p, ReadOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(sts[i], alone) {
+					t.Errorf("%s: in the list %+v, alone %+v", p, sts[i], alone)
+				}
 			}
 		})
 	}
