@@ -64,7 +64,7 @@ func (f *fileRun) read(p, state string) (FileState, error) {
 		return ReadFile(f.ctx, f.env.Conn, p, ReadOptions{NoChecksum: true})
 	}
 	var e expander
-	body := "printf 'umask\\0'; umask; printf '\\0'\n_mdo_s=\n_mdo_p=" + e.Word(p, true) + "\n" + readScript(ReadOptions{NoChecksum: true}) + spec
+	body := "printf 'umask\\0'; umask; printf '\\0'\n_mdo_s=\n_mdo_p=" + e.Word(p, true) + "\n" + readScript(ReadOptions{NoChecksum: true}, false) + spec
 	recs, umask, res, err := runHelper(f.ctx, f.env.Conn, "file", p, e.Prelude()+body, nil)
 	if err != nil {
 		var fe *FileError

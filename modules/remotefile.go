@@ -126,9 +126,16 @@ func FailResult(err error, values map[string]any) (Result, error) {
 // last because only they could contain unusual characters.
 const statFields = "%f %s %u %g %h %i %d %U %G"
 
+// fetchChecksumMax is the largest regular file whose sha1 ReadFiles
+// computes from the file's bytes fetched over the connection's file
+// transfer instead of with a sha1sum process on the target.
+const fetchChecksumMax = 256 << 10
+
 // readScript returns shell code describing the path in shell variable
-// _mdo_p as records (see parseRecords).
-func readScript(o ReadOptions) string {
+// _mdo_p as records (see parseRecords). With fetch, a regular file's
+// content (or, up to fetchChecksumMax, the bytes its checksum is computed
+// from) is not printed: a "fetch" record asks the caller to Get it.
+func readScript(o ReadOptions, fetch bool) string {
 	follow := ""
 	if o.Follow {
 		follow = "-L "
@@ -155,19 +162,30 @@ _mdo_bn=${_mdo_p##*/}
 	b.WriteString("  printf 'stat\\0%s\\0' \"$_mdo_s\"\n  case $_mdo_s in\n")
 	b.WriteString("  a*) printf 'link\\0'; readlink -- \"$_mdo_p\"; printf '\\0' ;;\n")
 	b.WriteString("  8*)")
+	// The size is stat's second field.
+	sizeLE := func(n int64) string {
+		return fmt.Sprintf("_mdo_z=${_mdo_s#* }; [ \"${_mdo_z%%%% *}\" -le %d ]", n)
+	}
+	const fetchRec = "printf 'fetch\\0\\0'"
 	sha1 := ""
 	if !o.NoChecksum {
 		sha1 = "printf 'sha1\\0'; sha1sum < \"$_mdo_p\"; printf '\\0'"
+		if fetch && !o.Content {
+			sha1 = "if " + sizeLE(fetchChecksumMax) + "; then " + fetchRec + "; else " + sha1 + "; fi"
+		}
 	}
 	switch {
 	case o.Content:
-		// The size is stat's second field; the controller computes the
-		// checksum of content it gets.
+		// The controller computes the checksum of content it gets.
 		cond := "true"
 		if max > 0 {
-			cond = fmt.Sprintf("_mdo_z=${_mdo_s#* }; [ \"${_mdo_z%%%% *}\" -le %d ]", max)
+			cond = sizeLE(max)
 		}
-		fmt.Fprintf(&b, " if [ -r \"$_mdo_p\" ]; then if %s; then printf 'content\\0'; base64 < \"$_mdo_p\"; printf '\\0'", cond)
+		read := "printf 'content\\0'; base64 < \"$_mdo_p\"; printf '\\0'"
+		if fetch {
+			read = fetchRec
+		}
+		fmt.Fprintf(&b, " if [ -r \"$_mdo_p\" ]; then if %s; then %s", cond, read)
 		if sha1 != "" {
 			b.WriteString("; else " + sha1)
 		}
@@ -196,7 +214,12 @@ func ReadFiles(ctx context.Context, c conn.Conn, paths []string, o ReadOptions) 
 	var body strings.Builder
 	// umask is a builtin writing to stdout: no command substitution, no fork.
 	body.WriteString("printf 'umask\\0'; umask; printf '\\0'\n")
-	rs := readScript(o)
+	// Over a connection with a file transfer (SFTP), a regular file's
+	// bytes come that way: no base64 or sha1sum process on the target.
+	// Only for paths that are absolute once expanded: the transfer's
+	// working directory need not be the shell's.
+	_, fetch := c.(conn.FileWriter)
+	rsPlain, rsFetch := readScript(o, false), readScript(o, true)
 	// A path inside an earlier path of the list (copy's dest and
 	// dest/basename, a tree's directories and their entries) cannot
 	// exist unless that one is a directory: then no stat is run for it.
@@ -206,6 +229,10 @@ func ReadFiles(ctx context.Context, c conn.Conn, paths []string, o ReadOptions) 
 	}
 	saved := map[int]bool{}
 	for i, p := range paths {
+		rs := rsPlain
+		if fetch && (strings.HasPrefix(p, "/") || p == "~" || strings.HasPrefix(p, "~/")) {
+			rs = rsFetch
+		}
 		if j, ok := parents[path.Dir(p)]; ok && j < i && path.Dir(p) != p {
 			fmt.Fprintf(&body, "_mdo_p=%s\nif [ -d \"$_mdo_p%d\" ]; then\n%selse\n%sfi\n", e.Word(p, true), j, rs, absentChild(j))
 		} else {
@@ -230,6 +257,11 @@ func ReadFiles(ctx context.Context, c conn.Conn, paths []string, o ReadOptions) 
 		if err != nil {
 			return nil, err
 		}
+		if _, ok := r["fetch"]; ok {
+			if st, err = fetchContent(ctx, c, st, o); err != nil {
+				return nil, err
+			}
+		}
 		if st.HasContent && !o.NoChecksum {
 			sum := sha1.Sum(st.Content)
 			st.Checksum = hex.EncodeToString(sum[:])
@@ -237,6 +269,39 @@ func ReadFiles(ctx context.Context, c conn.Conn, paths []string, o ReadOptions) 
 		out[i] = st
 	}
 	return out, nil
+}
+
+// fetchContent gets a regular file's bytes for ReadFiles: its content
+// when o.Content, else its checksum. Where the transfer fails on a
+// reachable host (no SFTP subsystem, a file that changed under us), the
+// path is read again with the script's own base64 and sha1sum.
+func fetchContent(ctx context.Context, c conn.Conn, st FileState, o ReadOptions) (FileState, error) {
+	var buf bytes.Buffer
+	err := c.Get(ctx, st.Path, &buf)
+	if err == nil {
+		if o.Content {
+			st.Content, st.HasContent = buf.Bytes(), true
+		} else {
+			sum := sha1.Sum(buf.Bytes())
+			st.Checksum = hex.EncodeToString(sum[:])
+		}
+		return st, nil
+	}
+	if terr := transportErr(ctx, "read "+st.Path, err); terr != nil {
+		return st, terr
+	}
+	script := "_mdo_p=" + conn.Quote(st.Path) + "\n" + readScript(o, false)
+	res, err := c.Exec(ctx, conn.Command{Script: script})
+	if err != nil {
+		return st, fmt.Errorf("read %s: %w", st.Path, err)
+	}
+	recs, _ := parseRecords(res.Stdout)
+	if len(recs) != 1 {
+		return st, &FileError{Op: "stat", Path: st.Path, Msg: fmt.Sprintf("unexpected output (rc %d): %s", res.RC, bytes.TrimSpace(res.Stderr))}
+	}
+	again, err := recs[0].state(st.Umask)
+	again.Parent = st.Parent
+	return again, err
 }
 
 // hasChild reports whether a path after paths[i] lies directly in it.

@@ -7,6 +7,9 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -138,4 +141,87 @@ func orTrue(s string) string {
 		return ":"
 	}
 	return s
+}
+
+// fetchingSFTP counts the commands and file transfers (Get) of an
+// ssh.Client; failGet makes every Get fail as on a reachable host.
+type fetchingSFTP struct {
+	*ssh.Client
+	execs, gets atomic.Int32
+	failGet     bool
+}
+
+func (c *fetchingSFTP) Exec(ctx context.Context, cmd conn.Command) (conn.ExecResult, error) {
+	c.execs.Add(1)
+	return c.Client.Exec(ctx, cmd)
+}
+
+func (c *fetchingSFTP) Get(ctx context.Context, src string, w io.Writer) error {
+	c.gets.Add(1)
+	if c.failGet {
+		return errors.New("get " + src + ": sftp: permission denied")
+	}
+	return c.Client.Get(ctx, src, w)
+}
+
+// TestReadFilesSFTP: over SSH, ReadFiles gets a small regular file's
+// bytes (its content, or the bytes of its checksum) over SFTP instead of
+// through base64 or sha1sum on the target, and describes every path
+// exactly as the script alone does (the same connection without its
+// FileWriter side). Large files, relative paths and failed transfers
+// take the script's way.
+func TestReadFilesSFTP(t *testing.T) {
+	ctx := context.Background()
+	cl := sshConn(t, hostsOrSkip(t).Hosts[0].Name).(*ssh.Client)
+	d := t.TempDir() // shared with the test host
+	small := strings.Repeat("line\n", 100)
+	big := strings.Repeat("x", fetchChecksumMax+1)
+	for name, body := range map[string]string{"small": small, "big": big, "diffsize": strings.Repeat("y", MaxDiffSize+1)} {
+		if err := os.WriteFile(filepath.Join(d, name), []byte(body), 0o640); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("small", filepath.Join(d, "link")); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		path    string
+		o       ReadOptions
+		failGet bool
+		gets    int32
+		execs   int32
+	}{
+		{"content", d + "/small", ReadOptions{Content: true}, false, 1, 1},
+		{"checksum", d + "/small", ReadOptions{}, false, 1, 1},
+		{"no checksum", d + "/small", ReadOptions{NoChecksum: true}, false, 0, 1},
+		{"checksum of a big file", d + "/big", ReadOptions{}, false, 0, 1},
+		{"content larger than a diff", d + "/diffsize", ReadOptions{Content: true}, false, 0, 1},
+		{"content without a limit", d + "/diffsize", ReadOptions{Content: true, MaxContent: -1}, false, 1, 1},
+		{"a link followed", d + "/link", ReadOptions{Content: true, Follow: true}, false, 1, 1},
+		{"a link", d + "/link", ReadOptions{Content: true}, false, 0, 1},
+		{"missing", d + "/missing", ReadOptions{Content: true}, false, 0, 1},
+		{"relative", strings.TrimPrefix(d+"/small", "/"), ReadOptions{Content: true}, false, 0, 1},
+		{"transfer fails", d + "/small", ReadOptions{Content: true}, true, 1, 2},
+		{"transfer of the checksum fails", d + "/small", ReadOptions{}, true, 1, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fc := &fetchingSFTP{Client: cl, failGet: tt.failGet}
+			got, err := ReadFiles(ctx, fc, []string{tt.path}, tt.o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := ReadFiles(ctx, &countingConn{Conn: cl}, []string{tt.path}, tt.o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("over SFTP %+v\nscript alone %+v", got[0], want[0])
+			}
+			if g, e := fc.gets.Load(), fc.execs.Load(); g != tt.gets || e != tt.execs {
+				t.Errorf("%d transfers and %d commands, want %d and %d", g, e, tt.gets, tt.execs)
+			}
+		})
+	}
 }
