@@ -63,8 +63,9 @@ func (f *fileRun) read(p, state string) (FileState, error) {
 	if spec == "" {
 		return ReadFile(f.ctx, f.env.Conn, p, ReadOptions{NoChecksum: true})
 	}
+	_, numeric := f.env.Conn.(conn.FileWriter)
 	var e expander
-	body := "printf 'umask\\0'; umask; printf '\\0'\n_mdo_s=\n_mdo_p=" + e.Word(p, true) + "\n" + readScript(ReadOptions{NoChecksum: true}, false) + spec
+	body := "printf 'umask\\0'; umask; printf '\\0'\n_mdo_s=\n_mdo_p=" + e.Word(p, true) + "\n" + readScript(ReadOptions{NoChecksum: true}, false, numeric) + spec
 	recs, umask, res, err := runHelper(f.ctx, f.env.Conn, "file", p, e.Prelude()+body, nil)
 	if err != nil {
 		var fe *FileError
@@ -83,6 +84,11 @@ func (f *fileRun) read(p, state string) (FileState, error) {
 	if err != nil {
 		return FileState{}, err
 	}
+	named := []FileState{st}
+	if err := nameOwners(f.ctx, f.env.Conn, named); err != nil {
+		return FileState{}, err
+	}
+	st = named[0]
 	if len(recs) == 2 {
 		after, err := recs[1].state(umask)
 		if err != nil {

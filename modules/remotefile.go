@@ -70,6 +70,8 @@ type FileState struct {
 	Parent string
 	// Umask is the target shell's umask (the same for every path of a read).
 	Umask uint32
+
+	unnamed bool // read without Owner and Group: nameOwners fills them in
 }
 
 // ReadOptions says what ReadFile fetches besides the stat.
@@ -126,6 +128,12 @@ func FailResult(err error, values map[string]any) (Result, error) {
 // last because only they could contain unusual characters.
 const statFields = "%f %s %u %g %h %i %d %U %G"
 
+// statFieldsNumeric is statFields without the names: a stat process that
+// names ids does a name-service lookup (several milliseconds with
+// nsswitch's systemd module), so where the connection can name ids
+// itself (conn.FileWriter.IDNames, cached per host) reads ask for numbers.
+const statFieldsNumeric = "%f %s %u %g %h %i %d"
+
 // fetchChecksumMax is the largest regular file whose sha1 ReadFiles
 // computes from the file's bytes fetched over the connection's file
 // transfer instead of with a sha1sum process on the target.
@@ -134,8 +142,9 @@ const fetchChecksumMax = 256 << 10
 // readScript returns shell code describing the path in shell variable
 // _mdo_p as records (see parseRecords). With fetch, a regular file's
 // content (or, up to fetchChecksumMax, the bytes its checksum is computed
-// from) is not printed: a "fetch" record asks the caller to Get it.
-func readScript(o ReadOptions, fetch bool) string {
+// from) is not printed: a "fetch" record asks the caller to Get it. With
+// numeric, the stat record has no names (statFieldsNumeric).
+func readScript(o ReadOptions, fetch, numeric bool) string {
 	follow := ""
 	if o.Follow {
 		follow = "-L "
@@ -158,7 +167,11 @@ _mdo_bn=${_mdo_p##*/}
 	// keep "File name too long" for stat to report).
 	b.WriteString("if [ \"$_mdo_pt\" = directory ] && [ -x \"$_mdo_d\" ] && [ ${#_mdo_bn} -le 63 ] && [ ${#_mdo_p} -le 1024 ] && ! [ -e \"$_mdo_p\" ] && ! [ -L \"$_mdo_p\" ]; then\n")
 	b.WriteString("  printf 'error\\0No such file or directory\\0'\n")
-	fmt.Fprintf(&b, "elif _mdo_s=$(LC_ALL=C stat %s-c '%s' -- \"$_mdo_p\" 2>&1); then\n", follow, statFields)
+	fields := statFields
+	if numeric {
+		fields = statFieldsNumeric
+	}
+	fmt.Fprintf(&b, "elif _mdo_s=$(LC_ALL=C stat %s-c '%s' -- \"$_mdo_p\" 2>&1); then\n", follow, fields)
 	b.WriteString("  printf 'stat\\0%s\\0' \"$_mdo_s\"\n  case $_mdo_s in\n")
 	b.WriteString("  a*) printf 'link\\0'; readlink -- \"$_mdo_p\"; printf '\\0' ;;\n")
 	b.WriteString("  8*)")
@@ -219,7 +232,7 @@ func ReadFiles(ctx context.Context, c conn.Conn, paths []string, o ReadOptions) 
 	// Only for paths that are absolute once expanded: the transfer's
 	// working directory need not be the shell's.
 	_, fetch := c.(conn.FileWriter)
-	rsPlain, rsFetch := readScript(o, false), readScript(o, true)
+	rsPlain, rsFetch := readScript(o, false, fetch), readScript(o, true, fetch)
 	// A path inside an earlier path of the list (copy's dest and
 	// dest/basename, a tree's directories and their entries) cannot
 	// exist unless that one is a directory: then no stat is run for it.
@@ -268,7 +281,41 @@ func ReadFiles(ctx context.Context, c conn.Conn, paths []string, o ReadOptions) 
 		}
 		out[i] = st
 	}
+	if err := nameOwners(ctx, c, out); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// nameOwners fills in Owner and Group of states read without names
+// (statFieldsNumeric) with the connection's IDNames.
+func nameOwners(ctx context.Context, c conn.Conn, sts []FileState) error {
+	var uids, gids []int
+	for _, st := range sts {
+		if st.unnamed {
+			uids, gids = append(uids, st.UID), append(gids, st.GID)
+		}
+	}
+	if len(uids) == 0 {
+		return nil
+	}
+	fw, ok := c.(conn.FileWriter)
+	if !ok {
+		return fmt.Errorf("name owners: %T cannot name ids", c)
+	}
+	users, groups, err := fw.IDNames(ctx, uids, gids)
+	if err != nil {
+		if terr := transportErr(ctx, "name owners", err); terr != nil {
+			return terr
+		}
+		return &FileError{Op: "stat", Path: sts[0].Path, Msg: err.Error()}
+	}
+	for i := range sts {
+		if st := &sts[i]; st.unnamed {
+			st.Owner, st.Group, st.unnamed = users[st.UID], groups[st.GID], false
+		}
+	}
+	return nil
 }
 
 // fetchContent gets a regular file's bytes for ReadFiles: its content
@@ -290,7 +337,7 @@ func fetchContent(ctx context.Context, c conn.Conn, st FileState, o ReadOptions)
 	if terr := transportErr(ctx, "read "+st.Path, err); terr != nil {
 		return st, terr
 	}
-	script := "_mdo_p=" + conn.Quote(st.Path) + "\n" + readScript(o, false)
+	script := "_mdo_p=" + conn.Quote(st.Path) + "\n" + readScript(o, false, false)
 	res, err := c.Exec(ctx, conn.Command{Script: script})
 	if err != nil {
 		return st, fmt.Errorf("read %s: %w", st.Path, err)
@@ -380,7 +427,7 @@ func (r record) state(umask uint32) (FileState, error) {
 // parseStat fills st from a statFields line.
 func (st *FileState) parseStat(line string) error {
 	f := strings.Fields(line)
-	if len(f) < 9 {
+	if len(f) != 7 && len(f) < 9 {
 		return &FileError{Op: "stat", Path: st.Path, Msg: fmt.Sprintf("unexpected stat output %q", line)}
 	}
 	raw, err := strconv.ParseUint(f[0], 16, 32)
@@ -407,6 +454,10 @@ func (st *FileState) parseStat(line string) error {
 	}
 	st.Size, st.UID, st.GID, st.Nlink = int64(n[0]), int(n[1]), int(n[2]), int(n[3])
 	st.Inode, st.Dev = n[4], n[5]
+	if len(f) == 7 {
+		st.unnamed = true // statFieldsNumeric: nameOwners names them
+		return nil
+	}
 	if f[7] != "UNKNOWN" {
 		st.Owner = f[7]
 	}

@@ -39,7 +39,8 @@ import (
 // connection that cannot do it at the moment (become, when no SFTP server
 // can be started as the become user) returns an error wrapping
 // errors.ErrUnsupported from both methods, having changed nothing: the
-// caller then writes another way.
+// caller then writes another way. (IDNames, which needs no file transfer,
+// always answers.)
 type FileWriter interface {
 	// PutFile writes r to dst atomically as Put does, then gives it owner
 	// uid and group gid (-1 leaves one as a new file has it; both -1: no
@@ -49,6 +50,12 @@ type FileWriter interface {
 	// LoginUser returns the user commands run as and its primary group,
 	// as the target names them.
 	LoginUser(ctx context.Context) (*user.User, *user.Group, error)
+	// IDNames names user and group ids as the target's name service
+	// does (an id without a name is missing from the maps), remembering
+	// answers while /etc/passwd and /etc/group are unchanged
+	// (NameCache). Names belong to the host, not to a user: it answers
+	// even where PutFile and LoginUser say errors.ErrUnsupported.
+	IDNames(ctx context.Context, uids, gids []int) (users, groups map[int]string, err error)
 }
 
 // ProcessStarter is a connection that starts a long-lived command and

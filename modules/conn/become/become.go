@@ -66,7 +66,8 @@ type Conn struct {
 	sc       *sftp.Client
 	filesErr error // why no SFTP server runs as the become user, for good
 
-	ids conn.UserCache // the user LoginUser returns
+	ids   conn.UserCache // the user LoginUser returns
+	names conn.NameCache // IDNames' answers when inner has no cache
 }
 
 var (

@@ -219,3 +219,18 @@ func (c *Conn) LoginUser(ctx context.Context) (*user.User, *user.Group, error) {
 	}
 	return u, g, nil
 }
+
+// IDNames names user and group ids as the target does (conn.FileWriter).
+// Names belong to the host: the wrapped connection answers, with its own
+// cache when it has one, whether or not an SFTP server runs as the become
+// user.
+func (c *Conn) IDNames(ctx context.Context, uids, gids []int) (map[int]string, map[int]string, error) {
+	if fw, ok := c.inner.(conn.FileWriter); ok {
+		return fw.IDNames(ctx, uids, gids)
+	}
+	u, g, err := c.names.Lookup(ctx, conn.NameFuncs{Exec: c.inner.Exec, Stat: c.inner.Stat, Get: c.inner.Get}, uids, gids)
+	if err != nil {
+		return nil, nil, fmt.Errorf("name ids: %w", err)
+	}
+	return u, g, nil
+}

@@ -57,6 +57,32 @@ func testFileWriterUnsupported(t *testing.T, c conn.Conn, fw conn.FileWriter, di
 	if names := listDir(t, c, dir); len(names) != 0 {
 		t.Errorf("directory holds %q after an unsupported PutFile, want nothing", names)
 	}
+	ids := strings.Fields(exec(t, c, "id -u; id -g"))
+	uid, _ := strconv.Atoi(ids[0])
+	gid, _ := strconv.Atoi(ids[1])
+	testIDNames(t, c, fw, uid, gid)
+}
+
+// testIDNames: IDNames gives the names a command's id gives, twice (the
+// second from its cache), and no name for an id nobody has.
+func testIDNames(t *testing.T, c conn.Conn, fw conn.FileWriter, uid, gid int) {
+	want := strings.Fields(exec(t, c, "id -un; id -gn"))
+	const nobody = 3999999
+	for range 2 {
+		users, groups, err := fw.IDNames(ctxT(t), []int{uid, nobody, uid}, []int{gid, nobody})
+		if err != nil {
+			t.Fatalf("IDNames: %v", err)
+		}
+		if users[uid] != want[0] || groups[gid] != want[1] {
+			t.Errorf("IDNames(%d, %d) = %q, %q; want %q", uid, gid, users[uid], groups[gid], want)
+		}
+		if n, ok := users[nobody]; ok {
+			t.Errorf("IDNames names uid %d %q, want no name", nobody, n)
+		}
+		if n, ok := groups[nobody]; ok {
+			t.Errorf("IDNames names gid %d %q, want no name", nobody, n)
+		}
+	}
 }
 
 func testFileWriter(t *testing.T, c conn.Conn, fw conn.FileWriter, dir string) {
@@ -71,6 +97,7 @@ func testFileWriter(t *testing.T, c conn.Conn, fw conn.FileWriter, dir string) {
 	}
 	uid, _ := strconv.Atoi(u.Uid)
 	gid, _ := strconv.Atoi(g.Gid)
+	testIDNames(t, c, fw, uid, gid)
 	sub := path.Join(dir, "fw")
 	exec(t, c, "mkdir "+conn.Quote(sub))
 	dst := path.Join(sub, "f")

@@ -49,7 +49,8 @@ type Client struct {
 	sftp    *sftp.Client
 	deadErr error // why the transport died
 
-	ids conn.UserCache // the user LoginUser returns
+	ids   conn.UserCache // the user LoginUser returns
+	names conn.NameCache // IDNames' answers
 
 	dead      chan struct{} // closed when the transport is gone
 	closed    chan struct{} // closed by Close

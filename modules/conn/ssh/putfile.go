@@ -30,3 +30,14 @@ func (c *Client) LoginUser(ctx context.Context) (*user.User, *user.Group, error)
 	}
 	return u, g, nil
 }
+
+// IDNames names user and group ids as the target does (conn.FileWriter),
+// remembered for the connection while /etc/passwd and /etc/group are
+// unchanged.
+func (c *Client) IDNames(ctx context.Context, uids, gids []int) (map[int]string, map[int]string, error) {
+	u, g, err := c.names.Lookup(ctx, conn.NameFuncs{Exec: c.Exec, Stat: c.Stat, Get: c.Get}, uids, gids)
+	if err != nil {
+		return nil, nil, fmt.Errorf("name ids on %s: %w", c.alias, err)
+	}
+	return u, g, nil
+}
