@@ -67,7 +67,7 @@ type Conn struct {
 	filesErr error // why no SFTP server runs as the become user, for good
 
 	ids   conn.UserCache // the user LoginUser returns
-	names conn.NameCache // IDNames' answers when inner has no cache
+	names conn.NameCache // IDNames' answers
 }
 
 var (

@@ -221,14 +221,23 @@ func (c *Conn) LoginUser(ctx context.Context) (*user.User, *user.Group, error) {
 }
 
 // IDNames names user and group ids as the target does (conn.FileWriter).
-// Names belong to the host: the wrapped connection answers, with its own
-// cache when it has one, whether or not an SFTP server runs as the become
-// user.
+// Names belong to the host, so where no SFTP server runs as the become
+// user, the wrapped connection answers (with its own cache when it has
+// one); otherwise this connection's own shell and SFTP server do, which
+// spares starting the wrapped connection's SFTP server for it.
 func (c *Conn) IDNames(ctx context.Context, uids, gids []int) (map[int]string, map[int]string, error) {
-	if fw, ok := c.inner.(conn.FileWriter); ok {
-		return fw.IDNames(ctx, uids, gids)
+	shell, err := c.filesReady(ctx, "name", "ids")
+	if err != nil {
+		return nil, nil, err
 	}
-	u, g, err := c.names.Lookup(ctx, conn.NameFuncs{Exec: c.inner.Exec, Stat: c.inner.Stat, Get: c.inner.Get}, uids, gids)
+	f := conn.NameFuncs{Exec: c.Exec, Stat: c.Stat, Get: c.Get}
+	if shell {
+		if fw, ok := c.inner.(conn.FileWriter); ok {
+			return fw.IDNames(ctx, uids, gids)
+		}
+		f = conn.NameFuncs{Exec: c.inner.Exec, Stat: c.inner.Stat, Get: c.inner.Get}
+	}
+	u, g, err := c.names.Lookup(ctx, f, uids, gids)
 	if err != nil {
 		return nil, nil, fmt.Errorf("name ids: %w", err)
 	}
