@@ -80,17 +80,12 @@ func (f *fileRun) read(p, state string) (FileState, error) {
 	if len(recs) != 1 && len(recs) != 2 {
 		return FileState{}, &FileError{Op: "stat", Path: p, Msg: fmt.Sprintf("unexpected output (rc %d): %s", res.RC, bytes.TrimSpace(res.Stderr))}
 	}
-	st, err := recs[0].state(umask)
+	st, err := namedState(f.ctx, f.env.Conn, recs[0], umask)
 	if err != nil {
 		return FileState{}, err
 	}
-	named := []FileState{st}
-	if err := nameOwners(f.ctx, f.env.Conn, named); err != nil {
-		return FileState{}, err
-	}
-	st = named[0]
 	if len(recs) == 2 {
-		after, err := recs[1].state(umask)
+		after, err := namedState(f.ctx, f.env.Conn, recs[1], umask)
 		if err != nil {
 			return FileState{}, err
 		}
@@ -144,7 +139,7 @@ func (f *fileRun) speculate(state string) string {
 			m = fmt.Sprintf("-m %o ", *want)
 		}
 		fmt.Fprintf(&b, "_mdo_e=$(mkdir -p %s-- \"$_mdo_p\" 2>&1) || { printf 'fail\\0mkdir\\0%%s\\0' \"$_mdo_e\"; exit 1; }\n", m)
-		b.WriteString(statRecord("_mdo_p"))
+		b.WriteString(statRecord(f.env.Conn, "_mdo_p"))
 		b.WriteString("fi\n")
 	}
 	if want == nil {
@@ -156,7 +151,7 @@ func (f *fileRun) speculate(state string) string {
 		fmt.Fprintf(&b, "%x\\ *) ;;\n", t|*want)
 	}
 	for _, t := range types {
-		fmt.Fprintf(&b, "%x???\\ *) %s%s;;\n", t>>12, attrCmds("_mdo_p", AttrPlan{Mode: want, Changed: true}, false), statRecord("_mdo_p"))
+		fmt.Fprintf(&b, "%x???\\ *) %s%s;;\n", t>>12, attrCmds("_mdo_p", AttrPlan{Mode: want, Changed: true}, false), statRecord(f.env.Conn, "_mdo_p"))
 	}
 	b.WriteString("esac\n")
 	return b.String()
@@ -250,7 +245,7 @@ func (f *fileRun) stateDiff(r *Result, before, after string, plan AttrPlan) {
 // change runs script (which may use $_mdo_p, the path) followed by the
 // attribute commands of plan, and returns the path's new state.
 func (f *fileRun) change(script string, plan AttrPlan, noFollow bool) (FileState, error) {
-	full := "_mdo_p=" + conn.Quote(f.st.Path) + "\n" + script + attrCmds("_mdo_p", plan, noFollow) + statRecord("_mdo_p")
+	full := "_mdo_p=" + conn.Quote(f.st.Path) + "\n" + script + attrCmds("_mdo_p", plan, noFollow) + statRecord(f.env.Conn, "_mdo_p")
 	recs, _, _, err := runHelper(f.ctx, f.env.Conn, "file", f.st.Path, full, nil)
 	if err != nil {
 		return FileState{}, err
@@ -258,7 +253,7 @@ func (f *fileRun) change(script string, plan AttrPlan, noFollow bool) (FileState
 	if len(recs) != 1 {
 		return FileState{}, &FileError{Op: "stat", Path: f.st.Path, Msg: "no state after change"}
 	}
-	return recs[0].state(f.st.Umask)
+	return namedState(f.ctx, f.env.Conn, recs[0], f.st.Umask)
 }
 
 // result builds a result from the new state.

@@ -693,9 +693,27 @@ func attrCmds(v string, plan AttrPlan, noFollow bool) string {
 }
 
 // statRecord is shell code printing the state of the path in variable v
-// as a record (no checksum, no content).
-func statRecord(v string) string {
-	return fmt.Sprintf("printf 'B\\0%%s\\0' \"$%s\"\n_mdo_s=$(LC_ALL=C stat -c '%s' -- \"$%s\" 2>&1) && printf 'stat\\0%%s\\0' \"$_mdo_s\" || printf 'error\\0%%s\\0' \"$_mdo_s\"\n", v, statFields, v)
+// as a record (no checksum, no content) for a command on c: without names
+// where c can name ids itself (read it with namedState).
+func statRecord(c conn.Conn, v string) string {
+	fields := statFields
+	if _, ok := c.(conn.FileWriter); ok {
+		fields = statFieldsNumeric
+	}
+	return fmt.Sprintf("printf 'B\\0%%s\\0' \"$%s\"\n_mdo_s=$(LC_ALL=C stat -c '%s' -- \"$%s\" 2>&1) && printf 'stat\\0%%s\\0' \"$_mdo_s\" || printf 'error\\0%%s\\0' \"$_mdo_s\"\n", v, fields, v)
+}
+
+// namedState is r.state with the owner and group named (nameOwners).
+func namedState(ctx context.Context, c conn.Conn, r record, umask uint32) (FileState, error) {
+	st, err := r.state(umask)
+	if err != nil {
+		return st, err
+	}
+	sts := []FileState{st}
+	if err := nameOwners(ctx, c, sts); err != nil {
+		return FileState{}, err
+	}
+	return sts[0], nil
 }
 
 // runHelper runs a helper script and returns its records, or a
@@ -735,7 +753,7 @@ func runHelper(ctx context.Context, c conn.Conn, op, p, script string, stdin []b
 // SetAttrs applies plan to st.Path in one exec and returns the new state.
 // noFollow changes a link itself (chown -h; links have no mode).
 func SetAttrs(ctx context.Context, c conn.Conn, st FileState, plan AttrPlan, noFollow bool) (FileState, error) {
-	script := "_mdo_p=" + conn.Quote(st.Path) + "\n" + attrCmds("_mdo_p", plan, noFollow) + statRecord("_mdo_p")
+	script := "_mdo_p=" + conn.Quote(st.Path) + "\n" + attrCmds("_mdo_p", plan, noFollow) + statRecord(c, "_mdo_p")
 	recs, _, _, err := runHelper(ctx, c, "set attributes", st.Path, script, nil)
 	if err != nil {
 		return st, err
@@ -743,7 +761,7 @@ func SetAttrs(ctx context.Context, c conn.Conn, st FileState, plan AttrPlan, noF
 	if len(recs) != 1 {
 		return st, &FileError{Op: "stat", Path: st.Path, Msg: "no state after change"}
 	}
-	after, err := recs[0].state(st.Umask)
+	after, err := namedState(ctx, c, recs[0], st.Umask)
 	after.Parent = st.Parent
 	return after, err
 }
@@ -888,7 +906,7 @@ fi
 	// The temporary file of an SFTP write (sftpfs.TempPath) that a dropped
 	// connection left behind: test is a builtin, rm runs only if it is there.
 	fmt.Fprintf(&b, "_mdo_s=%s\n[ ! -e \"$_mdo_s\" ] && [ ! -L \"$_mdo_s\" ] || rm -f -- \"$_mdo_s\"\n", conn.Quote(stableTemp(dst, ".mdo-tmp")))
-	b.WriteString(statRecord("_mdo_f"))
+	b.WriteString(statRecord(c, "_mdo_f"))
 	if o.Backup {
 		b.WriteString("[ -z \"${_mdo_bk:-}\" ] || printf 'backup_file\\0%s\\0' \"$_mdo_bk\"\n")
 	}
@@ -906,7 +924,7 @@ fi
 	if len(recs) != 1 {
 		return WriteResult{}, &FileError{Op: "stat", Path: dst, Msg: "no state after write"}
 	}
-	after, err := recs[0].state(st.Umask)
+	after, err := namedState(ctx, c, recs[0], st.Umask)
 	if err != nil {
 		return WriteResult{}, err
 	}
@@ -959,14 +977,14 @@ func writeDirect(ctx context.Context, c conn.Conn, content []byte, st FileState,
 		return WriteResult{After: after}, true, nil
 	}
 	// An id nobody named yet (a setgid directory's group): ask.
-	recs, _, _, err := runHelper(ctx, c, "write", dst, "_mdo_f="+conn.Quote(dst)+"\n"+statRecord("_mdo_f"), nil)
+	recs, _, _, err := runHelper(ctx, c, "write", dst, "_mdo_f="+conn.Quote(dst)+"\n"+statRecord(c, "_mdo_f"), nil)
 	if err != nil {
 		return WriteResult{}, true, err
 	}
 	if len(recs) != 1 {
 		return WriteResult{}, true, &FileError{Op: "stat", Path: dst, Msg: "no state after write"}
 	}
-	if after, err = recs[0].state(st.Umask); err != nil {
+	if after, err = namedState(ctx, c, recs[0], st.Umask); err != nil {
 		return WriteResult{}, true, err
 	}
 	after.Parent = TypeDirectory
