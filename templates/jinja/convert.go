@@ -96,7 +96,7 @@ func ConvertExpr(src string) (string, []Problem) {
 	if err != nil {
 		return src, []Problem{syntaxProblem(src, err)}
 	}
-	c := &converter{src: src}
+	c := &converter{src: src, condition: true}
 	g, err := c.expr(x)
 	if err != nil {
 		return src, []Problem{c.problemAt(err, strings.Index(src, s), s)}
@@ -245,6 +245,7 @@ type converter struct {
 	src        string
 	yamlValue  bool    // a YAML value: {{ }} string literals keep their backslashes
 	rawStrings bool    // converting a {{ }} of a YAML value
+	condition  bool    // a bare condition: Ansible templates it before evaluating it
 	typed      *Output // the template is this one output: keep its type
 	scopes     []*scope
 	inRange    int // inside range or define, where the dot is not the variables

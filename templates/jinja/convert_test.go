@@ -348,6 +348,13 @@ var exprCases = []tcase{
 	{"result", "result.rc != 0", "ne .result.rc 0", "false", false},
 	{"strip", "result.stdout.strip() != 'ok'", `ne (.result.stdout | trim) "ok"`, "false", false},
 	{"braces", "{{ flag }}", "truthy .flag", "true", true},
+	// Ansible renders a condition as a template first (with a warning):
+	// {{ }} in a string literal becomes the variable's text.
+	{"templated literal", `name == "{{ name }}"`, `eq .name (string .name)`, "true", false},
+	{"templated literal in", "'{{ name }}' in ['web', 'db']", `in (string .name) (list "web" "db")`, "true", false},
+	{"templated literal with text", `"{{ name }}-{{ port }}" == 'web-8080'`, `eq (print (string .name) "-" (string .port)) "web-8080"`, "true", false},
+	{"templated literal of a bool", `'{{ flag }}' == 'True'`, `eq (string .flag) "True"`, "true", false},
+	{"templated literal, defined guard", `name is defined and "{{ name }}" != ""`, `and (is_defined .name) (ne (string .name) "")`, "true", false},
 	{"already go", `eq .name "web"`, `eq .name "web"`, "true", true},
 }
 

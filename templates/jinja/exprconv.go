@@ -9,6 +9,9 @@ import (
 func (c *converter) expr(x Expr) (gx, error) {
 	switch x := x.(type) {
 	case *Const:
+		if s, ok := x.Val.(string); ok && c.condition && strings.Contains(s, "{{") {
+			return c.templatedLiteral(x.P, s)
+		}
 		if s, ok := x.Val.(string); ok && c.rawStrings && s != x.Raw && strings.Contains(x.Raw, `\`) {
 			// Ansible doubles the backslashes of string literals in {{ }}
 			// of YAML values: the string is what was written.
@@ -658,4 +661,41 @@ func (c *converter) format(pos int, recv Expr, argx []Expr) (gx, error) {
 		args = append(args, g)
 	}
 	return typed(call("pyformat", args...), tyStr), nil
+}
+
+// templatedLiteral converts a string literal holding {{ }} in a bare
+// condition (when: x == "{{ y }}"). Ansible renders a condition as a
+// template before it evaluates it, with a warning, so the literal's
+// {{ y }} becomes y's text: the literal is its text parts and outputs
+// joined, as ~ joins them.
+func (c *converter) templatedLiteral(pos int, s string) (gx, error) {
+	nodes, err := Parse(s)
+	if err != nil {
+		return gx{}, fail(pos, "a string literal in a condition holds a template that does not parse: %v", err)
+	}
+	var args []gx
+	for _, n := range nodes {
+		switch n := n.(type) {
+		case *Text:
+			args = append(args, atom(goString(n.S), tyStr))
+		case *Output:
+			if n.Err != nil {
+				return gx{}, fail(pos, "Jinja syntax error in a string literal: %v", n.Err)
+			}
+			g, err := c.expr(n.X)
+			if err != nil {
+				return gx{}, err
+			}
+			args = append(args, strArg(g))
+		default:
+			return gx{}, fail(pos, "a string literal in a condition holds a Jinja statement or comment")
+		}
+	}
+	switch len(args) {
+	case 0:
+		return atom(goString(""), tyStr), nil
+	case 1:
+		return args[0], nil
+	}
+	return typed(call("print", args...), tyStr), nil
 }
