@@ -463,12 +463,14 @@ func (c statLogConn) Exec(ctx context.Context, cmd conn.Command) (conn.ExecResul
 	return c.Conn.Exec(ctx, cmd)
 }
 
-// TestReadFileMissingWithoutStat: a missing path in a searchable directory
-// is described without a stat process; everything else still asks stat.
-func TestReadFileMissingWithoutStat(t *testing.T) {
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "bin")
-	log := filepath.Join(dir, "stat.log")
+// statLogDir returns a directory for a test's files, and in it a bin
+// directory whose stat logs a line to log for each call, then runs the
+// real one (statLogConn puts bin first on the PATH).
+func statLogDir(t *testing.T) (dir, bin, log string) {
+	t.Helper()
+	dir = t.TempDir()
+	bin = filepath.Join(dir, "bin")
+	log = filepath.Join(dir, "stat.log")
 	real, err := exec.LookPath("stat")
 	if err != nil {
 		t.Skip("no stat")
@@ -479,6 +481,13 @@ func TestReadFileMissingWithoutStat(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(bin, "stat"), []byte("#!/bin/sh\necho x >>"+conn.Quote(log)+"\nexec "+conn.Quote(real)+" \"$@\"\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	return dir, bin, log
+}
+
+// TestReadFileMissingWithoutStat: a missing path in a searchable directory
+// is described without a stat process; everything else still asks stat.
+func TestReadFileMissingWithoutStat(t *testing.T) {
+	dir, bin, log := statLogDir(t)
 	d := filepath.Join(dir, "d")
 	if err := os.Mkdir(d, 0o755); err != nil {
 		t.Fatal(err)
@@ -536,19 +545,7 @@ func TestReadFileMissingWithoutStat(t *testing.T) {
 // or missing) is absent without a stat process, and is described as a
 // read of its own would describe it.
 func TestReadFilesChildOfNonDirectory(t *testing.T) {
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "bin")
-	log := filepath.Join(dir, "stat.log")
-	real, err := exec.LookPath("stat")
-	if err != nil {
-		t.Skip("no stat")
-	}
-	if err := os.Mkdir(bin, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(bin, "stat"), []byte("#!/bin/sh\necho x >>"+conn.Quote(log)+"\nexec "+conn.Quote(real)+" \"$@\"\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	dir, bin, log := statLogDir(t)
 	d := filepath.Join(dir, "d")
 	if err := os.MkdirAll(filepath.Join(d, "sub"), 0o755); err != nil {
 		t.Fatal(err)
