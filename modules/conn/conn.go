@@ -5,8 +5,11 @@ package conn
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
+	"sort"
+	"strings"
 	"time"
 )
 
@@ -30,6 +33,41 @@ type Command struct {
 	// Dir is the working directory; empty means the login user's home (ssh)
 	// or the controller's working directory (local).
 	Dir string
+}
+
+// Text returns the POSIX shell script that applies Dir and Env and then
+// runs Script, for connections that run it with /bin/sh. It fails on an
+// environment variable name that is not a shell name.
+func (cmd Command) Text() (string, error) {
+	var b strings.Builder
+	if cmd.Dir != "" {
+		b.WriteString("cd " + Quote(cmd.Dir) + " || exit 1\n")
+	}
+	keys := make([]string, 0, len(cmd.Env))
+	for k := range cmd.Env {
+		if !shellName(k) {
+			return "", fmt.Errorf("environment variable name %q is not a valid shell name", k)
+		}
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		b.WriteString("export " + k + "=" + Quote(cmd.Env[k]) + "\n")
+	}
+	b.WriteString(cmd.Script)
+	return b.String(), nil
+}
+
+func shellName(k string) bool {
+	if k == "" {
+		return false
+	}
+	for i, r := range k {
+		if !(r == '_' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || i > 0 && r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // ExecResult is what a command left behind. A non-zero RC is not an error.

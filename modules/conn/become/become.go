@@ -13,7 +13,6 @@ import (
 	"io"
 	"io/fs"
 	"path"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -326,7 +325,7 @@ func (c *Conn) Exec(ctx context.Context, cmd conn.Command) (conn.ExecResult, err
 			return res, err
 		}
 	}
-	script, err := prelude(cmd)
+	script, err := cmd.Text()
 	if err != nil {
 		return conn.ExecResult{}, err
 	}
@@ -396,39 +395,6 @@ func (c *Conn) shellCommand(nopass bool, script string) (string, []byte, error) 
 		return c.o.Exe + " -n -u " + conn.Quote(c.o.User) + flags + " " + sh, nil, nil
 	}
 	return "", nil, fmt.Errorf("%w: unknown become method %q", ErrBecome, c.o.Method)
-}
-
-// prelude applies Dir and Env in the script itself.
-func prelude(cmd conn.Command) (string, error) {
-	var b strings.Builder
-	if cmd.Dir != "" {
-		b.WriteString("cd " + conn.Quote(cmd.Dir) + " || exit 1\n")
-	}
-	keys := make([]string, 0, len(cmd.Env))
-	for k := range cmd.Env {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if !validName(k) {
-			return "", fmt.Errorf("environment variable name %q is not a valid shell name", k)
-		}
-		b.WriteString("export " + k + "=" + conn.Quote(cmd.Env[k]) + "\n")
-	}
-	b.WriteString(cmd.Script)
-	return b.String(), nil
-}
-
-func validName(k string) bool {
-	if k == "" {
-		return false
-	}
-	for i, r := range k {
-		if !(r == '_' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || i > 0 && r >= '0' && r <= '9') {
-			return false
-		}
-	}
-	return true
 }
 
 // notExistRC is the exit code the Get and Stat scripts use for a missing

@@ -15,7 +15,6 @@ import (
 	"math/big"
 	"net"
 	"os"
-	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -457,7 +456,7 @@ func (c *Client) Exec(ctx context.Context, cmd conn.Command) (conn.ExecResult, e
 
 // execSession runs cmd in a new session.
 func (c *Client) execSession(ctx context.Context, cmd conn.Command) (conn.ExecResult, error) {
-	script, err := Script(cmd)
+	script, err := cmd.Text()
 	if err != nil {
 		return conn.ExecResult{}, err
 	}
@@ -568,40 +567,6 @@ exit 0`
 	case <-done:
 	case <-ctx.Done():
 	}
-}
-
-// Script returns the POSIX shell script that applies cmd.Dir and cmd.Env
-// and then runs cmd.Script. It fails on an invalid variable name.
-func Script(cmd conn.Command) (string, error) {
-	var b strings.Builder
-	if cmd.Dir != "" {
-		b.WriteString("cd " + conn.Quote(cmd.Dir) + " || exit 1\n")
-	}
-	keys := make([]string, 0, len(cmd.Env))
-	for k := range cmd.Env {
-		if !validEnvName(k) {
-			return "", fmt.Errorf("environment variable name %q is not a valid shell name", k)
-		}
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		b.WriteString("export " + k + "=" + conn.Quote(cmd.Env[k]) + "\n")
-	}
-	b.WriteString(cmd.Script)
-	return b.String(), nil
-}
-
-func validEnvName(k string) bool {
-	if k == "" {
-		return false
-	}
-	for i, r := range k {
-		if !(r == '_' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || i > 0 && r >= '0' && r <= '9') {
-			return false
-		}
-	}
-	return true
 }
 
 // sftpClient returns the connection's SFTP client, opening it on first use.

@@ -120,7 +120,7 @@ type shell struct {
 // shell could be started (cmd did not run) and conn.ErrUnreachable when
 // the connection is gone.
 func (p *Shells) Exec(ctx context.Context, cmd conn.Command) (conn.ExecResult, error) {
-	script, err := Script(cmd)
+	script, err := cmd.Text()
 	if err != nil {
 		return conn.ExecResult{}, err
 	}
