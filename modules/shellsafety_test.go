@@ -90,6 +90,7 @@ var shellSafetyNotApplicable = map[string]string{
 	"locale_gen":        "a locale must be listed in the target's supported locales before it reaches a command, and goes to it quoted (localegen_test.go); hostile names not staged yet",
 	"modprobe":          "needs a kernel module of the hostile name (stand-in modprobe only, modprobe_test.go); names and params go to it quoted; not staged yet",
 	"ufw":               "every argument goes to ufw as a quoted word (quoteWords); runs only in a private netns (ufw_test.go); hostile values not staged yet",
+	"debconf":           "the package name goes to debconf-show quoted and the answer on stdin; a hostile answer is set and read back in TestDebconf",
 }
 
 // shellSafetyModules are the modules TestShellSafety drives with hostile
