@@ -65,5 +65,6 @@ func Builtin() *Registry {
 	r.Register("modprobe", Modprobe{})
 	r.Register("ufw", Ufw{})
 	r.Register("debconf", Debconf{})
+	r.Register("dpkg_selections", DpkgSelections{})
 	return r
 }

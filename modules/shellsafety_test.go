@@ -91,6 +91,7 @@ var shellSafetyNotApplicable = map[string]string{
 	"modprobe":          "needs a kernel module of the hostile name (stand-in modprobe only, modprobe_test.go); names and params go to it quoted; not staged yet",
 	"ufw":               "every argument goes to ufw as a quoted word (quoteWords); runs only in a private netns (ufw_test.go); hostile values not staged yet",
 	"debconf":           "the package name goes to debconf-show quoted and the answer on stdin; a hostile answer is set and read back in TestDebconf",
+	"dpkg_selections":   "the name goes to dpkg quoted and on stdin; a hostile name is refused by dpkg, unchanged, in TestDpkgSelections",
 }
 
 // shellSafetyModules are the modules TestShellSafety drives with hostile
