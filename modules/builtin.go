@@ -66,5 +66,6 @@ func Builtin() *Registry {
 	r.Register("ufw", Ufw{})
 	r.Register("debconf", Debconf{})
 	r.Register("dpkg_selections", DpkgSelections{})
+	r.Register("rpm_key", RpmKey{})
 	return r
 }

@@ -92,6 +92,7 @@ var shellSafetyNotApplicable = map[string]string{
 	"ufw":               "every argument goes to ufw as a quoted word (quoteWords); runs only in a private netns (ufw_test.go); hostile values not staged yet",
 	"debconf":           "the package name goes to debconf-show quoted and the answer on stdin; a hostile answer is set and read back in TestDebconf",
 	"dpkg_selections":   "the name goes to dpkg quoted and on stdin; a hostile name is refused by dpkg, unchanged, in TestDpkgSelections",
+	"rpm_key":           "rpm is not on the test hosts; a key file with a hostile name is read and imported through a stand-in rpm in TestRpmKey",
 }
 
 // shellSafetyModules are the modules TestShellSafety drives with hostile
