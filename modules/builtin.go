@@ -67,5 +67,6 @@ func Builtin() *Registry {
 	r.Register("debconf", Debconf{})
 	r.Register("dpkg_selections", DpkgSelections{})
 	r.Register("rpm_key", RpmKey{})
+	r.Register("yum_repository", YumRepository{})
 	return r
 }

@@ -100,7 +100,7 @@ var shellSafetyNotApplicable = map[string]string{
 var shellSafetyModules = []string{
 	"copy", "template", "file", "stat", "command", "shell", "lineinfile", "blockinfile", "replace",
 	"authorized_key", "wait_for", "fetch", "sysctl", "cron", "ini_file", "pam_limits", "mount", "getent",
-	"find",
+	"find", "yum_repository",
 }
 
 func TestShellSafetyCoversEveryModule(t *testing.T) {
@@ -372,6 +372,15 @@ func shellSafetyCase(t *testing.T, tg target, mod, name string) {
 		wantOK(t, safetyRun(t, c, "ini_file", map[string]any{"path": p, "section": "s", "option": "k", "value": value}))
 		wantNames(t, c, dir, name)
 		wantContent(t, c, p, "\n[s]\nk = "+value+"\n")
+	case "yum_repository":
+		value := oneLine(name)
+		raw := map[string]any{"name": "r", "description": value, "baseurl": []any{"http://x/" + value}, "file": name, "reposdir": dir}
+		wantOK(t, safetyRun(t, c, "yum_repository", raw))
+		wantNames(t, c, dir, name+".repo")
+		wantContent(t, c, p+".repo", "[r]\nbaseurl = http://x/"+value+"\nname = "+value+"\n\n")
+		if res := safetyRun(t, c, "yum_repository", raw); res.Changed || res.Failed {
+			t.Errorf("second yum_repository run: changed=%v failed=%v %s", res.Changed, res.Failed, res.Msg)
+		}
 	case "pam_limits":
 		comment := oneLine(name)
 		wantOK(t, safetyRun(t, c, "pam_limits", map[string]any{"dest": p, "domain": "mdo", "limit_type": "soft", "limit_item": "nofile", "value": "1", "comment": comment}))
