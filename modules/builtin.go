@@ -68,5 +68,7 @@ func Builtin() *Registry {
 	r.Register("dpkg_selections", DpkgSelections{})
 	r.Register("rpm_key", RpmKey{})
 	r.Register("yum_repository", YumRepository{})
+	r.Register("sysvinit", Sysvinit{})
+	r.Register("dnf5", Dnf{})
 	return r
 }
