@@ -1,6 +1,9 @@
 package modules
 
 import (
+	"encoding/json"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 )
@@ -101,6 +104,63 @@ func TestYumRepository(t *testing.T) {
 			sysExpect(t, "by hand, changed", r, true, false, "")
 			if got := state(); got != "== ext.repo 644\n[zz]\nbaseurl = http://z\nenabled = 1\nname = Z\n\n" {
 				t.Errorf("by hand, changed: %q", got)
+			}
+		})
+	}
+}
+
+// TestYumRepositoryRecorded replays testdata/ansible/yum_repository.json,
+// what ansible-core 2.14's yum_repository did (record_yum_repository.py):
+// the same file content, changed on the first and second run, failure and
+// message, locally and over SSH.
+func TestYumRepositoryRecorded(t *testing.T) {
+	data, err := os.ReadFile("testdata/ansible/yum_repository.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []recordedCase
+	if err := json.Unmarshal(data, &cases); err != nil {
+		t.Fatal(err)
+	}
+	for tn, c := range modsbTargets(t) {
+		t.Run(tn, func(t *testing.T) {
+			for i, rc := range cases {
+				t.Run(rc.Name, func(t *testing.T) {
+					dir := t.TempDir()
+					if tn == "ssh" {
+						dir = fmt.Sprintf("/srv/yumrec%d", i)
+					}
+					sysSh(t, c, "rm -rf "+dir+" && mkdir -p "+dir)
+					p := dir + "/ext.repo"
+					if rc.Init != nil {
+						if err := c.Put(t.Context(), strings.NewReader(*rc.Init), p, 0o644); err != nil {
+							t.Fatal(err)
+						}
+					}
+					raw := map[string]any{"reposdir": dir, "file": "ext"}
+					for k, v := range rc.Args {
+						raw[k] = v
+					}
+					res, _ := sysRun(t, c, YumRepository{}, false, false, raw)
+					if res.Failed != rc.Failed || res.Changed != rc.Changed || rc.Msg != "" && strings.ReplaceAll(res.Msg, dir, "DIR") != rc.Msg {
+						t.Errorf("changed=%v failed=%v msg=%q, want changed=%v failed=%v msg=%q", res.Changed, res.Failed, res.Msg, rc.Changed, rc.Failed, rc.Msg)
+					}
+					got := sysSh(t, c, "cat "+p+" 2>/dev/null || echo MISSING")
+					want := "MISSING\n"
+					if rc.Content != nil {
+						want = *rc.Content
+					}
+					if got != want {
+						t.Errorf("content\n%s\nwant\n%s", got, want)
+					}
+					if rc.Failed {
+						return
+					}
+					res, _ = sysRun(t, c, YumRepository{}, false, false, raw)
+					if res.Changed != rc.Changed2 || res.Failed {
+						t.Errorf("second run: changed=%v failed=%v %s, want changed=%v", res.Changed, res.Failed, res.Msg, rc.Changed2)
+					}
+				})
 			}
 		})
 	}
