@@ -192,7 +192,7 @@ else _mdo_f pwerr "Failed to find required executable \"debconf-get-selections\"
 		for k, v := range prev {
 			current[k] = v
 		}
-		return Result{Values: map[string]any{"current": current}}, nil
+		return Result{Values: map[string]any{"current": current, "msg": ""}}, nil
 	}
 
 	msg := ""
@@ -234,7 +234,9 @@ _mdo_f out "$_mdo_o"; _mdo_f err "$(cat "$_mdo_e")"; rm -f "$_mdo_e"; _mdo_f rc 
 		}
 		previous[question] = ""
 	}
-	values := map[string]any{"current": current, "previous": previous, "diff": map[string]any{}}
+	// msg is debconf-set-selections' output, "" as a rule (Ansible
+	// returns it even then)
+	values := map[string]any{"current": current, "previous": previous, "diff": map[string]any{}, "msg": msg}
 	r := Result{Changed: true, Msg: msg, Values: values}
 	if env.Diff {
 		after := map[string]any{}
