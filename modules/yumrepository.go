@@ -345,7 +345,7 @@ func (yumRepoCore) Run(ctx context.Context, env *Env, args Args) (Result, error)
 		file = args.String("file")
 	}
 	reposdir := args.String("reposdir")
-	sts, err := ReadFiles(ctx, env.Conn, []string{reposdir, strings.TrimRight(reposdir, "/") + "/" + file + ".repo"}, ReadOptions{Content: true, MaxContent: -1})
+	sts, err := ReadFiles(ctx, env.Conn, []string{reposdir, strings.TrimRight(reposdir, "/") + "/" + file + ".repo"}, ReadOptions{Content: true, MaxContent: -1, Follow: true})
 	if err != nil {
 		return FailResult(err, nil)
 	}

@@ -92,10 +92,19 @@ func TestYumRepository(t *testing.T) {
 			if v := res["add"].Values; v["repo"] != "epel" || v["state"] != "present" || v["dest"] != nil {
 				t.Errorf("add: values %v", v)
 			}
+			// reposdir may be a link to the directory (os.path.isdir
+			// follows links).
+			sysSh(t, c, "ln -sfn "+ShellQuote(dir)+" "+ShellQuote(dir+"-link"))
+			r, _ := sysRun(t, c, YumRepository{}, false, false, with(zz, "reposdir", dir+"-link"))
+			sysExpect(t, "linked reposdir", r, true, false, "")
+			if got := state(); got != "== ext.repo 644\n"+zzText {
+				t.Errorf("linked reposdir: %q", got)
+			}
+			sysSh(t, c, "rm -f "+ShellQuote(dir+"-link")+" "+ShellQuote(dir+"/ext.repo"))
 			// A file written by hand with the same settings is left alone,
 			// comments and all.
 			sysSh(t, c, "printf '%s' "+ShellQuote(hand)+" >"+ShellQuote(dir+"/ext.repo"))
-			r, _ := sysRun(t, c, YumRepository{}, false, false, zz)
+			r, _ = sysRun(t, c, YumRepository{}, false, false, zz)
 			sysExpect(t, "by hand", r, false, false, "")
 			if got := state(); got != "== ext.repo 644\n"+hand {
 				t.Errorf("by hand: %q", got)
