@@ -64,5 +64,11 @@ func Builtin() *Registry {
 	r.Register("locale_gen", LocaleGen{})
 	r.Register("modprobe", Modprobe{})
 	r.Register("ufw", Ufw{})
+	r.Register("debconf", Debconf{})
+	r.Register("dpkg_selections", DpkgSelections{})
+	r.Register("rpm_key", RpmKey{})
+	r.Register("yum_repository", YumRepository{})
+	r.Register("sysvinit", Sysvinit{})
+	r.Register("dnf5", Dnf{})
 	return r
 }

@@ -90,6 +90,11 @@ var shellSafetyNotApplicable = map[string]string{
 	"locale_gen":        "a locale must be listed in the target's supported locales before it reaches a command, and goes to it quoted (localegen_test.go); hostile names not staged yet",
 	"modprobe":          "needs a kernel module of the hostile name (stand-in modprobe only, modprobe_test.go); names and params go to it quoted; not staged yet",
 	"ufw":               "every argument goes to ufw as a quoted word (quoteWords); runs only in a private netns (ufw_test.go); hostile values not staged yet",
+	"debconf":           "the package name goes to debconf-show quoted and the answer on stdin; a hostile answer is set and read back in TestDebconf",
+	"dpkg_selections":   "the name goes to dpkg quoted and on stdin; a hostile name is refused by dpkg, unchanged, in TestDpkgSelections",
+	"rpm_key":           "rpm is not on the test hosts; a key file with a hostile name is read and imported through a stand-in rpm in TestRpmKey",
+	"dnf5":              "dnf's implementation; not installed on the test hosts",
+	"sysvinit":          "needs an init script of the hostile name under /etc/init.d; the name, runlevels and shlex-split arguments go to commands quoted (TestSysvinit); not staged yet",
 }
 
 // shellSafetyModules are the modules TestShellSafety drives with hostile
@@ -97,7 +102,7 @@ var shellSafetyNotApplicable = map[string]string{
 var shellSafetyModules = []string{
 	"copy", "template", "file", "stat", "command", "shell", "lineinfile", "blockinfile", "replace",
 	"authorized_key", "wait_for", "fetch", "sysctl", "cron", "ini_file", "pam_limits", "mount", "getent",
-	"find",
+	"find", "yum_repository",
 }
 
 func TestShellSafetyCoversEveryModule(t *testing.T) {
@@ -369,6 +374,15 @@ func shellSafetyCase(t *testing.T, tg target, mod, name string) {
 		wantOK(t, safetyRun(t, c, "ini_file", map[string]any{"path": p, "section": "s", "option": "k", "value": value}))
 		wantNames(t, c, dir, name)
 		wantContent(t, c, p, "\n[s]\nk = "+value+"\n")
+	case "yum_repository":
+		value := oneLine(name)
+		raw := map[string]any{"name": "r", "description": value, "baseurl": []any{"http://x/" + value}, "file": name, "reposdir": dir}
+		wantOK(t, safetyRun(t, c, "yum_repository", raw))
+		wantNames(t, c, dir, name+".repo")
+		wantContent(t, c, p+".repo", "[r]\nbaseurl = http://x/"+value+"\nname = "+value+"\n\n")
+		if res := safetyRun(t, c, "yum_repository", raw); res.Changed || res.Failed {
+			t.Errorf("second yum_repository run: changed=%v failed=%v %s", res.Changed, res.Failed, res.Msg)
+		}
 	case "pam_limits":
 		comment := oneLine(name)
 		wantOK(t, safetyRun(t, c, "pam_limits", map[string]any{"dest": p, "domain": "mdo", "limit_type": "soft", "limit_item": "nofile", "value": "1", "comment": comment}))
