@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/mdo-play/mdo-play/modules/conn"
 	"github.com/mdo-play/mdo-play/templates/pyjson"
 )
 
@@ -109,7 +110,7 @@ func (Debconf) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 	password := hasQuestion && vtype == "password"
 
 	var sc strings.Builder
-	fmt.Fprintf(&sc, "_mdo_p=%s\n", ShellQuote(pkg))
+	fmt.Fprintf(&sc, "_mdo_p=%s\n", conn.Quote(pkg))
 	sc.WriteString(`command -v debconf-show >/dev/null 2>&1 || { _mdo_f fail "Failed to find required executable \"debconf-show\" in paths: $PATH"; exit 0; }
 _mdo_e=$(mktemp) || { _mdo_f fail "mktemp failed"; exit 0; }
 _mdo_o=$(LANG=C LC_ALL=C debconf-show "$_mdo_p" 2>"$_mdo_e"); _mdo_r=$?

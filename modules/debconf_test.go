@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
 )
 
 func TestDebconfParse(t *testing.T) {
@@ -68,10 +70,10 @@ func TestDebconf(t *testing.T) {
 			pkg := sysUniq("mdo-debconf-")
 			q := func(n string) string { return pkg + "/" + n }
 			state := func() string {
-				lines := strings.SplitAfter(sysSh(t, c, "debconf-show "+ShellQuote(pkg)), "\n")
+				lines := strings.SplitAfter(sysSh(t, c, "debconf-show "+conn.Quote(pkg)), "\n")
 				sort.Slice(lines, func(i, j int) bool { return strings.TrimLeft(lines[i], "* ") < strings.TrimLeft(lines[j], "* ") })
 				show := strings.Join(lines, "")
-				pw := sysSh(t, c, "debconf-get-selections | grep -F "+ShellQuote(q("pw"))+" | cut -f 4 || true")
+				pw := sysSh(t, c, "debconf-get-selections | grep -F "+conn.Quote(q("pw"))+" | cut -f 4 || true")
 				return show + "pw=" + pw
 			}
 			set := func(name, vtype string, value any) map[string]any {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
 )
 
 // DpkgSelections is the dpkg_selections module
@@ -33,7 +35,7 @@ func (DpkgSelections) Run(ctx context.Context, env *Env, args Args) (Result, err
 	if env.Check {
 		check = "1"
 	}
-	script := fmt.Sprintf("_mdo_n=%s\n_mdo_s=%s\n_mdo_c=%s\n", ShellQuote(name), ShellQuote(selection), check) +
+	script := fmt.Sprintf("_mdo_n=%s\n_mdo_s=%s\n_mdo_c=%s\n", conn.Quote(name), conn.Quote(selection), check) +
 		`export LANG=C LC_ALL=C LC_MESSAGES=C LC_CTYPE=C LANGUAGE=C
 command -v dpkg >/dev/null 2>&1 || { _mdo_f fail "Failed to find required executable \"dpkg\" in paths: $PATH"; exit 0; }
 _mdo_e=$(mktemp) || { _mdo_f fail "mktemp failed"; exit 0; }

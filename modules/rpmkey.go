@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
 )
 
 // RpmKey is the rpm_key module (ansible.builtin.rpm_key): it imports a
@@ -119,7 +121,7 @@ trap 'rm -rf "$_mdo_h" ${_mdo_t:+"$_mdo_t"}' EXIT
 _mdo_gpg() { "$_mdo_g" --homedir "$_mdo_h" --no-tty --batch --with-colons --fixed-list-mode "$@"; }
 _mdo_run() { _mdo_o=$("$@" 2>"$_mdo_h/err") || { _mdo_f fail "$(cat "$_mdo_h/err")"; exit 0; }; }
 `)
-	fmt.Fprintf(&sc, "_mdo_k=%s\n", ShellQuote(key))
+	fmt.Fprintf(&sc, "_mdo_k=%s\n", conn.Quote(key))
 	switch {
 	case isURL:
 		k, nc := "", ""
@@ -214,14 +216,14 @@ cat >"$_mdo_t"
 _mdo_o=$(rpm --import "$_mdo_t" 2>&1 >/dev/null) || { _mdo_f fail "$_mdo_o"; exit 0; }
 `
 		} else {
-			script = "_mdo_o=$(rpm --import " + ShellQuote(f.str("file")) + " 2>&1 >/dev/null) || { _mdo_f fail \"$_mdo_o\"; exit 0; }\n"
+			script = "_mdo_o=$(rpm --import " + conn.Quote(f.str("file")) + " 2>&1 >/dev/null) || { _mdo_f fail \"$_mdo_o\"; exit 0; }\n"
 		}
 	default:
 		short := keyid
 		if len(short) > 8 {
 			short = short[len(short)-8:]
 		}
-		script = "_mdo_o=$(rpm --erase --allmatches " + ShellQuote("gpg-pubkey-"+strings.ToLower(short)) + " 2>&1 >/dev/null) || { _mdo_f fail \"$_mdo_o\"; exit 0; }\n"
+		script = "_mdo_o=$(rpm --erase --allmatches " + conn.Quote("gpg-pubkey-"+strings.ToLower(short)) + " 2>&1 >/dev/null) || { _mdo_f fail \"$_mdo_o\"; exit 0; }\n"
 	}
 	if env.Check {
 		return Result{Changed: true}, nil

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
 )
 
 // rpmStandIn is a stand-in rpm for Debian test hosts, which have no rpm
@@ -14,7 +16,7 @@ import (
 // answers the four commands rpm_key runs (`-q gpg-pubkey`, the same with
 // `--qf %{description}`, `--import FILE`, `--erase --allmatches NAME`).
 func rpmStandIn(db string) string {
-	return `db=` + ShellQuote(db) + `
+	return `db=` + conn.Quote(db) + `
 mkdir -p "$db"
 set -- "$@" "" "" ""
 case $1 in
@@ -99,7 +101,7 @@ func TestRpmKey(t *testing.T) {
 				}
 			}
 			state := func() string {
-				return sysSh(t, c, "ls "+ShellQuote(db)+" 2>/dev/null | tr '\\n' ' '")
+				return sysSh(t, c, "ls "+conn.Quote(db)+" 2>/dev/null | tr '\\n' ' '")
 			}
 			file := func(p string, more ...string) map[string]any {
 				m := map[string]any{"key": p}

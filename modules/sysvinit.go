@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
 )
 
 // Sysvinit is the sysvinit module (ansible.builtin.sysvinit): it starts,
@@ -114,7 +116,7 @@ func (Sysvinit) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 		script = name
 	}
 	var sc strings.Builder
-	fmt.Fprintf(&sc, "_mdo_n=%s\n_mdo_s=%s\n", ShellQuote(name), ShellQuote(script))
+	fmt.Fprintf(&sc, "_mdo_n=%s\n_mdo_s=%s\n", conn.Quote(name), conn.Quote(script))
 	sc.WriteString(`[ -e "$_mdo_s" ] || [ -L "$_mdo_s" ] || { _mdo_f missing 1; exit 0; }
 _mdo_bin() { for _mdo_d in /sbin /usr/sbin /bin /usr/bin; do [ -f "$_mdo_d/$1" ] && [ -x "$_mdo_d/$1" ] && { echo "$_mdo_d/$1"; return; }; done
   _mdo_w=$(command -v "$1" 2>/dev/null) && case $_mdo_w in /*) echo "$_mdo_w"; return ;; esac
@@ -127,7 +129,7 @@ _mdo_en() { for _mdo_l in "$_mdo_pre"$1.d/S??"$_mdo_n"; do if [ -e "$_mdo_l" ] |
 		for i, rl := range runlevels {
 			// a runlevel is a literal part of the glob, as in Python's
 			// format string; quoting keeps it literal in the shell too
-			fmt.Fprintf(&sc, "_mdo_en %s en%d\n", ShellQuote(rl), i)
+			fmt.Fprintf(&sc, "_mdo_en %s en%d\n", conn.Quote(rl), i)
 		}
 	} else {
 		sc.WriteString("_mdo_en '?' en\n")

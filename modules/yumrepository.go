@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
 )
 
 // YumRepository is the yum_repository module
@@ -393,7 +395,7 @@ func (yumRepoCore) Run(ctx context.Context, env *Env, args Args) (Result, error)
 			}
 			return r, nil
 		}
-		f, res, err := runScript(ctx, env, "yum_repository", "_mdo_o=$(rm -f -- "+ShellQuote(dest)+" 2>&1) || { _mdo_f fail \"$_mdo_o\"; exit 0; }\n_mdo_f end 1\n", nil)
+		f, res, err := runScript(ctx, env, "yum_repository", "_mdo_o=$(rm -f -- "+conn.Quote(dest)+" 2>&1) || { _mdo_f fail \"$_mdo_o\"; exit 0; }\n_mdo_f end 1\n", nil)
 		if err != nil {
 			return Result{}, err
 		}

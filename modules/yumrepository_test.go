@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/mdo-play/mdo-play/modules/conn"
 )
 
 func TestRawConfigParse(t *testing.T) {
@@ -44,7 +46,7 @@ func TestYumRepository(t *testing.T) {
 				sysSh(t, c, "mkdir -p "+dir)
 			}
 			state := func() string {
-				return sysSh(t, c, "cd "+ShellQuote(dir)+" && for f in *; do [ -e \"$f\" ] || continue; echo \"== $f $(stat -c %a \"$f\")\"; cat \"$f\"; done")
+				return sysSh(t, c, "cd "+conn.Quote(dir)+" && for f in *; do [ -e \"$f\" ] || continue; echo \"== $f $(stat -c %a \"$f\")\"; cat \"$f\"; done")
 			}
 			epel := map[string]any{"name": "epel", "description": "EPEL YUM repo", "baseurl": []any{"https://a/$releasever/", "https://b/"},
 				"gpgcheck": true, "enabled": "no", "gpgkey": "https://k", "exclude": []any{"kernel*", "foo"}, "includepkgs": "a", "priority": 10,
@@ -94,16 +96,16 @@ func TestYumRepository(t *testing.T) {
 			}
 			// reposdir may be a link to the directory (os.path.isdir
 			// follows links).
-			sysSh(t, c, "ln -sfn "+ShellQuote(dir)+" "+ShellQuote(dir+"-link"))
+			sysSh(t, c, "ln -sfn "+conn.Quote(dir)+" "+conn.Quote(dir+"-link"))
 			r, _ := sysRun(t, c, YumRepository{}, false, false, with(zz, "reposdir", dir+"-link"))
 			sysExpect(t, "linked reposdir", r, true, false, "")
 			if got := state(); got != "== ext.repo 644\n"+zzText {
 				t.Errorf("linked reposdir: %q", got)
 			}
-			sysSh(t, c, "rm -f "+ShellQuote(dir+"-link")+" "+ShellQuote(dir+"/ext.repo"))
+			sysSh(t, c, "rm -f "+conn.Quote(dir+"-link")+" "+conn.Quote(dir+"/ext.repo"))
 			// A file written by hand with the same settings is left alone,
 			// comments and all.
-			sysSh(t, c, "printf '%s' "+ShellQuote(hand)+" >"+ShellQuote(dir+"/ext.repo"))
+			sysSh(t, c, "printf '%s' "+conn.Quote(hand)+" >"+conn.Quote(dir+"/ext.repo"))
 			r, _ = sysRun(t, c, YumRepository{}, false, false, zz)
 			sysExpect(t, "by hand", r, false, false, "")
 			if got := state(); got != "== ext.repo 644\n"+hand {
