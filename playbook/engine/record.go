@@ -38,6 +38,7 @@ func (st *state) runOnHost(ctx context.Context, pc *playCtx, h *hostState, t *pl
 // handlers. It reports whether the host failed.
 func (st *state) record(pc *playCtx, h *hostState, ht *hostTask, out outcome, start time.Time) bool {
 	t := ht.t
+	st.applyActions(h, t, &out)
 	ignored := out.status == playbook.StatusFailed && ht.ignoreErrors ||
 		out.status == playbook.StatusUnreachable && ht.ignoreUnreachable
 	shown := out.result

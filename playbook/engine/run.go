@@ -103,6 +103,14 @@ type state struct {
 
 	includeMu sync.Mutex
 	includes  map[string]includeEntry // include_tasks files, parsed once
+
+	// invMu guards the inventory, which add_host and group_by change;
+	// invGen counts the changes.
+	invMu  sync.RWMutex
+	invGen int
+
+	statsMu sync.Mutex
+	custom  map[string]map[string]any // set_stats: per host, or "_run"
 }
 
 type connEntry struct {
@@ -149,8 +157,15 @@ func (r *Runner) Run(ctx context.Context, pbs []*playbook.Playbook) (map[string]
 		}
 	}
 	stats := st.stats()
-	r.Sink.Emit(playbook.Event{Kind: playbook.EventRecap, Time: time.Now(), Stats: stats})
+	r.Sink.Emit(playbook.Event{Kind: playbook.EventRecap, Time: time.Now(), Stats: stats, CustomStats: st.customStats()})
 	return stats, runErr
+}
+
+// customStats returns what set_stats recorded (nil when nothing).
+func (st *state) customStats() map[string]map[string]any {
+	st.statsMu.Lock()
+	defer st.statsMu.Unlock()
+	return st.custom
 }
 
 func (st *state) stats() map[string]*playbook.HostStats {
@@ -208,6 +223,8 @@ func (st *state) selectHosts(play *playbook.Play, vars map[string]any) ([]*inven
 		}
 		pattern = s
 	}
+	st.invMu.RLock()
+	defer st.invMu.RUnlock()
 	hosts, warns, err := st.Inventory.Select(pattern)
 	if err != nil {
 		return nil, &playbook.Error{Pos: play.Pos, Msg: fmt.Sprintf("play %s: %v", playbook.QuoteName(play.Name), err)}

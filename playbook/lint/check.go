@@ -382,7 +382,7 @@ func (c *checker) task(ps *playState, t *playbook.Task, outer *scope) {
 	}
 	for _, v := range []playbook.Value{t.IgnoreErrors, t.IgnoreUnreachable, t.Environment, t.CheckMode, t.Diff, t.NoLog,
 		t.Become, t.BecomeUser, t.BecomeMethod, t.BecomeFlags, t.RemoteUser, t.Connection, t.DelegateTo, t.RunOnce,
-		t.Throttle, t.Timeout, t.Retries, t.Delay, t.AnyErrorsFatal, t.LoopControl.Pause, t.LoopControl.Extended} {
+		t.Throttle, t.Timeout, t.Retries, t.Delay, t.AnyErrorsFatal, t.LoopControl.Pause, t.LoopControl.Extended, t.Async, t.Poll} {
 		c.value(ps, v, sc)
 	}
 	if t.IsBlock() {
