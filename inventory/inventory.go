@@ -347,8 +347,9 @@ func (inv *Inventory) AddHost(name string, groups []string, vars map[string]any)
 }
 
 // AddToGroup puts a host in a group while a playbook runs, as group_by
-// does: the group is created when new, as a child of parents (created
-// under all when new). It reports whether the membership is new. Like
+// does: the group is created when new and made a child of each of
+// parents (created under all when new). It reports whether the group,
+// a parent link or the membership is new. Like
 // AddHost, it does not lock.
 func (inv *Inventory) AddToGroup(host, group string, parents []string) (bool, error) {
 	h, ok := inv.Host(host)
@@ -362,19 +363,28 @@ func (inv *Inventory) AddToGroup(host, group string, parents []string) (bool, er
 		delete(inv.implicit, host)
 	}
 	_, existed := inv.groups[group]
+	changed := !existed
 	g := inv.addGroup(group)
-	if !existed {
-		for _, pn := range parents {
-			p := inv.addGroup(pn)
-			if err := inv.linkChild(p, g); err != nil {
-				return false, err
-			}
+	for _, pn := range parents {
+		p := inv.addGroup(pn)
+		linked := false
+		for _, c := range p.Children {
+			linked = linked || c == g
 		}
+		if linked {
+			continue
+		}
+		if err := inv.linkChild(p, g); err != nil {
+			return false, err
+		}
+		changed = true
 	}
-	_, in := g.hostSet[h]
-	g.addHost(h)
+	if _, in := g.hostSet[h]; !in {
+		g.addHost(h)
+		changed = true
+	}
 	inv.relink()
-	return !in || !existed, nil
+	return changed, nil
 }
 
 // hasRealGroup reports whether h is in a group other than all and ungrouped.

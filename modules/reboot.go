@@ -46,21 +46,26 @@ func (WaitForConnection) Run(ctx context.Context, env *Env, args Args) (Result, 
 	timeout := time.Duration(args.Int("timeout")) * time.Second
 	pause := time.Duration(max(args.Int("sleep"), 0)) * time.Second
 	ct := time.Duration(max(args.Int("connect_timeout"), 1)) * time.Second
-	for {
-		err := probe(ctx, env.Conn, ct, "true")
-		if err == nil {
+	// As Ansible's loop: try until the deadline, sleeping between tries.
+	end := start.Add(timeout)
+	var last error
+	for time.Now().Before(end) {
+		last = probe(ctx, env.Conn, ct, "true")
+		if last == nil {
 			return Result{Values: map[string]any{"elapsed": int(time.Since(start).Seconds())}}, nil
 		}
 		if ctx.Err() != nil {
 			return Result{}, ctx.Err()
 		}
-		if time.Since(start)+pause > timeout {
-			return Result{Failed: true, Msg: "timed out waiting for ping module test: " + err.Error(), Values: map[string]any{"elapsed": int(time.Since(start).Seconds())}}, nil
-		}
 		if err := sleepCtx(ctx, pause); err != nil {
 			return Result{}, err
 		}
 	}
+	msg := "timed out waiting for ping module test"
+	if last != nil {
+		msg += ": " + last.Error()
+	}
+	return Result{Failed: true, Msg: msg, Values: map[string]any{"elapsed": int(time.Since(start).Seconds())}}, nil
 }
 
 // probe runs script once within limit; any failure (transport or rc) is

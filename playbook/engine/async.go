@@ -49,7 +49,7 @@ func (st *state) callAsync(ctx context.Context, t *playbook.Task, env *modules.E
 			return cr
 		}
 		cr.result["ansible_job_id"] = jid
-		cr.result["finished"] = 1
+		cr.result["started"], cr.result["finished"] = 1, 1
 		return cr
 	}
 	res, ok, err := modules.StartAsync(ctx, env.Conn, t.Module, c.args, jid, c.async)
