@@ -38,7 +38,7 @@ func (AsyncStatus) Run(ctx context.Context, env *Env, args Args) (Result, error)
 	jid := args.String("jid")
 	script := "f=" + AsyncDir + "/" + conn.Quote(jid) + "\nprintf '%s\\0' \"$f\"\n[ -e \"$f\" ] || exit 3\n"
 	if args.String("mode") == "cleanup" {
-		script += "rm -f -- \"$f\" \"$f.out\" \"$f.err\" \"$f.tmp\"\n"
+		script += "rm -f -- \"$f\" \"$f.out\" \"$f.err\" \"$f.tmp\" \"$f.killed\"\n"
 	} else {
 		script += "cat -- \"$f\"\n"
 	}
@@ -184,11 +184,16 @@ n() { date +%s%N; }
 t() { date '+%Y-%m-%d %H:%M:%S.%6N'; }
 js() { tr -d '\000-\010\013\014\016-\037' <"$1" | awk 'BEGIN{ORS=""} {gsub(/\\/,"\\\\"); gsub(/"/,"\\\""); gsub(/\t/,"\\t"); gsub(/\r/,"\\r"); l[NR]=$0} END{n=NR; while (n>0 && l[n]=="") n--; for (i=1;i<=n;i++) {if (i>1) printf "\\n"; printf "%s", l[i]}}'; }
 s=$(n); S=$(t)
-( ` + run + ` ) >"$o" 2>"$e" </dev/null &
-p=$!
-( sleep ` + fmt.Sprint(limit) + `; kill -9 $p 2>/dev/null && printf '{"msg": "Timeout exceeded", "failed": true, "child_pid": %d}' $p >"$f.tmp" && mv -f "$f.tmp" "$f"; rm -f "$o" "$e" ) >/dev/null 2>&1 </dev/null &
+if command -v setsid >/dev/null 2>&1; then
+  setsid /bin/sh -c ` + ShellQuote(run) + ` >"$o" 2>"$e" </dev/null & p=$!; g=-$p
+else
+  /bin/sh -c ` + ShellQuote(run) + ` >"$o" 2>"$e" </dev/null & p=$!; g=$p
+fi
+( sleep ` + fmt.Sprint(limit) + `; : >"$f.killed"; kill -9 -- "$g" 2>/dev/null || kill -9 "$p" 2>/dev/null
+  printf '{"msg": "Timeout exceeded", "failed": true, "child_pid": %d}' "$p" >"$f.tmp" && mv -f "$f.tmp" "$f"; rm -f "$o" "$e" "$f.killed" ) >/dev/null 2>&1 </dev/null &
 w=$!
 wait $p; rc=$?
+[ -e "$f.killed" ] && exit 0
 kill $w 2>/dev/null || exit 0
 E=$(n); ES=$(t)
 d=$(awk -v a="$s" -v b="$E" 'BEGIN{u=int((b-a)/1000); s=int(u/1000000); printf "%d:%02d:%02d.%06d", s/3600, (s/60)%60, s%60, u%1000000}')

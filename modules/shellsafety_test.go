@@ -90,6 +90,17 @@ var shellSafetyNotApplicable = map[string]string{
 	"locale_gen":        "a locale must be listed in the target's supported locales before it reaches a command, and goes to it quoted (localegen_test.go); hostile names not staged yet",
 	"modprobe":          "needs a kernel module of the hostile name (stand-in modprobe only, modprobe_test.go); names and params go to it quoted; not staged yet",
 	"ufw":               "every argument goes to ufw as a quoted word (quoteWords); runs only in a private netns (ufw_test.go); hostile values not staged yet",
+
+	// engine actions (issue 12)
+	"pause":                  "controller only",
+	"add_host":               "controller only (the engine changes the in-memory inventory)",
+	"group_by":               "controller only (the engine changes the in-memory inventory)",
+	"set_stats":              "controller only",
+	"validate_argument_spec": "controller only",
+	"gather_facts":           "setup under another name: takes no path or value to the target",
+	"async_status":           "hostile job ids and command arguments through StartAsync and async_status: TestAsyncJobs",
+	"wait_for_connection":    "takes no path or value to the target",
+	"reboot":                 "its commands are shell text by definition (test_command, reboot_command, boot_time_command); search_paths and msg go quoted (TestRebootReconnects in playbook/engine)",
 }
 
 // shellSafetyModules are the modules TestShellSafety drives with hostile
