@@ -189,7 +189,7 @@ if command -v setsid >/dev/null 2>&1; then
 else
   /bin/sh -c ` + ShellQuote(run) + ` >"$o" 2>"$e" </dev/null & p=$!; g=$p
 fi
-( sleep ` + fmt.Sprint(limit) + `; : >"$f.killed"; kill -9 -- "$g" 2>/dev/null || kill -9 "$p" 2>/dev/null
+( sleep ` + fmt.Sprint(limit) + `; : >"$f.killed"; kill -9 "$g" 2>/dev/null || kill -9 "$p" 2>/dev/null
   printf '{"msg": "Timeout exceeded", "failed": true, "child_pid": %d}' "$p" >"$f.tmp" && mv -f "$f.tmp" "$f"; rm -f "$o" "$e" "$f.killed" ) >/dev/null 2>&1 </dev/null &
 w=$!
 wait $p; rc=$?

@@ -42,7 +42,7 @@ func TestAsyncJobs(t *testing.T) {
 				{"command", "command", Args{RawParams: "echo hi there"}, "j1.1", 30, map[string]any{"stdout": "hi there", "rc": 0, "finished": 1, "cmd": "[echo hi there]", "stdout_lines": "[hi there]"}, false, ""},
 				{"argv_hostile", "command", Args{"argv": []any{"printf", "%s", hostileNames[3].s + hostileNames[2].s + "\t\\"}}, "it's $(x) \"j\"", 30, map[string]any{"stdout": hostileNames[3].s + hostileNames[2].s + "\t\\"}, false, ""},
 				{"shell_fails", "shell", Args{RawParams: "echo out; echo err >&2; exit 4", "chdir": "/"}, "j2.2", 30, map[string]any{"stdout": "out", "stderr": "err", "rc": 4}, true, "non-zero return code"},
-				{"timeout", "shell", Args{RawParams: "sleep 30"}, "j3.3", 1, nil, true, "Timeout exceeded"},
+				{"timeout", "shell", Args{RawParams: "sleep 30; : mdo-async-timeout-job"}, "j3.3", 1, nil, true, "Timeout exceeded"},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
 					tg := tm.mk(t)
@@ -65,6 +65,12 @@ func TestAsyncJobs(t *testing.T) {
 					for k, v := range tc.want {
 						if got := fmt.Sprint(st.Values[k]); got != fmt.Sprint(v) {
 							t.Errorf("%s = %q, want %q", k, got, fmt.Sprint(v))
+						}
+					}
+					if tc.name == "timeout" {
+						// The job's whole process group is gone, as async_wrapper kills it.
+						if out := envExec(t, c, "pgrep -af '[m]do-async-timeout-job' || true", nil); out != "" {
+							t.Errorf("the timed-out job still runs: %s", out)
 						}
 					}
 					cl, err := AsyncStatus{}.Run(ctx, &Env{Conn: c}, Args{"jid": tc.jid, "mode": "cleanup"})
