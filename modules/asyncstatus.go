@@ -176,9 +176,10 @@ func StartAsync(ctx context.Context, c conn.Conn, module string, args Args, jid 
 	if err != nil {
 		return Result{}, false, nil
 	}
-	// The job: run the program, then write its result as JSON (escaped by
-	// awk) to a temporary file renamed over the job file. A watcher kills
-	// it after limit seconds, as async_wrapper does.
+	// The job: run the program (in its own session where setsid exists),
+	// then write its result as JSON (escaped by awk) to a temporary file
+	// renamed over the job file. A watcher, checking once a second, kills
+	// it after limit seconds as async_wrapper does, and ends with it.
 	job := `f=$1; o="$f.out"; e="$f.err"
 n() { date +%s%N; }
 t() { date '+%Y-%m-%d %H:%M:%S.%6N'; }
@@ -189,12 +190,12 @@ if command -v setsid >/dev/null 2>&1; then
 else
   /bin/sh -c ` + ShellQuote(run) + ` >"$o" 2>"$e" </dev/null & p=$!; g=$p
 fi
-( sleep ` + fmt.Sprint(limit) + `; : >"$f.killed"; kill -9 "$g" 2>/dev/null || kill -9 "$p" 2>/dev/null
+( i=0; while [ $i -lt ` + fmt.Sprint(limit) + ` ] && kill -0 "$p" 2>/dev/null; do sleep 1; i=$((i+1)); done
+  kill -0 "$p" 2>/dev/null || exit 0
+  : >"$f.killed"; kill -9 "$g" 2>/dev/null || kill -9 "$p" 2>/dev/null
   printf '{"msg": "Timeout exceeded", "failed": true, "child_pid": %d}' "$p" >"$f.tmp" && mv -f "$f.tmp" "$f"; rm -f "$o" "$e" "$f.killed" ) >/dev/null 2>&1 </dev/null &
-w=$!
 wait $p; rc=$?
 [ -e "$f.killed" ] && exit 0
-kill $w 2>/dev/null || exit 0
 E=$(n); ES=$(t)
 d=$(awk -v a="$s" -v b="$E" 'BEGIN{u=int((b-a)/1000); s=int(u/1000000); printf "%d:%02d:%02d.%06d", s/3600, (s/60)%60, s%60, u%1000000}')
 if [ "$rc" -eq 0 ]; then m='"msg": "", "failed": false'; else m='"msg": "non-zero return code", "failed": true'; fi
