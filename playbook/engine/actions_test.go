@@ -511,3 +511,25 @@ func TestWaitForConnectionTimeout(t *testing.T) {
 		t.Errorf("%d dials: wait_for_connection did not dial again", f.dials)
 	}
 }
+
+// TestGatherFactsAction: gather_facts as a task is setup: its facts are
+// host facts (ansible_hostname, ansible_facts.hostname), not variables
+// under their bare names.
+func TestGatherFactsAction(t *testing.T) {
+	src := `- hosts: all
+  gather_facts: false
+  tasks:
+    - name: gather
+      ansible.builtin.gather_facts: {gather_subset: [min]}
+    - name: vars
+      debug:
+        msg: '{{ eq .ansible_hostname .ansible_facts.hostname }} {{ hasKey . "hostname" }}'
+`
+	sink, _, err := runLocal(t, src, 1, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sink.resultOf(t, "vars", "h1").Result["msg"]; got != "true false" {
+		t.Errorf("msg %q, want %q", got, "true false")
+	}
+}
