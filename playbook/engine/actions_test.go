@@ -489,26 +489,46 @@ func TestRebootReconnects(t *testing.T) {
 	}
 }
 
-// TestWaitForConnectionTimeout: a host that never answers fails with
+// TestWaitForConnection: a host that is down when the task starts is
+// dialled again until it answers; one that never answers fails with
 // Ansible's message once timeout has passed.
-func TestWaitForConnectionTimeout(t *testing.T) {
-	src := `- hosts: all
+func TestWaitForConnection(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		f      *flakyConnector
+		status playbook.Status
+		msg    string
+		dials  int
+	}{
+		{"comes_up", &flakyConnector{down: 2}, playbook.StatusOK, "", 3},
+		{"never", &flakyConnector{dead: true}, playbook.StatusFailed, "timed out waiting for ping module test: ", 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := `- hosts: all
   gather_facts: false
   tasks:
     - name: wait
-      wait_for_connection: {timeout: 2, sleep: 1, connect_timeout: 1}
+      wait_for_connection: {timeout: 4, sleep: 1, connect_timeout: 1}
+    - name: after
+      command: echo up
 `
-	f := &flakyConnector{dead: true}
-	sink, _, err := runInventory(t, src, "h1 ansible_connection=ssh\n", Options{}, f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := sink.resultOf(t, "wait", "h1")
-	if e.Status != playbook.StatusFailed || !strings.HasPrefix(fmt.Sprint(e.Result["msg"]), "timed out waiting for ping module test: ") {
-		t.Errorf("wait: %s %v", e.Status, e.Result)
-	}
-	if f.dials < 2 {
-		t.Errorf("%d dials: wait_for_connection did not dial again", f.dials)
+			sink, _, err := runInventory(t, src, "h1 ansible_connection=ssh\n", Options{}, tc.f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := sink.resultOf(t, "wait", "h1")
+			if e.Status != tc.status || !strings.HasPrefix(fmt.Sprint(e.Result["msg"]), tc.msg) {
+				t.Errorf("wait: %s %v", e.Status, e.Result)
+			}
+			if tc.f.dials < tc.dials {
+				t.Errorf("%d dials, want at least %d", tc.f.dials, tc.dials)
+			}
+			if tc.status == playbook.StatusOK {
+				if a := sink.resultOf(t, "after", "h1"); a.Result["stdout"] != "up" {
+					t.Errorf("after: %v", a.Result)
+				}
+			}
+		})
 	}
 }
 

@@ -169,7 +169,14 @@ func (st *state) runCall(ctx context.Context, pc *playCtx, h *hostState, ht *hos
 	}
 	env := &modules.Env{Check: c.check, Diff: c.diff, Host: h.name(), Vars: &moduleVars{st: st, vs: c.vs}, Files: st.files(pc, ht.sc, t)}
 	if c.conn != nil {
+		// reboot and wait_for_connection dial again themselves: a host
+		// that is not up yet is what they wait for.
+		r, reconnects := c.mod.(interface{ Reconnects() bool })
+		reconnects = reconnects && r.Reconnects()
 		cn, err := st.openConn(ctx, c.conn)
+		if err != nil && reconnects && errors.Is(err, conn.ErrUnreachable) && ctx.Err() == nil {
+			cn, err = nil, nil
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return interrupted(t)
@@ -179,8 +186,8 @@ func (st *state) runCall(ctx context.Context, pc *playCtx, h *hostState, ht *hos
 			}
 			return failedCall(taskError(t, err))
 		}
-		if r, ok := c.mod.(interface{ Reconnects() bool }); ok && r.Reconnects() {
-			cn = &reconnConn{st: st, cs: c.conn, c: cn}
+		if reconnects {
+			cn = &reconnConn{st: st, cs: c.conn, c: cn, broken: cn == nil}
 		}
 		env.Conn = cn
 		defer func() { cr.delegate = c.conn.delegate }()
