@@ -553,3 +553,56 @@ func TestGatherFactsAction(t *testing.T) {
 		t.Errorf("msg %q, want %q", got, "true false")
 	}
 }
+
+// fakePrompter answers every prompt and records them.
+type fakePrompter struct {
+	mu      sync.Mutex
+	prompts []string
+	echo    []bool
+	answer  string
+}
+
+func (f *fakePrompter) Prompt(_ context.Context, text string, echo bool) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.prompts = append(f.prompts, text)
+	f.echo = append(f.echo, echo)
+	return f.answer, nil
+}
+
+// TestPausePrompt: with someone to ask, a prompt without a time waits
+// for the answer (user_input), with Ansible's prompt text; a timed pause
+// asks nothing; the answer reaches every host of the batch.
+func TestPausePrompt(t *testing.T) {
+	src := `- hosts: all
+  gather_facts: false
+  tasks:
+    - name: ask
+      pause: {prompt: "Deploy to prod?"}
+      register: a
+    - name: ask quietly
+      pause: {echo: false}
+      register: q
+    - name: seen
+      debug: {msg: "{{ .a.user_input }} {{ .q.user_input }} {{ .q.echo }}"}
+`
+	pb, in, reg, eng := loadLocal(t, src, "h1 ansible_connection=local\nh2 ansible_connection=local\n")
+	sink := &recordSink{}
+	p := &fakePrompter{answer: "yes"}
+	r := &Runner{Inventory: in, Registry: reg, Templates: eng, Connector: localConnector{}, Sink: sink, Prompter: p}
+	if _, err := r.Run(context.Background(), []*playbook.Playbook{pb}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"[ask]\nDeploy to prod?:", "[ask quietly]\nPress enter to continue, Ctrl+C to interrupt (output is hidden):"}
+	if fmt.Sprintf("%q %v", p.prompts, p.echo) != fmt.Sprintf("%q %v", want, []bool{true, false}) {
+		t.Errorf("prompts %q %v, want %q [true false]", p.prompts, p.echo, want)
+	}
+	for _, h := range []string{"h1", "h2"} {
+		if got := sink.resultOf(t, "seen", h).Result["msg"]; got != "yes yes false" {
+			t.Errorf("%s saw %q", h, got)
+		}
+	}
+	if ws := sink.resultOf(t, "ask", "h1").Result["warnings"]; ws != nil {
+		t.Errorf("warnings %v", ws)
+	}
+}

@@ -201,3 +201,22 @@ func (r *reconnConn) Stat(ctx context.Context, path string) (conn.FileInfo, erro
 
 // Close leaves the connection to the run's cache, which closes it.
 func (r *reconnConn) Close() error { return nil }
+
+// prompting is a module that can ask the operator (pause).
+type prompting interface {
+	RunWith(ctx context.Context, env *modules.Env, args modules.Args, ask modules.Ask) (modules.Result, error)
+}
+
+// callPrompt runs a module that may ask the operator, through the
+// Runner's Prompter, with Ansible's prompt: "[task name]\ntext:".
+func (st *state) callPrompt(ctx context.Context, t *playbook.Task, m prompting, env *modules.Env, c *call) callResult {
+	name := strings.TrimSpace(t.DisplayName())
+	ask := func(ctx context.Context, text string, echo bool) (string, error) {
+		return st.Prompter.Prompt(ctx, "["+name+"]\n"+text+":", echo)
+	}
+	res, err := m.RunWith(ctx, env, c.args, ask)
+	if err != nil {
+		return failedCall(err.Error())
+	}
+	return resultCall(res)
+}

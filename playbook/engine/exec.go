@@ -194,7 +194,9 @@ func (st *state) runCall(ctx context.Context, pc *playCtx, h *hostState, ht *hos
 	}
 	until := t.Until
 	for attempt := 1; ; attempt++ {
-		if c.async > 0 {
+		if pr, ok := c.mod.(prompting); ok && st.Prompter != nil && c.async == 0 {
+			cr = st.callPrompt(ctx, t, pr, env, c)
+		} else if c.async > 0 {
 			cr = st.callAsync(ctx, t, env, c)
 		} else {
 			cr = st.call(ctx, c.mod, env, c.args, c.timeout, "")

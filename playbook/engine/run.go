@@ -71,6 +71,13 @@ type Connector interface {
 	Become(c conn.Conn, spec BecomeSpec) (conn.Conn, error)
 }
 
+// Prompter asks the operator a question (pause's prompt): text is the
+// whole prompt, echo whether the answer is shown as typed. The command
+// line provides one when stdin and stdout are a terminal.
+type Prompter interface {
+	Prompt(ctx context.Context, text string, echo bool) (string, error)
+}
+
 // Runner runs playbooks.
 type Runner struct {
 	Inventory *inventory.Inventory
@@ -83,6 +90,8 @@ type Runner struct {
 	ReadFile func(string) ([]byte, error)
 	// Loader parses files included at run time (include_tasks).
 	Loader *playbook.Loader
+	// Prompter answers pause's prompts; nil: nobody can (no terminal).
+	Prompter Prompter
 }
 
 // ErrNoHostsLeft is returned (wrapped) when --limit leaves no host at all.
