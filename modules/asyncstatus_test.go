@@ -121,7 +121,7 @@ func TestAsyncResult(t *testing.T) {
 // TestValidateArgSpec: Ansible's messages for each kind of violation.
 func TestValidateArgSpec(t *testing.T) {
 	spec := map[string]any{
-		"name":  map[string]any{"type": "str", "required": true},
+		"name":  map[string]any{"type": "str", "required": true, "aliases": []any{"nom"}},
 		"count": map[string]any{"type": "int", "default": 1},
 		"on":    map[string]any{"type": "bool"},
 		"tags":  map[string]any{"type": "list", "elements": "int"},
@@ -159,6 +159,13 @@ func TestValidateArgSpec(t *testing.T) {
 			"argument 'size' is of type <class 'str'> found in 'conf'. and we were unable to convert to int: <class 'str'> cannot be converted to an int",
 			"missing required arguments: id found in items",
 		}},
+		{"unsupported", map[string]any{"name": "x", "colour": "red"}, []string{
+			"colour. Supported parameters include: conf, count, items, modes, name, on, state, tags (nom).",
+		}},
+		{"unsupported_nested", map[string]any{"name": "x", "conf": map[string]any{"path": "/", "mode": 1}}, []string{
+			"conf.mode. Supported parameters include: path, size.",
+		}},
+		{"alias", map[string]any{"nom": "x"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := ValidateArgSpec(spec, tc.params, nil)

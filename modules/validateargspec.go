@@ -76,9 +76,31 @@ func (ValidateArgumentSpec) Run(_ context.Context, env *Env, args Args) (Result,
 
 // ValidateArgSpec checks params against an Ansible argument spec and
 // returns Ansible's error messages (ArgumentSpecValidator's), in its
-// order: required arguments, types, choices, then nested options. Defaults
-// are filled into params.
+// order: required arguments, types, choices, nested options, then the
+// parameters no spec names (nested ones as parent.name). Aliases name
+// their option; defaults are filled into params.
 func ValidateArgSpec(spec map[string]any, params map[string]any, context []string) []string {
+	var unsupported []unsupportedParam
+	errs := validateSpec(spec, params, context, &unsupported)
+	if len(unsupported) > 0 {
+		names := make([]string, len(unsupported))
+		for i, u := range unsupported {
+			names[i] = u.name
+		}
+		sort.Strings(names)
+		errs = append(errs, fmt.Sprintf("%s. Supported parameters include: %s.", strings.Join(names, ", "), unsupported[len(unsupported)-1].supported))
+	}
+	return errs
+}
+
+// unsupportedParam is a parameter no spec names, with what its spec
+// supports (Ansible's message names those of the last one found).
+type unsupportedParam struct {
+	name      string
+	supported string
+}
+
+func validateSpec(spec map[string]any, params map[string]any, context []string, unsupported *[]unsupportedParam) []string {
 	var errs []string
 	found := ""
 	if len(context) > 0 {
@@ -92,6 +114,41 @@ func ValidateArgSpec(spec map[string]any, params map[string]any, context []strin
 	attr := func(name string) map[string]any {
 		m, _ := spec[name].(map[string]any)
 		return m
+	}
+	legal := map[string]bool{}
+	var aliases []string
+	for _, k := range names {
+		legal[k] = true
+		al, _ := attr(k)["aliases"].([]any)
+		for _, a := range al {
+			s := fmt.Sprint(a)
+			legal[s] = true
+			aliases = append(aliases, s)
+			if v, ok := params[s]; ok {
+				if _, has := params[k]; !has {
+					params[k] = v
+				}
+			}
+		}
+	}
+	var bad []string
+	for k := range params {
+		if !legal[k] {
+			bad = append(bad, k)
+		}
+	}
+	sort.Strings(bad)
+	for _, k := range bad {
+		name := k
+		if len(context) > 0 {
+			name = strings.Join(context, ".") + "." + k
+		}
+		sup := strings.Join(names, ", ")
+		if len(aliases) > 0 {
+			sort.Strings(aliases)
+			sup += " (" + strings.Join(aliases, ", ") + ")"
+		}
+		*unsupported = append(*unsupported, unsupportedParam{name: name, supported: sup})
 	}
 	var missing []string
 	for _, k := range names {
@@ -194,11 +251,11 @@ func ValidateArgSpec(spec map[string]any, params map[string]any, context []strin
 		sub := append(append([]string{}, context...), k)
 		switch x := v.(type) {
 		case map[string]any:
-			errs = append(errs, ValidateArgSpec(opts, x, sub)...)
+			errs = append(errs, validateSpec(opts, x, sub, unsupported)...)
 		case []any:
 			for _, e := range x {
 				if m, ok := e.(map[string]any); ok {
-					errs = append(errs, ValidateArgSpec(opts, m, sub)...)
+					errs = append(errs, validateSpec(opts, m, sub, unsupported)...)
 				}
 			}
 		}

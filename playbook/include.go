@@ -408,6 +408,13 @@ func (p *parser) role(name, tasksFrom string, params map[string]any, at *yaml.No
 	return append(out, &Task{Pos: p.d.pos(at), Block: tasks, Role: r})
 }
 
+// roleEntryKeys are keywords of a role entry that are not task keywords
+// (so not role parameters either).
+var roleEntryKeys = map[string]bool{
+	"collections": true, "port": true, "debugger": true, "module_defaults": true, "public": true,
+	"allow_duplicates": true, "role": true, "name": true,
+}
+
 // roleArgSpec returns the task Ansible puts first in a role whose
 // meta/argument_specs.yml (or meta/main.yml's argument_specs) has a spec
 // for the entry point (tasks_from, default main): validate_argument_spec
@@ -452,8 +459,12 @@ func (p *parser) roleArgSpec(dir, tasksFrom, name string, params map[string]any,
 	if opts == nil {
 		opts = map[string]any{}
 	}
+	// Role parameters, not the keywords a role entry may also carry.
 	provided := map[string]any{}
 	for k, v := range params {
+		if isTaskKey(k) || roleEntryKeys[k] {
+			continue
+		}
 		provided[k] = v
 	}
 	pos := p.d.pos(at)
