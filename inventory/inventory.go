@@ -243,6 +243,27 @@ func toInt(v any) (int, error) {
 // ungrouped (and leave it when they have one), then depths, ancestry and
 // per-group host lists are computed.
 func (inv *Inventory) finish() {
+	inv.relink()
+	for _, name := range localhostNames() {
+		if _, ok := inv.hosts[name]; ok {
+			continue
+		}
+		h := &Host{Name: name, implicit: true}
+		h.setVar("ansible_connection", "local")
+		inv.implicit[name] = h
+	}
+	for _, h := range inv.hostOrder {
+		if _, ok := inv.groups[h.Name]; ok {
+			inv.warnings = append(inv.warnings, fmt.Sprintf("Found both group and host with same name: %s", h.Name))
+		}
+	}
+}
+
+// relink applies the reconcile rules after hosts or groups were added
+// (finish, AddHost, AddToGroup): top-level groups become children of all,
+// ungrouped holds exactly the hosts without another group, and depths,
+// ancestry and per-group host lists are computed again.
+func (inv *Inventory) relink() {
 	for _, g := range inv.groupOrder {
 		if g != inv.all && len(g.parents) == 0 {
 			inv.all.addChild(g)
@@ -289,19 +310,81 @@ func (inv *Inventory) finish() {
 	for _, g := range inv.groupOrder {
 		g.allHosts = collectHosts(g)
 	}
-	for _, name := range localhostNames() {
-		if _, ok := inv.hosts[name]; ok {
+}
+
+// AddHost adds a host while a playbook runs, as add_host does: name is
+// created when new (it then replaces the implicit localhost of that
+// name), joins groups (created under all when new), and vars become its
+// own variables. It reports whether the host or a group membership is
+// new, which is add_host's changed. The inventory is not locked: the
+// caller keeps readers out while it runs.
+func (inv *Inventory) AddHost(name string, groups []string, vars map[string]any) bool {
+	_, existed := inv.hosts[name]
+	changed := !existed
+	h := inv.addHost(name, nil)
+	delete(inv.implicit, name)
+	for _, gn := range groups {
+		g := inv.addGroup(gn)
+		if _, in := g.hostSet[h]; !in {
+			g.addHost(h)
+			changed = true
+		}
+	}
+	if len(vars) > 0 {
+		own := h.OwnVars()
+		m := make(map[string]any, len(own)+len(vars))
+		for k, v := range own {
+			m[k] = v
+		}
+		for k, v := range vars {
+			m[k] = v
+			h.setVar(k, v)
+		}
+		h.typedVars = m
+	}
+	inv.relink()
+	return changed
+}
+
+// AddToGroup puts a host in a group while a playbook runs, as group_by
+// does: the group is created when new and made a child of each of
+// parents (created under all when new). It reports whether the group,
+// a parent link or the membership is new. Like
+// AddHost, it does not lock.
+func (inv *Inventory) AddToGroup(host, group string, parents []string) (bool, error) {
+	h, ok := inv.Host(host)
+	if !ok {
+		return false, fmt.Errorf("no host %q in the inventory", host)
+	}
+	if h.implicit {
+		// The implicit localhost becomes a real host, as Ansible adds it.
+		h = inv.addHost(host, nil)
+		h.setVar("ansible_connection", "local")
+		delete(inv.implicit, host)
+	}
+	_, existed := inv.groups[group]
+	changed := !existed
+	g := inv.addGroup(group)
+	for _, pn := range parents {
+		p := inv.addGroup(pn)
+		linked := false
+		for _, c := range p.Children {
+			linked = linked || c == g
+		}
+		if linked {
 			continue
 		}
-		h := &Host{Name: name, implicit: true}
-		h.setVar("ansible_connection", "local")
-		inv.implicit[name] = h
-	}
-	for _, h := range inv.hostOrder {
-		if _, ok := inv.groups[h.Name]; ok {
-			inv.warnings = append(inv.warnings, fmt.Sprintf("Found both group and host with same name: %s", h.Name))
+		if err := inv.linkChild(p, g); err != nil {
+			return false, err
 		}
+		changed = true
 	}
+	if _, in := g.hostSet[h]; !in {
+		g.addHost(h)
+		changed = true
+	}
+	inv.relink()
+	return changed, nil
 }
 
 // hasRealGroup reports whether h is in a group other than all and ungrouped.

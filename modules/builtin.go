@@ -70,5 +70,14 @@ func Builtin() *Registry {
 	r.Register("yum_repository", YumRepository{})
 	r.Register("sysvinit", Sysvinit{})
 	r.Register("dnf5", Dnf{})
+	r.Register("pause", Pause{Now: time.Now})
+	r.Register("add_host", AddHost{})
+	r.Register("group_by", GroupBy{})
+	r.Register("async_status", AsyncStatus{})
+	r.Register("set_stats", SetStats{})
+	r.Register("validate_argument_spec", ValidateArgumentSpec{})
+	r.Register("wait_for_connection", WaitForConnection{})
+	r.Register("reboot", Reboot{})
+	r.Register("gather_facts", Setup{})
 	return r
 }

@@ -13,11 +13,14 @@ func TestBuiltin(t *testing.T) {
 	r := Builtin()
 	// Every module of the product, sorted; a module added to Builtin must be
 	// added here too.
-	want := []string{"alternatives", "apk", "apt", "apt_key", "apt_repository", "assert", "authorized_key", "blockinfile", "command", "copy",
-		"cron", "deb822_repository", "debconf", "debug", "dnf", "dnf5", "dpkg_selections", "fail", "fetch", "file", "find", "get_url", "getent", "git", "group", "hostname",
-		"include_vars", "ini_file", "lineinfile", "locale_gen", "modprobe", "mount", "package", "package_facts", "pacman", "pam_limits", "ping",
-		"pip", "pkgng", "raw", "replace", "rpm_key", "script", "seboolean", "selinux", "service", "service_facts", "set_fact", "setup", "shell", "stat",
-		"sysctl", "systemd", "systemd_service", "sysvinit", "template", "timezone", "ufw", "unarchive", "uri", "user", "wait_for", "yum", "yum_repository", "zypper"}
+	want := []string{"add_host", "alternatives", "apk", "apt", "apt_key", "apt_repository", "assert", "async_status", "authorized_key", "blockinfile",
+		"command", "copy", "cron", "deb822_repository", "debconf", "debug", "dnf", "dnf5", "dpkg_selections", "fail",
+		"fetch", "file", "find", "gather_facts", "get_url", "getent", "git", "group", "group_by", "hostname",
+		"include_vars", "ini_file", "lineinfile", "locale_gen", "modprobe", "mount", "package", "package_facts", "pacman", "pam_limits",
+		"pause", "ping", "pip", "pkgng", "raw", "reboot", "replace", "rpm_key", "script", "seboolean",
+		"selinux", "service", "service_facts", "set_fact", "set_stats", "setup", "shell", "stat", "sysctl", "systemd",
+		"systemd_service", "sysvinit", "template", "timezone", "ufw", "unarchive", "uri", "user", "validate_argument_spec", "wait_for",
+		"wait_for_connection", "yum", "yum_repository", "zypper"}
 	got := r.Names()
 	if len(got) != len(want) {
 		t.Fatalf("names = %v, want %v", got, want)
@@ -27,7 +30,8 @@ func TestBuiltin(t *testing.T) {
 			t.Errorf("names = %v, want %v", got, want)
 		}
 	}
-	controller := map[string]bool{"assert": true, "debug": true, "fail": true, "set_fact": true, "include_vars": true}
+	controller := map[string]bool{"assert": true, "debug": true, "fail": true, "set_fact": true, "include_vars": true,
+		"pause": true, "add_host": true, "group_by": true, "set_stats": true, "validate_argument_spec": true}
 	for _, name := range want {
 		t.Run(name, func(t *testing.T) {
 			m, ok := r.Lookup("ansible.builtin." + name)

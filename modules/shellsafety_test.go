@@ -95,6 +95,17 @@ var shellSafetyNotApplicable = map[string]string{
 	"rpm_key":           "rpm is not on the test hosts; a key file with a hostile name is read and imported through a stand-in rpm in TestRpmKey",
 	"dnf5":              "dnf's implementation; not installed on the test hosts",
 	"sysvinit":          "needs an init script of the hostile name under /etc/init.d; the name, runlevels and shlex-split arguments go to commands quoted (TestSysvinit); not staged yet",
+
+	// engine actions (issue 12)
+	"pause":                  "controller only",
+	"add_host":               "controller only (the engine changes the in-memory inventory)",
+	"group_by":               "controller only (the engine changes the in-memory inventory)",
+	"set_stats":              "controller only",
+	"validate_argument_spec": "controller only",
+	"gather_facts":           "setup under another name: takes no path or value to the target",
+	"async_status":           "hostile job ids and command arguments through StartAsync and async_status: TestAsyncJobs",
+	"wait_for_connection":    "takes no path or value to the target",
+	"reboot":                 "its commands are shell text by definition (test_command, reboot_command, boot_time_command); search_paths and msg go quoted (TestRebootReconnects in playbook/engine)",
 }
 
 // shellSafetyModules are the modules TestShellSafety drives with hostile

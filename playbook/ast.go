@@ -161,6 +161,11 @@ type Task struct {
 	Delay             Value
 	Until             []Expr
 	AnyErrorsFatal    Value
+	// Async is the most seconds the task may run (async:); Poll how
+	// often the engine checks on it (poll:, default 10; 0 starts it in
+	// the background and moves on).
+	Async Value
+	Poll  Value
 }
 
 // LoopControl is a task's loop_control.

@@ -119,7 +119,7 @@ func (p *parser) checkTask(t *Task) {
 	} {
 		p.checkBool(name, v)
 	}
-	for name, v := range map[string]Value{"throttle": t.Throttle, "timeout": t.Timeout, "retries": t.Retries, "delay": t.Delay} {
+	for name, v := range map[string]Value{"throttle": t.Throttle, "timeout": t.Timeout, "retries": t.Retries, "delay": t.Delay, "async": t.Async, "poll": t.Poll} {
 		p.checkInt(name, v)
 	}
 	p.checkConds("when", t.When)

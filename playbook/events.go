@@ -65,6 +65,9 @@ type Event struct {
 	Retries  int    // retries left, for EventRetry
 	Duration time.Duration
 	Stats    map[string]*HostStats // EventRecap
+	// CustomStats is what set_stats recorded, per host or under "_run"
+	// (EventRecap; nil when no task set any).
+	CustomStats map[string]map[string]any
 }
 
 // HostStats are the counters of the recap line.

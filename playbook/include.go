@@ -3,6 +3,7 @@ package playbook
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -400,8 +401,84 @@ func (p *parser) role(name, tasksFrom string, params map[string]any, at *yaml.No
 	if tasks == nil {
 		tasks = []*Task{}
 	}
+	if v := p.roleArgSpec(dir, tasksFrom, name, params, at); v != nil {
+		tasks = append([]*Task{v}, tasks...)
+	}
 	SetRole(tasks, r.Name)
 	return append(out, &Task{Pos: p.d.pos(at), Block: tasks, Role: r})
+}
+
+// roleEntryKeys are keywords of a role entry that are not task keywords
+// (so not role parameters either).
+var roleEntryKeys = map[string]bool{
+	"collections": true, "port": true, "debugger": true, "module_defaults": true, "public": true,
+	"allow_duplicates": true, "role": true, "name": true,
+}
+
+// roleArgSpec returns the task Ansible puts first in a role whose
+// meta/argument_specs.yml (or meta/main.yml's argument_specs) has a spec
+// for the entry point (tasks_from, default main): validate_argument_spec
+// of the role's parameters and variables, tagged always. nil without one.
+func (p *parser) roleArgSpec(dir, tasksFrom, name string, params map[string]any, at *yaml.Node) *Task {
+	specs := map[string]any{}
+	for _, f := range []string{roleFile(dir, "meta", "argument_specs"), roleFile(dir, "meta", "main")} {
+		if f == "" {
+			continue
+		}
+		data, err := p.l.readFile(f)
+		if err != nil {
+			p.d.errorf(at, "role %s: %v", name, err)
+			return nil
+		}
+		m, err := DecodeVarsFile(f, data)
+		if err != nil {
+			p.d.errs = append(p.d.errs, err)
+			return nil
+		}
+		if s, ok := m["argument_specs"].(map[string]any); ok {
+			specs = s
+			break
+		}
+		if filepath.Base(filepath.Dir(f)) == "meta" && strings.HasPrefix(filepath.Base(f), "argument_specs") {
+			break // the file exists: meta/main.yml is not read (Ansible's rule)
+		}
+	}
+	entry := strings.TrimSuffix(strings.TrimSuffix(tasksFrom, ".yml"), ".yaml")
+	if entry == "" {
+		entry = "main"
+	}
+	spec, ok := specs[entry].(map[string]any)
+	if !ok {
+		return nil
+	}
+	title := fmt.Sprintf("Validating arguments against arg spec '%s'", entry)
+	if d, ok := spec["short_description"].(string); ok {
+		title += " - " + d
+	}
+	opts, _ := spec["options"].(map[string]any)
+	if opts == nil {
+		opts = map[string]any{}
+	}
+	// Role parameters, not the keywords a role entry may also carry.
+	provided := map[string]any{}
+	for k, v := range params {
+		if isTaskKey(k) || roleEntryKeys[k] {
+			continue
+		}
+		provided[k] = v
+	}
+	pos := p.d.pos(at)
+	return &Task{Pos: pos, Name: title, Module: "validate_argument_spec", ModuleKey: "ansible.builtin.validate_argument_spec", ModulePos: pos,
+		Args: map[string]any{
+			"argument_spec":      opts,
+			"provided_arguments": provided,
+			"validate_args_context": map[string]any{
+				"type": "role", "name": filepath.Base(dir), "argument_spec_name": entry, "path": dir,
+			},
+		},
+		ArgsPos: map[string]Pos{},
+		Tags:    []string{"always"},
+	}
 }
 
 // roleDeps loads the dependencies listed in a role's meta/main.yml.

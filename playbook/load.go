@@ -132,7 +132,7 @@ var taskKeys = []string{
 	"vars", "args", "ignore_errors", "ignore_unreachable", "failed_when", "changed_when",
 	"environment", "check_mode", "diff", "no_log", "become", "become_user", "become_method",
 	"become_flags", "remote_user", "connection", "delegate_to", "run_once", "throttle", "timeout",
-	"retries", "until", "delay", "any_errors_fatal", "block", "rescue", "always",
+	"retries", "until", "delay", "any_errors_fatal", "block", "rescue", "always", "async", "poll",
 }
 
 // Keys accepted on blocks (besides block/rescue/always).
@@ -534,6 +534,10 @@ func (p *parser) task(n *yaml.Node, handler, applyOnly bool) *Task {
 			t.Delay = p.value(vn)
 		case "any_errors_fatal":
 			t.AnyErrorsFatal = p.value(vn)
+		case "async":
+			t.Async = p.value(vn)
+		case "poll":
+			t.Poll = p.value(vn)
 		case "block":
 			t.Block = p.tasks(vn, handler)
 		case "rescue":

@@ -460,6 +460,7 @@ func (a *app) runEngine(c *cli.Context, s *settings, loader *playbook.Loader, pb
 		Options:   runOptions(c, s, extra, t.limit, t.tags, t.skipTags, t.sliceK, t.sliceN),
 		Loader:    loader,
 		ReadFile:  s.files.ReadFile,
+		Prompter:  a.prompter(out),
 	}
 	return r.Run(c.Context, pbs)
 }
@@ -559,6 +560,7 @@ type outputs struct {
 	report       *reportSink
 	closers      []func() error
 	stdout       io.Writer
+	progress     *progressSink // the live line on a terminal; nil without one
 	stderr       io.Writer
 	finished     bool
 }
@@ -579,6 +581,7 @@ func (a *app) outputs(c *cli.Context, s *settings, sink playbook.Sink) (*outputs
 				// On a terminal: a live line for the running task.
 				p := newProgressSink(a.stdout, text, a.termWidth(), time.Now)
 				o.stopProgress = p.start(c.Context, time.Second)
+				o.progress = p
 				sink = p
 			}
 		}

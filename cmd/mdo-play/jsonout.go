@@ -74,6 +74,8 @@ type jsonEvent struct {
 	SliceCount   int                 `json:"slice_count,omitempty"`
 	ExitCode     *int                `json:"exit_code,omitempty"`
 	Inventory    string              `json:"inventory_digest,omitempty"`
+	// On the recap: what set_stats recorded, per host or under "_run".
+	CustomStats map[string]map[string]any `json:"custom_stats,omitempty"`
 }
 
 func (s *jsonSink) Emit(e playbook.Event) {
@@ -114,6 +116,7 @@ func (s *jsonSink) Emit(e playbook.Event) {
 			stats = map[string]*playbook.HostStats{}
 		}
 		je.Stats = &stats // always present on the recap, {} when no host ran
+		je.CustomStats = e.CustomStats
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

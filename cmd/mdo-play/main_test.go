@@ -108,6 +108,7 @@ func goldenCases(root, inv string) []goldenCase {
 		{"serial_list", []string{"-i", inv, pb("serial_list.yml")}, 0, true},
 		{"any_errors_fatal", []string{"-i", inv, pb("policy.yml")}, 2, true},
 		{"once_delegate_retries", []string{"-i", inv, pb("once.yml"), "-e", "scratch=SCRATCH"}, 0, true},
+		{"actions", []string{"-i", inv, pb("actions.yml"), "-e", "scratch=SCRATCH"}, 0, true},
 		{"strategy_free", []string{"-i", inv, pb("free.yml")}, 0, true},
 		{"roles_includes", []string{"-i", inv, filepath.Join(root, "testdata/roles/site.yml")}, 0, true},
 		{"facts", []string{"-i", inv, pb("facts.yml")}, 0, true},

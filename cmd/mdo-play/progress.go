@@ -37,6 +37,21 @@ type progressSink struct {
 	total    int
 	failures int // failed or unreachable host results of the run (not ignored)
 	shown    bool
+	held     bool // a prompt owns the terminal: the line is not drawn
+}
+
+// hold clears the line and keeps it off the terminal until release is
+// called: pause's prompt owns the terminal meanwhile.
+func (p *progressSink) hold() (release func()) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.clear()
+	p.held = true
+	return func() {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		p.held = false
+	}
 }
 
 var _ playbook.Sink = (*progressSink)(nil)
@@ -146,7 +161,7 @@ func (p *progressSink) clear() {
 }
 
 func (p *progressSink) draw() {
-	if p.task == "" {
+	if p.task == "" || p.held {
 		return
 	}
 	io.WriteString(p.out, p.line())

@@ -203,3 +203,32 @@ func TestProgressStart(t *testing.T) {
 		t.Errorf("stop left %q on the line", cur)
 	}
 }
+
+// TestProgressHold: while pause's prompt holds the terminal the live
+// line is cleared and not drawn again, so the prompt and the answer stay
+// readable; after release it comes back.
+func TestProgressHold(t *testing.T) {
+	now := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	term := &fakeTerm{t: t, width: 80}
+	p := newProgressSink(term, &textSink{out: term, errOut: term, width: 80}, 80, func() time.Time { return now })
+	p.Emit(playbook.Event{Kind: playbook.EventPlay, Play: "web", Hosts: []string{"a"}})
+	p.Emit(playbook.Event{Kind: playbook.EventTask, Time: now, Task: "ask", Pos: playbook.Pos{File: "site.yml", Line: 3}})
+	if _, cur := term.screen(); cur == "" {
+		t.Fatal("no live line before the prompt")
+	}
+	release := p.hold()
+	if _, cur := term.screen(); cur != "" {
+		t.Errorf("line under the cursor while held %q, want it cleared", cur)
+	}
+	term.Write([]byte("[ask]\nGo on?:"))
+	p.redraw() // a tick while the operator types
+	if _, cur := term.screen(); cur != "Go on?:" {
+		t.Errorf("a tick drew over the prompt: %q", cur)
+	}
+	term.Write([]byte("yes\n"))
+	release()
+	p.redraw()
+	if _, cur := term.screen(); !strings.Contains(cur, "TASK [ask]") {
+		t.Errorf("line after release %q, want the live line", cur)
+	}
+}

@@ -34,8 +34,8 @@ func (st *state) resolveConn(h *hostState, t *playbook.Task, sc *scope, vs varSe
 		// variables and the delegating host's other variables.
 		cs.target, cs.delegate = delegate, delegate
 		cs.vars = map[string]any{}
-		if ih, ok := st.Inventory.Host(delegate); ok {
-			cs.vars = st.Inventory.HostVars(ih)
+		if ih, ok := st.invHost(delegate); ok {
+			cs.vars = st.invHostVars(ih)
 		}
 	}
 	cvars := cs.vars

@@ -169,7 +169,14 @@ func (st *state) runCall(ctx context.Context, pc *playCtx, h *hostState, ht *hos
 	}
 	env := &modules.Env{Check: c.check, Diff: c.diff, Host: h.name(), Vars: &moduleVars{st: st, vs: c.vs}, Files: st.files(pc, ht.sc, t)}
 	if c.conn != nil {
+		// reboot and wait_for_connection dial again themselves: a host
+		// that is not up yet is what they wait for.
+		r, reconnects := c.mod.(interface{ Reconnects() bool })
+		reconnects = reconnects && r.Reconnects()
 		cn, err := st.openConn(ctx, c.conn)
+		if err != nil && reconnects && errors.Is(err, conn.ErrUnreachable) && ctx.Err() == nil {
+			cn, err = nil, nil
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return interrupted(t)
@@ -179,12 +186,21 @@ func (st *state) runCall(ctx context.Context, pc *playCtx, h *hostState, ht *hos
 			}
 			return failedCall(taskError(t, err))
 		}
+		if reconnects {
+			cn = &reconnConn{st: st, cs: c.conn, c: cn, broken: cn == nil}
+		}
 		env.Conn = cn
 		defer func() { cr.delegate = c.conn.delegate }()
 	}
 	until := t.Until
 	for attempt := 1; ; attempt++ {
-		cr = st.call(ctx, c.mod, env, c.args, c.timeout)
+		if pr, ok := c.mod.(prompting); ok && st.Prompter != nil && c.async == 0 {
+			cr = st.callPrompt(ctx, t, pr, env, c)
+		} else if c.async > 0 {
+			cr = st.callAsync(ctx, t, env, c)
+		} else {
+			cr = st.call(ctx, c.mod, env, c.args, c.timeout, "")
+		}
 		if ctx.Err() != nil && (cr.status == playbook.StatusFailed || cr.status == playbook.StatusUnreachable) {
 			return interrupted(t)
 		}
@@ -234,8 +250,10 @@ func (st *state) runCall(ctx context.Context, pc *playCtx, h *hostState, ht *hos
 	return cr
 }
 
-// call runs the module once.
-func (st *state) call(ctx context.Context, mod modules.Module, env *modules.Env, args modules.Args, timeout time.Duration) callResult {
+// call runs the module once, at most timeout long (0: no limit); the
+// result of a call cut short says timeoutMsg (default: the timeout
+// keyword's message).
+func (st *state) call(ctx context.Context, mod modules.Module, env *modules.Env, args modules.Args, timeout time.Duration, timeoutMsg string) callResult {
 	cctx := ctx
 	if timeout > 0 {
 		var cancel context.CancelFunc
@@ -248,6 +266,9 @@ func (st *state) call(ctx context.Context, mod modules.Module, env *modules.Env,
 		case errors.Is(err, conn.ErrUnreachable):
 			return callResult{status: playbook.StatusUnreachable, result: map[string]any{"unreachable": true, "changed": false, "msg": err.Error()}}
 		case timeout > 0 && errors.Is(cctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil:
+			if timeoutMsg != "" {
+				return failedCall(timeoutMsg)
+			}
 			return failedCall(fmt.Sprintf("The task exceeded its timeout of %d seconds", int(timeout/time.Second)))
 		}
 		return failedCall(err.Error())

@@ -28,6 +28,7 @@ type hostState struct {
 	dirty       bool
 	lastFacts   map[string]any // facts set by the last task (shared by run_once)
 	ended       bool           // meta: end_host, for the current play
+	invGen      int            // the inventory generation invVars reflects
 }
 
 func (h *hostState) name() string { return h.host.Name }

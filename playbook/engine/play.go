@@ -36,6 +36,7 @@ type playCtx struct {
 	endBatch     bool                        // meta: end_batch
 	stopRun      bool                        // ... and the rest of the run
 	lastTask     *playbook.Task              // last task banner shown (free strategy)
+	invGen       int                         // the inventory generation groups reflects
 	mu           sync.Mutex
 }
 
@@ -72,23 +73,19 @@ func (st *state) play(ctx context.Context, pb *playbook.Playbook, play *playbook
 	for _, ih := range invHosts {
 		h, ok := st.hosts[ih.Name]
 		if !ok {
-			h = &hostState{host: ih, invVars: st.Inventory.HostVars(ih), setVars: map[string]any{}, notified: map[*playbook.Task]bool{}}
+			h = &hostState{host: ih, invVars: st.invHostVars(ih), setVars: map[string]any{}, notified: map[*playbook.Task]bool{}, invGen: st.invGen}
 			st.hosts[ih.Name] = h
 			st.order = append(st.order, ih.Name)
+		} else if h.invGen != st.invGen {
+			// add_host or group_by changed the inventory since.
+			h.host, h.invVars, h.invGen = ih, st.invHostVars(ih), st.invGen
+			h.dirty = true
 		}
 		h.ended = false
 		pc.hosts = append(pc.hosts, h)
 		pc.playHosts = append(pc.playHosts, ih.Name)
 	}
-	groups := st.Inventory.Groups()
-	pc.groups = make(map[string]any, len(groups))
-	for g, hs := range groups {
-		l := make([]any, len(hs))
-		for i, n := range hs {
-			l[i] = n
-		}
-		pc.groups[g] = l
-	}
+	pc.groups, pc.invGen = st.groupsVar()
 	pc.handlers = play.Handlers
 	pc.byName = map[string][]*playbook.Task{}
 	for _, h := range play.Handlers {

@@ -56,7 +56,7 @@ func (st *state) magic(pc *playCtx, h *hostState, sc *scope, t *playbook.Task) m
 	if i := strings.IndexByte(short, '.'); i > 0 {
 		short = short[:i]
 	}
-	groupNames := st.Inventory.GroupNames(h.host)
+	groupNames := st.invGroupNames(h.host)
 	gn := make([]any, len(groupNames))
 	for i, g := range groupNames {
 		gn[i] = g

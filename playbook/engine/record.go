@@ -13,7 +13,7 @@ import (
 // and service_facts' services (variables under their own names).
 func factsModule(name string) bool {
 	switch name {
-	case "setup", "package_facts", "service_facts":
+	case "setup", "gather_facts", "package_facts", "service_facts":
 		return true
 	}
 	return false
@@ -38,6 +38,7 @@ func (st *state) runOnHost(ctx context.Context, pc *playCtx, h *hostState, t *pl
 // handlers. It reports whether the host failed.
 func (st *state) record(pc *playCtx, h *hostState, ht *hostTask, out outcome, start time.Time) bool {
 	t := ht.t
+	st.applyActions(h, t, &out)
 	ignored := out.status == playbook.StatusFailed && ht.ignoreErrors ||
 		out.status == playbook.StatusUnreachable && ht.ignoreUnreachable
 	shown := out.result
@@ -60,7 +61,7 @@ func (st *state) record(pc *playCtx, h *hostState, ht *hostTask, out outcome, st
 		}
 		for k, v := range out.facts {
 			h.facts[k] = v
-			if t.Module != "setup" {
+			if t.Module != "setup" && t.Module != "gather_facts" {
 				if h.bareFacts == nil {
 					h.bareFacts = map[string]bool{}
 				}

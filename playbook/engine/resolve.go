@@ -49,6 +49,8 @@ type call struct {
 	retries int // until: attempts after the first
 	delay   time.Duration
 	timeout time.Duration // 0: none
+	async   int           // async: seconds the call may run in the background; 0: not async
+	poll    int           // poll: seconds between checks; 0: fire and forget
 }
 
 // resolveHost resolves t for h: its variables, loop items and the keywords
@@ -186,6 +188,23 @@ func (st *state) resolveCall(pc *playCtx, h *hostState, ht *hostTask, vs varSet)
 			return c, err
 		}
 		c.timeout = time.Duration(n) * time.Second
+	}
+	if t.Async.Set() {
+		if c.async, err = st.intKeyword(t.Async, vs); err != nil {
+			return c, err
+		}
+		c.poll = 10
+		if t.Poll.Set() {
+			if c.poll, err = st.intKeyword(t.Poll, vs); err != nil {
+				return c, err
+			}
+		}
+		switch {
+		case c.async > 0 && spec.Controller:
+			return c, &playbook.Error{Pos: t.Async.Pos, Msg: "async is not supported for this task."}
+		case c.async > 0 && c.check:
+			return c, &playbook.Error{Pos: t.Async.Pos, Msg: "check mode and async cannot be used on same task."}
+		}
 	}
 	return c, nil
 }

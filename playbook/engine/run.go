@@ -71,6 +71,13 @@ type Connector interface {
 	Become(c conn.Conn, spec BecomeSpec) (conn.Conn, error)
 }
 
+// Prompter asks the operator a question (pause's prompt): text is the
+// whole prompt, echo whether the answer is shown as typed. The command
+// line provides one when stdin and stdout are a terminal.
+type Prompter interface {
+	Prompt(ctx context.Context, text string, echo bool) (string, error)
+}
+
 // Runner runs playbooks.
 type Runner struct {
 	Inventory *inventory.Inventory
@@ -83,6 +90,8 @@ type Runner struct {
 	ReadFile func(string) ([]byte, error)
 	// Loader parses files included at run time (include_tasks).
 	Loader *playbook.Loader
+	// Prompter answers pause's prompts; nil: nobody can (no terminal).
+	Prompter Prompter
 }
 
 // ErrNoHostsLeft is returned (wrapped) when --limit leaves no host at all.
@@ -103,6 +112,14 @@ type state struct {
 
 	includeMu sync.Mutex
 	includes  map[string]includeEntry // include_tasks files, parsed once
+
+	// invMu guards the inventory, which add_host and group_by change;
+	// invGen counts the changes.
+	invMu  sync.RWMutex
+	invGen int
+
+	statsMu sync.Mutex
+	custom  map[string]map[string]any // set_stats: per host, or "_run"
 }
 
 type connEntry struct {
@@ -149,8 +166,15 @@ func (r *Runner) Run(ctx context.Context, pbs []*playbook.Playbook) (map[string]
 		}
 	}
 	stats := st.stats()
-	r.Sink.Emit(playbook.Event{Kind: playbook.EventRecap, Time: time.Now(), Stats: stats})
+	r.Sink.Emit(playbook.Event{Kind: playbook.EventRecap, Time: time.Now(), Stats: stats, CustomStats: st.customStats()})
 	return stats, runErr
+}
+
+// customStats returns what set_stats recorded (nil when nothing).
+func (st *state) customStats() map[string]map[string]any {
+	st.statsMu.Lock()
+	defer st.statsMu.Unlock()
+	return st.custom
 }
 
 func (st *state) stats() map[string]*playbook.HostStats {
@@ -208,6 +232,8 @@ func (st *state) selectHosts(play *playbook.Play, vars map[string]any) ([]*inven
 		}
 		pattern = s
 	}
+	st.invMu.RLock()
+	defer st.invMu.RUnlock()
 	hosts, warns, err := st.Inventory.Select(pattern)
 	if err != nil {
 		return nil, &playbook.Error{Pos: play.Pos, Msg: fmt.Sprintf("play %s: %v", playbook.QuoteName(play.Name), err)}

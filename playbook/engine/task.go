@@ -18,6 +18,7 @@ func (st *state) runTask(ctx context.Context, pc *playCtx, hosts []*hostState, t
 	forked := sc.lane != nil && sc.lane.forked
 	if !forked {
 		st.refreshHostvars(pc)
+		st.refreshGroups(pc)
 	}
 	st.banner(pc, t, kind)
 	runOnce, throttle, err := st.schedule(pc, hosts, t, sc)
@@ -130,14 +131,16 @@ var _ modules.FileReader = fileFinder{}
 func (st *state) schedule(pc *playCtx, hosts []*hostState, t *playbook.Task, sc *scope) (bool, chan struct{}, error) {
 	ro := sc.keyword(t, func(t *playbook.Task) playbook.Value { return t.RunOnce }, nil)
 	th := sc.keyword(t, func(t *playbook.Task) playbook.Value { return t.Throttle }, nil)
+	bypass := st.bypassHostLoop(t)
 	if len(hosts) == 0 || !ro.Set() && !th.Set() {
-		return false, nil, nil
+		return bypass, nil, nil
 	}
 	vs := st.taskVars(pc, hosts[0], sc, t)
 	runOnce, err := st.evalBool(ro, vs, false)
 	if err != nil {
 		return false, nil, err
 	}
+	runOnce = runOnce || bypass
 	var throttle chan struct{}
 	if th.Set() {
 		n, err := st.intKeyword(th, vs)
@@ -149,4 +152,16 @@ func (st *state) schedule(pc *playCtx, hosts []*hostState, t *playbook.Task, sc 
 		}
 	}
 	return runOnce, throttle, nil
+}
+
+// bypassHostLoop reports whether t's module runs once for the batch, on
+// its first host, whatever run_once says (Ansible's BYPASS_HOST_LOOP:
+// pause, add_host); its result is given to every host as run_once's is.
+func (st *state) bypassHostLoop(t *playbook.Task) bool {
+	m, ok := st.Registry.Lookup(t.Module)
+	if !ok {
+		return false
+	}
+	b, ok := m.(interface{ BypassHostLoop() bool })
+	return ok && b.BypassHostLoop()
 }

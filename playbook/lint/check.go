@@ -160,7 +160,8 @@ func (c *checker) include(t *playbook.Task) *include {
 }
 
 // taskDefs adds the variables a task sets for the host (register,
-// set_fact, include_vars, the facts of package_facts and service_facts) to
+// set_fact, include_vars, add_host's host variables, the facts of
+// package_facts and service_facts) to
 // sc; it reports whether some cannot be known.
 func (c *checker) taskDefs(t *playbook.Task, sc *scope) bool {
 	if t.Register != "" {
@@ -174,6 +175,15 @@ func (c *checker) taskDefs(t *playbook.Task, sc *scope) bool {
 	case "set_fact":
 		for k := range t.Args {
 			if k != "cacheable" && k != modules.RawParams {
+				sc.names[k] = true
+			}
+		}
+	case "add_host":
+		// Its other arguments are the new host's variables.
+		for k := range t.Args {
+			switch k {
+			case "name", "host", "hostname", "groups", "group", "groupname", modules.RawParams:
+			default:
 				sc.names[k] = true
 			}
 		}
@@ -382,7 +392,7 @@ func (c *checker) task(ps *playState, t *playbook.Task, outer *scope) {
 	}
 	for _, v := range []playbook.Value{t.IgnoreErrors, t.IgnoreUnreachable, t.Environment, t.CheckMode, t.Diff, t.NoLog,
 		t.Become, t.BecomeUser, t.BecomeMethod, t.BecomeFlags, t.RemoteUser, t.Connection, t.DelegateTo, t.RunOnce,
-		t.Throttle, t.Timeout, t.Retries, t.Delay, t.AnyErrorsFatal, t.LoopControl.Pause, t.LoopControl.Extended} {
+		t.Throttle, t.Timeout, t.Retries, t.Delay, t.AnyErrorsFatal, t.LoopControl.Pause, t.LoopControl.Extended, t.Async, t.Poll} {
 		c.value(ps, v, sc)
 	}
 	if t.IsBlock() {
