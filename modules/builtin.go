@@ -64,5 +64,7 @@ func Builtin() *Registry {
 	r.Register("locale_gen", LocaleGen{})
 	r.Register("modprobe", Modprobe{})
 	r.Register("ufw", Ufw{})
+	r.Register("slurp", Slurp{})
+	r.Register("tempfile", Tempfile{})
 	return r
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha1"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -97,7 +98,7 @@ var shellSafetyNotApplicable = map[string]string{
 var shellSafetyModules = []string{
 	"copy", "template", "file", "stat", "command", "shell", "lineinfile", "blockinfile", "replace",
 	"authorized_key", "wait_for", "fetch", "sysctl", "cron", "ini_file", "pam_limits", "mount", "getent",
-	"find",
+	"find", "slurp", "tempfile",
 }
 
 func TestShellSafetyCoversEveryModule(t *testing.T) {
@@ -401,6 +402,22 @@ func shellSafetyCase(t *testing.T, tg target, mod, name string) {
 			t.Errorf("find in %q: %v", sub, res.Values)
 		}
 		wantNames(t, c, dir, "d"+name)
+	case "slurp":
+		put(p, name)
+		res := safetyRun(t, c, "slurp", map[string]any{"src": p})
+		wantOK(t, res)
+		if got, err := base64.StdEncoding.DecodeString(fmt.Sprint(res.Values["content"])); err != nil || string(got) != name || res.Values["source"] != p {
+			t.Errorf("slurp: content %q (%v), source %q; want %q from %q", got, err, res.Values["source"], name, p)
+		}
+	case "tempfile":
+		res := safetyRun(t, c, "tempfile", map[string]any{"path": dir, "prefix": name, "suffix": name, "state": "directory"})
+		if res.Failed || !res.Changed {
+			t.Fatalf("tempfile: failed=%v msg=%q", res.Failed, res.Msg)
+		}
+		got := safetyList(t, c, dir)
+		if len(got) != 1 || res.Values["path"] != dir+"/"+got[0] || !strings.HasPrefix(got[0], name) || !strings.HasSuffix(got[0], name) || len(got[0]) != 2*len(name)+8 {
+			t.Errorf("tempfile made %q (path %q), want one directory named %q + 8 characters + itself", got, res.Values["path"], name)
+		}
 	default:
 		t.Fatalf("no case for %s", mod)
 	}
