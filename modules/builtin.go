@@ -66,5 +66,6 @@ func Builtin() *Registry {
 	r.Register("ufw", Ufw{})
 	r.Register("slurp", Slurp{})
 	r.Register("tempfile", Tempfile{})
+	r.Register("known_hosts", KnownHosts{})
 	return r
 }

@@ -98,7 +98,7 @@ var shellSafetyNotApplicable = map[string]string{
 var shellSafetyModules = []string{
 	"copy", "template", "file", "stat", "command", "shell", "lineinfile", "blockinfile", "replace",
 	"authorized_key", "wait_for", "fetch", "sysctl", "cron", "ini_file", "pam_limits", "mount", "getent",
-	"find", "slurp", "tempfile",
+	"find", "slurp", "tempfile", "known_hosts",
 }
 
 func TestShellSafetyCoversEveryModule(t *testing.T) {
@@ -418,6 +418,16 @@ func shellSafetyCase(t *testing.T, tg target, mod, name string) {
 		if len(got) != 1 || res.Values["path"] != dir+"/"+got[0] || !strings.HasPrefix(got[0], name) || !strings.HasSuffix(got[0], name) || len(got[0]) != 2*len(name)+8 {
 			t.Errorf("tempfile made %q (path %q), want one directory named %q + 8 characters + itself", got, res.Values["path"], name)
 		}
+	case "known_hosts":
+		line := "example.com " + khEd1
+		for i, want := range []bool{true, false} {
+			res := safetyRun(t, c, "known_hosts", map[string]any{"path": p, "name": "example.com", "key": line})
+			if res.Failed || res.Changed != want {
+				t.Errorf("known_hosts run %d: changed=%v failed=%v msg=%q", i+1, res.Changed, res.Failed, res.Msg)
+			}
+		}
+		wantNames(t, c, dir, name)
+		wantContent(t, c, p, line+"\n")
 	default:
 		t.Fatalf("no case for %s", mod)
 	}
