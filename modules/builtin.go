@@ -67,5 +67,6 @@ func Builtin() *Registry {
 	r.Register("slurp", Slurp{})
 	r.Register("tempfile", Tempfile{})
 	r.Register("known_hosts", KnownHosts{})
+	r.Register("assemble", fileAttrs{Assemble{}, []string{"dest"}})
 	return r
 }

@@ -98,7 +98,7 @@ var shellSafetyNotApplicable = map[string]string{
 var shellSafetyModules = []string{
 	"copy", "template", "file", "stat", "command", "shell", "lineinfile", "blockinfile", "replace",
 	"authorized_key", "wait_for", "fetch", "sysctl", "cron", "ini_file", "pam_limits", "mount", "getent",
-	"find", "slurp", "tempfile", "known_hosts",
+	"find", "slurp", "tempfile", "known_hosts", "assemble",
 }
 
 func TestShellSafetyCoversEveryModule(t *testing.T) {
@@ -428,6 +428,18 @@ func shellSafetyCase(t *testing.T, tg target, mod, name string) {
 		}
 		wantNames(t, c, dir, name)
 		wantContent(t, c, p, line+"\n")
+	case "assemble":
+		sub := dir + "/d" + name
+		envExec(t, c, `mkdir -- "$D"`, map[string]string{"D": sub})
+		put(sub+"/"+name, name)
+		put(sub+"/"+name+"2", name)
+		res := safetyRun(t, c, "assemble", map[string]any{"src": sub, "dest": p, "delimiter": "#"})
+		wantOK(t, res)
+		sep := "#\n"
+		if !strings.HasSuffix(name, "\n") {
+			sep = "\n" + sep
+		}
+		wantContent(t, c, p, name+sep+name)
 	default:
 		t.Fatalf("no case for %s", mod)
 	}
