@@ -68,5 +68,6 @@ func Builtin() *Registry {
 	r.Register("tempfile", Tempfile{})
 	r.Register("known_hosts", KnownHosts{})
 	r.Register("assemble", fileAttrs{Assemble{}, []string{"dest"}})
+	r.Register("iptables", Iptables{})
 	return r
 }

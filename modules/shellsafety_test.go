@@ -90,6 +90,7 @@ var shellSafetyNotApplicable = map[string]string{
 	"timezone":          "a zone must name a file under /usr/share/zoneinfo ('..' refused) before it reaches a command, and goes to it quoted (timezone_test.go); hostile names not staged yet",
 	"locale_gen":        "a locale must be listed in the target's supported locales before it reaches a command, and goes to it quoted (localegen_test.go); hostile names not staged yet",
 	"modprobe":          "needs a kernel module of the hostile name (stand-in modprobe only, modprobe_test.go); names and params go to it quoted; not staged yet",
+	"iptables":          "every argument goes to iptables as a quoted word (quoteWords); runs only in a private netns (iptables_test.go); hostile values not staged yet",
 	"ufw":               "every argument goes to ufw as a quoted word (quoteWords); runs only in a private netns (ufw_test.go); hostile values not staged yet",
 }
 
