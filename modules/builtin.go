@@ -69,5 +69,6 @@ func Builtin() *Registry {
 	r.Register("known_hosts", KnownHosts{})
 	r.Register("assemble", fileAttrs{Assemble{}, []string{"dest"}})
 	r.Register("iptables", Iptables{})
+	r.Register("acl", ACL{})
 	return r
 }

@@ -99,7 +99,7 @@ var shellSafetyNotApplicable = map[string]string{
 var shellSafetyModules = []string{
 	"copy", "template", "file", "stat", "command", "shell", "lineinfile", "blockinfile", "replace",
 	"authorized_key", "wait_for", "fetch", "sysctl", "cron", "ini_file", "pam_limits", "mount", "getent",
-	"find", "slurp", "tempfile", "known_hosts", "assemble",
+	"find", "slurp", "tempfile", "known_hosts", "assemble", "acl",
 }
 
 func TestShellSafetyCoversEveryModule(t *testing.T) {
@@ -441,6 +441,16 @@ func shellSafetyCase(t *testing.T, tg target, mod, name string) {
 			sep = "\n" + sep
 		}
 		wantContent(t, c, p, name+sep+name)
+	case "acl":
+		put(p, name)
+		res := safetyRun(t, c, "acl", map[string]any{"path": p, "entry": "u:nobody:r", "state": "present"})
+		if res.Failed || !res.Changed {
+			t.Fatalf("acl: failed=%v msg=%q", res.Failed, res.Msg)
+		}
+		wantNames(t, c, dir, name)
+		if out := envExec(t, c, `getfacl --omit-header --absolute-names -- "$P"`, map[string]string{"P": p}); !strings.Contains(out, "user:nobody:r--") {
+			t.Errorf("acl of %q: %s", p, out)
+		}
 	default:
 		t.Fatalf("no case for %s", mod)
 	}
