@@ -70,5 +70,6 @@ func Builtin() *Registry {
 	r.Register("assemble", fileAttrs{Assemble{}, []string{"dest"}})
 	r.Register("iptables", Iptables{})
 	r.Register("acl", ACL{})
+	r.Register("archive", fileAttrs{Archive{}, []string{"dest"}})
 	return r
 }

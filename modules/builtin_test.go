@@ -13,7 +13,7 @@ func TestBuiltin(t *testing.T) {
 	r := Builtin()
 	// Every module of the product, sorted; a module added to Builtin must be
 	// added here too.
-	want := []string{"acl", "alternatives", "apk", "apt", "apt_key", "apt_repository", "assemble", "assert", "authorized_key", "blockinfile", "command", "copy",
+	want := []string{"acl", "alternatives", "apk", "apt", "apt_key", "apt_repository", "archive", "assemble", "assert", "authorized_key", "blockinfile", "command", "copy",
 		"cron", "deb822_repository", "debug", "dnf", "fail", "fetch", "file", "find", "get_url", "getent", "git", "group", "hostname",
 		"include_vars", "ini_file", "iptables", "known_hosts", "lineinfile", "locale_gen", "modprobe", "mount", "package", "package_facts", "pacman", "pam_limits", "ping",
 		"pip", "pkgng", "raw", "replace", "script", "seboolean", "selinux", "service", "service_facts", "set_fact", "setup", "shell", "slurp", "stat",

@@ -99,7 +99,7 @@ var shellSafetyNotApplicable = map[string]string{
 var shellSafetyModules = []string{
 	"copy", "template", "file", "stat", "command", "shell", "lineinfile", "blockinfile", "replace",
 	"authorized_key", "wait_for", "fetch", "sysctl", "cron", "ini_file", "pam_limits", "mount", "getent",
-	"find", "slurp", "tempfile", "known_hosts", "assemble", "acl",
+	"find", "slurp", "tempfile", "known_hosts", "assemble", "acl", "archive",
 }
 
 func TestShellSafetyCoversEveryModule(t *testing.T) {
@@ -450,6 +450,16 @@ func shellSafetyCase(t *testing.T, tg target, mod, name string) {
 		wantNames(t, c, dir, name)
 		if out := envExec(t, c, `getfacl --omit-header --absolute-names -- "$P"`, map[string]string{"P": p}); !strings.Contains(out, "user:nobody:r--") {
 			t.Errorf("acl of %q: %s", p, out)
+		}
+	case "archive":
+		put(p, name)
+		// Ansible's paths are globs when they hold * or ?: they match the name itself.
+		res := safetyRun(t, c, "archive", map[string]any{"path": []any{p}, "dest": p + ".tar", "format": "tar"})
+		if res.Failed || !res.Changed || res.Values["dest"] != p+".tar" {
+			t.Fatalf("archive: failed=%v msg=%q values %v", res.Failed, res.Msg, res.Values)
+		}
+		if got := envExec(t, c, `tar -xOf "$P.tar"`, map[string]string{"P": p}); got != name {
+			t.Errorf("archived content %q, want %q", got, name)
 		}
 	default:
 		t.Fatalf("no case for %s", mod)
