@@ -79,5 +79,12 @@ func Builtin() *Registry {
 	r.Register("wait_for_connection", WaitForConnection{})
 	r.Register("reboot", Reboot{})
 	r.Register("gather_facts", Setup{})
+	r.Register("slurp", Slurp{})
+	r.Register("tempfile", Tempfile{})
+	r.Register("known_hosts", KnownHosts{})
+	r.Register("assemble", fileAttrs{Assemble{}, []string{"dest"}})
+	r.Register("iptables", Iptables{})
+	r.Register("acl", ACL{})
+	r.Register("archive", fileAttrs{Archive{}, []string{"dest"}})
 	return r
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha1"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -89,6 +90,7 @@ var shellSafetyNotApplicable = map[string]string{
 	"timezone":          "a zone must name a file under /usr/share/zoneinfo ('..' refused) before it reaches a command, and goes to it quoted (timezone_test.go); hostile names not staged yet",
 	"locale_gen":        "a locale must be listed in the target's supported locales before it reaches a command, and goes to it quoted (localegen_test.go); hostile names not staged yet",
 	"modprobe":          "needs a kernel module of the hostile name (stand-in modprobe only, modprobe_test.go); names and params go to it quoted; not staged yet",
+	"iptables":          "every argument goes to iptables as a quoted word (quoteWords); runs only in a private netns (iptables_test.go); hostile values not staged yet",
 	"ufw":               "every argument goes to ufw as a quoted word (quoteWords); runs only in a private netns (ufw_test.go); hostile values not staged yet",
 	"debconf":           "the package name goes to debconf-show quoted and the answer on stdin; a hostile answer is set and read back in TestDebconf",
 	"dpkg_selections":   "the name goes to dpkg quoted and on stdin; a hostile name is refused by dpkg, unchanged, in TestDpkgSelections",
@@ -114,6 +116,7 @@ var shellSafetyModules = []string{
 	"copy", "template", "file", "stat", "command", "shell", "lineinfile", "blockinfile", "replace",
 	"authorized_key", "wait_for", "fetch", "sysctl", "cron", "ini_file", "pam_limits", "mount", "getent",
 	"find", "yum_repository",
+	"find", "slurp", "tempfile", "known_hosts", "assemble", "acl", "archive",
 }
 
 func TestShellSafetyCoversEveryModule(t *testing.T) {
@@ -426,6 +429,64 @@ func shellSafetyCase(t *testing.T, tg target, mod, name string) {
 			t.Errorf("find in %q: %v", sub, res.Values)
 		}
 		wantNames(t, c, dir, "d"+name)
+	case "slurp":
+		put(p, name)
+		res := safetyRun(t, c, "slurp", map[string]any{"src": p})
+		wantOK(t, res)
+		if got, err := base64.StdEncoding.DecodeString(fmt.Sprint(res.Values["content"])); err != nil || string(got) != name || res.Values["source"] != p {
+			t.Errorf("slurp: content %q (%v), source %q; want %q from %q", got, err, res.Values["source"], name, p)
+		}
+	case "tempfile":
+		res := safetyRun(t, c, "tempfile", map[string]any{"path": dir, "prefix": name, "suffix": name, "state": "directory"})
+		if res.Failed || !res.Changed {
+			t.Fatalf("tempfile: failed=%v msg=%q", res.Failed, res.Msg)
+		}
+		got := safetyList(t, c, dir)
+		if len(got) != 1 || res.Values["path"] != dir+"/"+got[0] || !strings.HasPrefix(got[0], name) || !strings.HasSuffix(got[0], name) || len(got[0]) != 2*len(name)+8 {
+			t.Errorf("tempfile made %q (path %q), want one directory named %q + 8 characters + itself", got, res.Values["path"], name)
+		}
+	case "known_hosts":
+		line := "example.com " + khEd1
+		for i, want := range []bool{true, false} {
+			res := safetyRun(t, c, "known_hosts", map[string]any{"path": p, "name": "example.com", "key": line})
+			if res.Failed || res.Changed != want {
+				t.Errorf("known_hosts run %d: changed=%v failed=%v msg=%q", i+1, res.Changed, res.Failed, res.Msg)
+			}
+		}
+		wantNames(t, c, dir, name)
+		wantContent(t, c, p, line+"\n")
+	case "assemble":
+		sub := dir + "/d" + name
+		envExec(t, c, `mkdir -- "$D"`, map[string]string{"D": sub})
+		put(sub+"/"+name, name)
+		put(sub+"/"+name+"2", name)
+		res := safetyRun(t, c, "assemble", map[string]any{"src": sub, "dest": p, "delimiter": "#"})
+		wantOK(t, res)
+		sep := "#\n"
+		if !strings.HasSuffix(name, "\n") {
+			sep = "\n" + sep
+		}
+		wantContent(t, c, p, name+sep+name)
+	case "acl":
+		put(p, name)
+		res := safetyRun(t, c, "acl", map[string]any{"path": p, "entry": "u:nobody:r", "state": "present"})
+		if res.Failed || !res.Changed {
+			t.Fatalf("acl: failed=%v msg=%q", res.Failed, res.Msg)
+		}
+		wantNames(t, c, dir, name)
+		if out := envExec(t, c, `getfacl --omit-header --absolute-names -- "$P"`, map[string]string{"P": p}); !strings.Contains(out, "user:nobody:r--") {
+			t.Errorf("acl of %q: %s", p, out)
+		}
+	case "archive":
+		put(p, name)
+		// Ansible's paths are globs when they hold * or ?: they match the name itself.
+		res := safetyRun(t, c, "archive", map[string]any{"path": []any{p}, "dest": p + ".tar", "format": "tar"})
+		if res.Failed || !res.Changed || res.Values["dest"] != p+".tar" {
+			t.Fatalf("archive: failed=%v msg=%q values %v", res.Failed, res.Msg, res.Values)
+		}
+		if got := envExec(t, c, `tar -xOf "$P.tar"`, map[string]string{"P": p}); got != name {
+			t.Errorf("archived content %q, want %q", got, name)
+		}
 	default:
 		t.Fatalf("no case for %s", mod)
 	}
