@@ -64,5 +64,6 @@ func Builtin() *Registry {
 	r.Register("locale_gen", LocaleGen{})
 	r.Register("modprobe", Modprobe{})
 	r.Register("ufw", Ufw{})
+	r.Register("mysql_user", MysqlUser{})
 	return r
 }

@@ -1,0 +1,90 @@
+package modules
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestMysqlUser runs mysql_user against a private MariaDB, locally and
+// over SSH: create, idempotence, check mode, privilege changes in the
+// string and dict forms, GRANT OPTION, column privileges, passwords,
+// host_all and removal.
+func TestMysqlUser(t *testing.T) {
+	sock := mysqlServer(t)
+	for tn, c := range sysTargets(t) {
+		t.Run(tn, func(t *testing.T) {
+			rec := &scriptsConn{Conn: c}
+			u := "app_" + tn
+			mysqlSQL(t, sock, "CREATE DATABASE IF NOT EXISTS shop; CREATE TABLE IF NOT EXISTS shop.items (id INT, name TEXT, price INT);")
+			a := func(extra map[string]any) map[string]any {
+				return mysqlArgs(sock, mergeMaps(map[string]any{"name": u}, extra))
+			}
+			state := func() string {
+				out := mysqlSQL(t, sock, "SELECT CONCAT(user, '@', host, ' ', plugin, ' ', authentication_string) FROM mysql.user WHERE user = '"+u+"' ORDER BY host")
+				for _, h := range strings.Fields(mysqlSQL(t, sock, "SELECT host FROM mysql.user WHERE user = '"+u+"' ORDER BY host")) {
+					out += mysqlSQL(t, sock, "SHOW GRANTS FOR '"+u+"'@'"+h+"'")
+				}
+				return strings.ReplaceAll(out, u, "U")
+			}
+			pw := "s3cr\"et' \\x#"
+			hash := mysqlNativeHash(pw)
+			created := "U@localhost mysql_native_password " + hash + "\n" +
+				"GRANT USAGE ON *.* TO `U`@`localhost` IDENTIFIED BY PASSWORD '" + hash + "'\n" +
+				"GRANT SELECT, INSERT ON `shop`.* TO `U`@`localhost`\n"
+			steps := []mysqlStep{
+				{"absent already", false, a(map[string]any{"state": "absent"}), false, false, "User doesn't exist", ""},
+				{"create check", true, a(map[string]any{"password": pw, "priv": "shop.*:SELECT,INSERT"}), true, false, "User added", ""},
+				{"create", false, a(map[string]any{"password": pw, "priv": "shop.*:SELECT,INSERT"}), true, false, "User added", created},
+				{"again", false, a(map[string]any{"password": pw, "priv": "shop.*:insert,select"}), false, false, "User unchanged", created},
+				{"check again", true, a(map[string]any{"password": pw, "priv": "shop.*:SELECT,INSERT"}), false, false, "User unchanged", created},
+				{"priv change check", true, a(map[string]any{"priv": "shop.*:SELECT"}), true, false, "Privileges updated: granted [], revoked ['INSERT']", created},
+				{"priv dict", false, a(map[string]any{"priv": map[string]any{"shop.*": "SELECT", "shop.items": "UPDATE"}}), true, false, "Privileges updated: granted [], revoked ['INSERT']", ""},
+				{"priv dict again", false, a(map[string]any{"priv": map[string]any{"shop.*": "SELECT", "shop.items": "UPDATE"}}), false, false, "User unchanged", ""},
+				{"grant option", false, a(map[string]any{"priv": "shop.*:ALL,GRANT"}), true, false, "", ""},
+				{"grant option again", false, a(map[string]any{"priv": "shop.*:ALL,GRANT"}), false, false, "", ""},
+				{"drop grant option", false, a(map[string]any{"priv": "shop.*:ALL"}), true, false, "Privileges updated: granted [], revoked ['GRANT']", ""},
+				{"append", false, a(map[string]any{"priv": "*.*:PROCESS", "append_privs": true}), true, false, "", ""},
+				{"append again", false, a(map[string]any{"priv": "*.*:PROCESS", "append_privs": true}), false, false, "", ""},
+				{"columns", false, a(map[string]any{"priv": "shop.items:SELECT (price, id),INSERT"}), true, false, "", ""},
+				{"columns again", false, a(map[string]any{"priv": "shop.items:SELECT (price, id),INSERT"}), false, false, "", ""},
+				{"subtract", false, a(map[string]any{"priv": "shop.items:INSERT", "subtract_privs": true}), true, false, "", ""},
+				{"password on_create", false, a(map[string]any{"password": "other", "update_password": "on_create"}), false, false, "User unchanged", ""},
+				{"password check", true, a(map[string]any{"password": "other"}), true, false, "Password updated", ""},
+				{"password", false, a(map[string]any{"password": "other"}), true, false, "Password updated (new style)", ""},
+				{"password again", false, a(map[string]any{"password": "other"}), false, false, "User unchanged", ""},
+				{"encrypted", false, a(map[string]any{"password": hash, "encrypted": true}), true, false, "Password updated", ""},
+				{"bad hash", false, a(map[string]any{"password": "nothash", "encrypted": true}), false, true, "encrypted was specified however it does not appear to be a valid hash expecting: *SHA1(SHA1(your_password))", ""},
+				{"bad priv", false, a(map[string]any{"priv": "shop.*:SELCT"}), false, true, "Error granting privileges, invalid priv string: SELCT , params: ('" + u + "', 'localhost'), query: GRANT SELCT ON `shop`.* TO %s@%s , exception: (1064, ", ""},
+				{"other host", false, a(map[string]any{"host": "10.0.0.%", "priv": "shop.*:SELECT"}), true, false, "User added", ""},
+				{"host_all priv", false, a(map[string]any{"host_all": true, "priv": "shop.*:SELECT"}), true, false, "", ""},
+				{"host_all again", false, a(map[string]any{"host_all": true, "priv": "shop.*:SELECT"}), false, false, "User unchanged", ""},
+				{"host_all state", false, a(map[string]any{"host_all": true, "priv": "shop.*:SELECT"}), false, false, "",
+					"U@10.0.0.% mysql_native_password \nU@localhost mysql_native_password " + hash + "\n" +
+						"GRANT USAGE ON *.* TO `U`@`10.0.0.%`\nGRANT SELECT ON `shop`.* TO `U`@`10.0.0.%`\n" +
+						"GRANT USAGE ON *.* TO `U`@`localhost` IDENTIFIED BY PASSWORD '" + hash + "'\nGRANT SELECT ON `shop`.* TO `U`@`localhost`\n"},
+				{"absent check", true, a(map[string]any{"host_all": true, "state": "absent"}), true, false, "User deleted", ""},
+				{"absent", false, a(map[string]any{"host_all": true, "state": "absent"}), true, false, "User deleted", ""},
+				{"absent again", false, a(map[string]any{"host_all": true, "state": "absent"}), false, false, "User doesn't exist", ""},
+				{"host_all create", false, a(map[string]any{"host_all": true}), false, true, "host_all parameter cannot be used when adding a user", ""},
+			}
+			mysqlRunSteps(t, rec, MysqlUser{}, steps, state)
+			if got := state(); got != "" {
+				t.Errorf("after absent: %q", got)
+			}
+			if s := rec.all(); strings.Contains(s, "s3cr") || strings.Contains(s, "other") {
+				t.Errorf("a password reached a script (a command line)")
+			}
+		})
+	}
+}
+
+func mergeMaps(a, b map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
+}
