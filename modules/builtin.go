@@ -65,5 +65,6 @@ func Builtin() *Registry {
 	r.Register("modprobe", Modprobe{})
 	r.Register("ufw", Ufw{})
 	r.Register("mysql_user", MysqlUser{})
+	r.Register("mysql_db", MysqlDb{})
 	return r
 }

@@ -71,9 +71,6 @@ func (l mysqlLogin) optionLines(user string) []string {
 	} else {
 		out = append(out, "host="+mysqlOptValue(a.String("login_host")), "port="+strconv.Itoa(a.Int("login_port")))
 	}
-	if t := a.Int("connect_timeout"); t > 0 {
-		out = append(out, "connect-timeout="+strconv.Itoa(t))
-	}
 	for _, o := range [][2]string{{"ca_cert", "ssl-ca"}, {"client_cert", "ssl-cert"}, {"client_key", "ssl-key"}} {
 		if v := a.String(o[0]); v != "" {
 			out = append(out, o[1]+"="+mysqlOptValue(v))
@@ -85,6 +82,16 @@ func (l mysqlLogin) optionLines(user string) []string {
 		} else {
 			out = append(out, "skip-ssl-verify-server-cert")
 		}
+	}
+	return out
+}
+
+// mysqlOnlyLines returns the options only the mysql client takes (not
+// mysqldump), in their own [mysql] group after the [client] one.
+func (l mysqlLogin) mysqlOnlyLines() []string {
+	out := []string{"[mysql]"}
+	if t := l.args.Int("connect_timeout"); t > 0 {
+		out = append(out, "connect-timeout="+strconv.Itoa(t))
 	}
 	if l.db != "" {
 		out = append(out, "database="+mysqlOptValue(l.db))
@@ -115,10 +122,11 @@ func (l mysqlLogin) preamble(tool string) string {
 	// The password line comes first on stdin, empty when there is none.
 	b.WriteString("IFS= read -r _mdo_p\n")
 	user := l.args.String("login_user")
-	fmt.Fprintf(&b, "{ _mdo_inc; printf '%%s\\n' %s; [ -n \"$_mdo_p\" ] && printf 'password=%%s\\n' \"$_mdo_p\"; } >\"$_mdo_d/my.cnf\"\n",
-		quoteWords(l.optionLines(user)))
+	only := quoteWords(l.mysqlOnlyLines())
+	fmt.Fprintf(&b, "{ _mdo_inc; printf '%%s\\n' %s; if [ -n \"$_mdo_p\" ]; then printf 'password=%%s\\n' \"$_mdo_p\"; fi; printf '%%s\\n' %s; } >\"$_mdo_d/my.cnf\"\n",
+		quoteWords(l.optionLines(user)), only)
 	if l.implicitAdmin {
-		fmt.Fprintf(&b, "{ _mdo_inc; printf '%%s\\n' %s; } >\"$_mdo_d/admin.cnf\"\n", quoteWords(l.optionLines("root")))
+		fmt.Fprintf(&b, "{ _mdo_inc; printf '%%s\\n' %s %s; } >\"$_mdo_d/admin.cnf\"\n", quoteWords(l.optionLines("root")), only)
 		b.WriteString("if \"$_mdo_q\" --defaults-file=\"$_mdo_d/admin.cnf\" -e 'SELECT 1' </dev/null >/dev/null 2>&1; then mv \"$_mdo_d/admin.cnf\" \"$_mdo_d/my.cnf\"; _mdo_f admin 1; fi\n")
 	}
 	return b.String()
