@@ -45,6 +45,8 @@ func (MysqlUser) Spec() *Spec {
 			Arg{Name: "resource_limits", Type: TypeDict},
 			Arg{Name: "force_context", Type: TypeBool, Default: false},
 			Arg{Name: "session_vars", Type: TypeDict},
+			Arg{Name: "tls_requires", Type: TypeDict},
+			Arg{Name: "column_case_sensitive", Type: TypeBool, Default: false},
 		),
 		MutuallyExclusive: [][]string{{"append_privs", "subtract_privs"}},
 		CheckMode:         true,
@@ -194,7 +196,7 @@ func splitPrivsWithCols(s string) []string {
 // privilegesUnpack is the collection's privileges_unpack: it turns
 // "db.table:PRIV1,PRIV2/db2.*:ALL" into a privMap keyed as SHOW GRANTS
 // writes db.table, adding *.*:USAGE when ensureUsage and *.* is absent.
-func privilegesUnpack(priv, mode string, ensureUsage bool) (*privMap, error) {
+func privilegesUnpack(priv, mode string, ensureUsage, columnCaseSensitive bool) (*privMap, error) {
 	quote := "`"
 	if mode == "ANSI" {
 		quote = `"`
@@ -225,9 +227,20 @@ func privilegesUnpack(priv, mode string, ensureUsage bool) (*privMap, error) {
 		}
 		key := objType + strings.Join(dbpriv, ".")
 		var list []string
-		if strings.Contains(privs, "(") {
+		switch {
+		case strings.Contains(privs, "(") && columnCaseSensitive:
+			// Privilege names upper-cased, column names kept.
+			list = splitPrivsWithCols(privs)
+			for k, p := range list {
+				if i := strings.Index(p, "("); i >= 0 {
+					list[k] = strings.ToUpper(p[:i]) + p[i:]
+				} else {
+					list[k] = strings.ToUpper(p)
+				}
+			}
+		case strings.Contains(privs, "("):
 			list = splitPrivsWithCols(strings.ToUpper(privs))
-		} else {
+		default:
 			list = strings.Split(strings.ToUpper(privs), ",")
 		}
 		out.set(key, normalizeColGrants(list))
@@ -343,6 +356,7 @@ type myHostState struct {
 	plugin     string
 	authString string
 	limits     map[string]string
+	requires   tlsRequires
 }
 
 // mysqlUserRun holds one call's arguments and what was read.
@@ -357,7 +371,7 @@ type mysqlUserRun struct {
 // readStmts returns the statements reading user@host's state.
 func (r *mysqlUserRun) readStmts(host string, a Args) []mysqlStmt {
 	u, h := sqlString(r.user), sqlString(host)
-	out := []mysqlStmt{{"grants:" + host, "SHOW GRANTS FOR " + u + "@" + h}}
+	out := []mysqlStmt{{"grants:" + host, "SHOW GRANTS FOR " + u + "@" + h}, {"create:" + host, "SHOW CREATE USER " + u + "@" + h}}
 	if a.String("password") != "" {
 		out = append(out, mysqlStmt{"hash:" + host, "SET @mdo_u = " + u + ", @mdo_h = " + h},
 			mysqlStmt{"", "EXECUTE mdo_hash USING @mdo_u, @mdo_h"})
@@ -389,6 +403,7 @@ func hostState(o mysqlOut, host string) (myHostState, error) {
 		s.hash = rows[0][0]
 		s.hashNull = s.hash == "NULL"
 	}
+	s.requires = getTLSRequires(o.sections["create:"+host])
 	if rows := o.sections["plugin:"+host]; len(rows) > 0 && len(rows[0]) > 1 {
 		s.plugin, s.authString = rows[0][0], rows[0][1]
 	}
@@ -478,7 +493,7 @@ func (MysqlUser) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 		if strings.Contains(o.sqlMode(), "ANSI") {
 			mode = "ANSI"
 		}
-		newPriv, err = privilegesUnpack(privStr, mode, !args.Bool("subtract_privs"))
+		newPriv, err = privilegesUnpack(privStr, mode, !args.Bool("subtract_privs"), args.Bool("column_case_sensitive"))
 		if err != nil {
 			return fail(err.Error())
 		}
@@ -662,6 +677,7 @@ type userPlan struct {
 // the message the module fails with.
 func userModPlan(user string, hosts []string, states map[string]myHostState, a Args, newPriv *privMap, oldMgmt, check bool) (userPlan, string) {
 	p := userPlan{msg: "User unchanged"}
+	tls := sanitizeRequires(a.Dict("tls_requires"))
 	grantOption := false
 	password := a.String("password")
 	for _, host := range hosts {
@@ -716,77 +732,90 @@ func userModPlan(user string, hosts []string, states map[string]myHostState, a A
 				p.passwordChanged, p.changed = true, true
 			}
 		}
-		if newPriv == nil {
-			continue
-		}
-		curr := st.grants
-		appendPrivs, subtractPrivs := a.Bool("append_privs"), a.Bool("subtract_privs")
-		if !appendPrivs && !subtractPrivs {
-			for _, dt := range curr.keys {
-				priv := curr.m[dt]
-				if contains(priv, "GRANT") {
-					grantOption = true
-				}
-				if !newPriv.has(dt) && user != "root" && !contains(priv, "PROXY") {
-					p.msg = "Privileges updated"
-					if check {
-						p.changed = true
-						return p, ""
+		if newPriv != nil {
+			curr := st.grants
+			appendPrivs, subtractPrivs := a.Bool("append_privs"), a.Bool("subtract_privs")
+			if !appendPrivs && !subtractPrivs {
+				for _, dt := range curr.keys {
+					priv := curr.m[dt]
+					if contains(priv, "GRANT") {
+						grantOption = true
 					}
-					p.stmts = append(p.stmts, privilegesRevokeStmts(user, host, dt, priv, grantOption)...)
-					p.changed = true
+					if !newPriv.has(dt) && user != "root" && !contains(priv, "PROXY") {
+						p.msg = "Privileges updated"
+						if check {
+							p.changed = true
+							return p, ""
+						}
+						p.stmts = append(p.stmts, privilegesRevokeStmts(user, host, dt, priv, grantOption)...)
+						p.changed = true
+					}
 				}
 			}
-		}
-		if !subtractPrivs {
+			if !subtractPrivs {
+				for _, dt := range newPriv.keys {
+					if !curr.has(dt) {
+						p.msg = "New privileges granted"
+						if check {
+							p.changed = true
+							return p, ""
+						}
+						p.stmts = append(p.stmts, privilegesGrantStmt(user, host, dt, newPriv.m[dt]))
+						p.changed = true
+					}
+				}
+			}
 			for _, dt := range newPriv.keys {
 				if !curr.has(dt) {
-					p.msg = "New privileges granted"
+					continue
+				}
+				var grantPrivs, revokePrivs []string
+				switch {
+				case appendPrivs:
+					grantPrivs = minus(newPriv.m[dt], curr.m[dt])
+				case subtractPrivs:
+					revokePrivs = intersect(newPriv.m[dt], curr.m[dt])
+				default:
+					grantPrivs = minus(newPriv.m[dt], curr.m[dt])
+					revokePrivs = minus(curr.m[dt], newPriv.m[dt])
+					if contains(grantPrivs, "ALL") || contains(grantPrivs, "ALL PRIVILEGES") {
+						revokePrivs = intersect(revokePrivs, []string{"GRANT", "PROXY"})
+					}
+					grantOption = contains(revokePrivs, "GRANT") && !contains(grantPrivs, "GRANT")
+				}
+				if len(grantPrivs) == 1 && grantPrivs[0] == "GRANT" {
+					grantPrivs = append(grantPrivs, "USAGE")
+				}
+				if len(grantPrivs)+len(revokePrivs) > 0 {
+					p.msg = fmt.Sprintf("Privileges updated: granted %s, revoked %s", pyList(grantPrivs), pyList(revokePrivs))
 					if check {
 						p.changed = true
 						return p, ""
 					}
-					p.stmts = append(p.stmts, privilegesGrantStmt(user, host, dt, newPriv.m[dt]))
-					p.changed = true
+					if len(revokePrivs) > 0 {
+						p.stmts = append(p.stmts, privilegesRevokeStmts(user, host, dt, revokePrivs, grantOption)...)
+					}
+					if len(grantPrivs) > 0 {
+						p.stmts = append(p.stmts, privilegesGrantStmt(user, host, dt, grantPrivs))
+					}
 				}
 			}
+			p.afterHosts = append(p.afterHosts, host)
 		}
-		for _, dt := range newPriv.keys {
-			if !curr.has(dt) {
-				continue
+		// TLS requirements (MariaDB 10.2+, MySQL 5.7+: ALTER USER).
+		if !oldMgmt && !st.requires.equal(tls) {
+			p.msg = "TLS requires updated"
+			if check {
+				p.changed = true
+				return p, ""
 			}
-			var grantPrivs, revokePrivs []string
-			switch {
-			case appendPrivs:
-				grantPrivs = minus(newPriv.m[dt], curr.m[dt])
-			case subtractPrivs:
-				revokePrivs = intersect(newPriv.m[dt], curr.m[dt])
-			default:
-				grantPrivs = minus(newPriv.m[dt], curr.m[dt])
-				revokePrivs = minus(curr.m[dt], newPriv.m[dt])
-				if contains(grantPrivs, "ALL") || contains(grantPrivs, "ALL PRIVILEGES") {
-					revokePrivs = intersect(revokePrivs, []string{"GRANT", "PROXY"})
-				}
-				grantOption = contains(revokePrivs, "GRANT") && !contains(grantPrivs, "GRANT")
+			req := "NONE"
+			if !tls.none() {
+				req = tls.sql()
 			}
-			if len(grantPrivs) == 1 && grantPrivs[0] == "GRANT" {
-				grantPrivs = append(grantPrivs, "USAGE")
-			}
-			if len(grantPrivs)+len(revokePrivs) > 0 {
-				p.msg = fmt.Sprintf("Privileges updated: granted %s, revoked %s", pyList(grantPrivs), pyList(revokePrivs))
-				if check {
-					p.changed = true
-					return p, ""
-				}
-				if len(revokePrivs) > 0 {
-					p.stmts = append(p.stmts, privilegesRevokeStmts(user, host, dt, revokePrivs, grantOption)...)
-				}
-				if len(grantPrivs) > 0 {
-					p.stmts = append(p.stmts, privilegesGrantStmt(user, host, dt, grantPrivs))
-				}
-			}
+			p.stmts = append(p.stmts, myStmt{sql: "ALTER USER " + userAt(user, host) + " REQUIRE " + req})
+			p.changed = true
 		}
-		p.afterHosts = append(p.afterHosts, host)
 	}
 	return p, ""
 }
@@ -844,6 +873,9 @@ func userAddStmts(user, host string, a Args, newPriv *privMap, oldMgmt bool, o m
 		q = "CREATE USER " + ua + " IDENTIFIED WITH " + sqlString(plugin)
 	default:
 		q = "CREATE USER " + ua
+	}
+	if tls := sanitizeRequires(a.Dict("tls_requires")); !tls.none() && !oldMgmt {
+		q += " REQUIRE " + tls.sql()
 	}
 	st := []myStmt{{sql: q}}
 	if newPriv != nil {
@@ -946,4 +978,146 @@ func (r *mysqlUserRun) limitResources(ctx context.Context, o mysqlOut, rl map[st
 		return false, &f, nil
 	}
 	return true, nil, nil
+}
+
+// tlsRequires is the collection's TLS requirement value: nil (none), a
+// word (SSL or X509) or key/value pairs (SUBJECT, ISSUER, CIPHER).
+type tlsRequires struct {
+	word  string
+	pairs map[string]string
+	keys  []string // pairs' keys in order
+}
+
+func (r tlsRequires) none() bool { return r.word == "" && r.pairs == nil }
+
+func (r tlsRequires) equal(o tlsRequires) bool {
+	if r.word != o.word || (r.pairs == nil) != (o.pairs == nil) || len(r.pairs) != len(o.pairs) {
+		return false
+	}
+	for k, v := range r.pairs {
+		if w, ok := o.pairs[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+// sql renders the requirement after REQUIRE (mogrify_requires).
+func (r tlsRequires) sql() string {
+	if r.pairs == nil {
+		return r.word
+	}
+	parts := make([]string, len(r.keys))
+	for i, k := range r.keys {
+		parts[i] = k + " " + sqlString(r.pairs[k])
+	}
+	return strings.Join(parts, " AND ")
+}
+
+// sanitizeRequires is sanitize_requires.
+func sanitizeRequires(d map[string]any) tlsRequires {
+	if len(d) == 0 {
+		return tlsRequires{}
+	}
+	keys := make([]string, 0, len(d))
+	up := map[string]string{}
+	for k, v := range d {
+		K := strings.ToUpper(k)
+		if v == nil {
+			up[K] = "None"
+		} else {
+			up[K] = fmt.Sprint(v)
+		}
+		keys = append(keys, K)
+	}
+	sort.Strings(keys)
+	for _, k := range []string{"CIPHER", "ISSUER", "SUBJECT"} {
+		if _, ok := up[k]; ok {
+			r := tlsRequires{pairs: map[string]string{}}
+			for _, k := range keys {
+				if k != "SSL" && k != "X509" {
+					r.pairs[k] = up[k]
+					r.keys = append(r.keys, k)
+				}
+			}
+			return r
+		}
+	}
+	if _, ok := up["X509"]; ok {
+		return tlsRequires{word: "X509"}
+	}
+	return tlsRequires{word: "SSL"}
+}
+
+// getTLSRequires is get_tls_requires on SHOW CREATE USER's rows: the text
+// after REQUIRE up to PASSWORD or the end.
+func getTLSRequires(rows [][]string) tlsRequires {
+	line := ""
+	for _, r := range rows {
+		if strings.Contains(r[0], "REQUIRE") {
+			line = r[0]
+			break
+		}
+	}
+	m := regexp.MustCompile(`\bREQUIRE\b`).FindStringIndex(line)
+	if m == nil {
+		return tlsRequires{}
+	}
+	rest := line[m[1]:]
+	if p := regexp.MustCompile(`\bPASSWORD\b`).FindStringIndex(rest); p != nil {
+		rest = rest[:p[0]]
+	}
+	rest = strings.TrimSpace(rest)
+	for _, w := range []string{"SSL", "X509", "NONE"} {
+		if strings.HasPrefix(rest, w) {
+			if f := strings.Fields(rest)[0]; f != "NONE" {
+				return tlsRequires{word: f}
+			}
+			return tlsRequires{}
+		}
+	}
+	words := shellSplitSimple(rest)
+	r := tlsRequires{pairs: map[string]string{}}
+	for i := 0; i+1 < len(words); i += 2 {
+		if _, dup := r.pairs[words[i]]; !dup {
+			r.keys = append(r.keys, words[i])
+		}
+		r.pairs[words[i]] = words[i+1]
+	}
+	if len(r.pairs) == 0 {
+		return tlsRequires{}
+	}
+	return r
+}
+
+// shellSplitSimple splits s into words as shlex.split does for the text
+// SHOW CREATE USER prints: blanks separate, quotes group.
+func shellSplitSimple(s string) []string {
+	var out []string
+	var cur strings.Builder
+	in, quote := false, byte(0)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case quote != 0 && c == quote:
+			quote = 0
+		case quote != 0:
+			cur.WriteByte(c)
+		case c == '\'' || c == '"':
+			quote, in = c, true
+		case c == ' ' || c == '\t' || c == '\n':
+			if in {
+				out = append(out, cur.String())
+				cur.Reset()
+				in = false
+			}
+		default:
+			cur.WriteByte(c)
+			in = true
+		}
+	}
+	if in {
+		out = append(out, cur.String())
+	}
+	return out
 }
