@@ -66,5 +66,6 @@ func Builtin() *Registry {
 	r.Register("ufw", Ufw{})
 	r.Register("mysql_user", MysqlUser{})
 	r.Register("mysql_db", MysqlDb{})
+	r.Register("mysql_variables", MysqlVariables{})
 	return r
 }
