@@ -67,5 +67,6 @@ func Builtin() *Registry {
 	r.Register("mysql_user", MysqlUser{})
 	r.Register("mysql_db", MysqlDb{})
 	r.Register("mysql_variables", MysqlVariables{})
+	r.Register("mysql_replication", MysqlReplication{})
 	return r
 }

@@ -22,8 +22,9 @@ import (
 // reaches the same socket.
 
 // mysqlServer starts mariadbd for t and returns its socket path; the
-// server is stopped (and waited for) in t.Cleanup.
-func mysqlServer(t *testing.T) string {
+// server is stopped (and waited for) in t.Cleanup. opts are further
+// server options (default --skip-log-bin).
+func mysqlServer(t *testing.T, opts ...string) string {
 	t.Helper()
 	for _, tool := range []string{"mariadbd", "mariadb-install-db", "mysql", "mysqladmin"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -52,7 +53,11 @@ func mysqlServer(t *testing.T) string {
 	}
 	srv := exec.Command(mariadbd, "--no-defaults", "--datadir="+data, "--user=root", "--socket="+sock,
 		"--skip-networking", "--pid-file="+filepath.Join(dir, "pid"),
-		"--innodb-buffer-pool-size=16M", "--skip-log-bin", "--skip-name-resolve")
+		"--innodb-buffer-pool-size=16M", "--skip-name-resolve")
+	if len(opts) == 0 {
+		opts = []string{"--skip-log-bin"}
+	}
+	srv.Args = append(srv.Args, opts...)
 	// Without --log-error the server logs to stderr; it is ready when it
 	// says so there.
 	errPipe, err := srv.StderrPipe()

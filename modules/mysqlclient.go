@@ -49,6 +49,9 @@ type mysqlLogin struct {
 	implicitAdmin bool
 	// db is the database the session starts in ("" for none).
 	db string
+	// headers: sessions print column names; each section's first row goes
+	// to mysqlOut.headers.
+	headers bool
 }
 
 // mysqlOptValue quotes v for a MySQL option file: in double quotes, with
@@ -150,6 +153,7 @@ type mysqlOut struct {
 	noClient  string // the program missing on the target
 	connected bool
 	lineTags  map[int]string // the section each line of the SQL belongs to
+	headers   map[string][]string
 }
 
 // marker returns the SQL that prints the section marker tag.
@@ -196,6 +200,9 @@ func mysqlSessionForce(ctx context.Context, env *Env, what string, l mysqlLogin,
 	}
 	add("end", mysqlMarker(nonce, "end"))
 	opts := " --batch --skip-column-names"
+	if l.headers {
+		opts = " --batch --column-names"
+	}
 	if force {
 		opts += " --force"
 	}
@@ -206,20 +213,23 @@ func mysqlSessionForce(ctx context.Context, env *Env, what string, l mysqlLogin,
 	if err != nil {
 		return mysqlOut{}, fmt.Errorf("%s: %w", what, err)
 	}
-	o := parseMysqlOut(res, nonce)
+	o := parseMysqlOut(res, nonce, l.headers)
 	o.lineTags = lines
 	return o, nil
 }
 
 // parseMysqlOut reads the script's fields and splits the client's
 // batch output (the field out) into sections.
-func parseMysqlOut(res conn.ExecResult, nonce string) mysqlOut {
-	out := mysqlOut{sections: map[string][][]string{}, stderr: strings.TrimSpace(string(res.Stderr))}
+func parseMysqlOut(res conn.ExecResult, nonce string, headers bool) mysqlOut {
+	out := mysqlOut{sections: map[string][][]string{}, headers: map[string][]string{}, stderr: strings.TrimSpace(string(res.Stderr))}
 	out.f = parseFields(res.Stdout)
 	out.noClient = out.f.str("noclient")
 	cur := ""
 	for _, line := range strings.Split(out.f.str("out"), "\n") {
 		if strings.HasPrefix(line, nonce) {
+			if line[len(nonce):] == cur {
+				continue // the marker's value after its column name
+			}
 			cur = line[len(nonce):]
 			out.reached = append(out.reached, cur)
 			out.sections[cur] = nil
@@ -231,6 +241,10 @@ func parseMysqlOut(res conn.ExecResult, nonce string) mysqlOut {
 		cols := strings.Split(line, "\t")
 		for i, c := range cols {
 			cols[i] = mysqlUnescape(c)
+		}
+		if _, ok := out.headers[cur]; headers && !ok {
+			out.headers[cur] = cols
+			continue
 		}
 		out.sections[cur] = append(out.sections[cur], cols)
 	}

@@ -238,7 +238,7 @@ func mysqlDbStmts(verb string, names []string, args Args) ([]any, []mysqlStmt, e
 // pyRepr is Python's repr of a string.
 func pyRepr(s string) string {
 	if strings.Contains(s, "'") && !strings.Contains(s, `"`) {
-		return `"` + s + `"`
+		return `"` + strings.ReplaceAll(s, `\`, `\\`) + `"`
 	}
 	return "'" + strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), "'", `\'`) + "'"
 }
