@@ -68,5 +68,6 @@ func Builtin() *Registry {
 	r.Register("mysql_db", MysqlDb{})
 	r.Register("mysql_variables", MysqlVariables{})
 	r.Register("mysql_replication", MysqlReplication{})
+	r.Register("mysql_query", MysqlQuery{})
 	return r
 }

@@ -196,7 +196,11 @@ func mysqlSessionForce(ctx context.Context, env *Env, what string, l mysqlLogin,
 			tag = s.tag
 			add(tag, mysqlMarker(nonce, tag))
 		}
-		add(tag, strings.TrimRight(s.sql, "; \n")+";")
+		q := strings.TrimRight(s.sql, "; \t\r\n")
+		if strings.Contains(q, "--") || strings.Contains(q, "#") || strings.Contains(q, "/*") {
+			q += "\n" // a trailing comment must not swallow the terminator
+		}
+		add(tag, q+";")
 	}
 	add("end", mysqlMarker(nonce, "end"))
 	opts := " --batch --skip-column-names"
