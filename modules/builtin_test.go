@@ -15,7 +15,8 @@ func TestBuiltin(t *testing.T) {
 	// added here too.
 	want := []string{"alternatives", "apk", "apt", "apt_key", "apt_repository", "assert", "authorized_key", "blockinfile", "command", "copy",
 		"cron", "deb822_repository", "debug", "dnf", "fail", "fetch", "file", "find", "get_url", "getent", "git", "group", "hostname",
-		"include_vars", "ini_file", "lineinfile", "locale_gen", "modprobe", "mount", "package", "package_facts", "pacman", "pam_limits", "ping",
+		"include_vars", "ini_file", "lineinfile", "locale_gen", "modprobe", "mount", "mysql_db", "mysql_query", "mysql_replication",
+		"mysql_user", "mysql_variables", "package", "package_facts", "pacman", "pam_limits", "ping",
 		"pip", "pkgng", "raw", "replace", "script", "seboolean", "selinux", "service", "service_facts", "set_fact", "setup", "shell", "stat",
 		"sysctl", "systemd", "systemd_service", "template", "timezone", "ufw", "unarchive", "uri", "user", "wait_for", "yum", "zypper"}
 	got := r.Names()

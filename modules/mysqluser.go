@@ -93,8 +93,10 @@ func (p *privMap) equal(o *privMap) bool {
 }
 
 // grantRe is privileges_get's pattern; Python's back-references to the
-// quote character become one alternative per quote.
-var grantRe = regexp.MustCompile("^GRANT (.+) ON (.+) TO (?:'.*'|`.*`|\".*\")@(?:'.*'|`.*`|\".*\")( IDENTIFIED BY PASSWORD (?:'.+'|`.+`|\".+\"))? ?(.*)")
+// quote character become one alternative per quote, and '.' also matches
+// a newline in a user or host name (Python's would not, and so would never
+// see such an account's privileges).
+var grantRe = regexp.MustCompile("(?s)^GRANT (.+) ON (.+) TO (?:'.*'|`.*`|\".*\")@(?:'.*'|`.*`|\".*\")( IDENTIFIED BY PASSWORD (?:'.+'|`.+`|\".+\"))? ?(.*)")
 
 var grantRoleRe = regexp.MustCompile("^GRANT (.+) TO (['`\"]).*")
 

@@ -90,6 +90,13 @@ var shellSafetyNotApplicable = map[string]string{
 	"locale_gen":        "a locale must be listed in the target's supported locales before it reaches a command, and goes to it quoted (localegen_test.go); hostile names not staged yet",
 	"modprobe":          "needs a kernel module of the hostile name (stand-in modprobe only, modprobe_test.go); names and params go to it quoted; not staged yet",
 	"ufw":               "every argument goes to ufw as a quoted word (quoteWords); runs only in a private netns (ufw_test.go); hostile values not staged yet",
+
+	// community.mysql: SQL and the password travel on stdin; needs a MariaDB server
+	"mysql_user":        "needs a MariaDB server: hostile user names, hosts and passwords in TestMysqlHostile (mysqlhostile_test.go)",
+	"mysql_db":          "needs a MariaDB server: hostile database names and dump/import paths in TestMysqlHostile; dump_extra_args is shell text by definition, as in the collection",
+	"mysql_query":       "needs a MariaDB server: hostile query arguments and login in TestMysqlHostile",
+	"mysql_variables":   "needs a MariaDB server: the name must match [0-9A-Za-z_.]+; hostile values in TestMysqlHostile",
+	"mysql_replication": "needs a MariaDB server: hostile primary host, user and password in TestMysqlHostile",
 }
 
 // shellSafetyModules are the modules TestShellSafety drives with hostile
