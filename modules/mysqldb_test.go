@@ -26,6 +26,7 @@ func TestMysqlDb(t *testing.T) {
 				{"create check", true, a(map[string]any{"name": d1, "encoding": "latin1", "collation": "latin1_bin"}), true, false, "", "."},
 				{"create", false, a(map[string]any{"name": d1, "encoding": "latin1", "collation": "latin1_bin"}), true, false, "", "db1 latin1 latin1_bin\n."},
 				{"again", false, a(map[string]any{"name": d1, "encoding": "latin1", "collation": "latin1_bin"}), false, false, "", "db1 latin1 latin1_bin\n."},
+				{"implicit admin", false, a(map[string]any{"name": d1, "login_user": "nobody", "login_password": "x", "check_implicit_admin": true}), false, false, "", "db1 latin1 latin1_bin\n."},
 				{"list", false, a(map[string]any{"name": both}), true, false, "", "db1 latin1 latin1_bin\ndb2 latin1 latin1_swedish_ci\n."},
 				{"list again", false, a(map[string]any{"name": d1 + "," + d2}), false, false, "", ""},
 				{"all present", false, a(map[string]any{"name": "all"}), false, true, "name is not allowed to equal 'all' unless state equals import, or dump.", ""},
@@ -33,7 +34,7 @@ func TestMysqlDb(t *testing.T) {
 				{"dump missing", false, a(map[string]any{"name": []any{"nodb1", "nodb2"}, "state": "dump", "target": dir + "/x.sql"}), false, true, "Cannot dump database(s) 'nodb1, nodb2' - not found", ""},
 				{"dump check", true, a(map[string]any{"name": d1, "state": "dump", "target": dir + "/d1.sql"}), true, false, "", ""},
 				{"dump", false, a(map[string]any{"name": d1, "state": "dump", "target": dir + "/d1.sql", "single_transaction": true}), true, false, "", ""},
-				{"dump gz", false, a(map[string]any{"name": both, "state": "dump", "target": dir + "/both.sql.gz"}), true, false, "", ""},
+				{"dump gz", false, a(map[string]any{"name": both, "state": "dump", "target": dir + "/both.sql.gz", "login_user": "nobody", "login_password": "x", "check_implicit_admin": true}), true, false, "", ""},
 				{"dump bz2", false, a(map[string]any{"name": d1, "state": "dump", "target": dir + "/d1.sql.bz2"}), true, false, "", ""},
 				{"import many", false, a(map[string]any{"name": both, "state": "import", "target": dir + "/d1.sql"}), false, true, "Multiple databases are not supported with state=import", ""},
 				{"import no file", false, a(map[string]any{"name": d1, "state": "import", "target": dir + "/none.sql"}), false, true, "target " + dir + "/none.sql does not exist on the host", ""},
@@ -55,7 +56,13 @@ func TestMysqlDb(t *testing.T) {
 					mysqlSQL(t, sock, "CREATE TABLE "+d1+".t (id INT, v TEXT); INSERT INTO "+d1+".t VALUES (1, 'one\\ttab'), (2, 'two');")
 					continue
 				}
-				mysqlRunSteps(t, c, MysqlDb{}, []mysqlStep{s}, state)
+				r := mysqlRunSteps(t, c, MysqlDb{}, []mysqlStep{s}, state)[s.what]
+				if s.what == "dump gz" {
+					cmds := r.Values["executed_commands"].([]any)
+					if want := "mysqldump --defaults-extra-file=/nonexistent/.my.cnf --user=root --password='' --socket=" + sock + " --databases " + d1 + " " + d2 + " --quick | /usr/bin/gzip > " + dir + "/both.sql.gz"; len(cmds) != 1 || !strings.HasSuffix(cmds[0].(string), want) {
+						t.Errorf("executed_commands %q\nwant suffix %q", cmds, want)
+					}
+				}
 				if s.what == "dump" {
 					b, err := os.ReadFile(filepath.Join(dir, "d1.sql"))
 					if err != nil || !strings.Contains(string(b), "(2,'two')") {

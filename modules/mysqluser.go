@@ -956,7 +956,8 @@ func (r *mysqlUserRun) limitResources(ctx context.Context, o mysqlOut, rl map[st
 		if err != nil {
 			return failR(fmt.Sprintf("Can't convert value '%v' to integer.", rl[k]))
 		}
-		if cur == nil || cur[k] != strconv.Itoa(v) {
+		// Compared as numbers: max_statement_time is a DECIMAL (2.000000).
+		if c, err := strconv.ParseFloat(cur[k], 64); cur == nil || err != nil || c != float64(v) {
 			need[k] = v
 			order = append(order, k)
 		}

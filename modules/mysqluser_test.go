@@ -76,7 +76,35 @@ func TestMysqlUser(t *testing.T) {
 				{"absent again", false, a(map[string]any{"host_all": true, "state": "absent"}), false, false, "User doesn't exist", ""},
 				{"host_all create", false, a(map[string]any{"host_all": true}), false, true, "host_all parameter cannot be used when adding a user", ""},
 			}
-			mysqlRunSteps(t, rec, MysqlUser{}, steps, state)
+			steps = append(steps, []mysqlStep{
+				{"bad login", false, a(map[string]any{"login_user": "nobody", "login_password": "wrong"}), false, true,
+					"unable to connect to database, check login_user and login_password are correct or /nonexistent/.my.cnf has the credentials. Exception message: (1045, \"Access denied for user 'nobody'@'localhost' (using password: YES)\")", ""},
+				{"implicit admin", false, a(map[string]any{"login_user": "nobody", "login_password": "wrong", "check_implicit_admin": true, "password": pw}), true, false, "User added", ""},
+				{"limits", false, a(map[string]any{"resource_limits": map[string]any{"MAX_QUERIES_PER_HOUR": 10, "MAX_STATEMENT_TIME": "2"}}), true, false, "", ""},
+				{"limits again", false, a(map[string]any{"resource_limits": map[string]any{"MAX_QUERIES_PER_HOUR": "10", "MAX_STATEMENT_TIME": 2}}), false, false, "", ""},
+				{"limits bad key", false, a(map[string]any{"resource_limits": map[string]any{"MAX_FUN": 1}}), false, true, "resource_limits: key 'MAX_FUN' is unsupported.", ""},
+				{"reuse password", false, a(map[string]any{"host": "192.0.2.1", "password": "ignored", "update_password": "on_new_username"}), true, false, "User added", ""},
+				{"reused", false, nil, false, false, "", ""},
+				{"plugin", false, a(map[string]any{"plugin": "unix_socket"}), true, false, "", ""},
+				{"plugin again", false, a(map[string]any{"plugin": "unix_socket"}), false, false, "User unchanged", ""},
+				{"cleanup", false, a(map[string]any{"host_all": true, "state": "absent"}), true, false, "User deleted", ""},
+			}...)
+			var split int
+			for i, s := range steps {
+				if s.what == "reused" {
+					split = i
+				}
+			}
+			res := mysqlRunSteps(t, rec, MysqlUser{}, steps[:split], state)
+			if got := mysqlSQL(t, sock, "SELECT authentication_string FROM mysql.user WHERE user = '"+u+"' AND host = '192.0.2.1'"); got != hash+"\n" {
+				t.Errorf("on_new_username did not reuse the existing hash: %q", got)
+			}
+			for k, v := range mysqlRunSteps(t, rec, MysqlUser{}, steps[split+1:], state) {
+				res[k] = v
+			}
+			if res["reuse password"].Values["password_changed"] != false {
+				t.Errorf("on_new_username: password_changed %v", res["reuse password"].Values["password_changed"])
+			}
 			if got := state(); got != "" {
 				t.Errorf("after absent: %q", got)
 			}
