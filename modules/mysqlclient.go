@@ -171,7 +171,7 @@ type mysqlStmt struct{ tag, sql string }
 // force it runs them all and stmtErr finds each one's error by its line.
 // The first section, "connect", holds VERSION() and @@GLOBAL.sql_mode;
 // its absence means the login failed.
-func mysqlSessionForce(ctx context.Context, env *Env, what string, l mysqlLogin, stmts []mysqlStmt, force bool) (mysqlOut, error) {
+func mysqlSession(ctx context.Context, env *Env, what string, l mysqlLogin, stmts []mysqlStmt, force bool) (mysqlOut, error) {
 	nb := make([]byte, 6)
 	rand.Read(nb)
 	nonce := "--mdo-" + hex.EncodeToString(nb) + ":"

@@ -120,7 +120,7 @@ func (MysqlDb) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 		}
 		stmts = append(stmts, mysqlStmt{"exists", "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME IN (" + strings.Join(q, ", ") + ")"})
 	}
-	o, err := mysqlSessionForce(ctx, env, "mysql_db", l, stmts, false)
+	o, err := mysqlSession(ctx, env, "mysql_db", l, stmts, false)
 	if err != nil {
 		return Result{}, err
 	}
@@ -163,7 +163,7 @@ func (MysqlDb) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 		if err != nil {
 			return fail(err.Error())
 		}
-		ao, err := mysqlSessionForce(ctx, env, "mysql_db", l, st, false)
+		ao, err := mysqlSession(ctx, env, "mysql_db", l, st, false)
 		if err != nil {
 			return Result{}, err
 		}

@@ -192,7 +192,7 @@ func (MysqlQuery) Run(ctx context.Context, env *Env, args Args) (Result, error) 
 	if tx {
 		stmts = append(stmts, mysqlStmt{"commit", "COMMIT"})
 	}
-	o, err := mysqlSessionForce(ctx, env, "mysql_query", l, stmts, false)
+	o, err := mysqlSession(ctx, env, "mysql_query", l, stmts, false)
 	if err != nil {
 		return Result{}, err
 	}

@@ -83,7 +83,7 @@ func (MysqlReplication) Run(ctx context.Context, env *Env, args Args) (Result, e
 		mode = m
 	}
 	l := mysqlLogin{args: args}
-	o, err := mysqlSessionForce(ctx, env, "mysql_replication", l, nil, false)
+	o, err := mysqlSession(ctx, env, "mysql_replication", l, nil, false)
 	if err != nil {
 		return Result{}, err
 	}
@@ -116,7 +116,7 @@ func (MysqlReplication) Run(ctx context.Context, env *Env, args Args) (Result, e
 	run := func(q string, headers bool) (mysqlOut, error) {
 		lh := l
 		lh.headers = headers
-		return mysqlSessionForce(ctx, env, "mysql_replication", lh, []mysqlStmt{{"q", q}, {"warn", "SHOW WARNINGS"}}, false)
+		return mysqlSession(ctx, env, "mysql_replication", lh, []mysqlStmt{{"q", q}, {"warn", "SHOW WARNINGS"}}, false)
 	}
 	queries := []any{}
 	status := func(q, key, msg string) (Result, error) {

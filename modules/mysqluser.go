@@ -473,7 +473,7 @@ func (MysqlUser) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 	if !args.Bool("host_all") {
 		stmts = append(stmts, r.readStmts(r.host, args)...)
 	}
-	o, err := mysqlSessionForce(ctx, env, "mysql_user", r.login, stmts, true)
+	o, err := mysqlSession(ctx, env, "mysql_user", r.login, stmts, true)
 	if err != nil {
 		return Result{}, err
 	}
@@ -524,7 +524,7 @@ func (MysqlUser) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 				for _, h := range hosts {
 					st = append(st, r.readStmts(h, args)...)
 				}
-				if o, err = mysqlSessionForce(ctx, env, "mysql_user", r.login, st, true); err != nil {
+				if o, err = mysqlSession(ctx, env, "mysql_user", r.login, st, true); err != nil {
 					return Result{}, err
 				}
 				if !o.connected {
@@ -898,7 +898,7 @@ func (r *mysqlUserRun) apply(ctx context.Context, st []myStmt, afterHosts []stri
 	for _, h := range afterHosts {
 		stmts = append(stmts, mysqlStmt{"after:" + h, "SHOW GRANTS FOR " + userAt(r.user, h)})
 	}
-	return mysqlSessionForce(ctx, r.env, "mysql_user", r.login, stmts, false)
+	return mysqlSession(ctx, r.env, "mysql_user", r.login, stmts, false)
 }
 
 // applyFailure returns the failed result when an apply session stopped

@@ -119,7 +119,7 @@ func (MysqlVariables) Run(ctx context.Context, env *Env, args Args) (Result, err
 	if mode != "global" {
 		stmts = append(stmts, mysqlStmt{"auto", "SELECT VARIABLE_VALUE FROM performance_schema.persisted_variables WHERE VARIABLE_NAME = " + sqlString(name)})
 	}
-	o, err := mysqlSessionForce(ctx, env, "mysql_variables", l, stmts, false)
+	o, err := mysqlSession(ctx, env, "mysql_variables", l, stmts, false)
 	if err != nil {
 		return Result{}, err
 	}
@@ -174,7 +174,7 @@ func (MysqlVariables) Run(ctx context.Context, env *Env, args Args) (Result, err
 		return fail(err.Error())
 	}
 	query := "SET " + strings.ToUpper(mode) + " " + id + " = "
-	ao, err := mysqlSessionForce(ctx, env, "mysql_variables", l, []mysqlStmt{{"set", query + sqlTyped(wanted)}}, false)
+	ao, err := mysqlSession(ctx, env, "mysql_variables", l, []mysqlStmt{{"set", query + sqlTyped(wanted)}}, false)
 	if err != nil {
 		return Result{}, err
 	}
