@@ -3,6 +3,7 @@ package modules
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -183,4 +184,91 @@ func (c *scriptsConn) all() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return strings.Join(c.scripts, "\n")
+}
+
+// TestMysqlSpecs checks that bad arguments of the mysql modules are
+// refused by Normalize, before anything runs.
+func TestMysqlSpecs(t *testing.T) {
+	cases := []struct {
+		name string
+		m    Module
+		raw  map[string]any
+		want string
+	}{
+		{"user name", MysqlUser{}, map[string]any{"password": "x"}, `missing required argument "user"`},
+		{"user exclusive", MysqlUser{}, map[string]any{"name": "x", "append_privs": true, "subtract_privs": true}, "mutually exclusive: append_privs|subtract_privs"},
+		{"user update_password", MysqlUser{}, map[string]any{"name": "x", "update_password": "sometimes"}, `argument "update_password": value "sometimes" is not one of`},
+		{"user port", MysqlUser{}, map[string]any{"name": "x", "login_port": "db"}, `argument "login_port": expected an integer`},
+		{"db name", MysqlDb{}, map[string]any{"state": "present"}, `missing required argument "name"`},
+		{"db state", MysqlDb{}, map[string]any{"name": "x", "state": "backup"}, `argument "state": value "backup" is not one of`},
+		{"db master_data", MysqlDb{}, map[string]any{"name": "x", "master_data": 3}, `argument "master_data": value "3" is not one of`},
+		{"variables mode", MysqlVariables{}, map[string]any{"variable": "x", "mode": "session"}, `argument "mode": value "session" is not one of`},
+		{"replication mode", MysqlReplication{}, map[string]any{"mode": "promote"}, `argument "mode": value "promote" is not one of`},
+		{"replication exclusive", MysqlReplication{}, map[string]any{"connection_name": "a", "channel": "b"}, "mutually exclusive: connection_name|channel"},
+		{"query required", MysqlQuery{}, map[string]any{"login_db": "x"}, `missing required argument "query"`},
+		{"query args", MysqlQuery{}, map[string]any{"query": "x", "positional_args": []any{1}, "named_args": map[string]any{"a": 1}}, "mutually exclusive: positional_args|named_args"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := tc.m.Spec().Normalize(tc.raw)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Normalize(%v) = %v, want an error containing %q", tc.raw, err, tc.want)
+			}
+		})
+	}
+}
+
+// TestMysqlPrivileges checks the priv string and SHOW GRANTS parsing on
+// the collection's own examples (its unit tests and documentation).
+func TestMysqlPrivileges(t *testing.T) {
+	unpack := []struct {
+		priv, mode string
+		want       string
+	}{
+		{"mydb.*:INSERT,UPDATE/anotherdb.*:SELECT/yetanother.*:ALL", "NOTANSI", "`mydb`.*=[INSERT UPDATE] `anotherdb`.*=[SELECT] `yetanother`.*=[ALL] *.*=[USAGE]"},
+		{"*.*:REPLICATION CLIENT", "NOTANSI", "*.*=[REPLICATION CLIENT]"},
+		{"db.tbl:select (b, `a`),insert (c),UPDATE", "NOTANSI", "`db`.`tbl`=[SELECT (A, B) INSERT (C) UPDATE] *.*=[USAGE]"},
+		{"FUNCTION my_db.my_function:EXECUTE", "NOTANSI", "FUNCTION `my_db`.`my_function`=[EXECUTE] *.*=[USAGE]"},
+		{"`weird.db`.*:ALL,GRANT", "ANSI", "\"weird.db\".*=[ALL GRANT] *.*=[USAGE]"},
+		{"db.*:SELECT, INSERT", "NOTANSI", "`db`.*=[SELECT  INSERT] *.*=[USAGE]"},
+	}
+	for _, tc := range unpack {
+		p, err := privilegesUnpack(tc.priv, tc.mode, true, false)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.priv, err)
+		}
+		var parts []string
+		for _, k := range p.keys {
+			parts = append(parts, k+"="+fmt.Sprint(p.m[k]))
+		}
+		if got := strings.Join(parts, " "); got != tc.want {
+			t.Errorf("privilegesUnpack(%q) = %s, want %s", tc.priv, got, tc.want)
+		}
+	}
+	if _, err := privilegesUnpack("db.*", "NOTANSI", true, false); err == nil || err.Error() != "invalid privileges string: db.*" {
+		t.Errorf("no colon: %v", err)
+	}
+	rows := [][]string{
+		{"GRANT USAGE ON *.* TO `bob`@`localhost` IDENTIFIED BY PASSWORD '*E0D72C1085C46C5278932678FBE2C6A782821B4'"},
+		{"GRANT SELECT (`b`, `a`), INSERT, UPDATE (`c`) ON `db`.`t` TO `bob`@`localhost` WITH GRANT OPTION"},
+		{"GRANT ALL PRIVILEGES ON `shop`.* TO 'bob'@'localhost'"},
+		{"GRANT `admin` TO `bob`@`localhost`"},
+	}
+	g, err := privilegesGet(rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parts []string
+	for _, k := range g.keys {
+		parts = append(parts, k+"="+fmt.Sprint(g.m[k]))
+	}
+	if got, want := strings.Join(parts, " "), "*.*=[USAGE] `db`.`t`=[SELECT (a, b) INSERT UPDATE (c) GRANT] `shop`.*=[ALL]"; got != want {
+		t.Errorf("privilegesGet = %s, want %s", got, want)
+	}
+	if _, err := privilegesGet([][]string{{"REVOKE nonsense"}}); err == nil || err.Error() != "unable to parse the MySQL grant string: REVOKE nonsense" {
+		t.Errorf("bad grant: %v", err)
+	}
+	if h := mysqlNativeHash("12345"); h != "*00A51F3F48415C7D4E8908980D443C29C69B60C9" {
+		t.Errorf("hash %s", h)
+	}
 }
