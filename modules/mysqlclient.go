@@ -352,16 +352,6 @@ func (o mysqlOut) errText() string {
 	return "the mysql client stopped without an error message (rc " + o.f.str("rc") + ")"
 }
 
-// errCode returns the server error number of the client's error, 0 when
-// none was printed.
-func (o mysqlOut) errCode() int {
-	if m := mysqlErrRe.FindStringSubmatch(o.stderr); m != nil {
-		n, _ := strconv.Atoi(m[1])
-		return n
-	}
-	return 0
-}
-
 // connectFailure is the collection's message when the login fails (or
 // the target has no client).
 func (o mysqlOut) connectFailure(l mysqlLogin) Result {
@@ -434,6 +424,7 @@ func mysqlQuoteIdentifier(identifier, idType string) (string, error) {
 func mysqlIdentifierParse(id string) ([]string, error) {
 	const q = "`"
 	if id == "" {
+		//lint:ignore ST1005 the collection's message, shown to the user
 		return nil, fmt.Errorf("Identifier name unspecified or unquoted trailing dot")
 	}
 	if strings.HasPrefix(id, q) {

@@ -352,7 +352,6 @@ func privilegesRevokeStmts(user, host, dbTable string, priv []string, grantOptio
 // myHostState is what the read phase learnt about user@host.
 type myHostState struct {
 	grants     *privMap
-	grantsErr  string
 	hash       string
 	hashNull   bool
 	plugin     string
