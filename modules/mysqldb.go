@@ -400,5 +400,6 @@ func mysqlDbDumpImport(ctx context.Context, env *Env, l mysqlLogin, args Args, d
 		cmds = append(cmds, imp.cmds...)
 	}
 	cmds = append(cmds, strings.NewReplacer("$_mdo_m", f.str("bin"), "$_mdo_z", f.str("zbin")).Replace(cmdText))
-	return Result{Changed: true, Msg: f.str("out"), Values: values(map[string]any{"executed_commands": cmds})}, nil
+	// msg is the client's stdout, even when empty, as in the collection.
+	return Result{Changed: true, Msg: f.str("out"), Values: values(map[string]any{"executed_commands": cmds, "msg": f.str("out")})}, nil
 }
