@@ -86,5 +86,10 @@ func Builtin() *Registry {
 	r.Register("iptables", Iptables{})
 	r.Register("acl", ACL{})
 	r.Register("archive", fileAttrs{Archive{}, []string{"dest"}})
+	r.Register("mysql_user", MysqlUser{})
+	r.Register("mysql_db", MysqlDb{})
+	r.Register("mysql_variables", MysqlVariables{})
+	r.Register("mysql_replication", MysqlReplication{})
+	r.Register("mysql_query", MysqlQuery{})
 	return r
 }

@@ -17,11 +17,11 @@ func TestBuiltin(t *testing.T) {
 		"async_status", "authorized_key", "blockinfile", "command", "copy", "cron", "deb822_repository", "debconf", "debug", "dnf",
 		"dnf5", "dpkg_selections", "fail", "fetch", "file", "find", "gather_facts", "get_url", "getent", "git",
 		"group", "group_by", "hostname", "include_vars", "ini_file", "iptables", "known_hosts", "lineinfile", "locale_gen", "modprobe",
-		"mount", "package", "package_facts", "pacman", "pam_limits", "pause", "ping", "pip", "pkgng", "raw",
-		"reboot", "replace", "rpm_key", "script", "seboolean", "selinux", "service", "service_facts", "set_fact", "set_stats",
-		"setup", "shell", "slurp", "stat", "sysctl", "systemd", "systemd_service", "sysvinit", "tempfile", "template",
-		"timezone", "ufw", "unarchive", "uri", "user", "validate_argument_spec", "wait_for", "wait_for_connection", "yum", "yum_repository",
-		"zypper"}
+		"mount", "mysql_db", "mysql_query", "mysql_replication", "mysql_user", "mysql_variables", "package", "package_facts", "pacman", "pam_limits",
+		"pause", "ping", "pip", "pkgng", "raw", "reboot", "replace", "rpm_key", "script", "seboolean",
+		"selinux", "service", "service_facts", "set_fact", "set_stats", "setup", "shell", "slurp", "stat", "sysctl",
+		"systemd", "systemd_service", "sysvinit", "tempfile", "template", "timezone", "ufw", "unarchive", "uri", "user",
+		"validate_argument_spec", "wait_for", "wait_for_connection", "yum", "yum_repository", "zypper"}
 	got := r.Names()
 	if len(got) != len(want) {
 		t.Fatalf("names = %v, want %v", got, want)

@@ -108,6 +108,13 @@ var shellSafetyNotApplicable = map[string]string{
 	"async_status":           "hostile job ids and command arguments through StartAsync and async_status: TestAsyncJobs",
 	"wait_for_connection":    "takes no path or value to the target",
 	"reboot":                 "its commands are shell text by definition (test_command, reboot_command, boot_time_command); search_paths and msg go quoted (TestRebootReconnects in playbook/engine)",
+
+	// community.mysql: SQL and the password travel on stdin; needs a MariaDB server
+	"mysql_user":        "needs a MariaDB server: hostile user names, hosts and passwords in TestMysqlHostile (mysqlhostile_test.go)",
+	"mysql_db":          "needs a MariaDB server: hostile database names and dump/import paths in TestMysqlHostile; dump_extra_args is shell text by definition, as in the collection",
+	"mysql_query":       "needs a MariaDB server: hostile query arguments and login in TestMysqlHostile",
+	"mysql_variables":   "needs a MariaDB server: the name must match [0-9A-Za-z_.]+; hostile values in TestMysqlHostile",
+	"mysql_replication": "needs a MariaDB server: hostile primary host, user and password in TestMysqlHostile",
 }
 
 // shellSafetyModules are the modules TestShellSafety drives with hostile

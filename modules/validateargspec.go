@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/mdo-play/mdo-play/templates/pyjson"
 )
 
 // ValidateArgumentSpec is the validate_argument_spec action: it checks
@@ -272,7 +274,7 @@ func convertArgType(typ string, v any) (any, error) {
 		case string:
 			return x, nil
 		case map[string]any, []any:
-			return nil, fmt.Errorf("'%s' is not a string and conversion is not allowed", pyRepr(v))
+			return nil, fmt.Errorf("'%s' is not a string and conversion is not allowed", pyjson.Str(v))
 		}
 		return fmt.Sprint(v), nil
 	case "int":
@@ -355,5 +357,3 @@ func pyType(v any) string {
 	}
 	return fmt.Sprintf("<class '%T'>", v)
 }
-
-func pyRepr(v any) string { return fmt.Sprint(v) }
