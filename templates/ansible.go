@@ -107,6 +107,8 @@ func ansibleFuncs() map[string]any {
 		"map_attr":             mapAttr,
 		"comment":              comment,
 		"combine_recursive":    combineRecursive,
+		"pyfind":               func(sub, s any) int { return pyFind(pyStr(s), pyStr(sub), false) },
+		"pyrfind":              func(sub, s any) int { return pyFind(pyStr(s), pyStr(sub), true) },
 		"fields":               func(v any) []any { return strList(strings.Fields(pyStr(v))) },
 		"lstrip":               func(args ...any) string { return strip(args, true, false) },
 		"rstrip":               func(args ...any) string { return strip(args, false, true) },
@@ -1363,4 +1365,17 @@ func jround(args ...any) (float64, error) {
 		return math.Floor(f*m) / m, nil
 	}
 	return 0, fmt.Errorf("round: method must be common, ceil or floor, got %q", method)
+}
+
+// pyFind is Python's str.find (last: str.rfind): the index in characters,
+// not bytes, of sub in s, or -1.
+func pyFind(s, sub string, last bool) int {
+	i := strings.Index(s, sub)
+	if last {
+		i = strings.LastIndex(s, sub)
+	}
+	if i < 0 {
+		return -1
+	}
+	return utf8.RuneCountInString(s[:i])
 }

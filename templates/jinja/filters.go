@@ -155,6 +155,23 @@ func (c *converter) filter(x *Filter, v gx) (gx, error) {
 			}
 		}
 		return typed(pipe(v, name, args...), tyStr), nil
+	case "items2dict":
+		// key_name/value_name default to key/value: both are passed
+		// whenever either is given.
+		xs, err := positional(x.P, name, x.Args, x.Kwargs, "key_name", "value_name")
+		if err != nil {
+			return gx{}, err
+		}
+		args := []gx{atom(`"key"`, tyStr), atom(`"value"`, tyStr)}
+		for i, e := range xs {
+			if e == nil {
+				continue
+			}
+			if args[i], err = c.expr(e); err != nil {
+				return gx{}, err
+			}
+		}
+		return typed(pipe(v, "items2dict", args...), tyDict), nil
 	case "round":
 		args, err := argsOf("precision", "method")
 		if err != nil {
