@@ -106,6 +106,7 @@ func ansibleFuncs() map[string]any {
 		"password_hash":        passwordHash,
 		"map_attr":             mapAttr,
 		"comment":              comment,
+		"comment_kw":           commentKw,
 		"combine_recursive":    combineRecursive,
 		"pyfind":               func(sub, s any) int { return pyFind(pyStr(s), pyStr(sub), false) },
 		"pyrfind":              func(sub, s any) int { return pyFind(pyStr(s), pyStr(sub), true) },
@@ -1378,4 +1379,79 @@ func pyFind(s, sub string, last bool) int {
 		return -1
 	}
 	return utf8.RuneCountInString(s[:i])
+}
+
+// commentKw is Ansible's comment filter with keyword arguments
+// (comment(style, decoration=..., prefix=..., prefix_count=..., postfix=...,
+// postfix_count=..., beginning=..., end=..., newline=...)), as
+// ansible/plugins/filter/core.py composes it.
+func commentKw(style string, kw map[string]any, text any) (string, error) {
+	styles := map[string]map[string]any{
+		"plain":  {"decoration": "# "},
+		"erlang": {"decoration": "% "},
+		"c":      {"decoration": "// "},
+		"cblock": {"beginning": "/*", "decoration": " * ", "end": " */"},
+		"xml":    {"beginning": "<!--", "decoration": " - ", "end": "-->"},
+	}
+	sp, ok := styles[style]
+	if !ok {
+		return "", fmt.Errorf("comment: unknown style %q", style)
+	}
+	prepost := pyStr(sp["decoration"])
+	if d, ok := kw["decoration"]; ok {
+		prepost = pyStr(d)
+	}
+	p := map[string]any{
+		"newline": "\n", "beginning": "", "prefix": strings.TrimRight(prepost, " \t\n\r"), "prefix_count": 1,
+		"decoration": "", "postfix": strings.TrimRight(prepost, " \t\n\r"), "postfix_count": 1, "end": "",
+	}
+	for k, v := range sp {
+		p[k] = v
+	}
+	for k, v := range kw {
+		p[k] = v
+	}
+	count := func(k string) (int, error) {
+		n, err := toInt(p[k])
+		if err != nil {
+			return 0, fmt.Errorf("comment: %s: %w", k, err)
+		}
+		i, _ := n.(int)
+		if i < 0 {
+			i = 0
+		}
+		if err := capElems("comment", int64(i)); err != nil {
+			return 0, err
+		}
+		return i, nil
+	}
+	nl, deco := pyStr(p["newline"]), pyStr(p["decoration"])
+	var b strings.Builder
+	if s := pyStr(p["beginning"]); p["beginning"] != nil && s != "" {
+		b.WriteString(s + nl)
+	}
+	if s := pyStr(p["prefix"]); p["prefix"] != nil && s != "" {
+		n, err := count("prefix_count")
+		if err != nil {
+			return "", err
+		}
+		if s != nl {
+			s += nl
+		}
+		b.WriteString(strings.Repeat(s, n))
+	}
+	body := deco + strings.ReplaceAll(pyStr(text), nl, nl+deco)
+	b.WriteString(strings.ReplaceAll(body, deco+nl, strings.TrimRight(deco, " \t\n\r")+nl))
+	n, err := count("postfix_count")
+	if err != nil {
+		return "", err
+	}
+	post := pyStr(p["postfix"])
+	for range n {
+		b.WriteString(nl + post)
+	}
+	if s := pyStr(p["end"]); p["end"] != nil && s != "" {
+		b.WriteString(nl + s)
+	}
+	return b.String(), nil
 }

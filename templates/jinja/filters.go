@@ -155,6 +155,41 @@ func (c *converter) filter(x *Filter, v gx) (gx, error) {
 			}
 		}
 		return typed(pipe(v, name, args...), tyStr), nil
+	case "comment":
+		// comment(style, decoration=..., prefix=..., ...): the keyword
+		// arguments go as a mapping, in Ansible's names.
+		xs, err := positional(x.P, name, x.Args, nil, "style")
+		if err != nil {
+			return gx{}, err
+		}
+		style := atom(`"plain"`, tyStr)
+		if len(xs) == 1 {
+			if style, err = c.expr(xs[0]); err != nil {
+				return gx{}, err
+			}
+		}
+		var kv []gx
+		for _, k := range x.Kwargs {
+			switch k.Name {
+			case "style":
+				if len(xs) == 1 {
+					return gx{}, fail(x.P, "comment: style given twice")
+				}
+				if style, err = c.expr(k.Value); err != nil {
+					return gx{}, err
+				}
+				continue
+			case "decoration", "prefix", "prefix_count", "postfix", "postfix_count", "beginning", "end", "newline":
+			default:
+				return gx{}, fail(x.P, "comment: keyword argument %s is not supported", k.Name)
+			}
+			g, err := c.expr(k.Value)
+			if err != nil {
+				return gx{}, err
+			}
+			kv = append(kv, atom(goString(k.Name), tyStr), g)
+		}
+		return typed(pipe(v, "comment_kw", style, typed(call("dict", kv...), tyDict)), tyStr), nil
 	case "items2dict":
 		// key_name/value_name default to key/value: both are passed
 		// whenever either is given.
