@@ -591,3 +591,44 @@ func TestNoJinjaUnchanged(t *testing.T) {
 	}
 	_ = strings.TrimSpace
 }
+
+// TestLeftInFile: in a template file, a construct left as written that
+// would keep the converted file from parsing as a Go template becomes an
+// action that fails the render with its Jinja text, so that the rest of
+// the file (its statements) is converted; a second run converts the same
+// text again and reports it again.
+func TestLeftInFile(t *testing.T) {
+	tests := []struct{ in, out string }{
+		{"{% for h in list %}{{ h | wordcount }} {{ h }}\n{% endfor %}",
+			`{{ range $h := .list }}{{ fail "mdo-convert: not converted: {{ h | wordcount }}" }} {{ $h }}` + "\n{{ end }}"},
+		{"{% if flag %}{{ \"a\" | wordcount }}{% endif %}{{ name }}",
+			`{{ if .flag }}{{ fail "mdo-convert: not converted: {{ \"a\" | wordcount }}" }}{{ end }}{{ .name }}`},
+		// Left statements alone parse as text: they stay as they were.
+		{"x\n{% filter upper %}a{% endfilter %}", "x\n{% filter upper %}a{% endfilter %}"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			out, probs := jinja.ConvertFile(tt.in)
+			if out != tt.out {
+				t.Errorf("out %q, want %q", out, tt.out)
+			}
+			if len(probs) != 1 {
+				t.Fatalf("problems %+v, want one", probs)
+			}
+			again, probs2 := jinja.ConvertFile(out)
+			if again != out || len(probs2) != 1 || probs2[0].Reason != probs[0].Reason {
+				t.Errorf("second run: %q %+v", again, probs2)
+			}
+			// ConvertTemplate (a YAML value) leaves the text as it was.
+			if v, _ := jinja.ConvertTemplate(tt.in); strings.Contains(v, "mdo-convert") {
+				t.Errorf("ConvertTemplate: %q", v)
+			}
+		})
+	}
+	out, _ := jinja.ConvertFile(tests[0].in)
+	eng := templates.New()
+	_, err := eng.RenderString("a.j2", out, map[string]any{"list": []any{"a"}})
+	if err == nil || !strings.Contains(err.Error(), "mdo-convert: not converted: {{ h | wordcount }}") {
+		t.Errorf("render: %v, want the fail with the Jinja text", err)
+	}
+}
