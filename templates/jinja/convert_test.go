@@ -184,6 +184,8 @@ var templateCases = []tcase{
 	{"lower upper", "{{ name | upper }}{{ 'ABC' | lower }}", `{{ .name | upper }}{{ "ABC" | lower }}`, "WEBabc", false},
 	{"capitalize", "{{ 'hELLO wORLD' | capitalize }}", `{{ "hELLO wORLD" | capitalize }}`, "Hello world", false},
 	{"replace", "{{ csv | replace(',', ';') }}", `{{ .csv | replace "," ";" }}`, "a;b;c", false},
+	{"regex_replace without replacement", "{{ path | regex_replace('^(.*://)?(.*?)/') }}", `{{ .path | regex_replace "^(.*://)?(.*?)/" "" }}`, "etc/nginx/nginx.conf", false},
+	{"regex_replace pattern only, flags", "{{ name | regex_replace('W', ignorecase=true) }}", `{{ .name | regex_replace "(?i)W" "" }}`, "eb", false},
 	{"regex_replace", `{{ path | regex_replace('^/etc/(\w+)/.*$', '\1') }}`, "{{ .path | regex_replace `^/etc/(\\w+)/.*$` `\\1` }}", "nginx", false},
 	{"regex doubled backslash", `{{ path | regex_replace('\\w', 'x') }}`, "{{ .path | regex_replace `\\\\w` \"x\" }}", "/etc/nginx/nginx.conf", false},
 	{"regex_search", `{{ path | regex_search('ng\w+') }}`, "{{ .path | regex_search `ng\\w+` }}", "nginx", false},

@@ -314,7 +314,8 @@ func (c *converter) filter(x *Filter, v gx) (gx, error) {
 		if name == "regex_search" {
 			n = 1
 		}
-		if len(xs) < n {
+		// The replacement defaults to "" (regex_replace('x') removes x).
+		if len(xs) < 1 || xs[0] == nil {
 			return gx{}, fail(x.P, "%s needs a pattern", name)
 		}
 		for i, f := range []string{"i", "m"} {
