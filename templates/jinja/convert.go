@@ -104,6 +104,13 @@ func ConvertExpr(src string) (string, []Problem) {
 			return strings.TrimSpace(inner), nil
 		}
 	}
+	if strings.Contains(inner, "{{") {
+		// "not {{ x }}": Ansible renders the condition first, then
+		// evaluates the text; each {{ e }} becomes (e).
+		if e, ok := embeddedExpr(inner); ok {
+			inner, off = e, strings.Index(src, s)
+		}
+	}
 	// Positions are reported in src: pad the parsed text to its offset.
 	padded := strings.Repeat(" ", off) + inner
 	x, err := ParseExpr(padded)
@@ -1239,4 +1246,41 @@ func unfailLeft(src string) string {
 		}
 		return s
 	})
+}
+
+// embeddedExpr turns a condition holding {{ }} outside string literals
+// ("not {{ x }}", "{{ a }} and {{ b }}") into one expression, each {{ e }}
+// in parentheses. Ansible renders such a condition as a template and then
+// evaluates the text it gives: the same for a value that reads back as
+// itself (a boolean, a number, none), which is what these conditions hold;
+// a string value Ansible would read again as an expression. Only text
+// without quotes around the {{ }} is taken, and no statements.
+func embeddedExpr(s string) (string, bool) {
+	nodes, err := Parse(s)
+	if err != nil {
+		return "", false
+	}
+	var b strings.Builder
+	outputs := 0
+	for _, n := range nodes {
+		switch n := n.(type) {
+		case *Text:
+			if strings.ContainsAny(n.S, `'"{}`) {
+				return "", false
+			}
+			b.WriteString(n.S)
+		case *Output:
+			if n.Err != nil || n.X == nil {
+				return "", false
+			}
+			e := s[n.Start+2 : n.End-2]
+			e = strings.TrimPrefix(strings.TrimPrefix(e, "-"), "+")
+			e = strings.TrimSuffix(strings.TrimSuffix(e, "-"), "+")
+			b.WriteString("(" + strings.TrimSpace(e) + ")")
+			outputs++
+		default:
+			return "", false
+		}
+	}
+	return b.String(), outputs > 0
 }
