@@ -109,6 +109,10 @@ func ansibleFuncs() map[string]any {
 		"comment_kw":           commentKw,
 		"combine_recursive":    combineRecursive,
 		"pyfind":               func(sub, s any) int { return pyFind(pyStr(s), pyStr(sub), false) },
+		"pysplitext":           func(v any) []any { r, e := pySplitext(pyStr(v)); return []any{r, e} },
+		"path_join":            pathJoin,
+		"pysplitlines":         func(v any) []any { return strList(pySplitlines(pyStr(v))) },
+		"pyisdigit":            func(v any) bool { return pyIsDigit(pyStr(v)) },
 		"pyrfind":              func(sub, s any) int { return pyFind(pyStr(s), pyStr(sub), true) },
 		"fields":               func(v any) []any { return strList(strings.Fields(pyStr(v))) },
 		"lstrip":               func(args ...any) string { return strip(args, true, false) },
@@ -1454,4 +1458,90 @@ func commentKw(style string, kw map[string]any, text any) (string, error) {
 		b.WriteString(nl + s)
 	}
 	return b.String(), nil
+}
+
+// pySplitext is Python's os.path.splitext: the extension is from the last
+// dot of the last path element on, unless the element only starts with
+// dots (".bashrc" has none).
+func pySplitext(p string) (string, string) {
+	sep := strings.LastIndexByte(p, '/')
+	dot := strings.LastIndexByte(p, '.')
+	if dot > sep {
+		for i := sep + 1; i < dot; i++ {
+			if p[i] != '.' {
+				return p[:dot], p[dot:]
+			}
+		}
+	}
+	return p, ""
+}
+
+// pathJoin is Ansible's path_join filter: a string as it is, a list joined
+// as Python's os.path.join does (an absolute part starts over).
+func pathJoin(v any) (string, error) {
+	if s, ok := v.(string); ok {
+		return s, nil
+	}
+	l, err := items("path_join", v)
+	if err != nil {
+		return "", err
+	}
+	out := ""
+	for i, e := range l {
+		s, ok := e.(string)
+		if !ok {
+			return "", fmt.Errorf("path_join: part %d is %s, not a string", i, typeName(e))
+		}
+		switch {
+		case strings.HasPrefix(s, "/"):
+			out = s
+		case out == "" || strings.HasSuffix(out, "/"):
+			out += s
+		default:
+			out += "/" + s
+		}
+	}
+	return out, nil
+}
+
+// pySplitlines is Python's str.splitlines(): lines split at any of
+// Python's line boundaries, with no empty line after a final break.
+func pySplitlines(s string) []string {
+	out := []string{}
+	start := 0
+	rs := []rune(s)
+	for i := 0; i < len(rs); i++ {
+		switch rs[i] {
+		case '\n', '\v', '\f', 0x1c, 0x1d, 0x1e, 0x85, 0x2028, 0x2029:
+		case '\r':
+			out = append(out, string(rs[start:i]))
+			if i+1 < len(rs) && rs[i+1] == '\n' {
+				i++
+			}
+			start = i + 1
+			continue
+		default:
+			continue
+		}
+		out = append(out, string(rs[start:i]))
+		start = i + 1
+	}
+	if start < len(rs) {
+		out = append(out, string(rs[start:]))
+	}
+	return out
+}
+
+// pyIsDigit is Python's str.isdigit() for decimal digits: true when the
+// string is not empty and every character is a digit.
+func pyIsDigit(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !unicode.IsDigit(r) {
+			return false
+		}
+	}
+	return true
 }

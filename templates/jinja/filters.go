@@ -66,6 +66,8 @@ var simpleFilters = map[string]struct {
 	"min":                  {"jmin", 0, 0, tyAny},
 	"max":                  {"jmax", 0, 0, tyAny},
 	"abs":                  {"abs", 0, 0, tyNum},
+	"splitext":             {"pysplitext", 0, 0, tyList},
+	"path_join":            {"path_join", 0, 0, tyStr},
 }
 
 // FilterFunc returns the Go function that implements the Jinja filter
@@ -438,6 +440,17 @@ func (c *converter) filter(x *Filter, v gx) (gx, error) {
 			}
 		}
 		return typed(pipe(v, fn, args...), tyDict), nil
+	case "md5":
+		if len(x.Args) > 0 || len(x.Kwargs) > 0 {
+			return gx{}, fail(x.P, "md5 takes no arguments")
+		}
+		return typed(pipe(v, "hash", atom(`"md5"`, tyStr)), tyStr), nil
+	case "safe":
+		// Ansible renders without autoescaping: safe changes nothing.
+		if len(x.Args) > 0 || len(x.Kwargs) > 0 {
+			return gx{}, fail(x.P, "safe takes no arguments")
+		}
+		return v, nil
 	case "hash":
 		args, err := argsOf("hashtype")
 		if err != nil {
