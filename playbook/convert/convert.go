@@ -323,6 +323,9 @@ func (c *Converter) yamlFile(name string, src []byte, vars bool) ([]byte, []Prob
 		}
 		return bytes.ReplaceAll(out, []byte("\n"), []byte("\r\n")), probs, nil
 	}
+	if !vars {
+		src = rewriteLoops(src)
+	}
 	y := &yamlConv{c: c, name: name, f: newFile(src), vars: vars, marks: map[int][]string{}, values: map[int]bool{}, changed: map[*yaml.Node]string{}}
 	docs, err := decodeAll(src)
 	if err != nil {
