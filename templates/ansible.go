@@ -169,8 +169,15 @@ func ansibleFuncs() map[string]any {
 			_, isBool := v.(bool)
 			return ok && !isFloat && !isBool
 		},
-		"is_float":       func(v any) bool { _, _, isFloat, ok := number(v); return ok && isFloat },
-		"is_boolean":     func(v any) bool { _, ok := v.(bool); return ok },
+		"is_float":   func(v any) bool { _, _, isFloat, ok := number(v); return ok && isFloat },
+		"is_boolean": func(v any) bool { _, ok := v.(bool); return ok },
+		// Jinja's true and false tests: the boolean itself (1 is not true).
+		"is_true":  func(v any) bool { b, ok := v.(bool); return ok && b },
+		"is_false": func(v any) bool { b, ok := v.(bool); return ok && !b },
+		// Ansible's abs test (os.path.isabs) and contains test (seq
+		// contains value: value in seq).
+		"is_abs":         func(v any) bool { return strings.HasPrefix(pyStr(v), "/") },
+		"is_contains":    func(seq, v any) (bool, error) { return pyIn(v, seq) },
 		"is_mapping":     func(v any) bool { return reflect.ValueOf(v).Kind() == reflect.Map },
 		"is_iterable":    isIterable,
 		"is_sequence":    isIterable,

@@ -635,6 +635,8 @@ var tests = map[string]struct {
 	"le": {"le", 1, 1}, "<=": {"le", 1, 1}, "gt": {"gt", 1, 1}, ">": {"gt", 1, 1}, "greaterthan": {"gt", 1, 1},
 	"ge": {"ge", 1, 1}, ">=": {"ge", 1, 1},
 	"version": {"is_version", 1, 4}, "version_compare": {"is_version", 1, 4},
+	"true": {"is_true", 0, 0}, "false": {"is_false", 0, 0}, "abs": {"is_abs", 0, 0},
+	"contains": {"is_contains", 1, 1},
 }
 
 // TestFunc returns the Go function for a Jinja test, or "".
