@@ -109,6 +109,7 @@ func ansibleFuncs() map[string]any {
 		"comment_kw":           commentKw,
 		"combine_recursive":    combineRecursive,
 		"pyfind":               func(sub, s any) int { return pyFind(pyStr(s), pyStr(sub), false) },
+		"pyrandom":             pyRandom,
 		"pysplitext":           func(v any) []any { r, e := pySplitext(pyStr(v)); return []any{r, e} },
 		"path_join":            pathJoin,
 		"pysplitlines":         func(v any) []any { return strList(pySplitlines(pyStr(v))) },

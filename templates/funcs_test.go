@@ -154,3 +154,36 @@ func TestPythonRepl(t *testing.T) {
 		})
 	}
 }
+
+// TestPyRandom: with a seed, Ansible's random filter picks what CPython's
+// random.Random(seed) picks (values from python3 -c "from random import
+// Random; ..."); without one, a value in range.
+func TestPyRandom(t *testing.T) {
+	tests := []struct {
+		start, step, seed, end any
+		want                   any
+	}{
+		{nil, nil, "web01", 60, 22},
+		{nil, nil, "host.example.com", 60, 15},
+		{nil, nil, 123, 60, 3},
+		{nil, nil, "x", []any{"a", "b", "c", "d"}, "c"},
+		{10, 5, "web01", 100, 65},
+	}
+	for _, tt := range tests {
+		got, err := pyRandom(tt.start, tt.step, tt.seed, tt.end)
+		if err != nil || got != tt.want {
+			t.Errorf("pyRandom(%v, %v, %v, %v) = %v, %v; want %v", tt.start, tt.step, tt.seed, tt.end, got, err, tt.want)
+		}
+	}
+	for range 50 {
+		got, err := pyRandom(5, nil, nil, 8)
+		if n, ok := got.(int); err != nil || !ok || n < 5 || n >= 8 {
+			t.Fatalf("unseeded: %v, %v", got, err)
+		}
+	}
+	for _, bad := range [][4]any{{nil, nil, 1.5, 10}, {1, nil, nil, []any{1}}, {nil, nil, nil, []any{}}, {nil, nil, nil, 0}} {
+		if _, err := pyRandom(bad[0], bad[1], bad[2], bad[3]); err == nil {
+			t.Errorf("pyRandom%v: no error", bad)
+		}
+	}
+}

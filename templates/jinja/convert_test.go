@@ -264,6 +264,9 @@ var templateCases = []tcase{
 	// Python methods.
 	{"split", "{{ csv.split(',') | last }}", `{{ .csv | splitList "," | last }}`, "c", false},
 	{"split whitespace", "{{ words.split() | length }}", "{{ .words | fields | length }}", "3", false},
+	{"random with a seed", "{{ 60 | random(seed=name) }}", "{{ 60 | pyrandom nil nil .name }}", "10", false},
+	{"random element with a seed", "{{ list | random(seed='x') }}", `{{ .list | pyrandom nil nil "x" }}`, "c", false},
+	{"random start step seed", "{{ 100 | random(10, 5, seed=port) }}", "{{ 100 | pyrandom 10 5 .port }}", "25", false},
 	{"md5", "{{ name | md5 }}", `{{ .name | hash "md5" }}`, "2567a5ec9705eb7ac2c984033e06189d", false},
 	{"safe", "{{ name | safe }}", "{{ .name }}", "web", false},
 	{"splitext", "{{ path | splitext | last }}", "{{ .path | pysplitext | last }}", ".conf", false},

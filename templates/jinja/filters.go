@@ -440,6 +440,22 @@ func (c *converter) filter(x *Filter, v gx) (gx, error) {
 			}
 		}
 		return typed(pipe(v, fn, args...), tyDict), nil
+	case "random":
+		// random(start, step, seed=): nil stands for what is not given.
+		xs, err := positional(x.P, name, x.Args, x.Kwargs, "start", "step", "seed")
+		if err != nil {
+			return gx{}, err
+		}
+		args := []gx{atom("nil", tyAny), atom("nil", tyAny), atom("nil", tyAny)}
+		for i, e := range xs {
+			if e == nil {
+				continue
+			}
+			if args[i], err = c.expr(e); err != nil {
+				return gx{}, err
+			}
+		}
+		return pipe(v, "pyrandom", args...), nil
 	case "md5":
 		if len(x.Args) > 0 || len(x.Kwargs) > 0 {
 			return gx{}, fail(x.P, "md5 takes no arguments")
