@@ -267,6 +267,8 @@ var templateCases = []tcase{
 	{"random with a seed", "{{ 60 | random(seed=name) }}", "{{ 60 | pyrandom nil nil .name }}", "10", false},
 	{"random element with a seed", "{{ list | random(seed='x') }}", `{{ .list | pyrandom nil nil "x" }}`, "c", false},
 	{"random start step seed", "{{ 100 | random(10, 5, seed=port) }}", "{{ 100 | pyrandom 10 5 .port }}", "25", false},
+	{"FQCN filter", "x={{ d | ansible.builtin.to_json }}", "x={{ .d | to_json }}", `x={"k": "v", "n": 1, "sub": {"x": 1}}`, false},
+	{"FQCN filter and test", "{{ ver is ansible.legacy.version('2.0', '>') and name | ansible.builtin.b64encode == 'd2Vi' }}", `{{ and (is_version .ver "2.0" ">") (eq (.name | b64encode) "d2Vi") }}`, "true", false},
 	{"md5", "{{ name | md5 }}", `{{ .name | hash "md5" }}`, "2567a5ec9705eb7ac2c984033e06189d", false},
 	{"safe", "{{ name | safe }}", "{{ .name }}", "web", false},
 	{"splitext", "{{ path | splitext | last }}", "{{ .path | pysplitext | last }}", ".conf", false},
@@ -575,6 +577,8 @@ func TestUnconvertible(t *testing.T) {
 		text    string
 	}{
 		{"a {{ x | wordcount }} b", "a {{ x | wordcount }} b", 1, 3, "{{ x | wordcount }}"},
+		// Jinja's own filters have no ansible.builtin name: Ansible fails.
+		{"a {{ x | ansible.builtin.upper }} b", "a {{ x | ansible.builtin.upper }} b", 1, 3, "{{ x | ansible.builtin.upper }}"},
 		{"a\n  {{ x | wordcount }}", "a\n  {{ x | wordcount }}", 2, 3, "{{ x | wordcount }}"},
 		{"x\n{% filter upper %}a{% endfilter %}", "x\n{% filter upper %}a{% endfilter %}", 2, 1, "{% filter upper %}"},
 		{"{% if x is file %}a{% endif %}{{ y }}", "{% if x is file %}a{% endif %}{{ .y }}", 1, 1, "{% if x is file %}"},

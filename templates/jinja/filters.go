@@ -98,6 +98,7 @@ func (c *converter) filter(x *Filter, v gx) (gx, error) {
 			return gx{}, err
 		}
 	}
+	x.Name = shortName(x.Name, ansibleFilters)
 	name := x.Name
 	if sf, ok := simpleFilters[name]; ok && len(x.Kwargs) == 0 {
 		if len(x.Args) < sf.min || len(x.Args) > sf.max {
@@ -669,6 +670,7 @@ func TestNames() []string {
 }
 
 func (c *converter) test(x *Test) (gx, error) {
+	x.Name = shortName(x.Name, ansibleTests)
 	t, ok := tests[x.Name]
 	if !ok {
 		return gx{}, fail(x.P, "test %s is not supported", x.Name)
@@ -776,4 +778,40 @@ func (c *converter) negate(x *Test, g gx) gx {
 		return typed(call("not", g), tyBool)
 	}
 	return typed(g, tyBool)
+}
+
+// shortName drops the collection of ansible-core's own filters and tests
+// (ansible.builtin.to_json is to_json); Jinja's builtins have no such
+// name (ansible.builtin.upper does not load in Ansible).
+func shortName(n string, own map[string]bool) string {
+	for _, p := range []string{"ansible.builtin.", "ansible.legacy."} {
+		if s, ok := strings.CutPrefix(n, p); ok && own[s] {
+			return s
+		}
+	}
+	return n
+}
+
+// ansibleFilters and ansibleTests are ansible-core 2.14's own filter and
+// test plugins (ansible/plugins/filter, ansible/plugins/test).
+var ansibleFilters = setOf("to_json", "to_nice_json", "from_json", "to_yaml", "to_nice_yaml", "from_yaml",
+	"from_yaml_all", "basename", "dirname", "expanduser", "expandvars", "path_join", "realpath", "relpath",
+	"splitext", "b64encode", "b64decode", "to_uuid", "to_datetime", "strftime", "quote", "md5", "sha1",
+	"checksum", "password_hash", "hash", "regex_replace", "regex_escape", "regex_search", "regex_findall",
+	"ternary", "random", "shuffle", "mandatory", "comment", "type_debug", "combine", "extract", "flatten",
+	"dict2items", "items2dict", "subelements", "split", "bool", "unique", "intersect", "difference",
+	"symmetric_difference", "union", "min", "max", "log", "pow", "root", "human_readable", "human_to_bytes",
+	"rekey_on_member", "zip", "zip_longest", "urldecode", "urlsplit", "vault", "unvault")
+
+var ansibleTests = setOf("failed", "failure", "succeeded", "success", "changed", "change", "skipped", "skip",
+	"finished", "started", "reachable", "unreachable", "match", "search", "regex", "version", "version_compare",
+	"any", "all", "truthy", "falsy", "vault_encrypted", "directory", "file", "link", "exists", "abs", "same_file",
+	"mount", "subset", "superset", "contains", "nan", "uri", "url", "urn")
+
+func setOf(names ...string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
 }
