@@ -72,7 +72,10 @@ func tokenize(s string) ([]token, error) {
 	var quote byte
 	in := false
 	start := 0
-	// Template actions ({{ ... }}) are kept whole, spaces and quotes included.
+	// Template actions ({{ ... }}) are kept whole, spaces and quotes
+	// included, inside a quoted value too: Ansible's splitter
+	// (parsing/splitter.py) counts {{ }} whatever the quotes, so that
+	// a="{{ x == "y" }}" is one value.
 	depth := 0
 	begin := func(i int) {
 		if !in {
@@ -90,8 +93,15 @@ func tokenize(s string) ([]token, error) {
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if depth == 0 && quote == 0 && strings.HasPrefix(s[i:], "{{") {
+		if depth == 0 && strings.HasPrefix(s[i:], "{{") {
 			depth++
+			if quote != 0 {
+				// The quote is still open; its text goes on.
+				text.WriteString("{{")
+				val.WriteString("{{")
+				i++
+				continue
+			}
 			begin(i)
 			text.WriteString("{{")
 			val.WriteString("{{")

@@ -19,6 +19,9 @@ func TestSplitFreeForm(t *testing.T) {
 		{"echo {{ .x | default \"a b\" }} chdir=/srv", freeKeys, "echo {{ .x | default \"a b\" }}", map[string]any{"chdir": "/srv"}, false},
 		{`src=a dest="b c" mode='0644'`, nil, "", map[string]any{"src": "a", "dest": "b c", "mode": "0644"}, false},
 		{`msg="{{ .a }} and {{ .b }}"`, nil, "", map[string]any{"msg": "{{ .a }} and {{ .b }}"}, false},
+		{`a="{{ and (eq .net.cni "cilium") (.v | bool) }}" b=1`, nil, "", map[string]any{"a": `{{ and (eq .net.cni "cilium") (.v | bool) }}`, "b": "1"}, false},
+		{`msg='x {{ .a | d 'q' }} y' b="{{ "}" }}"`, nil, "", map[string]any{"msg": "x {{ .a | d 'q' }} y", "b": `{{ "}" }}`}, false},
+		{`a="{{ .x }}`, nil, "", nil, true},
 		{`a="unterminated`, nil, "", nil, true},
 	}
 	for _, tc := range cases {

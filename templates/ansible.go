@@ -106,7 +106,15 @@ func ansibleFuncs() map[string]any {
 		"password_hash":        passwordHash,
 		"map_attr":             mapAttr,
 		"comment":              comment,
+		"comment_kw":           commentKw,
 		"combine_recursive":    combineRecursive,
+		"pyfind":               func(sub, s any) int { return pyFind(pyStr(s), pyStr(sub), false) },
+		"pyrandom":             pyRandom,
+		"pysplitext":           func(v any) []any { r, e := pySplitext(pyStr(v)); return []any{r, e} },
+		"path_join":            pathJoin,
+		"pysplitlines":         func(v any) []any { return strList(pySplitlines(pyStr(v))) },
+		"pyisdigit":            func(v any) bool { return pyIsDigit(pyStr(v)) },
+		"pyrfind":              func(sub, s any) int { return pyFind(pyStr(s), pyStr(sub), true) },
 		"fields":               func(v any) []any { return strList(strings.Fields(pyStr(v))) },
 		"lstrip":               func(args ...any) string { return strip(args, true, false) },
 		"rstrip":               func(args ...any) string { return strip(args, false, true) },
@@ -162,8 +170,15 @@ func ansibleFuncs() map[string]any {
 			_, isBool := v.(bool)
 			return ok && !isFloat && !isBool
 		},
-		"is_float":       func(v any) bool { _, _, isFloat, ok := number(v); return ok && isFloat },
-		"is_boolean":     func(v any) bool { _, ok := v.(bool); return ok },
+		"is_float":   func(v any) bool { _, _, isFloat, ok := number(v); return ok && isFloat },
+		"is_boolean": func(v any) bool { _, ok := v.(bool); return ok },
+		// Jinja's true and false tests: the boolean itself (1 is not true).
+		"is_true":  func(v any) bool { b, ok := v.(bool); return ok && b },
+		"is_false": func(v any) bool { b, ok := v.(bool); return ok && !b },
+		// Ansible's abs test (os.path.isabs) and contains test (seq
+		// contains value: value in seq).
+		"is_abs":         func(v any) bool { return strings.HasPrefix(pyStr(v), "/") },
+		"is_contains":    func(seq, v any) (bool, error) { return pyIn(v, seq) },
 		"is_mapping":     func(v any) bool { return reflect.ValueOf(v).Kind() == reflect.Map },
 		"is_iterable":    isIterable,
 		"is_sequence":    isIterable,
@@ -1363,4 +1378,178 @@ func jround(args ...any) (float64, error) {
 		return math.Floor(f*m) / m, nil
 	}
 	return 0, fmt.Errorf("round: method must be common, ceil or floor, got %q", method)
+}
+
+// pyFind is Python's str.find (last: str.rfind): the index in characters,
+// not bytes, of sub in s, or -1.
+func pyFind(s, sub string, last bool) int {
+	i := strings.Index(s, sub)
+	if last {
+		i = strings.LastIndex(s, sub)
+	}
+	if i < 0 {
+		return -1
+	}
+	return utf8.RuneCountInString(s[:i])
+}
+
+// commentKw is Ansible's comment filter with keyword arguments
+// (comment(style, decoration=..., prefix=..., prefix_count=..., postfix=...,
+// postfix_count=..., beginning=..., end=..., newline=...)), as
+// ansible/plugins/filter/core.py composes it.
+func commentKw(style string, kw map[string]any, text any) (string, error) {
+	styles := map[string]map[string]any{
+		"plain":  {"decoration": "# "},
+		"erlang": {"decoration": "% "},
+		"c":      {"decoration": "// "},
+		"cblock": {"beginning": "/*", "decoration": " * ", "end": " */"},
+		"xml":    {"beginning": "<!--", "decoration": " - ", "end": "-->"},
+	}
+	sp, ok := styles[style]
+	if !ok {
+		return "", fmt.Errorf("comment: unknown style %q", style)
+	}
+	prepost := pyStr(sp["decoration"])
+	if d, ok := kw["decoration"]; ok {
+		prepost = pyStr(d)
+	}
+	p := map[string]any{
+		"newline": "\n", "beginning": "", "prefix": strings.TrimRight(prepost, " \t\n\r"), "prefix_count": 1,
+		"decoration": "", "postfix": strings.TrimRight(prepost, " \t\n\r"), "postfix_count": 1, "end": "",
+	}
+	for k, v := range sp {
+		p[k] = v
+	}
+	for k, v := range kw {
+		p[k] = v
+	}
+	count := func(k string) (int, error) {
+		n, err := toInt(p[k])
+		if err != nil {
+			return 0, fmt.Errorf("comment: %s: %w", k, err)
+		}
+		i, _ := n.(int)
+		if i < 0 {
+			i = 0
+		}
+		if err := capElems("comment", int64(i)); err != nil {
+			return 0, err
+		}
+		return i, nil
+	}
+	nl, deco := pyStr(p["newline"]), pyStr(p["decoration"])
+	var b strings.Builder
+	if s := pyStr(p["beginning"]); p["beginning"] != nil && s != "" {
+		b.WriteString(s + nl)
+	}
+	if s := pyStr(p["prefix"]); p["prefix"] != nil && s != "" {
+		n, err := count("prefix_count")
+		if err != nil {
+			return "", err
+		}
+		if s != nl {
+			s += nl
+		}
+		b.WriteString(strings.Repeat(s, n))
+	}
+	body := deco + strings.ReplaceAll(pyStr(text), nl, nl+deco)
+	b.WriteString(strings.ReplaceAll(body, deco+nl, strings.TrimRight(deco, " \t\n\r")+nl))
+	n, err := count("postfix_count")
+	if err != nil {
+		return "", err
+	}
+	post := pyStr(p["postfix"])
+	for range n {
+		b.WriteString(nl + post)
+	}
+	if s := pyStr(p["end"]); p["end"] != nil && s != "" {
+		b.WriteString(nl + s)
+	}
+	return b.String(), nil
+}
+
+// pySplitext is Python's os.path.splitext: the extension is from the last
+// dot of the last path element on, unless the element only starts with
+// dots (".bashrc" has none).
+func pySplitext(p string) (string, string) {
+	sep := strings.LastIndexByte(p, '/')
+	dot := strings.LastIndexByte(p, '.')
+	if dot > sep {
+		for i := sep + 1; i < dot; i++ {
+			if p[i] != '.' {
+				return p[:dot], p[dot:]
+			}
+		}
+	}
+	return p, ""
+}
+
+// pathJoin is Ansible's path_join filter: a string as it is, a list joined
+// as Python's os.path.join does (an absolute part starts over).
+func pathJoin(v any) (string, error) {
+	if s, ok := v.(string); ok {
+		return s, nil
+	}
+	l, err := items("path_join", v)
+	if err != nil {
+		return "", err
+	}
+	out := ""
+	for i, e := range l {
+		s, ok := e.(string)
+		if !ok {
+			return "", fmt.Errorf("path_join: part %d is %s, not a string", i, typeName(e))
+		}
+		switch {
+		case strings.HasPrefix(s, "/"):
+			out = s
+		case out == "" || strings.HasSuffix(out, "/"):
+			out += s
+		default:
+			out += "/" + s
+		}
+	}
+	return out, nil
+}
+
+// pySplitlines is Python's str.splitlines(): lines split at any of
+// Python's line boundaries, with no empty line after a final break.
+func pySplitlines(s string) []string {
+	out := []string{}
+	start := 0
+	rs := []rune(s)
+	for i := 0; i < len(rs); i++ {
+		switch rs[i] {
+		case '\n', '\v', '\f', 0x1c, 0x1d, 0x1e, 0x85, 0x2028, 0x2029:
+		case '\r':
+			out = append(out, string(rs[start:i]))
+			if i+1 < len(rs) && rs[i+1] == '\n' {
+				i++
+			}
+			start = i + 1
+			continue
+		default:
+			continue
+		}
+		out = append(out, string(rs[start:i]))
+		start = i + 1
+	}
+	if start < len(rs) {
+		out = append(out, string(rs[start:]))
+	}
+	return out
+}
+
+// pyIsDigit is Python's str.isdigit() for decimal digits: true when the
+// string is not empty and every character is a digit.
+func pyIsDigit(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !unicode.IsDigit(r) {
+			return false
+		}
+	}
+	return true
 }

@@ -874,7 +874,22 @@ func dict2items(v any) ([]any, error) {
 }
 
 // items2dict turns a list of {key, value} mappings into a mapping.
-func items2dict(v any) (map[string]any, error) {
+func items2dict(args ...any) (map[string]any, error) {
+	// items2dict(key_name='k', value_name='v') arrives as items2dict "k" "v" LIST.
+	keyName, valName := "key", "value"
+	switch len(args) {
+	case 1:
+	case 3:
+		k, ok1 := args[0].(string)
+		vn, ok2 := args[1].(string)
+		if !ok1 || !ok2 {
+			return nil, fmt.Errorf("items2dict: key_name and value_name must be strings")
+		}
+		keyName, valName = k, vn
+	default:
+		return nil, fmt.Errorf("items2dict: wrong number of arguments: %d", len(args))
+	}
+	v := args[len(args)-1]
 	l, ok := v.([]any)
 	if !ok && v != nil {
 		return nil, fmt.Errorf("items2dict: expected a list, got %s", typeName(v))
@@ -883,12 +898,12 @@ func items2dict(v any) (map[string]any, error) {
 	for i, e := range l {
 		m, ok := e.(map[string]any)
 		if !ok {
-			return nil, fmt.Errorf("items2dict: item %d is %s, not a mapping with key and value", i, typeName(e))
+			return nil, fmt.Errorf("items2dict: item %d is %s, not a mapping with %s and %s", i, typeName(e), keyName, valName)
 		}
-		k, hasKey := m["key"]
-		val, hasVal := m["value"]
+		k, hasKey := m[keyName]
+		val, hasVal := m[valName]
 		if !hasKey || !hasVal {
-			return nil, fmt.Errorf("items2dict: item %d has no key or no value", i)
+			return nil, fmt.Errorf("items2dict: item %d has no %s or no %s", i, keyName, valName)
 		}
 		out[fmt.Sprint(k)] = val
 	}

@@ -63,6 +63,16 @@ func TestFunctions(t *testing.T) {
 		{`{{ dict2items .m }}`, []any{map[string]any{"key": "a", "value": 1}, map[string]any{"key": "b", "value": 2}}},
 		{`{{ items2dict .items }}`, map[string]any{"x": 1, "y": "z"}},
 		{`{{ .m | dict2items | items2dict }}`, map[string]any{"a": 1, "b": 2}},
+		{`{{ items2dict "k" "v" (list (dict "k" "x" "v" 1)) }}`, map[string]any{"x": 1}},
+		{`{{ "a\r\nb\rc\n\nd\n" | pysplitlines }}`, []any{"a", "b", "c", "", "d"}},
+		{`{{ "héllo" | pyfind "l" }}`, 2},
+		{`{{ "héllo" | pyrfind "l" }}`, 3},
+		{`{{ "x" | pyfind "y" }}`, -1},
+		{`{{ "١٢" | pyisdigit }}`, true},
+		{`{{ "" | pyisdigit }}`, false},
+		{`{{ "a/.b.c" | pysplitext }}`, []any{"a/.b", ".c"}},
+		{`{{ "..." | pysplitext }}`, []any{"...", ""}},
+		{`{{ comment_kw "plain" (dict "decoration" "; " "prefix_count" 2) "x" }}`, ";\n;\n; x\n;"},
 		{`{{ flatten .l }}`, []any{1, 2, 3, 4, 5}},
 		{`{{ unique .dup }}`, []any{"a", "b", map[string]any{"k": 1}, 2}},
 		{`{{ .nope | mandatory | default 1 }}`, nil}, // error checked below
@@ -109,6 +119,9 @@ func TestFunctionErrors(t *testing.T) {
 		{`{{ from_yaml "a: [" }}`, "from_yaml: yaml"},
 		{`{{ combine (list 1) }}`, "combine: expected a mapping, got list"},
 		{`{{ items2dict (list 1) }}`, "items2dict: item 0 is integer"},
+		{`{{ items2dict "k" "v" (list (dict "k" 1)) }}`, "items2dict: item 0 has no k or no v"},
+		{`{{ path_join (list "a" 1) }}`, "path_join: part 1 is integer"},
+		{`{{ comment_kw "nope" (dict) "x" }}`, `comment: unknown style "nope"`},
 		{`{{ flatten 3 }}`, "flatten: expected a list, got integer"},
 		{`{{ repeat -1 "x" }}`, "negative count"},
 	}
@@ -139,5 +152,38 @@ func TestPythonRepl(t *testing.T) {
 				t.Errorf("pythonRepl(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestPyRandom: with a seed, Ansible's random filter picks what CPython's
+// random.Random(seed) picks (values from python3 -c "from random import
+// Random; ..."); without one, a value in range.
+func TestPyRandom(t *testing.T) {
+	tests := []struct {
+		start, step, seed, end any
+		want                   any
+	}{
+		{nil, nil, "web01", 60, 22},
+		{nil, nil, "host.example.com", 60, 15},
+		{nil, nil, 123, 60, 3},
+		{nil, nil, "x", []any{"a", "b", "c", "d"}, "c"},
+		{10, 5, "web01", 100, 65},
+	}
+	for _, tt := range tests {
+		got, err := pyRandom(tt.start, tt.step, tt.seed, tt.end)
+		if err != nil || got != tt.want {
+			t.Errorf("pyRandom(%v, %v, %v, %v) = %v, %v; want %v", tt.start, tt.step, tt.seed, tt.end, got, err, tt.want)
+		}
+	}
+	for range 50 {
+		got, err := pyRandom(5, nil, nil, 8)
+		if n, ok := got.(int); err != nil || !ok || n < 5 || n >= 8 {
+			t.Fatalf("unseeded: %v, %v", got, err)
+		}
+	}
+	for _, bad := range [][4]any{{nil, nil, 1.5, 10}, {1, nil, nil, []any{1}}, {nil, nil, nil, []any{}}, {nil, nil, nil, 0}} {
+		if _, err := pyRandom(bad[0], bad[1], bad[2], bad[3]); err == nil {
+			t.Errorf("pyRandom%v: no error", bad)
+		}
 	}
 }

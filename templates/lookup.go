@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -157,6 +158,25 @@ func (s *state) lookup(e *Engine, plugin string, terms []any, wantlist bool) (an
 			}
 			out = append(out, v)
 		}
+	case "varnames":
+		// The names of the variables that match the regular expressions
+		// (searched, as re.search does), in sorted order.
+		names := make([]string, 0, len(s.vars))
+		for k := range s.vars {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for _, t := range strTerms() {
+			re, err := compileRE("lookup varnames", t)
+			if err != nil {
+				return nil, err
+			}
+			for _, n := range names {
+				if re.MatchString(n) {
+					out = append(out, n)
+				}
+			}
+		}
 	case "items":
 		for _, t := range terms {
 			if l, ok := t.([]any); ok {
@@ -242,7 +262,7 @@ func (s *state) lookup(e *Engine, plugin string, terms []any, wantlist bool) (an
 			out = append(out, p)
 		}
 	default:
-		return nil, fmt.Errorf("lookup plugin %q is not supported (file, template, env, pipe, vars, items, first_found, fileglob, password)", plugin)
+		return nil, fmt.Errorf("lookup plugin %q is not supported (file, template, env, pipe, vars, varnames, items, first_found, fileglob, password)", plugin)
 	}
 	if wantlist {
 		if out == nil {

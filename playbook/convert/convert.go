@@ -323,6 +323,9 @@ func (c *Converter) yamlFile(name string, src []byte, vars bool) ([]byte, []Prob
 		}
 		return bytes.ReplaceAll(out, []byte("\n"), []byte("\r\n")), probs, nil
 	}
+	if !vars {
+		src = rewriteLoops(src)
+	}
 	y := &yamlConv{c: c, name: name, f: newFile(src), vars: vars, marks: map[int][]string{}, values: map[int]bool{}, changed: map[*yaml.Node]string{}}
 	docs, err := decodeAll(src)
 	if err != nil {
@@ -424,6 +427,9 @@ func (y *yamlConv) node(n *yaml.Node, flow bool, parent int, key, outer string) 
 		}
 	case yaml.SequenceNode:
 		inFlow := flow || n.Style&yaml.FlowStyle != 0
+		if !y.vars && !inFlow && (parent == -1 || taskListKeys[key]) {
+			y.includes(n, parent == -1 && hasPlays(n))
+		}
 		for _, c := range n.Content {
 			y.node(c, inFlow, n.Column-1, key, outer)
 		}
@@ -565,4 +571,82 @@ func isMarker(line string) bool {
 
 func leadingSpace(s string) string {
 	return s[:len(s)-len(strings.TrimLeft(s, " \t"))]
+}
+
+// taskListKeys hold lists of tasks (a file's top-level list is one too, or
+// a list of plays).
+var taskListKeys = map[string]bool{
+	"tasks": true, "pre_tasks": true, "post_tasks": true, "handlers": true,
+	"block": true, "rescue": true, "always": true,
+}
+
+// includeKeys are the names of the include action that ansible-core 2.14
+// still runs (deprecated, removed in 2.16) and mdo-play does not.
+var includeKeys = map[string]bool{"include": true, "ansible.builtin.include": true, "ansible.legacy.include": true}
+
+// hasPlays says a top-level list holds plays: one of its items has hosts:
+// or import_playbook:.
+func hasPlays(seq *yaml.Node) bool {
+	for _, c := range seq.Content {
+		if c.Kind != yaml.MappingNode {
+			continue
+		}
+		for i := 0; i+1 < len(c.Content); i += 2 {
+			switch c.Content[i].Value {
+			case "hosts", "import_playbook", "ansible.builtin.import_playbook":
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// includes renames the include action of the items of a list of tasks
+// (plays, when plays is set) to what ansible-core 2.14 makes of it
+// (playbook/helpers.py): among plays, import_playbook; among tasks,
+// import_tasks when the file name is not a template and the task has no
+// loop, include_tasks otherwise. An include that passes variables as
+// key=value after the file name, or says static:, stays as it is.
+func (y *yamlConv) includes(seq *yaml.Node, plays bool) {
+	for _, t := range seq.Content {
+		if t.Kind != yaml.MappingNode || t.Style&yaml.FlowStyle != 0 {
+			continue
+		}
+		var key, val *yaml.Node
+		dynamic, static := false, false
+		for i := 0; i+1 < len(t.Content); i += 2 {
+			k := t.Content[i].Value
+			switch {
+			case includeKeys[k]:
+				key, val = t.Content[i], t.Content[i+1]
+			case k == "static":
+				static = true
+			case k == "loop" || strings.HasPrefix(k, "with_"):
+				dynamic = true
+			}
+		}
+		if key == nil || static || val.Kind != yaml.ScalarNode || key.Style != 0 {
+			continue
+		}
+		file := strings.TrimSpace(val.Value)
+		if file == "" || strings.ContainsAny(file, " \t\n") && !strings.Contains(file, "{{") {
+			continue
+		}
+		if strings.Contains(file, "{{") {
+			dynamic = true
+		}
+		name := "import_tasks"
+		switch {
+		case plays:
+			name = "import_playbook"
+		case dynamic:
+			name = "include_tasks"
+		}
+		sp, ok := y.f.locate(key, false, t.Column-1)
+		if !ok {
+			continue
+		}
+		y.edits = append(y.edits, edit{start: sp.start, end: sp.end, text: name})
+		y.changed[key] = name
+	}
 }

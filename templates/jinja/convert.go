@@ -3,6 +3,7 @@ package jinja
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -40,6 +41,11 @@ func convert(src string, yamlValue bool) (string, []Problem) {
 	if indexTagStart(src, 0) < 0 {
 		return src, nil
 	}
+	orig := src
+	if !yamlValue {
+		// What an earlier run left in a file is converted again.
+		src = unfailLeft(src)
+	}
 	nodes, err := Parse(src)
 	if err != nil {
 		return src, []Problem{syntaxProblem(src, err)}
@@ -55,14 +61,22 @@ func convert(src string, yamlValue bool) (string, []Problem) {
 	c.nodes(nodes)
 	c.pieces = append(c.hoisted(), c.pieces...)
 	out := c.render()
-	if out != src {
-		if _, err := parse.Parse("t", out, "{{", "}}", goFuncs, goBuiltins); err != nil {
+	if out != src || len(c.problems) > 0 && !yamlValue {
+		_, err := parse.Parse("t", out, "{{", "}}", goFuncs, goBuiltins)
+		if err != nil && !yamlValue && c.failLeft() {
+			// In a file, what is left as written becomes an action that
+			// fails the render there, holding the Jinja text, so that the
+			// rest of the file is converted and loads.
+			out = c.render()
+			_, err = parse.Parse("t", out, "{{", "}}", goFuncs, goBuiltins)
+		}
+		if err != nil {
 			// Go actions kept as written that do not fit where they are.
 			line := src
 			if i := strings.IndexByte(line, '\n'); i >= 0 {
 				line = line[:i]
 			}
-			return src, append(c.problems, Problem{Line: 1, Col: 1, Text: line, Reason: "the converted template does not parse: " + err.Error()})
+			return orig, append(c.problems, Problem{Line: 1, Col: 1, Text: line, Reason: "the converted template does not parse: " + err.Error()})
 		}
 	}
 	return out, c.problems
@@ -88,6 +102,13 @@ func ConvertExpr(src string) (string, []Problem) {
 		inner = strings.TrimSuffix(inner, "-")
 		if IsGoExpr(inner) {
 			return strings.TrimSpace(inner), nil
+		}
+	}
+	if strings.Contains(inner, "{{") {
+		// "not {{ x }}": Ansible renders the condition first, then
+		// evaluates the text; each {{ e }} becomes (e).
+		if e, ok := embeddedExpr(inner); ok {
+			inner, off = e, strings.Index(src, s)
 		}
 	}
 	// Positions are reported in src: pad the parsed text to its offset.
@@ -215,6 +236,7 @@ type piece struct {
 	ltrim, rtrim bool
 	trimBlock    bool // Jinja's trim_blocks removes the newline after this tag
 	group        int  // the statement the tag belongs to (0: none)
+	left         bool // a construct left as written (leave)
 }
 
 const (
@@ -267,7 +289,7 @@ func (c *converter) problemAt(err error, pos int, text string) Problem {
 // leave keeps a construct as written and reports it.
 func (c *converter) leave(n Node, at int, text string, err error) {
 	s, e := n.span()
-	c.pieces = append(c.pieces, piece{text: c.src[s:e], kind: kVerbatim})
+	c.pieces = append(c.pieces, piece{text: c.src[s:e], kind: kVerbatim, left: true})
 	if text == "" {
 		text = c.src[s:e]
 	}
@@ -1189,4 +1211,76 @@ func anyExpr(nodes []Node, intoLoops bool, pred func(Expr) bool) bool {
 	}
 	walk(nodes)
 	return found
+}
+
+// leftPrefix starts the message of the action that stands, in a converted
+// file, for a construct left as written.
+const leftPrefix = "mdo-convert: not converted: "
+
+// leftRE matches that action; its string holds the Jinja text.
+var leftRE = regexp.MustCompile(`\{\{ fail "` + regexp.QuoteMeta(leftPrefix) + `((?:[^"\\\n]|\\.)*)" \}\}`)
+
+// failLeft turns the constructs left as written into actions that fail
+// the render with their text; it reports whether there were any.
+func (c *converter) failLeft() bool {
+	found := false
+	for i, p := range c.pieces {
+		if p.left {
+			c.pieces[i].text = "{{ fail " + strconv.Quote(leftPrefix+p.text) + " }}"
+			found = true
+		}
+	}
+	return found
+}
+
+// unfailLeft puts back the Jinja text of the actions failLeft made.
+func unfailLeft(src string) string {
+	if !strings.Contains(src, leftPrefix) {
+		return src
+	}
+	return leftRE.ReplaceAllStringFunc(src, func(m string) string {
+		q := leftRE.FindStringSubmatch(m)[1]
+		s, err := strconv.Unquote(`"` + q + `"`)
+		if err != nil {
+			return m
+		}
+		return s
+	})
+}
+
+// embeddedExpr turns a condition holding {{ }} outside string literals
+// ("not {{ x }}", "{{ a }} and {{ b }}") into one expression, each {{ e }}
+// in parentheses. Ansible renders such a condition as a template and then
+// evaluates the text it gives: the same for a value that reads back as
+// itself (a boolean, a number, none), which is what these conditions hold;
+// a string value Ansible would read again as an expression. Only text
+// without quotes around the {{ }} is taken, and no statements.
+func embeddedExpr(s string) (string, bool) {
+	nodes, err := Parse(s)
+	if err != nil {
+		return "", false
+	}
+	var b strings.Builder
+	outputs := 0
+	for _, n := range nodes {
+		switch n := n.(type) {
+		case *Text:
+			if strings.ContainsAny(n.S, `'"{}`) {
+				return "", false
+			}
+			b.WriteString(n.S)
+		case *Output:
+			if n.Err != nil || n.X == nil {
+				return "", false
+			}
+			e := s[n.Start+2 : n.End-2]
+			e = strings.TrimPrefix(strings.TrimPrefix(e, "-"), "+")
+			e = strings.TrimSuffix(strings.TrimSuffix(e, "-"), "+")
+			b.WriteString("(" + strings.TrimSpace(e) + ")")
+			outputs++
+		default:
+			return "", false
+		}
+	}
+	return b.String(), outputs > 0
 }

@@ -184,6 +184,8 @@ var templateCases = []tcase{
 	{"lower upper", "{{ name | upper }}{{ 'ABC' | lower }}", `{{ .name | upper }}{{ "ABC" | lower }}`, "WEBabc", false},
 	{"capitalize", "{{ 'hELLO wORLD' | capitalize }}", `{{ "hELLO wORLD" | capitalize }}`, "Hello world", false},
 	{"replace", "{{ csv | replace(',', ';') }}", `{{ .csv | replace "," ";" }}`, "a;b;c", false},
+	{"regex_replace without replacement", "{{ path | regex_replace('^(.*://)?(.*?)/') }}", `{{ .path | regex_replace "^(.*://)?(.*?)/" "" }}`, "etc/nginx/nginx.conf", false},
+	{"regex_replace pattern only, flags", "{{ name | regex_replace('W', ignorecase=true) }}", `{{ .name | regex_replace "(?i)W" "" }}`, "eb", false},
 	{"regex_replace", `{{ path | regex_replace('^/etc/(\w+)/.*$', '\1') }}`, "{{ .path | regex_replace `^/etc/(\\w+)/.*$` `\\1` }}", "nginx", false},
 	{"regex doubled backslash", `{{ path | regex_replace('\\w', 'x') }}`, "{{ .path | regex_replace `\\\\w` \"x\" }}", "/etc/nginx/nginx.conf", false},
 	{"regex_search", `{{ path | regex_search('ng\w+') }}`, "{{ .path | regex_search `ng\\w+` }}", "nginx", false},
@@ -196,6 +198,8 @@ var templateCases = []tcase{
 	{"combine recursive", "{{ d | combine(d2, recursive=true) | to_json }}", `{{ .d | combine_recursive .d2 | to_json }}`, `{"k": "v", "n": 2, "sub": {"x": 1, "y": 2}}`, false},
 	{"dict2items", "{{ d2 | dict2items | map(attribute='key') | join }}", `{{ .d2 | dict2items | map_attr "key" | jjoin "" }}`, "nsub", false},
 	{"items2dict", "{{ (pairs | items2dict).b }}", "{{ (.pairs | items2dict).b }}", "2", false},
+	{"items2dict names", "{{ (users | items2dict(key_name='name', value_name='uid')).al }}", `{{ (.users | items2dict "name" "uid").al }}`, "1", false},
+	{"items2dict value name only", "{{ (users | items2dict(value_name='state', key_name='name')).bob }}", `{{ (.users | items2dict "name" "state").bob }}`, "present", false},
 	{"to_json", "{{ d2 | to_json }}", "{{ .d2 | to_json }}", `{"n": 2, "sub": {"y": 2}}`, false},
 	{"to_json unicode", "{{ 'é' | to_json }}", `{{ "é" | to_json }}`, `"\u00e9"`, false},
 	{"to_nice_json", "{{ d2 | to_nice_json }}", "{{ .d2 | to_nice_json }}", "{\n    \"n\": 2,\n    \"sub\": {\n        \"y\": 2\n    }\n}", false},
@@ -228,6 +232,10 @@ var templateCases = []tcase{
 	{"ternary", "{{ flag | ternary('on', 'off') }}", `{{ .flag | ternary "on" "off" }}`, "on", false},
 	{"mandatory", "{{ name | mandatory }}", "{{ .name | mandatory }}", "web", false},
 	{"comment", "{{ ansible_managed | comment }}", "{{ .ansible_managed | comment }}", "#\n# Ansible managed\n#", false},
+	{"comment decoration", "{{ ansible_managed | comment(decoration='; ') }}", `{{ .ansible_managed | comment_kw "plain" (dict "decoration" "; ") }}`, ";\n; Ansible managed\n;", false},
+	{"comment style and decoration", "{{ multi | comment('c', decoration='-- ') }}", `{{ .multi | comment_kw "c" (dict "decoration" "-- ") }}`, "--\n-- line1\n-- line2\n--", false},
+	{"comment prefix postfix", "{{ multi | comment(prefix='', postfix='#', postfix_count=2, beginning='<<', end='>>') }}", `{{ .multi | comment_kw "plain" (dict "prefix" "" "postfix" "#" "postfix_count" 2 "beginning" "<<" "end" ">>") }}`, "<<\n# line1\n# line2\n#\n#\n>>", false},
+	{"comment xml decoration", "{{ name | comment('xml', decoration='  ') }}", `{{ .name | comment_kw "xml" (dict "decoration" "  ") }}`, "<!--\n  web\n\n-->", false},
 	{"comment c", "{{ 'a' | comment('c') }}", `{{ "a" | comment "c" }}`, "//\n// a\n//", false},
 	{"indent", "{{ multi | indent(2) }}", "{{ .multi | jindent 2 }}", "line1\n  line2", false},
 	{"indent first", "{{ multi | indent(2, true) }}", "{{ .multi | jindent 2 true }}", "  line1\n  line2", false},
@@ -256,6 +264,29 @@ var templateCases = []tcase{
 	// Python methods.
 	{"split", "{{ csv.split(',') | last }}", `{{ .csv | splitList "," | last }}`, "c", false},
 	{"split whitespace", "{{ words.split() | length }}", "{{ .words | fields | length }}", "3", false},
+	{"random with a seed", "{{ 60 | random(seed=name) }}", "{{ 60 | pyrandom nil nil .name }}", "10", false},
+	{"random element with a seed", "{{ list | random(seed='x') }}", `{{ .list | pyrandom nil nil "x" }}`, "c", false},
+	{"random start step seed", "{{ 100 | random(10, 5, seed=port) }}", "{{ 100 | pyrandom 10 5 .port }}", "25", false},
+	{"FQCN filter", "x={{ d | ansible.builtin.to_json }}", "x={{ .d | to_json }}", `x={"k": "v", "n": 1, "sub": {"x": 1}}`, false},
+	{"FQCN filter and test", "{{ ver is ansible.legacy.version('2.0', '>') and name | ansible.builtin.b64encode == 'd2Vi' }}", `{{ and (is_version .ver "2.0" ">") (eq (.name | b64encode) "d2Vi") }}`, "true", false},
+	{"md5", "{{ name | md5 }}", `{{ .name | hash "md5" }}`, "2567a5ec9705eb7ac2c984033e06189d", false},
+	{"safe", "{{ name | safe }}", "{{ .name }}", "web", false},
+	{"splitext", "{{ path | splitext | last }}", "{{ .path | pysplitext | last }}", ".conf", false},
+	{"splitext root", "{{ (path | splitext)[0] }}", "{{ index (.path | pysplitext) 0 }}", "/etc/nginx/nginx", false},
+	{"splitext leading dot", "{{ '/home/u/.bashrc' | splitext | first }}", `{{ "/home/u/.bashrc" | pysplitext | first }}`, "/home/u/.bashrc", false},
+	{"splitext no extension", "{{ 'a.d/file' | splitext | last }}", `{{ "a.d/file" | pysplitext | last }}`, "", false},
+	{"path_join", "{{ ['/etc', 'nginx', name] | path_join }}", `{{ list "/etc" "nginx" .name | path_join }}`, "/etc/nginx/web", false},
+	{"path_join absolute part", "{{ ['a', '/b', 'c/'] | path_join }}", `{{ list "a" "/b" "c/" | path_join }}`, "/b/c/", false},
+	{"path_join string", "{{ path | path_join }}", "{{ .path | path_join }}", "/etc/nginx/nginx.conf", false},
+	{"splitlines", "{{ multi.splitlines() | join('|') }}", `{{ .multi | pysplitlines | jjoin "|" }}`, "line1|line2", false},
+	{"splitlines empty", "{{ empty.splitlines() | length }}", "{{ .empty | pysplitlines | length }}", "0", false},
+	{"isdigit", "{{ (port | string).isdigit() }}", "{{ .port | string | pyisdigit }}", "true", false},
+	{"isdigit not", "{{ name.isdigit() or empty.isdigit() }}", "{{ or (.name | pyisdigit) (.empty | pyisdigit) }}", "false", false},
+	{"find", "{{ path.find('nginx') }}", `{{ .path | pyfind "nginx" }}`, "5", false},
+	{"find missing", "{{ path.find('apache') }}", `{{ .path | pyfind "apache" }}`, "-1", false},
+	{"rfind", "{{ path.rfind('nginx') }}", `{{ .path | pyrfind "nginx" }}`, "11", false},
+	{"find in a condition", "{{ (result.stdout.find('ok') != -1) and (result.stdout.find('Please wait') == -1) }}", `{{ and (ne (.result.stdout | pyfind "ok") -1) (eq (.result.stdout | pyfind "Please wait") -1) }}`, "true", false},
+	{"find counts characters", "{{ 'héllo'.find('l') }}", `{{ "héllo" | pyfind "l" }}`, "2", false},
 	{"split index", "{{ words.split(' ')[0] }}", `{{ index (.words | splitList " ") 0 }}`, "a", false},
 	{"strip", "[{{ text.strip() }}]", "[{{ .text | trim }}]", "[Hello World]", false},
 	{"strip chars", "{{ 'xxaxx'.strip('x') }}", `{{ "xxaxx" | trimAll "x" }}`, "a", false},
@@ -334,6 +365,15 @@ var exprCases = []tcase{
 	{"defined", "missing is defined", "is_defined .missing", "false", false},
 	{"not defined", "missing is not defined", "is_undefined .missing", "true", false},
 	{"bare variable", "flag", "truthy .flag", "true", false},
+	{"true test", "flag is true and zero is not true", "and (is_true .flag) (not (is_true .zero))", "true", false},
+	{"false test", "off is false and nothing is not false and 0 is not false", "and (is_false .off) (not (is_false .nothing)) (not (is_false 0))", "true", false},
+	{"abs test", "path is abs and name is not abs", "and (is_abs .path) (not (is_abs .name))", "true", false},
+	{"contains test", "list is contains('a') and not (list is contains('z'))", `and (is_contains .list "a") (not (is_contains .list "z"))`, "true", false},
+	{"contains in select", "list | select('contains', 'a') | list | length == 0", `eq (.list | select "is_contains" "a" | length) 0`, "false", false},
+	{"not {{ }}", "not {{ flag }}", "not .flag", "false", false},
+	{"{{ }} in a comparison", "{{ port }} > 80 and {{ off }}", "truthy (and (gt .port 80) .off)", "false", false},
+	{"{{ }} of a subscript", "not {{ result['changed'] }}", "not .result.changed", "false", false},
+	{"{{ }} with a filter", "{{ zero | int }} == 0", "eq (.zero | to_int) 0", "true", false},
 	{"bare list", "list", "truthy .list", "true", false},
 	{"empty string", "empty", "truthy .empty", "false", false},
 	{"not", "not off", "not .off", "true", false},
@@ -537,6 +577,8 @@ func TestUnconvertible(t *testing.T) {
 		text    string
 	}{
 		{"a {{ x | wordcount }} b", "a {{ x | wordcount }} b", 1, 3, "{{ x | wordcount }}"},
+		// Jinja's own filters have no ansible.builtin name: Ansible fails.
+		{"a {{ x | ansible.builtin.upper }} b", "a {{ x | ansible.builtin.upper }} b", 1, 3, "{{ x | ansible.builtin.upper }}"},
 		{"a\n  {{ x | wordcount }}", "a\n  {{ x | wordcount }}", 2, 3, "{{ x | wordcount }}"},
 		{"x\n{% filter upper %}a{% endfilter %}", "x\n{% filter upper %}a{% endfilter %}", 2, 1, "{% filter upper %}"},
 		{"{% if x is file %}a{% endif %}{{ y }}", "{% if x is file %}a{% endif %}{{ .y }}", 1, 1, "{% if x is file %}"},
@@ -579,4 +621,45 @@ func TestNoJinjaUnchanged(t *testing.T) {
 		}
 	}
 	_ = strings.TrimSpace
+}
+
+// TestLeftInFile: in a template file, a construct left as written that
+// would keep the converted file from parsing as a Go template becomes an
+// action that fails the render with its Jinja text, so that the rest of
+// the file (its statements) is converted; a second run converts the same
+// text again and reports it again.
+func TestLeftInFile(t *testing.T) {
+	tests := []struct{ in, out string }{
+		{"{% for h in list %}{{ h | wordcount }} {{ h }}\n{% endfor %}",
+			`{{ range $h := .list }}{{ fail "mdo-convert: not converted: {{ h | wordcount }}" }} {{ $h }}` + "\n{{ end }}"},
+		{"{% if flag %}{{ \"a\" | wordcount }}{% endif %}{{ name }}",
+			`{{ if .flag }}{{ fail "mdo-convert: not converted: {{ \"a\" | wordcount }}" }}{{ end }}{{ .name }}`},
+		// Left statements alone parse as text: they stay as they were.
+		{"x\n{% filter upper %}a{% endfilter %}", "x\n{% filter upper %}a{% endfilter %}"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			out, probs := jinja.ConvertFile(tt.in)
+			if out != tt.out {
+				t.Errorf("out %q, want %q", out, tt.out)
+			}
+			if len(probs) != 1 {
+				t.Fatalf("problems %+v, want one", probs)
+			}
+			again, probs2 := jinja.ConvertFile(out)
+			if again != out || len(probs2) != 1 || probs2[0].Reason != probs[0].Reason {
+				t.Errorf("second run: %q %+v", again, probs2)
+			}
+			// ConvertTemplate (a YAML value) leaves the text as it was.
+			if v, _ := jinja.ConvertTemplate(tt.in); strings.Contains(v, "mdo-convert") {
+				t.Errorf("ConvertTemplate: %q", v)
+			}
+		})
+	}
+	out, _ := jinja.ConvertFile(tests[0].in)
+	eng := templates.New()
+	_, err := eng.RenderString("a.j2", out, map[string]any{"list": []any{"a"}})
+	if err == nil || !strings.Contains(err.Error(), "mdo-convert: not converted: {{ h | wordcount }}") {
+		t.Errorf("render: %v, want the fail with the Jinja text", err)
+	}
 }

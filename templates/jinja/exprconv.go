@@ -594,6 +594,23 @@ func (c *converter) method(x *Call, ga *Getattr) (gx, error) {
 			got = index(v, args[0])
 		}
 		return pipe(got, "d", def), nil
+	case "splitlines":
+		if err := nargs(0, 0); err != nil {
+			return gx{}, err
+		}
+		return typed(pipe(v, "pysplitlines"), tyList), nil
+	case "isdigit":
+		if err := nargs(0, 0); err != nil {
+			return gx{}, err
+		}
+		return typed(pipe(v, "pyisdigit"), tyBool), nil
+	case "find", "rfind":
+		// str.find(sub): the index (in characters) of the first (rfind:
+		// last) occurrence of sub, -1 when there is none.
+		if err := nargs(1, 1); err != nil {
+			return gx{}, err
+		}
+		return typed(pipe(v, "py"+ga.Attr, args[0]), tyNum), nil
 	case "lower", "upper", "capitalize", "title":
 		if err := nargs(0, 0); err != nil {
 			return gx{}, err

@@ -66,6 +66,8 @@ var simpleFilters = map[string]struct {
 	"min":                  {"jmin", 0, 0, tyAny},
 	"max":                  {"jmax", 0, 0, tyAny},
 	"abs":                  {"abs", 0, 0, tyNum},
+	"splitext":             {"pysplitext", 0, 0, tyList},
+	"path_join":            {"path_join", 0, 0, tyStr},
 }
 
 // FilterFunc returns the Go function that implements the Jinja filter
@@ -96,6 +98,7 @@ func (c *converter) filter(x *Filter, v gx) (gx, error) {
 			return gx{}, err
 		}
 	}
+	x.Name = shortName(x.Name, ansibleFilters)
 	name := x.Name
 	if sf, ok := simpleFilters[name]; ok && len(x.Kwargs) == 0 {
 		if len(x.Args) < sf.min || len(x.Args) > sf.max {
@@ -155,6 +158,58 @@ func (c *converter) filter(x *Filter, v gx) (gx, error) {
 			}
 		}
 		return typed(pipe(v, name, args...), tyStr), nil
+	case "comment":
+		// comment(style, decoration=..., prefix=..., ...): the keyword
+		// arguments go as a mapping, in Ansible's names.
+		xs, err := positional(x.P, name, x.Args, nil, "style")
+		if err != nil {
+			return gx{}, err
+		}
+		style := atom(`"plain"`, tyStr)
+		if len(xs) == 1 {
+			if style, err = c.expr(xs[0]); err != nil {
+				return gx{}, err
+			}
+		}
+		var kv []gx
+		for _, k := range x.Kwargs {
+			switch k.Name {
+			case "style":
+				if len(xs) == 1 {
+					return gx{}, fail(x.P, "comment: style given twice")
+				}
+				if style, err = c.expr(k.Value); err != nil {
+					return gx{}, err
+				}
+				continue
+			case "decoration", "prefix", "prefix_count", "postfix", "postfix_count", "beginning", "end", "newline":
+			default:
+				return gx{}, fail(x.P, "comment: keyword argument %s is not supported", k.Name)
+			}
+			g, err := c.expr(k.Value)
+			if err != nil {
+				return gx{}, err
+			}
+			kv = append(kv, atom(goString(k.Name), tyStr), g)
+		}
+		return typed(pipe(v, "comment_kw", style, typed(call("dict", kv...), tyDict)), tyStr), nil
+	case "items2dict":
+		// key_name/value_name default to key/value: both are passed
+		// whenever either is given.
+		xs, err := positional(x.P, name, x.Args, x.Kwargs, "key_name", "value_name")
+		if err != nil {
+			return gx{}, err
+		}
+		args := []gx{atom(`"key"`, tyStr), atom(`"value"`, tyStr)}
+		for i, e := range xs {
+			if e == nil {
+				continue
+			}
+			if args[i], err = c.expr(e); err != nil {
+				return gx{}, err
+			}
+		}
+		return typed(pipe(v, "items2dict", args...), tyDict), nil
 	case "round":
 		args, err := argsOf("precision", "method")
 		if err != nil {
@@ -262,7 +317,8 @@ func (c *converter) filter(x *Filter, v gx) (gx, error) {
 		if name == "regex_search" {
 			n = 1
 		}
-		if len(xs) < n {
+		// The replacement defaults to "" (regex_replace('x') removes x).
+		if len(xs) < 1 || xs[0] == nil {
 			return gx{}, fail(x.P, "%s needs a pattern", name)
 		}
 		for i, f := range []string{"i", "m"} {
@@ -385,6 +441,33 @@ func (c *converter) filter(x *Filter, v gx) (gx, error) {
 			}
 		}
 		return typed(pipe(v, fn, args...), tyDict), nil
+	case "random":
+		// random(start, step, seed=): nil stands for what is not given.
+		xs, err := positional(x.P, name, x.Args, x.Kwargs, "start", "step", "seed")
+		if err != nil {
+			return gx{}, err
+		}
+		args := []gx{atom("nil", tyAny), atom("nil", tyAny), atom("nil", tyAny)}
+		for i, e := range xs {
+			if e == nil {
+				continue
+			}
+			if args[i], err = c.expr(e); err != nil {
+				return gx{}, err
+			}
+		}
+		return pipe(v, "pyrandom", args...), nil
+	case "md5":
+		if len(x.Args) > 0 || len(x.Kwargs) > 0 {
+			return gx{}, fail(x.P, "md5 takes no arguments")
+		}
+		return typed(pipe(v, "hash", atom(`"md5"`, tyStr)), tyStr), nil
+	case "safe":
+		// Ansible renders without autoescaping: safe changes nothing.
+		if len(x.Args) > 0 || len(x.Kwargs) > 0 {
+			return gx{}, fail(x.P, "safe takes no arguments")
+		}
+		return v, nil
 	case "hash":
 		args, err := argsOf("hashtype")
 		if err != nil {
@@ -569,6 +652,8 @@ var tests = map[string]struct {
 	"le": {"le", 1, 1}, "<=": {"le", 1, 1}, "gt": {"gt", 1, 1}, ">": {"gt", 1, 1}, "greaterthan": {"gt", 1, 1},
 	"ge": {"ge", 1, 1}, ">=": {"ge", 1, 1},
 	"version": {"is_version", 1, 4}, "version_compare": {"is_version", 1, 4},
+	"true": {"is_true", 0, 0}, "false": {"is_false", 0, 0}, "abs": {"is_abs", 0, 0},
+	"contains": {"is_contains", 1, 1},
 }
 
 // TestFunc returns the Go function for a Jinja test, or "".
@@ -585,6 +670,7 @@ func TestNames() []string {
 }
 
 func (c *converter) test(x *Test) (gx, error) {
+	x.Name = shortName(x.Name, ansibleTests)
 	t, ok := tests[x.Name]
 	if !ok {
 		return gx{}, fail(x.P, "test %s is not supported", x.Name)
@@ -692,4 +778,40 @@ func (c *converter) negate(x *Test, g gx) gx {
 		return typed(call("not", g), tyBool)
 	}
 	return typed(g, tyBool)
+}
+
+// shortName drops the collection of ansible-core's own filters and tests
+// (ansible.builtin.to_json is to_json); Jinja's builtins have no such
+// name (ansible.builtin.upper does not load in Ansible).
+func shortName(n string, own map[string]bool) string {
+	for _, p := range []string{"ansible.builtin.", "ansible.legacy."} {
+		if s, ok := strings.CutPrefix(n, p); ok && own[s] {
+			return s
+		}
+	}
+	return n
+}
+
+// ansibleFilters and ansibleTests are ansible-core 2.14's own filter and
+// test plugins (ansible/plugins/filter, ansible/plugins/test).
+var ansibleFilters = setOf("to_json", "to_nice_json", "from_json", "to_yaml", "to_nice_yaml", "from_yaml",
+	"from_yaml_all", "basename", "dirname", "expanduser", "expandvars", "path_join", "realpath", "relpath",
+	"splitext", "b64encode", "b64decode", "to_uuid", "to_datetime", "strftime", "quote", "md5", "sha1",
+	"checksum", "password_hash", "hash", "regex_replace", "regex_escape", "regex_search", "regex_findall",
+	"ternary", "random", "shuffle", "mandatory", "comment", "type_debug", "combine", "extract", "flatten",
+	"dict2items", "items2dict", "subelements", "split", "bool", "unique", "intersect", "difference",
+	"symmetric_difference", "union", "min", "max", "log", "pow", "root", "human_readable", "human_to_bytes",
+	"rekey_on_member", "zip", "zip_longest", "urldecode", "urlsplit", "vault", "unvault")
+
+var ansibleTests = setOf("failed", "failure", "succeeded", "success", "changed", "change", "skipped", "skip",
+	"finished", "started", "reachable", "unreachable", "match", "search", "regex", "version", "version_compare",
+	"any", "all", "truthy", "falsy", "vault_encrypted", "directory", "file", "link", "exists", "abs", "same_file",
+	"mount", "subset", "superset", "contains", "nan", "uri", "url", "urn")
+
+func setOf(names ...string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
 }

@@ -27,7 +27,7 @@ var ourFuncs = []string{
 	"is_succeeded", "is_failed", "is_changed", "is_skipped", "is_finished", "is_unreachable",
 	"is_string", "is_number", "is_mapping", "is_iterable", "is_sequence", "is_boolean", "is_integer",
 	"is_float", "is_truthy", "is_falsy", "is_divisibleby", "is_even", "is_odd", "is_subset",
-	"is_superset", "is_lower", "is_upper", "is_eq",
+	"is_superset", "is_lower", "is_upper", "is_eq", "pyfind", "pyrfind", "comment_kw", "pysplitext", "path_join", "pysplitlines", "pyisdigit", "is_true", "is_false", "is_abs", "is_contains", "pyrandom",
 }
 
 // goFuncs is the read-only set of function names a Go template for our
