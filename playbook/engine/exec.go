@@ -273,20 +273,10 @@ func (st *state) call(ctx context.Context, mod modules.Module, env *modules.Env,
 		}
 		return failedCall(err.Error())
 	}
-	m := res.Map()
-	cr := callResult{result: m, diff: res.Diff, facts: res.Facts, verbose: isVerboseModule(mod)}
-	switch {
-	case res.Failed:
-		cr.status = playbook.StatusFailed
-	case res.Skipped:
-		cr.status = playbook.StatusSkipped
-	case res.Changed:
-		cr.status = playbook.StatusChanged
-	default:
-		cr.status = playbook.StatusOK
-	}
+	cr := resultCall(res)
+	cr.verbose = isVerboseModule(mod)
 	if len(res.Facts) > 0 {
-		m["ansible_facts"] = res.Facts
+		cr.result["ansible_facts"] = res.Facts
 	}
 	return cr
 }
