@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/mdo-play/mdo-play/templates/pyjson"
 )
 
 // MysqlUser is the mysql_user module (community.mysql.mysql_user): it
@@ -270,11 +272,11 @@ func privDictToStr(d map[string]any) string {
 
 // pyList renders a list of strings as Python prints it.
 func pyList(l []string) string {
-	q := make([]string, len(l))
+	items := make([]any, len(l))
 	for i, s := range l {
-		q[i] = "'" + strings.ReplaceAll(s, "'", `\'`) + "'"
+		items[i] = s
 	}
-	return "[" + strings.Join(q, ", ") + "]"
+	return pyjson.Repr(items)
 }
 
 // minus returns the members of a not in b, in a's order, once each.
@@ -302,10 +304,10 @@ func intersect(a, b []string) []string {
 // myStmt is one statement of the apply phase with the error message
 // shape its failure gets.
 type myStmt struct {
-	sql    string
-	grant  string // for GRANT: the priv string, for the collection's InvalidPrivsError
-	query  string // for GRANT: the query with %s placeholders
-	params string // for GRANT: the (user, host) tuple as Python prints it
+	sql string
+	// invalidPrivs, for a GRANT, is the collection's InvalidPrivsError
+	// message up to the server's error, which follows it on failure.
+	invalidPrivs string
 }
 
 func userAt(user, host string) string { return sqlString(user) + "@" + sqlString(host) }
@@ -323,11 +325,12 @@ func privilegesGrantStmt(user, host, dbTable string, priv []string) myStmt {
 	if contains(priv, "GRANT") {
 		q += " WITH GRANT OPTION"
 	}
+	// The query as the collection prints it (%s where user and host go)
+	// and its parameters as a Python tuple.
+	params := "(" + pyjson.Repr(user) + ", " + pyjson.Repr(host) + ")"
 	return myStmt{
-		sql:    strings.Replace(q, "%s@%s", userAt(user, host), 1),
-		grant:  privStr,
-		query:  q,
-		params: "(" + pyList([]string{user, host})[1:len(pyList([]string{user, host}))-1] + ")",
+		sql:          strings.Replace(q, "%s@%s", userAt(user, host), 1),
+		invalidPrivs: fmt.Sprintf("Error granting privileges, invalid priv string: %s , params: %s, query: %s , exception: ", privStr, params, q),
 	}
 }
 
@@ -913,9 +916,8 @@ func applyFailure(o mysqlOut, l mysqlLogin, st []myStmt) (Result, bool) {
 	tag := o.lastTag()
 	if i, err := strconv.Atoi(strings.TrimPrefix(tag, "s")); err == nil && strings.HasPrefix(tag, "s") && i < len(st) {
 		s := st[i]
-		if s.query != "" {
-			return Result{Failed: true, Msg: fmt.Sprintf("Error granting privileges, invalid priv string: %s , params: %s, query: %s , exception: %s.",
-				s.grant, s.params, s.query, o.errText())}, true
+		if s.invalidPrivs != "" {
+			return Result{Failed: true, Msg: s.invalidPrivs + o.errText() + "."}, true
 		}
 	}
 	return Result{Failed: true, Msg: o.errText()}, true
