@@ -147,7 +147,7 @@ func localCopy(ctx context.Context, env *Env, src, dest string, args Args, o put
 		return Result{Failed: true, Msg: fmt.Sprintf("could not read %s: %v", full, err)}, nil
 	}
 	if o.attrs.Mode == "preserve" {
-		o.attrs.Mode = ModeString(uint32(fi.Mode().Perm()) | setBits(fi.Mode()))
+		o.attrs.Mode = ModeString(conn.UnixPerm(fi.Mode()))
 	}
 	o.srcName = filepath.Base(full)
 	o.afterHeader = full
@@ -157,20 +157,6 @@ func localCopy(ctx context.Context, env *Env, src, dest string, args Args, o put
 		r.Values["src"] = full
 	}
 	return r, err
-}
-
-func setBits(m fs.FileMode) uint32 {
-	var out uint32
-	if m&fs.ModeSetuid != 0 {
-		out |= 0o4000
-	}
-	if m&fs.ModeSetgid != 0 {
-		out |= 0o2000
-	}
-	if m&fs.ModeSticky != 0 {
-		out |= 0o1000
-	}
-	return out
 }
 
 // putOptions steer putContent.
@@ -361,7 +347,7 @@ func copyTree(ctx context.Context, env *Env, full, src, dest string, args Args, 
 		st := sts[i+1]
 		po := o
 		if po.attrs.Mode == "preserve" {
-			po.attrs.Mode = ModeString(uint32(e.mode.Perm()) | setBits(e.mode))
+			po.attrs.Mode = ModeString(conn.UnixPerm(e.mode))
 		}
 		sum, _ := sums(e.content)
 		if st.Exists && !po.force {

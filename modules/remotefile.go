@@ -9,7 +9,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io/fs"
 	"path"
 	"regexp"
 	"strconv"
@@ -962,12 +961,12 @@ func writeDirect(ctx context.Context, c conn.Conn, content []byte, st FileState,
 	if gid, ok = directID(a.Group, gid, existing, st.Group, st.GID, g.Name, g.Gid); !ok {
 		return WriteResult{}, false, nil
 	}
-	fi, err := w.PutFile(ctx, bytes.NewReader(content), dst, toFileMode(mode), uid, gid)
+	fi, err := w.PutFile(ctx, bytes.NewReader(content), dst, conn.PermMode(mode), uid, gid)
 	if err != nil {
 		return WriteResult{}, false, transportErr(ctx, "write "+dst, err)
 	}
 	after := FileState{
-		Path: dst, Exists: true, Type: TypeFile, Mode: fromFileMode(fi.Mode), UID: fi.UID, GID: fi.GID,
+		Path: dst, Exists: true, Type: TypeFile, Mode: conn.UnixPerm(fi.Mode), UID: fi.UID, GID: fi.GID,
 		Size: fi.Size, Nlink: 1, Parent: TypeDirectory, Umask: st.Umask,
 	}
 	owner, okU := idName(fi.UID, existing, st.UID, st.Owner, u.Uid, u.Username)
@@ -989,36 +988,6 @@ func writeDirect(ctx context.Context, c conn.Conn, content []byte, st FileState,
 	}
 	after.Parent = TypeDirectory
 	return WriteResult{After: after}, true, nil
-}
-
-// toFileMode and fromFileMode convert between permission bits (07777) and
-// io/fs's mode bits.
-func toFileMode(m uint32) fs.FileMode {
-	p := fs.FileMode(m & 0o777)
-	if m&0o4000 != 0 {
-		p |= fs.ModeSetuid
-	}
-	if m&0o2000 != 0 {
-		p |= fs.ModeSetgid
-	}
-	if m&0o1000 != 0 {
-		p |= fs.ModeSticky
-	}
-	return p
-}
-
-func fromFileMode(m fs.FileMode) uint32 {
-	b := uint32(m.Perm())
-	if m&fs.ModeSetuid != 0 {
-		b |= 0o4000
-	}
-	if m&fs.ModeSetgid != 0 {
-		b |= 0o2000
-	}
-	if m&fs.ModeSticky != 0 {
-		b |= 0o1000
-	}
-	return b
 }
 
 // directID returns the id to give a file for a requested owner or group

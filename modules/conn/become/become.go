@@ -422,7 +422,7 @@ func (c *Conn) putShell(ctx context.Context, r io.Reader, dst string, perm fs.Fi
 t=$(mktemp "$d/.mdo-tmp-XXXXXXXX") || exit 1
 trap 'rm -f -- "$t"' EXIT
 cat > "$t" && chmod %s "$t" && mv -fT -- "$t" "$f"
-`, conn.Quote(path.Dir(dst)), conn.Quote(dst), strconv.FormatUint(uint64(unixMode(perm)), 8))
+`, conn.Quote(path.Dir(dst)), conn.Quote(dst), strconv.FormatUint(uint64(conn.UnixPerm(perm)), 8))
 	if sh := c.shellPool(nopass); sh != nil {
 		// A file of modest size goes as the stdin of one command in a
 		// become shell: one round trip, no upload, no sudo.
@@ -477,21 +477,6 @@ cat > "$t" && chmod %s "$t" && mv -fT -- "$t" "$f"
 		return fmt.Errorf("put %s as %s: exit %d: %s", dst, c.o.User, res.RC, bytes.TrimSpace(res.Stderr))
 	}
 	return nil
-}
-
-// unixMode converts perm to chmod's octal bits.
-func unixMode(perm fs.FileMode) uint32 {
-	m := uint32(perm.Perm())
-	if perm&fs.ModeSetuid != 0 {
-		m |= 0o4000
-	}
-	if perm&fs.ModeSetgid != 0 {
-		m |= 0o2000
-	}
-	if perm&fs.ModeSticky != 0 {
-		m |= 0o1000
-	}
-	return m
 }
 
 // getShell copies src, read as the become user with cat, into w.
@@ -555,7 +540,7 @@ func parseStat(p, out string) (conn.FileInfo, error) {
 
 // fileMode converts a raw st_mode to an fs.FileMode.
 func fileMode(m uint32) fs.FileMode {
-	mode := fs.FileMode(m & 0o777)
+	mode := conn.PermMode(m)
 	switch m & 0o170000 {
 	case 0o040000:
 		mode |= fs.ModeDir
@@ -569,15 +554,6 @@ func fileMode(m uint32) fs.FileMode {
 		mode |= fs.ModeNamedPipe
 	case 0o140000:
 		mode |= fs.ModeSocket
-	}
-	if m&0o4000 != 0 {
-		mode |= fs.ModeSetuid
-	}
-	if m&0o2000 != 0 {
-		mode |= fs.ModeSetgid
-	}
-	if m&0o1000 != 0 {
-		mode |= fs.ModeSticky
 	}
 	return mode
 }
