@@ -187,7 +187,6 @@ func (Archive) Run(ctx context.Context, env *Env, args Args) (Result, error) {
 		}
 	}
 	sort.Strings(paths)
-	values := map[string]any{}
 	if len(paths) == 0 {
 		return Result{Failed: true, Msg: "Error, no source paths were found", Values: map[string]any{
 			"path": strings.Join(pathArgs, ", "), "expanded_paths": strings.Join(expanded, ", "), "expanded_exclude_paths": strings.Join(excluded, ", "),
@@ -370,7 +369,7 @@ fi
 	if archived == nil {
 		archived = []string{}
 	}
-	values = map[string]any{
+	values := map[string]any{
 		"archived": toAny(archived), "dest": st.Path, "dest_state": destState, "arcroot": root,
 		"missing": toAny(missing), "expanded_paths": toAny(expanded), "expanded_exclude_paths": toAny(excluded),
 	}
