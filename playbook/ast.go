@@ -128,10 +128,10 @@ type Task struct {
 	When        []Expr
 	Loop        Value // list, or a template string that evaluates to one
 	LoopControl LoopControl
-	// LoopWith names the lookup of a with_* loop (dict, subelements,
-	// together, nested, sequence, fileglob, lines, first_found): the
-	// engine turns the rendered Loop value into items as that lookup
-	// does. Empty for loop, with_items and with_list.
+	// LoopWith names the lookup of a with_NAME loop (items, list, dict,
+	// subelements, ...; short, without ansible.builtin.): the engine
+	// turns the rendered Loop value into items as query("NAME") does.
+	// Empty for loop.
 	LoopWith string
 	Register string
 	Notify   []string

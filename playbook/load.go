@@ -430,28 +430,36 @@ func (p *parser) task(n *yaml.Node, handler, applyOnly bool) *Task {
 			p.d.errorf(kn, "%q is not valid on a block", k)
 			return
 		}
+		if lk, ok := strings.CutPrefix(k, "with_"); ok && k != "with_" {
+			// with_NAME loops over query('NAME', VALUE) for any lookup
+			// NAME, as Ansible's task loader turns it into loop_with.
+			if !templates.IsLookup(lk) {
+				p.d.errorf(kn, "%s: unknown lookup plugin %q%s (with_NAME loops over the lookup NAME; lookups: %s)",
+					k, lk, suggest(lk, templates.LookupNames()), strings.Join(templates.LookupNames(), ", "))
+				return
+			}
+			k = "with"
+		}
 		switch k {
 		case "name":
 			t.Name = p.str(vn)
 		case "when":
 			t.When = p.exprs(vn)
-		case "loop", "with_items", "with_list", "with_dict", "with_subelements", "with_together", "with_nested",
-			"with_sequence", "with_fileglob", "with_lines", "with_first_found":
+		case "loop", "with":
 			if t.Loop.Set() {
 				p.d.errorf(kn, "a task has only one loop (loop or one with_* keyword)")
 				return
 			}
 			t.Loop = p.value(vn)
-			switch k {
-			case "loop", "with_items", "with_list":
+			if k == "loop" {
 				if vn.Kind == yaml.MappingNode || vn.Kind == yaml.ScalarNode && !strings.Contains(vn.Value, "{{") && vn.ShortTag() != "!!null" {
 					p.d.errorf(vn, "%s must be a list or a template that evaluates to one, got %s", k, withArticle(kindOf(vn)))
 				}
-			default:
-				t.LoopWith = strings.TrimPrefix(k, "with_")
+				return
 			}
-			if k == "with_items" {
-				t.Loop.V = flattenOnce(t.Loop.V)
+			t.LoopWith = templates.LookupName(strings.TrimPrefix(kn.Value, "with_"))
+			if (t.LoopWith == "items" || t.LoopWith == "list") && vn.Kind == yaml.MappingNode {
+				p.d.errorf(vn, "%s must be a list or a template that evaluates to one, got %s", kn.Value, withArticle(kindOf(vn)))
 			}
 		case "local_action", "action":
 			// The module and its arguments as one value: "copy src=a
@@ -664,6 +672,9 @@ func (p *parser) actionModule(kn, vn *yaml.Node) (*yaml.Node, *yaml.Node) {
 }
 
 func isTaskKey(k string) bool {
+	if strings.HasPrefix(k, "with_") {
+		return true
+	}
 	for _, x := range taskKeys {
 		if x == k {
 			return true
@@ -684,22 +695,6 @@ func kindOf(n *yaml.Node) string {
 		}
 	}
 	return yaml11.KindName(n)
-}
-
-func flattenOnce(v any) any {
-	l, ok := v.([]any)
-	if !ok {
-		return v
-	}
-	var out []any
-	for _, x := range l {
-		if sub, ok := x.([]any); ok {
-			out = append(out, sub...)
-		} else {
-			out = append(out, x)
-		}
-	}
-	return out
 }
 
 func (p *parser) loopControl(n *yaml.Node) LoopControl {

@@ -244,10 +244,24 @@ func (st *state) loopItems(ctx context.Context, pc *playCtx, t *playbook.Task, s
 		}
 		v = r
 	}
-	if t.LoopWith != "" {
+	switch {
+	case engineLoops[t.LoopWith]:
 		items, err := withItems(ctx, t.LoopWith, v, st.files(pc, sc, t), pc.pb.Dir)
 		if err != nil {
 			return nil, &playbook.Error{Pos: t.Loop.Pos, Msg: err.Error()}
+		}
+		return items, nil
+	case t.LoopWith != "":
+		// with_NAME is query('NAME', ...) with the loop's value as the
+		// terms (a value that is no list is a list of one), as Ansible's
+		// listify_lookup_plugin_terms makes them.
+		terms, ok := v.([]any)
+		if !ok {
+			terms = []any{v}
+		}
+		items, err := st.Templates.Lookup(t.LoopWith, terms, vs.m)
+		if err != nil {
+			return nil, &playbook.Error{Pos: t.Loop.Pos, Msg: "with_" + t.LoopWith + ": " + vs.explain(err).Error()}
 		}
 		return items, nil
 	}
