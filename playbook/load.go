@@ -457,6 +457,10 @@ func (p *parser) task(n *yaml.Node, handler, applyOnly bool) *Task {
 				}
 				return
 			}
+			if vn.Kind == yaml.ScalarNode && vn.ShortTag() == "!!null" {
+				p.d.errorf(kn, "you must specify a value when using %s", kn.Value)
+				return
+			}
 			t.LoopWith = templates.LookupName(strings.TrimPrefix(kn.Value, "with_"))
 			if (t.LoopWith == "items" || t.LoopWith == "list") && vn.Kind == yaml.MappingNode {
 				p.d.errorf(vn, "%s must be a list or a template that evaluates to one, got %s", kn.Value, withArticle(kindOf(vn)))

@@ -32,6 +32,11 @@ func TestLoadErrors(t *testing.T) {
 		{"tabs", "- hosts: all\n\ttasks: []\n", []string{"pb.yml:2:1: invalid YAML", "tab character"}},
 		{"rescue without block", "- hosts: all\n  tasks:\n    - debug: msg=x\n      rescue: []\n", []string{"rescue and always need a block"}},
 		{"all errors at once", "- hosts: all\n  taks: []\n  tasks:\n    - shel: ls\n", []string{`pb.yml:2:3: unknown play keyword`, `pb.yml:4:7: unknown module "shel"`}},
+		{"unknown lookup", "- hosts: all\n  tasks:\n    - debug: msg=x\n      with_itemz: [1]\n", []string{`pb.yml:4:7: with_itemz: unknown lookup plugin "itemz" (did you mean "items"?)`}},
+		{"unknown FQCN lookup", "- hosts: all\n  tasks:\n    - debug: msg=x\n      with_community.general.filetree: /x\n", []string{`pb.yml:4:7: with_community.general.filetree: unknown lookup plugin "community.general.filetree"`}},
+		{"with_ without a value", "- hosts: all\n  tasks:\n    - debug: msg=x\n      with_items:\n", []string{`pb.yml:4:7: you must specify a value when using with_items`}},
+		{"two loops", "- hosts: all\n  tasks:\n    - debug: msg=x\n      loop: [1]\n      with_dict: {a: 1}\n", []string{`pb.yml:5:7: a task has only one loop`}},
+		{"with_ on a block", "- hosts: all\n  tasks:\n    - block: []\n      with_items: [1]\n", []string{`pb.yml:4:7: "with_items" is not valid on a block`}},
 		{"anchor bomb", bomb(), []string{"document too large after expanding aliases"}},
 	}
 	for _, tc := range cases {
@@ -126,9 +131,8 @@ func TestLoadForms(t *testing.T) {
 	if sh.Args["cmd"] != "echo hi" || sh.Args["chdir"] != "/tmp" {
 		t.Errorf("args: merged = %#v", sh.Args)
 	}
-	items, _ := sh.Loop.V.([]any)
-	if len(items) != 3 {
-		t.Errorf("with_items flattens one level: %#v", sh.Loop.V)
+	if items, _ := sh.Loop.V.([]any); len(items) != 2 || sh.LoopWith != "items" {
+		t.Errorf("with_items is the items lookup over the value as written: %q %#v", sh.LoopWith, sh.Loop.V)
 	}
 	if sh.Pos.String() != "pb.yml:12:7" {
 		t.Errorf("task position %s", sh.Pos)
