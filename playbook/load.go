@@ -730,6 +730,10 @@ func (p *parser) loopControl(n *yaml.Node) LoopControl {
 // freeFormKeys are the k=v keys Ansible takes from a free-form command string.
 var freeFormKeys = []string{"chdir", "creates", "removes", "executable", "stdin", "stdin_add_newline", "strip_empty_ends", "warn"}
 
+// rawParamModules are Ansible's MODULE_REQUIRE_ARGS: their free-form text
+// gives up only the freeFormKeys.
+var rawParamModules = map[string]bool{"command": true, "shell": true, "raw": true, "script": true}
+
 func (p *parser) moduleArgs(t *Task, vn, argsNode *yaml.Node) {
 	m, _ := p.l.Registry.Lookup(t.Module)
 	spec := m.Spec()
@@ -748,7 +752,14 @@ func (p *parser) moduleArgs(t *Task, vn, argsNode *yaml.Node) {
 	case vn.Kind == yaml.ScalarNode:
 		t.FreeForm = true
 		if spec.FreeForm {
-			raw, kv, err := modules.SplitFreeForm(vn.Value, freeFormKeys)
+			keys := freeFormKeys
+			if !rawParamModules[t.Module] {
+				// Ansible's parse_kv takes every key=value out of the
+				// text except for the command family (check_raw):
+				// include_vars file=x name=y.
+				keys = spec.ValidNames()
+			}
+			raw, kv, err := modules.SplitFreeForm(vn.Value, keys)
 			if err != nil {
 				p.d.errorf(vn, "module %s: %v", t.ModuleKey, err)
 				return

@@ -164,3 +164,38 @@ func TestTagsSelected(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptyVarsFile: a vars file that is empty, only comments or only
+// "---" holds no variables, as Ansible loads it; one holding a list is an
+// error naming the file and position.
+func TestEmptyVarsFile(t *testing.T) {
+	for _, src := range []string{"", "\n", "# only a comment\n", "---\n", "---\n# c\n", "~\n", "---\n...\n"} {
+		v, err := DecodeVarsFile("v.yml", []byte(src))
+		if err != nil || v == nil || len(v) != 0 {
+			t.Errorf("%q: %v %v, want an empty mapping", src, v, err)
+		}
+	}
+	if _, err := DecodeVarsFile("v.yml", []byte("# c\n- a\n")); err == nil || !strings.Contains(err.Error(), "v.yml:2:1: a vars file must hold a mapping") {
+		t.Errorf("list: %v", err)
+	}
+}
+
+// TestIncludeVarsKV: include_vars' free-form text gives up every
+// key=value (Ansible's parse_kv without check_raw); a bare file name stays
+// the free-form argument.
+func TestIncludeVarsKV(t *testing.T) {
+	pb, err := loader().Parse("pb.yml", []byte("- hosts: all\n  tasks:\n    - include_vars: file=a.yml name=x\n    - include_vars: dir=vars depth=1\n    - include_vars: b.yml\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := pb.Plays[0].Tasks
+	if ts[0].Args["file"] != "a.yml" || ts[0].Args["name"] != "x" || ts[0].Args[modules.RawParams] != nil {
+		t.Errorf("file= name=: %#v", ts[0].Args)
+	}
+	if ts[1].Args["dir"] != "vars" || ts[1].Args["depth"] != "1" {
+		t.Errorf("dir= depth=: %#v", ts[1].Args)
+	}
+	if ts[2].Args[modules.RawParams] != "b.yml" {
+		t.Errorf("bare name: %#v", ts[2].Args)
+	}
+}
