@@ -84,6 +84,8 @@ type Play struct {
 	Diff              Value
 	NoLog             Value
 	ForceHandlers     Value
+	Collections       []string         // the collections keyword (see Task)
+	ModuleDefaults    []map[string]any // module_defaults (see Task)
 	Tags              []string
 	PreTasks          []*Task
 	Roles             []*Task // one block per role application (after dependencies)
@@ -154,6 +156,14 @@ type Task struct {
 	RemoteUser        Value
 	Connection        Value
 	DelegateTo        Value
+	// DelegateFacts (with DelegateTo) gives the facts the task sets to
+	// the delegated host instead of the task's host.
+	DelegateFacts Value
+	// Collections are the collections short module names are searched
+	// in (the collections keyword); ModuleDefaults the module_defaults
+	// mappings (module short name or "group/NS.COLL.GROUP" to arguments).
+	Collections    []string
+	ModuleDefaults []map[string]any
 	RunOnce           Value
 	Throttle          Value
 	Timeout           Value
