@@ -164,13 +164,13 @@ type Task struct {
 	// mappings (module short name or "group/NS.COLL.GROUP" to arguments).
 	Collections    []string
 	ModuleDefaults []map[string]any
-	RunOnce           Value
-	Throttle          Value
-	Timeout           Value
-	Retries           Value
-	Delay             Value
-	Until             []Expr
-	AnyErrorsFatal    Value
+	RunOnce        Value
+	Throttle       Value
+	Timeout        Value
+	Retries        Value
+	Delay          Value
+	Until          []Expr
+	AnyErrorsFatal Value
 	// Async is the most seconds the task may run (async:); Poll how
 	// often the engine checks on it (poll:, default 10; 0 starts it in
 	// the background and moves on).

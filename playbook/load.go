@@ -878,12 +878,9 @@ func (p *parser) collections(n *yaml.Node) []string {
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
 		return nil
 	}
-	if n.Kind != yaml.SequenceNode {
-		n2 := n
-		if n.Kind != yaml.ScalarNode {
-			p.d.errorf(n2, "collections must be a list of collection names, got a %s", yaml11.KindName(n))
-			return nil
-		}
+	if n.Kind != yaml.SequenceNode && n.Kind != yaml.ScalarNode {
+		p.d.errorf(n, "collections must be a list of collection names, got a %s", yaml11.KindName(n))
+		return nil
 	}
 	var out []string
 	for _, c := range p.strList(n) {
