@@ -203,3 +203,16 @@ func TestIncludeVarsKV(t *testing.T) {
 		t.Errorf("bare name: %#v", ts[2].Args)
 	}
 }
+
+// TestModuleDefaultsKeys: module_defaults keys are stored as the module's
+// short name (FQCN or not); groups as group/NS.COLL.NAME.
+func TestModuleDefaultsKeys(t *testing.T) {
+	pb, err := loader().Parse("pb.yml", []byte("- hosts: all\n  module_defaults:\n    - ansible.builtin.debug: {msg: a}\n      group/community.general.proxmox: {api_host: x}\n    - group/testgroup: {}\n  tasks: []\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := pb.Plays[0].ModuleDefaults
+	if len(md) != 2 || md[0]["debug"] == nil || md[0]["group/community.general.proxmox"] == nil || md[1]["group/ansible.builtin.testgroup"] == nil {
+		t.Errorf("module_defaults = %#v", md)
+	}
+}
