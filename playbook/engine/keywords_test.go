@@ -28,6 +28,12 @@ func TestDelegateFactsModuleDefaults(t *testing.T) {
     - name: not delegated facts
       set_fact: {kept: yes}
       delegate_to: h2
+    - name: gather for h2
+      setup: {gather_subset: [min]}
+      delegate_to: h2
+      delegate_facts: true
+    - name: facts
+      debug: {msg: "{{ hasKey .hostvars.h2 \"ansible_facts\" }} {{ .ansible_facts | d \"none\" }}"}
     - name: show
       debug: {msg: "{{ .hostvars.h2.given | d \"none\" }} {{ .given | d \"none\" }} {{ .kept | d \"none\" }} {{ .hostvars.h2.kept | d \"none\" }}"}
     - name: play default
@@ -56,6 +62,7 @@ func TestDelegateFactsModuleDefaults(t *testing.T) {
 	}
 	for task, want := range map[string]string{
 		"show":          "true none true none",
+		"facts":         "true none",
 		"play default":  "from play",
 		"block default": "from block",
 		"task default":  "from task",
