@@ -84,6 +84,8 @@ type Play struct {
 	Diff              Value
 	NoLog             Value
 	ForceHandlers     Value
+	Collections       []string         // the collections keyword (see Task)
+	ModuleDefaults    []map[string]any // module_defaults (see Task)
 	Tags              []string
 	PreTasks          []*Task
 	Roles             []*Task // one block per role application (after dependencies)
@@ -128,10 +130,10 @@ type Task struct {
 	When        []Expr
 	Loop        Value // list, or a template string that evaluates to one
 	LoopControl LoopControl
-	// LoopWith names the lookup of a with_* loop (dict, subelements,
-	// together, nested, sequence, fileglob, lines, first_found): the
-	// engine turns the rendered Loop value into items as that lookup
-	// does. Empty for loop, with_items and with_list.
+	// LoopWith names the lookup of a with_NAME loop (items, list, dict,
+	// subelements, ...; short, without ansible.builtin.): the engine
+	// turns the rendered Loop value into items as query("NAME") does.
+	// Empty for loop.
 	LoopWith string
 	Register string
 	Notify   []string
@@ -154,13 +156,21 @@ type Task struct {
 	RemoteUser        Value
 	Connection        Value
 	DelegateTo        Value
-	RunOnce           Value
-	Throttle          Value
-	Timeout           Value
-	Retries           Value
-	Delay             Value
-	Until             []Expr
-	AnyErrorsFatal    Value
+	// DelegateFacts (with DelegateTo) gives the facts the task sets to
+	// the delegated host instead of the task's host.
+	DelegateFacts Value
+	// Collections are the collections short module names are searched
+	// in (the collections keyword); ModuleDefaults the module_defaults
+	// mappings (module short name or "group/NS.COLL.GROUP" to arguments).
+	Collections    []string
+	ModuleDefaults []map[string]any
+	RunOnce        Value
+	Throttle       Value
+	Timeout        Value
+	Retries        Value
+	Delay          Value
+	Until          []Expr
+	AnyErrorsFatal Value
 	// Async is the most seconds the task may run (async:); Poll how
 	// often the engine checks on it (poll:, default 10; 0 starts it in
 	// the background and moves on).

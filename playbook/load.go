@@ -122,7 +122,7 @@ var playKeys = []string{
 	"become", "become_user", "become_method", "become_flags", "remote_user", "connection",
 	"serial", "strategy", "max_fail_percentage", "any_errors_fatal", "order", "environment",
 	"pre_tasks", "tasks", "post_tasks", "handlers", "tags", "ignore_errors", "ignore_unreachable",
-	"check_mode", "diff", "no_log", "force_handlers", "roles",
+	"check_mode", "diff", "no_log", "force_handlers", "roles", "collections", "module_defaults",
 }
 
 var taskKeys = []string{
@@ -131,7 +131,7 @@ var taskKeys = []string{
 	"loop_control", "register", "notify", "tags",
 	"vars", "args", "ignore_errors", "ignore_unreachable", "failed_when", "changed_when",
 	"environment", "check_mode", "diff", "no_log", "become", "become_user", "become_method",
-	"become_flags", "remote_user", "connection", "delegate_to", "run_once", "throttle", "timeout",
+	"become_flags", "remote_user", "connection", "delegate_to", "delegate_facts", "collections", "module_defaults", "run_once", "throttle", "timeout",
 	"retries", "until", "delay", "any_errors_fatal", "block", "rescue", "always", "async", "poll",
 }
 
@@ -140,6 +140,7 @@ var blockKeys = map[string]bool{
 	"name": true, "when": true, "tags": true, "vars": true, "ignore_errors": true, "ignore_unreachable": true,
 	"environment": true, "check_mode": true, "diff": true, "no_log": true, "become": true, "become_user": true,
 	"become_method": true, "become_flags": true, "remote_user": true, "connection": true, "delegate_to": true,
+	"delegate_facts": true, "collections": true, "module_defaults": true,
 	"run_once": true, "throttle": true, "timeout": true, "any_errors_fatal": true, "notify": true,
 	"block": true, "rescue": true, "always": true,
 }
@@ -227,6 +228,10 @@ func (p *parser) play(n *yaml.Node) *Play {
 			play.NoLog = p.value(vn)
 		case "force_handlers":
 			play.ForceHandlers = p.value(vn)
+		case "collections":
+			play.Collections = p.collections(vn)
+		case "module_defaults":
+			play.ModuleDefaults = p.moduleDefaults(vn)
 		case "tags":
 			play.Tags = p.tags(vn)
 		case "pre_tasks":
@@ -430,28 +435,40 @@ func (p *parser) task(n *yaml.Node, handler, applyOnly bool) *Task {
 			p.d.errorf(kn, "%q is not valid on a block", k)
 			return
 		}
+		if lk, ok := strings.CutPrefix(k, "with_"); ok && k != "with_" {
+			// with_NAME loops over query('NAME', VALUE) for any lookup
+			// NAME, as Ansible's task loader turns it into loop_with.
+			if !templates.IsLookup(lk) {
+				p.d.errorf(kn, "%s: unknown lookup plugin %q%s (with_NAME loops over the lookup NAME; lookups: %s)",
+					k, lk, suggest(lk, templates.LookupNames()), strings.Join(templates.LookupNames(), ", "))
+				return
+			}
+			k = "with"
+		}
 		switch k {
 		case "name":
 			t.Name = p.str(vn)
 		case "when":
 			t.When = p.exprs(vn)
-		case "loop", "with_items", "with_list", "with_dict", "with_subelements", "with_together", "with_nested",
-			"with_sequence", "with_fileglob", "with_lines", "with_first_found":
+		case "loop", "with":
 			if t.Loop.Set() {
 				p.d.errorf(kn, "a task has only one loop (loop or one with_* keyword)")
 				return
 			}
 			t.Loop = p.value(vn)
-			switch k {
-			case "loop", "with_items", "with_list":
+			if k == "loop" {
 				if vn.Kind == yaml.MappingNode || vn.Kind == yaml.ScalarNode && !strings.Contains(vn.Value, "{{") && vn.ShortTag() != "!!null" {
 					p.d.errorf(vn, "%s must be a list or a template that evaluates to one, got %s", k, withArticle(kindOf(vn)))
 				}
-			default:
-				t.LoopWith = strings.TrimPrefix(k, "with_")
+				return
 			}
-			if k == "with_items" {
-				t.Loop.V = flattenOnce(t.Loop.V)
+			if vn.Kind == yaml.ScalarNode && vn.ShortTag() == "!!null" {
+				p.d.errorf(kn, "you must specify a value when using %s", kn.Value)
+				return
+			}
+			t.LoopWith = templates.LookupName(strings.TrimPrefix(kn.Value, "with_"))
+			if (t.LoopWith == "items" || t.LoopWith == "list") && vn.Kind == yaml.MappingNode {
+				p.d.errorf(vn, "%s must be a list or a template that evaluates to one, got %s", kn.Value, withArticle(kindOf(vn)))
 			}
 		case "local_action", "action":
 			// The module and its arguments as one value: "copy src=a
@@ -522,6 +539,12 @@ func (p *parser) task(n *yaml.Node, handler, applyOnly bool) *Task {
 			t.Connection = p.value(vn)
 		case "delegate_to":
 			t.DelegateTo = p.value(vn)
+		case "delegate_facts":
+			t.DelegateFacts = p.value(vn)
+		case "collections":
+			t.Collections = p.collections(vn)
+		case "module_defaults":
+			t.ModuleDefaults = p.moduleDefaults(vn)
 		case "run_once":
 			t.RunOnce = p.value(vn)
 		case "throttle":
@@ -664,6 +687,9 @@ func (p *parser) actionModule(kn, vn *yaml.Node) (*yaml.Node, *yaml.Node) {
 }
 
 func isTaskKey(k string) bool {
+	if strings.HasPrefix(k, "with_") {
+		return true
+	}
 	for _, x := range taskKeys {
 		if x == k {
 			return true
@@ -684,22 +710,6 @@ func kindOf(n *yaml.Node) string {
 		}
 	}
 	return yaml11.KindName(n)
-}
-
-func flattenOnce(v any) any {
-	l, ok := v.([]any)
-	if !ok {
-		return v
-	}
-	var out []any
-	for _, x := range l {
-		if sub, ok := x.([]any); ok {
-			out = append(out, sub...)
-		} else {
-			out = append(out, x)
-		}
-	}
-	return out
 }
 
 func (p *parser) loopControl(n *yaml.Node) LoopControl {
@@ -731,6 +741,10 @@ func (p *parser) loopControl(n *yaml.Node) LoopControl {
 // freeFormKeys are the k=v keys Ansible takes from a free-form command string.
 var freeFormKeys = []string{"chdir", "creates", "removes", "executable", "stdin", "stdin_add_newline", "strip_empty_ends", "warn"}
 
+// rawParamModules are Ansible's MODULE_REQUIRE_ARGS: their free-form text
+// gives up only the freeFormKeys.
+var rawParamModules = map[string]bool{"command": true, "shell": true, "raw": true, "script": true}
+
 func (p *parser) moduleArgs(t *Task, vn, argsNode *yaml.Node) {
 	m, _ := p.l.Registry.Lookup(t.Module)
 	spec := m.Spec()
@@ -749,7 +763,14 @@ func (p *parser) moduleArgs(t *Task, vn, argsNode *yaml.Node) {
 	case vn.Kind == yaml.ScalarNode:
 		t.FreeForm = true
 		if spec.FreeForm {
-			raw, kv, err := modules.SplitFreeForm(vn.Value, freeFormKeys)
+			keys := freeFormKeys
+			if !rawParamModules[t.Module] {
+				// Ansible's parse_kv takes every key=value out of the
+				// text except for the command family (check_raw):
+				// include_vars file=x name=y.
+				keys = spec.ValidNames()
+			}
+			raw, kv, err := modules.SplitFreeForm(vn.Value, keys)
 			if err != nil {
 				p.d.errorf(vn, "module %s: %v", t.ModuleKey, err)
 				return
@@ -846,4 +867,76 @@ func withArticle(s string) string {
 		return "an " + s
 	}
 	return "a " + s
+}
+
+// collections reads the collections keyword: a list of collection names
+// (NS.COLL). Short module names resolve to mdo-play's module of that name
+// whatever the list says; the names are checked, as Ansible validates
+// them.
+func (p *parser) collections(n *yaml.Node) []string {
+	n = resolve(n)
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode && n.Kind != yaml.ScalarNode {
+		p.d.errorf(n, "collections must be a list of collection names, got a %s", yaml11.KindName(n))
+		return nil
+	}
+	var out []string
+	for _, c := range p.strList(n) {
+		if strings.Count(c, ".") != 1 || strings.HasPrefix(c, ".") || strings.HasSuffix(c, ".") {
+			p.d.errorf(n, "collections: %q is not a collection name (expected NAMESPACE.COLLECTION)", c)
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// moduleDefaults reads module_defaults: a mapping (or list of mappings)
+// from module names (short or fully qualified) or "group/NAME" action
+// groups to argument mappings (or templates giving one). Keys are stored
+// as the module's short name, and groups as group/NS.COLL.NAME, as
+// Ansible resolves them when it loads the play.
+func (p *parser) moduleDefaults(n *yaml.Node) []map[string]any {
+	n = resolve(n)
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
+		return nil
+	}
+	nodes := []*yaml.Node{n}
+	if n.Kind == yaml.SequenceNode {
+		nodes = n.Content
+	}
+	var out []map[string]any
+	for _, m := range nodes {
+		m = resolve(m)
+		if m.Kind != yaml.MappingNode {
+			p.d.errorf(m, "The field 'module_defaults' is supposed to be a dictionary or list of dictionaries, the keys of which must be static action, module, or group names. Only the values may contain templates. For example: {'ping': \"{{ ping_defaults }}\"}")
+			continue
+		}
+		d := map[string]any{}
+		p.d.mapping(m, func(k string, kn, vn *yaml.Node) {
+			if g, ok := strings.CutPrefix(k, "group/"); ok {
+				if strings.Count(g, ".") < 2 {
+					g = "ansible.builtin." + g
+				}
+				// ansible.builtin's only action group is testgroup (of
+				// test collections); other collections' groups hold
+				// no module mdo-play has, so they apply to none.
+				if strings.HasPrefix(g, "ansible.builtin.") && g != "ansible.builtin.testgroup" {
+					p.d.errorf(kn, "Error loading module_defaults: could not resolve the module_defaults group %s", g)
+					return
+				}
+				d["group/"+g] = p.d.value(vn)
+				return
+			}
+			if _, err := p.l.Registry.Resolve(k); errors.Is(err, modules.ErrUnknownModule) {
+				p.d.errorf(kn, "Could not resolve action %s in module_defaults%s", k, suggest(k, p.l.Registry.Names()))
+				return
+			}
+			d[modules.Canonical(k)] = p.d.value(vn)
+		})
+		out = append(out, d)
+	}
+	return out
 }

@@ -32,6 +32,15 @@ func TestLoadErrors(t *testing.T) {
 		{"tabs", "- hosts: all\n\ttasks: []\n", []string{"pb.yml:2:1: invalid YAML", "tab character"}},
 		{"rescue without block", "- hosts: all\n  tasks:\n    - debug: msg=x\n      rescue: []\n", []string{"rescue and always need a block"}},
 		{"all errors at once", "- hosts: all\n  taks: []\n  tasks:\n    - shel: ls\n", []string{`pb.yml:2:3: unknown play keyword`, `pb.yml:4:7: unknown module "shel"`}},
+		{"unknown lookup", "- hosts: all\n  tasks:\n    - debug: msg=x\n      with_itemz: [1]\n", []string{`pb.yml:4:7: with_itemz: unknown lookup plugin "itemz" (did you mean "items"?)`}},
+		{"unknown FQCN lookup", "- hosts: all\n  tasks:\n    - debug: msg=x\n      with_community.general.filetree: /x\n", []string{`pb.yml:4:7: with_community.general.filetree: unknown lookup plugin "community.general.filetree"`}},
+		{"with_ without a value", "- hosts: all\n  tasks:\n    - debug: msg=x\n      with_items:\n", []string{`pb.yml:4:7: you must specify a value when using with_items`}},
+		{"module_defaults unknown module", "- hosts: all\n  module_defaults:\n    debgu: {msg: x}\n  tasks: []\n", []string{`pb.yml:3:5: Could not resolve action debgu in module_defaults (did you mean "debug"?)`}},
+		{"module_defaults unknown group", "- hosts: all\n  tasks:\n    - debug: msg=x\n      module_defaults: {group/nosuch: {}}\n", []string{`pb.yml:4:25: Error loading module_defaults: could not resolve the module_defaults group ansible.builtin.nosuch`}},
+		{"module_defaults not a mapping", "- hosts: all\n  module_defaults: [x]\n  tasks: []\n", []string{`pb.yml:2:21: The field 'module_defaults' is supposed to be a dictionary`}},
+		{"collections not names", "- hosts: all\n  collections: [community]\n  tasks: []\n", []string{`pb.yml:2:16: collections: "community" is not a collection name`}},
+		{"two loops", "- hosts: all\n  tasks:\n    - debug: msg=x\n      loop: [1]\n      with_dict: {a: 1}\n", []string{`pb.yml:5:7: a task has only one loop`}},
+		{"with_ on a block", "- hosts: all\n  tasks:\n    - block: []\n      with_items: [1]\n", []string{`pb.yml:4:7: "with_items" is not valid on a block`}},
 		{"anchor bomb", bomb(), []string{"document too large after expanding aliases"}},
 	}
 	for _, tc := range cases {
@@ -126,9 +135,8 @@ func TestLoadForms(t *testing.T) {
 	if sh.Args["cmd"] != "echo hi" || sh.Args["chdir"] != "/tmp" {
 		t.Errorf("args: merged = %#v", sh.Args)
 	}
-	items, _ := sh.Loop.V.([]any)
-	if len(items) != 3 {
-		t.Errorf("with_items flattens one level: %#v", sh.Loop.V)
+	if items, _ := sh.Loop.V.([]any); len(items) != 2 || sh.LoopWith != "items" {
+		t.Errorf("with_items is the items lookup over the value as written: %q %#v", sh.LoopWith, sh.Loop.V)
 	}
 	if sh.Pos.String() != "pb.yml:12:7" {
 		t.Errorf("task position %s", sh.Pos)
@@ -158,5 +166,53 @@ func TestTagsSelected(t *testing.T) {
 		if got := TagsSelected(tc.tags, tc.only, tc.skip); got != tc.want {
 			t.Errorf("TagsSelected(%q, only %q, skip %q) = %v, want %v", tc.tags, tc.only, tc.skip, got, tc.want)
 		}
+	}
+}
+
+// TestEmptyVarsFile: a vars file that is empty, only comments or only
+// "---" holds no variables, as Ansible loads it; one holding a list is an
+// error naming the file and position.
+func TestEmptyVarsFile(t *testing.T) {
+	for _, src := range []string{"", "\n", "# only a comment\n", "---\n", "---\n# c\n", "~\n", "---\n...\n"} {
+		v, err := DecodeVarsFile("v.yml", []byte(src))
+		if err != nil || v == nil || len(v) != 0 {
+			t.Errorf("%q: %v %v, want an empty mapping", src, v, err)
+		}
+	}
+	if _, err := DecodeVarsFile("v.yml", []byte("# c\n- a\n")); err == nil || !strings.Contains(err.Error(), "v.yml:2:1: a vars file must hold a mapping") {
+		t.Errorf("list: %v", err)
+	}
+}
+
+// TestIncludeVarsKV: include_vars' free-form text gives up every
+// key=value (Ansible's parse_kv without check_raw); a bare file name stays
+// the free-form argument.
+func TestIncludeVarsKV(t *testing.T) {
+	pb, err := loader().Parse("pb.yml", []byte("- hosts: all\n  tasks:\n    - include_vars: file=a.yml name=x\n    - include_vars: dir=vars depth=1\n    - include_vars: b.yml\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := pb.Plays[0].Tasks
+	if ts[0].Args["file"] != "a.yml" || ts[0].Args["name"] != "x" || ts[0].Args[modules.RawParams] != nil {
+		t.Errorf("file= name=: %#v", ts[0].Args)
+	}
+	if ts[1].Args["dir"] != "vars" || ts[1].Args["depth"] != "1" {
+		t.Errorf("dir= depth=: %#v", ts[1].Args)
+	}
+	if ts[2].Args[modules.RawParams] != "b.yml" {
+		t.Errorf("bare name: %#v", ts[2].Args)
+	}
+}
+
+// TestModuleDefaultsKeys: module_defaults keys are stored as the module's
+// short name (FQCN or not); groups as group/NS.COLL.NAME.
+func TestModuleDefaultsKeys(t *testing.T) {
+	pb, err := loader().Parse("pb.yml", []byte("- hosts: all\n  module_defaults:\n    - ansible.builtin.debug: {msg: a}\n      group/community.general.proxmox: {api_host: x}\n    - group/testgroup: {}\n  tasks: []\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := pb.Plays[0].ModuleDefaults
+	if len(md) != 2 || md[0]["debug"] == nil || md[0]["group/community.general.proxmox"] == nil || md[1]["group/ansible.builtin.testgroup"] == nil {
+		t.Errorf("module_defaults = %#v", md)
 	}
 }

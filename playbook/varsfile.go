@@ -7,7 +7,8 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// DecodeVarsFile parses a YAML (or JSON) file holding a mapping of variables.
+// DecodeVarsFile parses a YAML (or JSON) file holding a mapping of
+// variables; an empty file (or one of only comments or "---") holds none.
 func DecodeVarsFile(path string, data []byte) (map[string]any, error) {
 	doc, err := parseYAML(path, data)
 	if err != nil {
@@ -15,6 +16,11 @@ func DecodeVarsFile(path string, data []byte) (map[string]any, error) {
 	}
 	d := &decoder{file: path}
 	root := resolve(doc)
+	if root.Kind == 0 {
+		// No document at all (an empty file, or only comments): no
+		// variables, as Ansible loads it.
+		return map[string]any{}, nil
+	}
 	if root.Kind == yaml.DocumentNode {
 		if len(root.Content) == 0 {
 			return map[string]any{}, nil

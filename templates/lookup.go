@@ -9,9 +9,13 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/mdo-play/mdo-play/templates/yaml11"
 )
 
 // Controller gives lookups (lookup and query in templates) access to the
@@ -91,8 +95,16 @@ func (s *state) find(subdir, name string) string {
 
 // lookup runs a lookup plugin; wantlist is query's behaviour.
 func (s *state) lookup(e *Engine, plugin string, terms []any, wantlist bool) (any, error) {
-	if s.ctrl == nil {
+	plugin = LookupName(plugin)
+	if controllerLookups[plugin] && s.ctrl == nil {
 		return nil, fmt.Errorf("lookup %q: lookups are not available here", plugin)
+	}
+	if f, ok := listLookups[plugin]; ok {
+		out, err := f(s, terms)
+		if err != nil {
+			return nil, fmt.Errorf("lookup %s: %w", plugin, err)
+		}
+		return lookupResult(out, wantlist), nil
 	}
 	var out []any
 	strTerms := func() []string {
@@ -262,13 +274,19 @@ func (s *state) lookup(e *Engine, plugin string, terms []any, wantlist bool) (an
 			out = append(out, p)
 		}
 	default:
-		return nil, fmt.Errorf("lookup plugin %q is not supported (file, template, env, pipe, vars, varnames, items, first_found, fileglob, password)", plugin)
+		return nil, fmt.Errorf("lookup plugin %q is not supported (%s)", plugin, strings.Join(LookupNames(), ", "))
 	}
+	return lookupResult(out, wantlist), nil
+}
+
+// lookupResult is query's list, or lookup's value: strings joined with
+// commas, a single value as it is.
+func lookupResult(out []any, wantlist bool) any {
 	if wantlist {
 		if out == nil {
 			out = []any{}
 		}
-		return out, nil
+		return out
 	}
 	allStr := true
 	parts := make([]string, len(out))
@@ -278,12 +296,12 @@ func (s *state) lookup(e *Engine, plugin string, terms []any, wantlist bool) (an
 		parts[i] = str
 	}
 	if allStr {
-		return strings.Join(parts, ","), nil
+		return strings.Join(parts, ",")
 	}
 	if len(out) == 1 {
-		return out[0], nil
+		return out[0]
 	}
-	return out, nil
+	return out
 }
 
 func splitTerms(s string) []string {
@@ -474,4 +492,726 @@ func selectFilter(e *Engine, name string, args []any) ([]any, error) {
 		}
 	}
 	return out, nil
+}
+
+// controllerLookups are the lookups that read the controller (files, the
+// environment, commands); the others work on their terms alone.
+var controllerLookups = map[string]bool{
+	"file": true, "template": true, "env": true, "pipe": true, "first_found": true,
+	"fileglob": true, "password": true, "lines": true,
+}
+
+// listLookups are the lookups that turn their terms into a list, as the
+// ansible-core (and community.general) plugins of the same name do; they
+// are what the with_* loops of those names iterate over.
+var listLookups = map[string]func(s *state, terms []any) ([]any, error){
+	"list":                lookupList,
+	"dict":                lookupDict,
+	"indexed_items":       lookupIndexedItems,
+	"random_choice":       lookupRandomChoice,
+	"inventory_hostnames": lookupInventoryHostnames,
+	"cartesian":           lookupCartesian,
+	"flattened":           lookupFlattened,
+	"together":            lookupTogether,
+	"nested":              lookupNested,
+	"subelements":         lookupSubelements,
+	"sequence":            lookupSequence,
+	"lines":               lookupLines,
+}
+
+// otherLookups are the lookups of the switch in lookup.
+var otherLookups = []string{"file", "template", "env", "pipe", "vars", "varnames", "items", "first_found", "fileglob", "password"}
+
+// LookupName is the short name of a lookup: ansible.builtin.NAME (or
+// ansible.legacy.NAME) and community.general.NAME name the same plugin as
+// NAME.
+func LookupName(name string) string {
+	for _, p := range []string{"ansible.builtin.", "ansible.legacy.", "community.general."} {
+		if rest, ok := strings.CutPrefix(name, p); ok {
+			return rest
+		}
+	}
+	return name
+}
+
+// LookupNames lists the lookups templates (and with_* loops) can use, sorted.
+func LookupNames() []string {
+	names := append([]string{}, otherLookups...)
+	for n := range listLookups {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// IsLookup reports whether name (short or fully qualified) is a lookup
+// mdo-play has: the loader accepts with_NAME for exactly these.
+func IsLookup(name string) bool {
+	n := LookupName(name)
+	if _, ok := listLookups[n]; ok {
+		return true
+	}
+	for _, o := range otherLookups {
+		if o == n {
+			return true
+		}
+	}
+	return false
+}
+
+// Lookup runs lookup plugin on terms with vars as the task's variables and
+// returns its list, as query does: what a with_PLUGIN loop iterates over
+// (terms being the loop's value as a list).
+func (e *Engine) Lookup(plugin string, terms []any, vars map[string]any) ([]any, error) {
+	s := &state{ctrl: e.ctrl, vars: vars}
+	v, err := s.lookup(e, plugin, terms, true)
+	if err != nil {
+		return nil, err
+	}
+	return v.([]any), nil
+}
+
+// listify is listify_lookup_plugin_terms on a rendered value: a list as it
+// is, anything else a list of one.
+func listify(v any) []any {
+	switch x := v.(type) {
+	case []any:
+		return x
+	case []string:
+		out := make([]any, len(x))
+		for i, s := range x {
+			out[i] = s
+		}
+		return out
+	}
+	return []any{v}
+}
+
+// flattenOne is LookupBase._flatten: one level of lists spliced in.
+func flattenOne(terms []any) []any {
+	out := make([]any, 0, len(terms))
+	for _, t := range terms {
+		if l, ok := t.([]any); ok {
+			out = append(out, l...)
+		} else {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func lookupList(_ *state, terms []any) ([]any, error) { return terms, nil }
+
+// lookupDict: one {key, value} per entry of each mapping, in sorted key
+// order (our mappings keep no order).
+func lookupDict(_ *state, terms []any) ([]any, error) {
+	var out []any
+	for _, t := range terms {
+		m, ok := t.(map[string]any)
+		if !ok {
+			return nil, errors.New("with_dict expects a dict")
+		}
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			out = append(out, map[string]any{"key": k, "value": m[k]})
+		}
+	}
+	return out, nil
+}
+
+// lookupIndexedItems: [index, item] for each item of the terms flattened
+// one level.
+func lookupIndexedItems(_ *state, terms []any) ([]any, error) {
+	l := flattenOne(terms)
+	out := make([]any, len(l))
+	for i, x := range l {
+		out[i] = []any{i, x}
+	}
+	return out, nil
+}
+
+// lookupRandomChoice: one of the terms, at random (none of none).
+func lookupRandomChoice(_ *state, terms []any) ([]any, error) {
+	if len(terms) == 0 {
+		return terms, nil
+	}
+	n, err := rand.Int(rand.Reader, big.NewInt(int64(len(terms))))
+	if err != nil {
+		return nil, err
+	}
+	return []any{terms[n.Int64()]}, nil
+}
+
+// lookupCartesian (community.general): the cartesian product of the
+// lists, each combination flattened one level.
+func lookupCartesian(_ *state, terms []any) ([]any, error) {
+	if len(terms) == 0 {
+		return nil, errors.New("with_cartesian requires at least one element in each list")
+	}
+	combos := [][]any{{}}
+	for _, t := range terms {
+		l := listify(t)
+		next := make([][]any, 0, len(combos)*len(l))
+		for _, c := range combos {
+			for _, x := range l {
+				next = append(next, append(append([]any{}, c...), x))
+			}
+		}
+		combos = next
+	}
+	out := make([]any, len(combos))
+	for i, c := range combos {
+		out[i] = flattenOne(c)
+	}
+	return out, nil
+}
+
+// lookupFlattened (community.general): the terms flattened at every
+// level; a string naming a variable holding a list stands for that list,
+// and "None" or "null" ends the list, as in the plugin.
+func lookupFlattened(s *state, terms []any) ([]any, error) {
+	var flat func(terms []any, depth int) ([]any, error)
+	flat = func(terms []any, depth int) ([]any, error) {
+		if depth > 100 {
+			return nil, errors.New("lists nested too deep")
+		}
+		var out []any
+		for _, t := range terms {
+			for {
+				l, ok := t.([]any)
+				if !ok || len(l) != 1 {
+					break
+				}
+				t = l[0]
+			}
+			if t == "None" || t == "null" {
+				break
+			}
+			if str, ok := t.(string); ok {
+				if v, ok := s.vars[str]; ok {
+					if l, ok := v.([]any); ok {
+						t = l
+					}
+				}
+			}
+			if l, ok := t.([]any); ok {
+				sub, err := flat(l, depth+1)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, sub...)
+				continue
+			}
+			out = append(out, t)
+		}
+		return out, nil
+	}
+	return flat(terms, 0)
+}
+
+// lookupTogether zips the lists, the shorter ones padded with null.
+func lookupTogether(_ *state, terms []any) ([]any, error) {
+	if len(terms) == 0 {
+		return nil, errors.New("with_together requires at least one element in each list")
+	}
+	n := 0
+	for _, t := range terms {
+		n = max(n, len(listify(t)))
+	}
+	out := make([]any, n)
+	for i := range n {
+		row := make([]any, len(terms))
+		for j, t := range terms {
+			if l := listify(t); i < len(l) {
+				row[j] = l[i]
+			}
+		}
+		out[i] = flattenOne(row)
+	}
+	return out, nil
+}
+
+// lookupNested is the product of the lists in order, each combination
+// flattened one level (as nested.py combines and flattens).
+func lookupNested(_ *state, terms []any) ([]any, error) {
+	if len(terms) == 0 {
+		return nil, errors.New("with_nested requires at least one element in the nested list")
+	}
+	result := listify(terms[0])
+	for _, t := range terms[1:] {
+		var next []any
+		for _, x := range result {
+			for _, y := range listify(t) {
+				next = append(next, flattenOne([]any{x, y}))
+			}
+		}
+		result = next
+	}
+	out := make([]any, len(result))
+	for i, x := range result {
+		out[i] = flattenOne(listify(x))
+	}
+	return out, nil
+}
+
+// lookupSubelements: [list, "key.path"(, {skip_missing: bool})] gives one
+// [element, subelement] per entry of each element's list; the element is
+// given without that key, as Ansible pops it.
+func lookupSubelements(_ *state, terms []any) ([]any, error) {
+	if len(terms) < 2 || len(terms) > 3 {
+		return nil, errors.New("subelements lookup expects a list of two or three items, the list or mapping, the subkey, and optionally {skip_missing: true}")
+	}
+	key, ok := terms[1].(string)
+	if !ok {
+		return nil, fmt.Errorf("the second item must be a string naming the subkey, got %s", typeName(terms[1]))
+	}
+	var elements []any
+	switch x := terms[0].(type) {
+	case []any:
+		elements = x
+	case map[string]any:
+		if sk, ok := x["skipped"]; ok && sk != false {
+			return nil, nil
+		}
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			elements = append(elements, x[k])
+		}
+	default:
+		return nil, fmt.Errorf("the first item must be a list or a mapping, got %s", typeName(terms[0]))
+	}
+	skipMissing := false
+	if len(terms) == 3 {
+		flags, ok := terms[2].(map[string]any)
+		if !ok {
+			return nil, errors.New("the optional third item must be a dict with flags skip_missing")
+		}
+		for k, fv := range flags {
+			if k != "skip_missing" {
+				return nil, fmt.Errorf("the optional third item must be a dict with flags skip_missing, got unknown flag %q", k)
+			}
+			b, err := yaml11.Bool(fv)
+			skipMissing = err == nil && b
+		}
+	}
+	path := strings.Split(key, ".")
+	var out []any
+	for _, el := range elements {
+		elem, ok := el.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("expects a list of dicts, got %s", typeName(el))
+		}
+		if sk, ok := elem["skipped"]; ok && sk != false {
+			continue
+		}
+		item0 := copyMapDeep(elem)
+		cur := item0
+		var sub []any
+		for i, k := range path {
+			val, ok := cur[k]
+			if !ok {
+				if skipMissing {
+					break
+				}
+				return nil, fmt.Errorf("could not find '%s' key in iterated item '%s'", k, pyStr(cur))
+			}
+			if i < len(path)-1 {
+				next, ok := val.(map[string]any)
+				if !ok {
+					if skipMissing {
+						break
+					}
+					return nil, fmt.Errorf("the key %s should point to a dictionary, got '%s'", k, pyStr(val))
+				}
+				cur = next
+				continue
+			}
+			l, ok := val.([]any)
+			if !ok {
+				return nil, fmt.Errorf("the key %s should point to a list, got '%s'", k, pyStr(val))
+			}
+			sub = l
+			delete(cur, k)
+		}
+		for _, x := range sub {
+			out = append(out, []any{item0, x})
+		}
+	}
+	return out, nil
+}
+
+func copyMapDeep(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		if sub, ok := v.(map[string]any); ok {
+			v = copyMapDeep(sub)
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// seqInt is Python's int(x, 0) for sequence's numbers.
+func seqInt(name, s string) (int, error) {
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 0, 64)
+	if err != nil {
+		return 0, fmt.Errorf("can't parse %s=%s as integer", name, s)
+	}
+	return int(n), nil
+}
+
+var seqShortcut = regexp.MustCompile(`(?i)^(?:(0?x?[0-9a-f]+)-)?(0?x?[0-9a-f]+)(?:/(0?x?[0-9a-f]+))?(?::(.+))?$`)
+
+// splitKV splits "k=v k2='v 2'" into its pairs (quotes removed).
+func splitKV(s string) (map[string]string, error) {
+	out := map[string]string{}
+	var cur strings.Builder
+	var quote rune
+	var fields []string
+	inField := false
+	for _, r := range s {
+		switch {
+		case quote != 0 && r == quote:
+			quote = 0
+		case quote != 0:
+			cur.WriteRune(r)
+		case r == '"' || r == '\'':
+			quote, inField = r, true
+		case r == ' ' || r == '\t' || r == '\n':
+			if inField {
+				fields = append(fields, cur.String())
+				cur.Reset()
+				inField = false
+			}
+		default:
+			cur.WriteRune(r)
+			inField = true
+		}
+	}
+	if quote != 0 {
+		return nil, fmt.Errorf("unbalanced quotes in %q", s)
+	}
+	if inField {
+		fields = append(fields, cur.String())
+	}
+	for _, f := range fields {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok {
+			return nil, fmt.Errorf("unrecognized argument %q: expected key=value", f)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+// lookupSequence: "start=1 end=10 stride=2 format=web%02d", "count=3", or
+// the shortcut "[start-]end[/stride][:format]"; the items are strings.
+func lookupSequence(_ *state, terms []any) ([]any, error) {
+	var out []any
+	for _, t := range terms {
+		term := strings.TrimSpace(pyStr(t))
+		start, stride, format := 1, 1, "%d"
+		var end, count *int
+		if m := seqShortcut.FindStringSubmatch(term); m != nil {
+			var err error
+			if m[1] != "" {
+				if start, err = seqInt("start", m[1]); err != nil {
+					return nil, err
+				}
+			}
+			n, err := seqInt("end", m[2])
+			if err != nil {
+				return nil, err
+			}
+			end = &n
+			if m[3] != "" {
+				if stride, err = seqInt("stride", m[3]); err != nil {
+					return nil, err
+				}
+			}
+			if m[4] != "" {
+				format = m[4]
+			}
+		} else {
+			kv, err := splitKV(term)
+			if err != nil {
+				return nil, err
+			}
+			for k, v := range kv {
+				switch k {
+				case "start":
+					if start, err = seqInt(k, v); err != nil {
+						return nil, err
+					}
+				case "end", "count":
+					n, err := seqInt(k, v)
+					if err != nil {
+						return nil, err
+					}
+					if k == "end" {
+						end = &n
+					} else {
+						count = &n
+					}
+				case "stride":
+					if stride, err = seqInt(k, v); err != nil {
+						return nil, err
+					}
+				case "format":
+					format = v
+				default:
+					return nil, fmt.Errorf("unrecognized arguments to with_sequence: %s", k)
+				}
+			}
+		}
+		switch {
+		case end == nil && count == nil:
+			return nil, errors.New("must specify count or end in with_sequence")
+		case end != nil && count != nil:
+			return nil, errors.New("can't specify both count and end in with_sequence")
+		case count != nil:
+			if *count == 0 {
+				continue
+			}
+			e := start + *count*stride - 1
+			end = &e
+		}
+		if stride > 0 && *end < start {
+			return nil, errors.New("to count backwards make stride negative")
+		}
+		if stride < 0 && *end > start {
+			return nil, errors.New("to count forward don't make stride negative")
+		}
+		if strings.Count(strings.ReplaceAll(format, "%%", ""), "%") != 1 {
+			return nil, fmt.Errorf("bad formatting string: %s", format)
+		}
+		switch {
+		case stride > 0:
+			for i := start; i <= *end; i += stride {
+				out = append(out, fmt.Sprintf(format, i))
+			}
+		case stride < 0:
+			for i := start; i >= *end; i += stride {
+				out = append(out, fmt.Sprintf(format, i))
+			}
+		}
+	}
+	return out, nil
+}
+
+// lookupLines: each line each command prints on the controller.
+func lookupLines(s *state, terms []any) ([]any, error) {
+	var out []any
+	for _, t := range terms {
+		r, err := s.ctrl.Pipe(context.Background(), pyStr(t))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", pyStr(t), err)
+		}
+		if r == "" {
+			continue
+		}
+		for _, l := range strings.Split(strings.TrimRight(r, "\n"), "\n") {
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
+// lookupInventoryHostnames: the hosts a host pattern matches, evaluated as
+// ansible-core 2.14's plugin does, over an inventory made of the groups
+// variable alone: names and globs of groups and hosts, ~regex, subscripts
+// ([0], [-1], [1:3]), unions (a:b, a,b), intersections (&) and exclusions
+// (!). Hosts come in inventory order (groups.all), without repeats.
+func lookupInventoryHostnames(s *state, terms []any) ([]any, error) {
+	groups, ok := s.vars["groups"].(map[string]any)
+	if !ok {
+		return nil, errors.New("the groups variable is not set")
+	}
+	hostsOf := func(g string) []string {
+		var out []string
+		for _, h := range listify(groups[g]) {
+			if hs, ok := h.(string); ok {
+				out = append(out, hs)
+			}
+		}
+		return out
+	}
+	all := hostsOf("all")
+	gnames := make([]string, 0, len(groups))
+	for g := range groups {
+		gnames = append(gnames, g)
+	}
+	sort.Strings(gnames)
+	var patterns []string
+	for _, t := range terms {
+		for _, p := range splitHostPattern(pyStr(t)) {
+			patterns = append(patterns, p)
+		}
+	}
+	var regular, and, not []string
+	for _, p := range patterns {
+		switch p[0] {
+		case '!':
+			not = append(not, p)
+		case '&':
+			and = append(and, p)
+		default:
+			regular = append(regular, p)
+		}
+	}
+	if len(regular) == 0 {
+		regular = []string{"all"}
+	}
+	var hosts []string
+	for _, p := range append(append(regular, and...), not...) {
+		name := strings.TrimLeft(p, "!&")
+		m, err := matchHostPattern(name, gnames, all, hostsOf)
+		if err != nil {
+			return nil, err
+		}
+		in := map[string]bool{}
+		for _, h := range m {
+			in[h] = true
+		}
+		switch p[0] {
+		case '!':
+			hosts = slices.DeleteFunc(hosts, func(h string) bool { return in[h] })
+		case '&':
+			hosts = slices.DeleteFunc(hosts, func(h string) bool { return !in[h] })
+		default:
+			for _, h := range m {
+				if !slices.Contains(hosts, h) {
+					hosts = append(hosts, h)
+				}
+			}
+		}
+	}
+	out := make([]any, len(hosts))
+	for i, h := range hosts {
+		out[i] = h
+	}
+	return out, nil
+}
+
+// splitHostPattern is split_host_pattern: on commas when there is one,
+// else on colons outside brackets.
+func splitHostPattern(p string) []string {
+	var parts []string
+	if strings.Contains(p, ",") {
+		parts = strings.Split(p, ",")
+	} else {
+		depth, start := 0, 0
+		for i, r := range p {
+			switch r {
+			case '[':
+				depth++
+			case ']':
+				depth--
+			case ':':
+				if depth == 0 {
+					parts = append(parts, p[start:i])
+					start = i + 1
+				}
+			}
+		}
+		parts = append(parts, p[start:])
+	}
+	out := parts[:0]
+	for _, x := range parts {
+		if x = strings.TrimSpace(x); x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+var hostSubscript = regexp.MustCompile(`^(.+)\[(?:(-?[0-9]+)|([0-9]+)[:-]([0-9]*))\]$`)
+
+// matchHostPattern is InventoryManager._match_one_pattern over group
+// names gnames and hosts all.
+func matchHostPattern(p string, gnames, all []string, hostsOf func(string) []string) ([]string, error) {
+	var sub []int // [i] or [start, end]
+	if !strings.HasPrefix(p, "~") {
+		if m := hostSubscript.FindStringSubmatch(p); m != nil {
+			p = m[1]
+			if m[2] != "" {
+				i, _ := strconv.Atoi(m[2])
+				sub = []int{i}
+			} else {
+				a, _ := strconv.Atoi(m[3])
+				b := -1
+				if m[4] != "" {
+					b, _ = strconv.Atoi(m[4])
+				}
+				sub = []int{a, b}
+			}
+		}
+	}
+	var match func(string) bool
+	switch {
+	case strings.HasPrefix(p, "~"):
+		re, err := compileRE("lookup inventory_hostnames", p[1:])
+		if err != nil {
+			return nil, err
+		}
+		match = func(s string) bool { loc := re.FindStringIndex(s); return loc != nil && loc[0] == 0 }
+	case p == "all" || p == "*":
+		match = func(s string) bool { return s == "all" }
+	default:
+		match = func(s string) bool { ok, err := filepath.Match(p, s); return err == nil && ok }
+	}
+	var hosts []string
+	add := func(h string) {
+		if !slices.Contains(hosts, h) {
+			hosts = append(hosts, h)
+		}
+	}
+	matched := false
+	for _, g := range gnames {
+		if match(g) {
+			matched = true
+			for _, h := range hostsOf(g) {
+				add(h)
+			}
+		}
+	}
+	if !matched || strings.HasPrefix(p, "~") || strings.ContainsAny(p, ".?*[") {
+		for _, h := range all {
+			if match(h) {
+				add(h)
+			}
+		}
+	}
+	if p == "all" || p == "*" {
+		hosts = append([]string{}, all...)
+	}
+	switch len(sub) {
+	case 1:
+		i := sub[0]
+		if i < 0 {
+			i += len(hosts)
+		}
+		if i < 0 || i >= len(hosts) {
+			return nil, fmt.Errorf("lookup inventory_hostnames: subscript [%d] is out of range for %d hosts", sub[0], len(hosts))
+		}
+		return []string{hosts[i]}, nil
+	case 2:
+		a, b := sub[0], sub[1]
+		if b == -1 {
+			b = len(hosts) - 1
+		}
+		if a >= len(hosts) {
+			return nil, nil
+		}
+		return hosts[a:min(b+1, len(hosts))], nil
+	}
+	return hosts, nil
 }

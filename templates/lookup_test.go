@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -114,5 +115,54 @@ func TestLookups(t *testing.T) {
 	var ue *Error
 	if !errors.As(err, &ue) {
 		t.Errorf("error %T, want *Error", err)
+	}
+}
+
+// TestListLookups: the lookups that work on their terms alone need no
+// controller, answer to their fully qualified names, and give what the
+// ansible-core (community.general for cartesian, flattened) plugins give.
+func TestListLookups(t *testing.T) {
+	e := New()
+	vars := map[string]any{
+		"groups": map[string]any{"all": []any{"w1", "w2", "d1"}, "web": []any{"w1", "w2"}, "db": []any{"d1"}, "ungrouped": []any{}},
+		"names":  []any{"a", "b"},
+	}
+	tests := []struct {
+		tmpl string
+		want any
+	}{
+		{`{{ query "list" 1 (list 2 3) }}`, []any{1, []any{2, 3}}},
+		{`{{ query "ansible.builtin.dict" (dict "b" 2 "a" 1) }}`, []any{map[string]any{"key": "a", "value": 1}, map[string]any{"key": "b", "value": 2}}},
+		{`{{ query "indexed_items" "x" (list "y") }}`, []any{[]any{0, "x"}, []any{1, "y"}}},
+		{`{{ query "inventory_hostnames" "web:db" }}`, []any{"w1", "w2", "d1"}},
+		{`{{ query "inventory_hostnames" "all:!web" }}`, []any{"d1"}},
+		{`{{ query "inventory_hostnames" "~w[12]:&web[1]" }}`, []any{"w2"}},
+		{`{{ query "inventory_hostnames" "nosuch" }}`, []any{}},
+		{`{{ lookup "inventory_hostnames" "web" }}`, "w1,w2"},
+		{`{{ query "community.general.cartesian" (list 1 2) (list "a") }}`, []any{[]any{1, "a"}, []any{2, "a"}}},
+		{`{{ query "flattened" (list 1 (list 2 (list 3))) "names" }}`, []any{1, 2, 3, "a", "b"}},
+		{`{{ query "together" (list 1 2) (list "a") }}`, []any{[]any{1, "a"}, []any{2, nil}}},
+		{`{{ query "nested" (list 1 2) (list "a" "b") }}`, []any{[]any{1, "a"}, []any{1, "b"}, []any{2, "a"}, []any{2, "b"}}},
+		{`{{ query "sequence" "count=3 start=5 format='n %d'" }}`, []any{"n 5", "n 6", "n 7"}},
+		{`{{ query "subelements" (list (dict "n" 1 "k" (list "x" "y"))) "k" }}`, []any{[]any{map[string]any{"n": 1}, "x"}, []any{map[string]any{"n": 1}, "y"}}},
+		{`{{ query "random_choice" }}`, []any{}},
+		{`{{ query "random_choice" "only" }}`, []any{"only"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.tmpl, func(t *testing.T) {
+			got, err := e.Render(tt.tmpl, vars)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %#v, want %#v", got, tt.want)
+			}
+		})
+	}
+	if _, err := e.Render(`{{ lookup "file" "x" }}`, vars); err == nil || !strings.Contains(err.Error(), "not available") {
+		t.Errorf("file lookup without a controller: %v", err)
+	}
+	if !IsLookup("community.general.flattened") || IsLookup("nosuch") {
+		t.Error("IsLookup")
 	}
 }

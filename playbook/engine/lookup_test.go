@@ -88,10 +88,12 @@ func TestWithLoops(t *testing.T) {
 // the task with the lookup's complaint.
 func TestWithLoopErrors(t *testing.T) {
 	for _, tc := range []struct{ loop, want string }{
-		{`with_dict: [1, 2]`, "with_dict expects a mapping"},
+		{`with_dict: [1, 2]`, "with_dict expects a dict"},
+		{`with_together: []`, "with_together requires at least one element"},
+		{`with_inventory_hostnames: "web[9]"`, "out of range"},
 		{`with_sequence: start=1`, "must specify count or end"},
 		{`with_sequence: start=5 end=1`, "to count backwards make stride negative"},
-		{`with_subelements: [[{a: 1}], b]`, `could not find "b" key`},
+		{`with_subelements: [[{a: 1}], b]`, `could not find 'b' key`},
 		{`with_first_found: [nope.yml]`, "no file was found"},
 	} {
 		src := "- hosts: all\n  gather_facts: false\n  tasks:\n    - name: loop\n      debug: {msg: x}\n      " + tc.loop + "\n"
@@ -192,5 +194,63 @@ func TestRoleMagicVars(t *testing.T) {
 	}
 	if got, want := sink.hostResults("web : show")["h1"].Result["msg"], "web "+role+" "+role; got != want {
 		t.Errorf("msg %q, want %q", got, want)
+	}
+}
+
+// TestWithAnyLookup: with_NAME loops over query("NAME", VALUE) for every
+// lookup NAME (short or fully qualified); the items are those
+// ansible-playbook 2.14 gives for the same tasks (recorded from a run
+// over the same inventory), and for the community.general lookups
+// cartesian and flattened those their code gives.
+func TestWithAnyLookup(t *testing.T) {
+	const inv = "[web]\nw1 ansible_connection=local\nw2 ansible_connection=local\nw3 ansible_connection=local\n[db]\nd1 ansible_connection=local\n"
+	for _, tc := range []struct {
+		name, loop string
+		want       []any
+	}{
+		{"items flattens a templated list one level", `with_items: "{{ .lol }}"`, []any{1, 2, 3, []any{4}}},
+		{"list keeps it", `with_list: "{{ .lol }}"`, []any{[]any{1, 2}, []any{3, []any{4}}}},
+		{"items of a scalar", `with_items: "{{ .one }}"`, []any{"x"}},
+		{"indexed_items", `with_indexed_items: [a, [b, c]]`, []any{[]any{0, "a"}, []any{1, "b"}, []any{2, "c"}}},
+		{"inventory_hostnames", `with_inventory_hostnames: ["all:!db", "web[1:]"]`, []any{"w1", "w2", "w3"}},
+		{"inventory_hostnames glob and intersection", `with_inventory_hostnames: "w*:&web"`, []any{"w1", "w2", "w3"}},
+		{"inventory_hostnames subscript", `with_inventory_hostnames: "db:web[0]"`, []any{"d1", "w1"}},
+		{"inventory_hostnames exclusion only", `with_inventory_hostnames: "!web"`, []any{"d1"}},
+		{"FQCN dict", `with_ansible.builtin.dict: "{{ .users }}"`, []any{map[string]any{"key": "a", "value": 1}, map[string]any{"key": "b", "value": 2}}},
+		{"random_choice of one", `with_random_choice: [x]`, []any{"x"}},
+		{"cartesian", `with_community.general.cartesian: [[a, b], [1, [2]]]`, []any{[]any{"a", 1}, []any{"a", 2}, []any{"b", 1}, []any{"b", 2}}},
+		{"flattened", `with_flattened: [[1, [2, [3]]], names, "None", 4]`, []any{1, 2, 3, "n1", "n2"}},
+		{"sequence", `with_sequence: start=0 end=4 stride=2 format=%02x`, []any{"00", "02", "04"}},
+		{"together", `with_together: ["{{ .names }}", [1]]`, []any{[]any{"n1", 1}, []any{"n2", nil}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := `- hosts: w1
+  gather_facts: false
+  vars:
+    lol: [[1, 2], [3, [4]]]
+    users: {b: 2, a: 1}
+    one: x
+    names: [n1, n2]
+  tasks:
+    - name: loop
+      debug: {msg: x}
+      ` + tc.loop + "\n"
+			sink, _, err := runInventory(t, src, inv, Options{}, localConnector{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res := sink.hostResults("loop")["w1"]; res.Status == playbook.StatusFailed {
+				t.Fatalf("failed: %v", res.Result)
+			}
+			var got []any
+			for _, e := range sink.events {
+				if e.Kind == playbook.EventItem {
+					got = append(got, e.Result["item"])
+				}
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("items\n got %#v\nwant %#v", got, tc.want)
+			}
+		})
 	}
 }

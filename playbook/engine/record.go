@@ -54,6 +54,18 @@ func (st *state) record(pc *playCtx, h *hostState, ht *hostTask, out outcome, st
 		h.dirty = true
 	}
 	h.lastFacts = out.facts
+	st.takeFacts(h)
+	if to := ht.delegateFacts; to != "" && to != h.name() && len(out.facts) > 0 && out.status != playbook.StatusFailed {
+		// delegate_facts: the facts belong to the delegated host, which
+		// takes them when no goroutine of its own runs (pendingFacts).
+		st.pendMu.Lock()
+		if st.pending == nil {
+			st.pending = map[string][]pendingFacts{}
+		}
+		st.pending[to] = append(st.pending[to], pendingFacts{module: t.Module, facts: out.facts})
+		st.pendMu.Unlock()
+		h.lastFacts, out.facts = nil, nil
+	}
 	if factsModule(t.Module) && out.status != playbook.StatusFailed {
 		// Gathered facts are host facts (below play vars), not set_fact.
 		if h.facts == nil {
@@ -113,4 +125,75 @@ func (st *state) record(pc *playCtx, h *hostState, ht *hostTask, out outcome, st
 		h.stats.OK++
 	}
 	return false
+}
+
+// pendingFacts are facts a task delegated to another host (delegate_facts).
+type pendingFacts struct {
+	module string
+	facts  map[string]any
+}
+
+// setFacts records facts a task (module) set on h: a facts module's as
+// host facts, others' (set_fact, include_vars) as set_fact variables.
+func setFacts(h *hostState, module string, facts map[string]any) {
+	if len(facts) == 0 {
+		return
+	}
+	if factsModule(module) {
+		if h.facts == nil {
+			h.facts = map[string]any{}
+		}
+		for k, v := range facts {
+			h.facts[k] = v
+			if module != "setup" && module != "gather_facts" {
+				if h.bareFacts == nil {
+					h.bareFacts = map[string]bool{}
+				}
+				h.bareFacts[k] = true
+			}
+		}
+	} else {
+		for k, v := range facts {
+			h.setVars[k] = v
+		}
+	}
+	h.dirty = true
+}
+
+// takeFacts gives h the facts other hosts' tasks delegated to it; it runs
+// on h's goroutine, or when no task runs.
+func (st *state) takeFacts(h *hostState) {
+	st.pendMu.Lock()
+	p := st.pending[h.name()]
+	delete(st.pending, h.name())
+	st.pendMu.Unlock()
+	for _, f := range p {
+		setFacts(h, f.module, f.facts)
+	}
+}
+
+// takeAllFacts hands every delegated fact to its host, making the state of
+// a delegated host outside the play's hosts; it runs when no task runs.
+func (st *state) takeAllFacts() {
+	st.pendMu.Lock()
+	names := make([]string, 0, len(st.pending))
+	for n := range st.pending {
+		names = append(names, n)
+	}
+	st.pendMu.Unlock()
+	for _, n := range names {
+		h, ok := st.hosts[n]
+		if !ok {
+			st.invMu.RLock()
+			ih, found := st.Inventory.Host(n)
+			st.invMu.RUnlock()
+			if !found {
+				continue
+			}
+			h = &hostState{host: ih, invVars: st.invHostVars(ih), setVars: map[string]any{}, notified: map[*playbook.Task]bool{}, invGen: st.invGen}
+			st.hosts[n] = h
+			st.order = append(st.order, n)
+		}
+		st.takeFacts(h)
+	}
 }

@@ -28,6 +28,7 @@ type hostTask struct {
 	noLog             bool     // for a loop without items (items decide for themselves)
 	ignoreErrors      bool     // a failure counts as ok (and ignored)
 	ignoreUnreachable bool     // an unreachable host counts as ok (and ignored)
+	delegateFacts     string   // delegate_facts: the delegated host, which gets the facts
 	notify            []string // handler names and listen topics, rendered
 }
 
@@ -62,6 +63,15 @@ func (st *state) resolveHost(ctx context.Context, pc *playCtx, h *hostState, t *
 	var err error
 	if ht.ignoreErrors, err = st.evalBool(sc.keyword(t, func(t *playbook.Task) playbook.Value { return t.IgnoreErrors }, func(p *playbook.Play) playbook.Value { return p.IgnoreErrors }), vs, false); err != nil {
 		return ht, err
+	}
+	if df, err := st.evalBool(sc.keyword(t, func(t *playbook.Task) playbook.Value { return t.DelegateFacts }, nil), vs, false); err != nil {
+		return ht, err
+	} else if df {
+		// Controller modules (set_fact) open no connection, so the
+		// delegated host is named here rather than by the call.
+		if ht.delegateFacts, err = st.evalString(sc.keyword(t, func(t *playbook.Task) playbook.Value { return t.DelegateTo }, nil), vs); err != nil {
+			return ht, err
+		}
 	}
 	if ht.ignoreUnreachable, err = st.evalBool(sc.keyword(t, func(t *playbook.Task) playbook.Value { return t.IgnoreUnreachable }, func(p *playbook.Play) playbook.Value { return p.IgnoreUnreachable }), vs, false); err != nil {
 		return ht, err
@@ -149,6 +159,9 @@ func (st *state) resolveCall(pc *playCtx, h *hostState, ht *hostTask, vs varSet)
 	spec := mod.Spec()
 	args, err := st.renderArgs(t, spec, vs)
 	if err != nil {
+		return c, err
+	}
+	if err := st.moduleDefaults(t, sc, vs, args); err != nil {
 		return c, err
 	}
 	if c.args, err = spec.Normalize(args); err != nil {
@@ -244,10 +257,24 @@ func (st *state) loopItems(ctx context.Context, pc *playCtx, t *playbook.Task, s
 		}
 		v = r
 	}
-	if t.LoopWith != "" {
+	switch {
+	case engineLoops[t.LoopWith]:
 		items, err := withItems(ctx, t.LoopWith, v, st.files(pc, sc, t), pc.pb.Dir)
 		if err != nil {
 			return nil, &playbook.Error{Pos: t.Loop.Pos, Msg: err.Error()}
+		}
+		return items, nil
+	case t.LoopWith != "":
+		// with_NAME is query('NAME', ...) with the loop's value as the
+		// terms (a value that is no list is a list of one), as Ansible's
+		// listify_lookup_plugin_terms makes them.
+		terms, ok := v.([]any)
+		if !ok {
+			terms = []any{v}
+		}
+		items, err := st.Templates.Lookup(t.LoopWith, terms, vs.m)
+		if err != nil {
+			return nil, &playbook.Error{Pos: t.Loop.Pos, Msg: "with_" + t.LoopWith + ": " + vs.explain(err).Error()}
 		}
 		return items, nil
 	}
@@ -313,6 +340,55 @@ func notifyNames(t *playbook.Task, sc *scope) []string {
 		if len(blocks[i].Notify) > 0 {
 			return blocks[i].Notify
 		}
+	}
+	return nil
+}
+
+// moduleDefaults adds to args the module_defaults of t's module that the
+// task does not set: the play's, then each block's (outer first), then the
+// task's, a later mapping's entry replacing an earlier one, rendered with
+// vs (get_action_args_with_defaults). Action groups hold none of
+// mdo-play's modules, so group/ entries add nothing.
+func (st *state) moduleDefaults(t *playbook.Task, sc *scope, vs varSet, args map[string]any) error {
+	var lists [][]map[string]any
+	if sc.play != nil {
+		lists = append(lists, sc.play.ModuleDefaults)
+	}
+	for _, b := range sc.blocks() {
+		lists = append(lists, b.ModuleDefaults)
+	}
+	lists = append(lists, t.ModuleDefaults)
+	var defaults any
+	found := false
+	for _, l := range lists {
+		for _, m := range l {
+			if d, ok := m[t.Module]; ok {
+				defaults, found = d, true
+			}
+		}
+	}
+	if !found {
+		return nil
+	}
+	r, err := st.Templates.RenderValue(defaults, vs.m)
+	if err != nil {
+		return &playbook.Error{Pos: t.ModulePos, Msg: "module_defaults: " + vs.explain(err).Error()}
+	}
+	m, ok := r.(map[string]any)
+	if !ok {
+		if r == nil {
+			return nil
+		}
+		return &playbook.Error{Pos: t.ModulePos, Msg: fmt.Sprintf("module_defaults for %s must be a mapping of arguments, got %s", t.Module, modules.TypeName(r))}
+	}
+	for k, v := range m {
+		if _, set := args[k]; set {
+			continue
+		}
+		if s, ok := v.(string); ok && s == st.omit {
+			continue
+		}
+		args[k] = dropOmitted(v, st.omit)
 	}
 	return nil
 }

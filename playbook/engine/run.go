@@ -115,6 +115,11 @@ type state struct {
 
 	// invMu guards the inventory, which add_host and group_by change;
 	// invGen counts the changes.
+	// pending holds the facts delegate_facts gave hosts until each takes
+	// them (takeFacts).
+	pendMu  sync.Mutex
+	pending map[string][]pendingFacts
+
 	invMu  sync.RWMutex
 	invGen int
 

@@ -17,6 +17,7 @@ func (st *state) runTask(ctx context.Context, pc *playCtx, hosts []*hostState, t
 	// lanes are running: hostvars stay the section's snapshot.
 	forked := sc.lane != nil && sc.lane.forked
 	if !forked {
+		st.takeAllFacts()
 		st.refreshHostvars(pc)
 		st.refreshGroups(pc)
 	}
@@ -66,6 +67,9 @@ func (st *state) runTask(ctx context.Context, pc *playCtx, hosts []*hostState, t
 		}(h)
 	}
 	wg.Wait()
+	if !forked {
+		st.takeAllFacts()
+	}
 	if runOnce && len(hosts) == 1 && !pc.free {
 		st.shareRunOnce(pc, hosts[0], t)
 	}
