@@ -307,6 +307,18 @@ var templateCases = []tcase{
 
 // Statements.
 var statementCases = []tcase{
+	{"namespace", "{% set ns = namespace(found=false, n=0) %}{% for x in list %}{% if x == 'a' %}{% set ns.found = true %}{% endif %}{% set ns.n = ns.n + 1 %}{% endfor %}{% if ns.found %}found{% endif %} {{ ns.n }}",
+		"{{ $ns_found := false }}{{ $ns_n := 0 }}{{ range $x := .list }}{{ if eq $x \"a\" }}{{ $ns_found = true }}{{ end }}{{ $ns_n = plus $ns_n 1 }}{{ end }}{{ if $ns_found }}found{{ end }} {{ $ns_n }}", "found 3", false},
+	{"namespace list", "{% set ns = namespace(l=[]) %}{% for u in users %}{% set ns.l = ns.l + [u.name] %}{% endfor %}{{ ns.l | join(',') }}",
+		"{{ $ns_l := (list) }}{{ range $u := .users }}{{ $ns_l = plus $ns_l (list $u.name) }}{{ end }}{{ $ns_l | jjoin \",\" }}", "bob,al", false},
+	{"set unpacking", "{% set a, b = 'x:y'.split(':') %}{{ a }}|{{ b }}",
+		"{{ $t := \"x:y\" | splitList \":\" }}{{ $a := index $t 0 }}{{ $b := index $t 1 }}{{ $a }}|{{ $b }}", "x|y", false},
+	{"for unpacking pairs", "{% for a, b in [[1, 2], [3, 4]] %}{{ a }}:{{ b }} {% endfor %}",
+		"{{ range $item := list (list 1 2) (list 3 4) }}{{ (index $item 0) }}:{{ (index $item 1) }} {{ end }}", "1:2 3:4 ", false},
+	{"for if else, none match", "{% for x in list if x == 'z' %}{{ x }}{% else %}none{% endfor %}",
+		"{{ $matched := false }}{{ range $x := .list }}{{ if eq $x \"z\" }}{{ $matched = true }}{{ $x }}{{ end }}{{ end }}{{ if not $matched }}none{{ end }}", "none", false},
+	{"for if else, some match", "{% for x in list if x != 'a' %}{{ x }}{% else %}none{% endfor %}",
+		"{{ $matched := false }}{{ range $x := .list }}{{ if ne $x \"a\" }}{{ $matched = true }}{{ $x }}{{ end }}{{ end }}{{ if not $matched }}none{{ end }}", "bc", false},
 	{"if elif else", "{% if port < 80 %}low{% elif port < 9000 %}mid{% else %}high{% endif %}",
 		"{{ if lt .port 80 }}low{{ else if lt .port 9000 }}mid{{ else }}high{{ end }}", "mid", false},
 	{"if with trim_blocks", "a\n{% if flag %}\nb\n{% endif %}\nc\n", "a\n{{- if .flag }}\nb\n{{- end }}\nc\n", "a\nb\nc\n", false},
@@ -496,9 +508,12 @@ func runCases(t *testing.T, kind string, cases []tcase) {
 		t.Run(c.name, func(t *testing.T) {
 			var got string
 			var probs []jinja.Problem
-			if kind == "expr" {
+			switch kind {
+			case "expr":
 				got, probs = jinja.ConvertExpr(c.jinja)
-			} else {
+			case "file":
+				got, probs = jinja.ConvertFile(c.jinja)
+			default:
 				got, probs = jinja.ConvertTemplate(c.jinja)
 			}
 			if len(probs) > 0 {
@@ -509,9 +524,12 @@ func runCases(t *testing.T, kind string, cases []tcase) {
 			}
 			// Idempotent.
 			var again string
-			if kind == "expr" {
+			switch kind {
+			case "expr":
 				again, probs = jinja.ConvertExpr(got)
-			} else {
+			case "file":
+				again, probs = jinja.ConvertFile(got)
+			default:
 				again, probs = jinja.ConvertTemplate(got)
 			}
 			if again != got || len(probs) > 0 {
@@ -566,6 +584,21 @@ func runCases(t *testing.T, kind string, cases []tcase) {
 func TestConvertTemplateExpressions(t *testing.T) { runCases(t, "template", templateCases) }
 func TestConvertTemplateStatements(t *testing.T)  { runCases(t, "template", statementCases) }
 func TestConvertExpr(t *testing.T)                { runCases(t, "expr", exprCases) }
+func TestConvertFileCases(t *testing.T)           { runCases(t, "file", fileCases) }
+
+// fileCases are whole template files (ConvertFile): Jinja's reading of
+// string literals, and the #jinja2: settings line.
+var fileCases = []tcase{
+	{"jinja2 header lstrip_blocks", "#jinja2: trim_blocks: True, lstrip_blocks: True\nA\n  {% if flag %}\n    x\n  {% endif %}\nB\n",
+		"A\n{{- if .flag }}\n    x\n{{- end }}\nB\n", "A\n    x\nB\n", false},
+	{"jinja2 header quoted values", "#jinja2: trim_blocks: \"true\", lstrip_blocks: \"true\"\n{% for u in users %}\n  {% if u.uid > 1 %}\n  - {{ u.name }}\n  {% endif %}\n{% endfor %}\n",
+		"{{ range $u := .users -}}\n{{ if gt $u.uid 1 }}  - {{ $u.name }}\n{{ end -}}\n{{ end -}}\n", "  - bob\n", false},
+	{"jinja2 header lstrip_blocks false", "#jinja2: lstrip_blocks: False\nA\n  {% if flag %}x{% endif %}.\n",
+		"A\n  {{ if .flag }}x{{ end }}.\n", "A\n  x.\n", false},
+	// Ansible's template module removes the line from every file (a
+	// string without Jinja is not templated: no comparison).
+	{"jinja2 header without Jinja", "#jinja2: lstrip_blocks: True\nplain\n", "plain\n", "plain\n", true},
+}
 
 // TestUnconvertible checks that what cannot be converted stays as written
 // and is reported with its position.
