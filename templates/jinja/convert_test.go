@@ -56,6 +56,10 @@ hosts: {h1: {ip: 10.0.0.1}, h2: {ip: 10.0.0.2}}
 hname: h1
 ansible_managed: Ansible managed
 ratio: 1.5
+groups_of: [{name: bob, groups: [a, b]}, {name: al}]
+url: "https://User:pw@Example.com:8443/p/a?q=1#frag"
+net: 192.168.1.10/24
+addrs: ["10.0.0.1", "x", "fe80::1", "10.1.0.0/16"]
 `
 
 type tcase struct {
@@ -68,6 +72,25 @@ type tcase struct {
 
 // Expressions and filters, as whole templates.
 var templateCases = []tcase{
+	// Filters of ansible-core and of collections that real roles use.
+	{"subelements in a loop", "{% for u, g in groups_of | subelements('groups', skip_missing=True) %}{{ u.name }}:{{ g }} {% endfor %}",
+		`{{ range $item := .groups_of | subelements "groups" true }}{{ (index $item 0).name }}:{{ (index $item 1) }} {{ end }}`, "bob:a bob:b ", false},
+	{"subelements length", "{{ groups_of | subelements('groups', True) | length }}", `{{ .groups_of | subelements "groups" true | length }}`, "2", false},
+	{"urlsplit hostname", "{{ url | urlsplit('hostname') }}", `{{ .url | urlsplit "hostname" }}`, "example.com", false},
+	{"urlsplit port", "{{ url | urlsplit('port') }}", `{{ .url | urlsplit "port" }}`, "8443", false},
+	{"urlsplit path", "{{ url | urlsplit('path') }}", `{{ .url | urlsplit "path" }}`, "/p/a", false},
+	{"urlsplit all", "{{ (url | urlsplit).query }}-{{ (url | urlsplit)['username'] }}", `{{ (.url | urlsplit "").query }}-{{ (.url | urlsplit "").username }}`, "q=1-User", false},
+	// ansible.utils and community.general are not installed with
+	// ansible-core: the expected values are those the collections document.
+	{"ipaddr address", "{{ net | ipaddr('address') }}", `{{ .net | ipaddr "address" }}`, "192.168.1.10", true},
+	{"ipaddr network", "{{ net | ansible.utils.ipaddr('network') }}", `{{ .net | ipaddr "network" }}`, "192.168.1.0", true},
+	{"ipaddr netmask", "{{ net | ipaddr('netmask') }}", `{{ .net | ipaddr "netmask" }}`, "255.255.255.0", true},
+	{"ipaddr prefix", "{{ net | ipaddr('prefix') }}", `{{ .net | ipaddr "prefix" }}`, "24", true},
+	{"ipaddr invalid", "{{ 'x' | ipaddr | ternary('ok', 'bad') }}", `{{ "x" | ipaddr "" | ternary "ok" "bad" }}`, "bad", true},
+	{"ipv4 of a list", "{{ addrs | ipv4 | join(',') }}", `{{ .addrs | ipv4 "" | jjoin "," }}`, "10.0.0.1,10.1.0.0/16", true},
+	{"ipv6 of a list", "{{ addrs | ipv6 | first }}", `{{ .addrs | ipv6 "" | first }}`, "fe80::1", true},
+	{"json_query", "{{ users | community.general.json_query('[?uid > `1`].name') | join(',') }}", "{{ .users | json_query \"[?uid > `1`].name\" | jjoin \",\" }}", "bob", true},
+	{"json_query numbers", "{{ d | json_query('sub.x') + 1 }}", `{{ plus (.d | json_query "sub.x") 1 }}`, "2", true},
 	// Expressions.
 	{"variable", "{{ name }}", "{{ .name }}", "web", false},
 	{"attribute", "{{ d.k }}", "{{ .d.k }}", "v", false},

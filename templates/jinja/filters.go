@@ -99,6 +99,9 @@ func (c *converter) filter(x *Filter, v gx) (gx, error) {
 		}
 	}
 	x.Name = shortName(x.Name, ansibleFilters)
+	if s, ok := collectionFilters[x.Name]; ok {
+		x.Name = s
+	}
 	name := x.Name
 	if sf, ok := simpleFilters[name]; ok && len(x.Kwargs) == 0 {
 		if len(x.Args) < sf.min || len(x.Args) > sf.max {
@@ -477,6 +480,42 @@ func (c *converter) filter(x *Filter, v gx) (gx, error) {
 			args = []gx{atom(`"sha1"`, tyStr)}
 		}
 		return typed(pipe(v, "hash", args...), tyStr), nil
+	case "ipaddr", "ipv4", "ipv6":
+		args, err := argsOf("query")
+		if err != nil {
+			return gx{}, err
+		}
+		if len(args) == 0 {
+			args = []gx{atom(`""`, tyStr)}
+		}
+		return pipe(v, name, args...), nil
+	case "subelements":
+		args, err := argsOf("subelements", "skip_missing")
+		if err != nil {
+			return gx{}, err
+		}
+		if len(args) == 1 {
+			args = append(args, atom("false", tyBool))
+		}
+		return typed(pipe(v, "subelements", args...), tyList), nil
+	case "urlsplit":
+		args, err := argsOf("query")
+		if err != nil {
+			return gx{}, err
+		}
+		if len(args) == 0 {
+			args = []gx{atom(`""`, tyStr)}
+		}
+		return pipe(v, "urlsplit", args...), nil
+	case "json_query":
+		args, err := argsOf("expr")
+		if err != nil {
+			return gx{}, err
+		}
+		if len(args) != 1 {
+			return gx{}, fail(x.P, "json_query needs an expression")
+		}
+		return pipe(v, "json_query", args...), nil
 	case "password_hash":
 		xs, err := positional(x.P, name, x.Args, x.Kwargs, "hashtype", "salt")
 		if err != nil {
@@ -485,8 +524,13 @@ func (c *converter) filter(x *Filter, v gx) (gx, error) {
 		if len(xs) == 0 {
 			xs = []Expr{&Const{Val: "sha512"}}
 		}
-		if s, ok := constStr(xs[0]); !ok || s != "sha512" && s != "sha256" {
-			return gx{}, fail(x.P, "password_hash: only sha512 and sha256 are supported")
+		s, ok := constStr(xs[0])
+		bcrypt := s == "bcrypt" || s == "blowfish"
+		if !ok || s != "sha512" && s != "sha256" && !bcrypt {
+			return gx{}, fail(x.P, "password_hash: only sha512, sha256 and bcrypt are supported")
+		}
+		if bcrypt && len(xs) > 1 {
+			return gx{}, fail(x.P, "password_hash: bcrypt with a given salt is not supported")
 		}
 		args, err := c.exprs(x.P, xs)
 		if err != nil {
@@ -790,6 +834,14 @@ func shortName(n string, own map[string]bool) string {
 		}
 	}
 	return n
+}
+
+// collectionFilters are the filters of collections that the converter
+// knows, by their full names.
+var collectionFilters = map[string]string{
+	"ansible.utils.ipaddr": "ipaddr", "ansible.utils.ipv4": "ipv4", "ansible.utils.ipv6": "ipv6",
+	"ansible.netcommon.ipaddr": "ipaddr", "ansible.netcommon.ipv4": "ipv4", "ansible.netcommon.ipv6": "ipv6",
+	"community.general.json_query": "json_query",
 }
 
 // ansibleFilters and ansibleTests are ansible-core 2.14's own filter and
