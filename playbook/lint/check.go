@@ -407,6 +407,11 @@ func (c *checker) task(ps *playState, t *playbook.Task, outer *scope) {
 	if t.Module == "include_tasks" {
 		if in := c.include(t); in != nil {
 			c.tasks(ps, in.tasks, sc)
+		} else if file, _ := t.Args["file"].(string); strings.Contains(file, "{{") {
+			// A file named by a template ("setup-{{ os }}.yml", a loop's
+			// item): its notifications are unknown, as with a templated
+			// notify, so any handler may be notified.
+			ps.dynamic = true
 		}
 	}
 }
