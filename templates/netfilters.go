@@ -21,7 +21,8 @@ import (
 // when it is a valid address or network (of that version), false when it
 // is not; with a query, that part of it. A list gives the valid items (or
 // their parts). Queries: "" (the value), address, network, netmask,
-// prefix, host, broadcast, net, size, public, private, version.
+// hostmask, prefix, host, host/prefix, address/prefix, broadcast, net,
+// cidr, size, public, private, version.
 func ipaddrFunc(version int) func(args ...any) (any, error) {
 	name := "ipaddr"
 	if version != 0 {
@@ -115,6 +116,19 @@ func ipQuery(name string, version int, v any, query string) (any, error) {
 			return ip.String() + "/" + strconv.Itoa(ones), nil
 		}
 		return false, nil
+	case "host/prefix", "address/prefix":
+		if isNet && size > 2 && (ip.Equal(network) || ip.Equal(broadcastOf(network, ipnet.Mask))) {
+			return false, nil
+		}
+		return ip.String() + "/" + strconv.Itoa(ones), nil
+	case "cidr":
+		return network.String() + "/" + strconv.Itoa(ones), nil
+	case "hostmask":
+		m := make(net.IP, len(ipnet.Mask))
+		for i := range ipnet.Mask {
+			m[i] = ^ipnet.Mask[i]
+		}
+		return m.String(), nil
 	case "net":
 		if size > 1 && ip.Equal(network) {
 			return network.String() + "/" + strconv.Itoa(ones), nil
@@ -124,11 +138,7 @@ func ipQuery(name string, version int, v any, query string) (any, error) {
 		if size <= 2 {
 			return nil, nil
 		}
-		b := make(net.IP, len(network))
-		for i := range network {
-			b[i] = network[i] | ^ipnet.Mask[i]
-		}
-		return b.String(), nil
+		return broadcastOf(network, ipnet.Mask).String(), nil
 	case "size":
 		return size, nil
 	case "version":
@@ -141,6 +151,15 @@ func ipQuery(name string, version int, v any, query string) (any, error) {
 		return false, nil
 	}
 	return nil, fmt.Errorf("%s: unknown filter type: %s", name, query)
+}
+
+// broadcastOf is the last address of a network.
+func broadcastOf(network net.IP, mask net.IPMask) net.IP {
+	b := make(net.IP, len(network))
+	for i := range network {
+		b[i] = network[i] | ^mask[i]
+	}
+	return b
 }
 
 // subelements is Ansible's subelements filter (ansible-core

@@ -28,6 +28,10 @@ func TestIPAddrQueries(t *testing.T) {
 		{"ipaddr", "10.0.0.1", "private", "10.0.0.1"},
 		{"ipaddr", "8.8.8.8", "private", false},
 		{"ipaddr", "300.1.1.1", "", false},
+		{"ipv4", "192.168.1.10/24", "host/prefix", "192.168.1.10/24"},
+		{"ipv4", "192.168.1.0/24", "host/prefix", false},
+		{"ipaddr", "192.168.1.10/24", "cidr", "192.168.1.0/24"},
+		{"ipaddr", "192.168.1.10/24", "hostmask", "0.0.0.255"},
 		{"ipaddr", 42, "", false},
 	}
 	m := funcMap()

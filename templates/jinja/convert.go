@@ -866,6 +866,19 @@ func (c *converter) assign(name string, g gx, ltrim bool) {
 	}
 }
 
+// scopeOf returns the scope in which name is a namespace, or nil.
+func (c *converter) scopeOf(name string) *scope {
+	for i := len(c.scopes) - 1; i >= 0; i-- {
+		if v, ok := c.scopes[i].vars[name]; ok {
+			if v == nsMarker {
+				return c.scopes[i]
+			}
+			return nil
+		}
+	}
+	return nil
+}
+
 // nsMarker is what a namespace's own name stands for in a scope: each
 // attribute is a Go variable of its own, declared as "ns.attr".
 const nsMarker = "namespace()"
@@ -897,20 +910,28 @@ func (c *converter) setSpecial(n *Set, text string) {
 	switch {
 	case n.Attr != "":
 		name := n.Targets[0] + "." + n.Attr
-		v, ok := c.local(name)
-		if !ok {
-			c.leave(n, n.Start, text, fail(n.Start, "%s is not an attribute given to namespace(...)", name))
-			return
-		}
 		g, err := c.expr(n.X)
 		if err != nil {
 			c.leave(n, n.Start, text, err)
 			return
 		}
+		v, ok := c.local(name)
+		if !ok {
+			// An attribute the namespace gains here: a variable of the
+			// namespace's scope, declared at its start.
+			sc := c.scopeOf(n.Targets[0])
+			if sc == nil {
+				c.leave(n, n.Start, text, fail(n.Start, "%s is not a namespace", n.Targets[0]))
+				return
+			}
+			v = c.goVar(name)
+			sc.vars[name] = v
+			sc.hoist = append(sc.hoist, v)
+		}
 		c.pieces = append(c.pieces, piece{kind: kAction, text: v + " = " + g.s, ltrim: ltrim})
 	case isNamespace(n.X):
 		cl := n.X.(*Call)
-		if len(n.Targets) != 1 || len(cl.Args) > 0 || len(cl.Kwargs) == 0 {
+		if len(n.Targets) != 1 || len(cl.Args) > 0 {
 			c.leave(n, n.Start, text, fail(n.Start, "only namespace(name=value, ...) assigned to one name is supported"))
 			return
 		}
@@ -927,6 +948,13 @@ func (c *converter) setSpecial(n *Set, text string) {
 		for i, kw := range cl.Kwargs {
 			c.assign(n.Targets[0]+"."+kw.Name, gs[i], ltrim && i == 0)
 		}
+		if len(cl.Kwargs) == 0 {
+			// namespace(): its attributes come with their first set.
+			c.pieces = append(c.pieces, piece{kind: kTrim, ltrim: ltrim})
+			if ltrim {
+				c.trimBefore()
+			}
+		}
 	default:
 		g, err := c.expr(n.X)
 		if err != nil {
@@ -941,6 +969,9 @@ func (c *converter) setSpecial(n *Set, text string) {
 		}
 	}
 	c.endSet(&n.Tag)
+	if last := &c.pieces[len(c.pieces)-1]; last.kind == kTrim {
+		last.group = 0 // no text of its own to move a newline across
+	}
 }
 
 // strArg is v as text, as Jinja's ~ and {{ }} inside a block set make it.

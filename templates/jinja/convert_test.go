@@ -334,6 +334,8 @@ var statementCases = []tcase{
 		"{{ $ns_found := false }}{{ $ns_n := 0 }}{{ range $x := .list }}{{ if eq $x \"a\" }}{{ $ns_found = true }}{{ end }}{{ $ns_n = plus $ns_n 1 }}{{ end }}{{ if $ns_found }}found{{ end }} {{ $ns_n }}", "found 3", false},
 	{"namespace list", "{% set ns = namespace(l=[]) %}{% for u in users %}{% set ns.l = ns.l + [u.name] %}{% endfor %}{{ ns.l | join(',') }}",
 		"{{ $ns_l := (list) }}{{ range $u := .users }}{{ $ns_l = plus $ns_l (list $u.name) }}{{ end }}{{ $ns_l | jjoin \",\" }}", "bob,al", false},
+	{"namespace without attributes", "{% set ns = namespace() %}\n{% set ns.next = 1 %}\n{% for n in nums %}\n{% if n >= ns.next %}\n{% set ns.next = n + 1 %}\n{% endif %}\n{% endfor %}\nnext: {{ ns.next }}\n",
+		"{{ $ns_next := \"\" }}{{ $ns_next = 1 -}}\n{{ range $n := .nums -}}\n{{ if ge $n $ns_next -}}\n{{ $ns_next = plus $n 1 -}}\n{{ end -}}\n{{ end -}}\nnext: {{ $ns_next }}\n", "next: 4\n", false},
 	{"set unpacking", "{% set a, b = 'x:y'.split(':') %}{{ a }}|{{ b }}",
 		"{{ $t := \"x:y\" | splitList \":\" }}{{ $a := index $t 0 }}{{ $b := index $t 1 }}{{ $a }}|{{ $b }}", "x|y", false},
 	{"for unpacking pairs", "{% for a, b in [[1, 2], [3, 4]] %}{{ a }}:{{ b }} {% endfor %}",
