@@ -433,6 +433,9 @@ var exprCases = []tcase{
 	{"templated literal of a bool", `'{{ flag }}' == 'True'`, `eq (string .flag) "True"`, "true", false},
 	{"templated literal, defined guard", `name is defined and "{{ name }}" != ""`, `and (is_defined .name) (ne (string .name) "")`, "true", false},
 	{"already go", `eq .name "web"`, `eq .name "web"`, "true", true},
+	// Tests as filters, which Ansible 2.9 removed: the test they meant.
+	{"version_compare filter", "ver | version_compare('2.12', '<')", `is_version .ver "2.12" "<"`, "false", true},
+	{"succeeded filter", "result | success", `is_succeeded .result`, "true", true},
 }
 
 func loadVars(t *testing.T) map[string]any {

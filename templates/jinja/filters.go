@@ -103,6 +103,10 @@ func (c *converter) filter(x *Filter, v gx) (gx, error) {
 		x.Name = s
 	}
 	name := x.Name
+	if legacyTestFilters[name] && x.X != nil {
+		// A test used as a filter (Ansible before 2.9): the test.
+		return c.test(&Test{P: x.P, X: x.X, Name: name, Args: x.Args, Kwargs: x.Kwargs})
+	}
 	if sf, ok := simpleFilters[name]; ok && len(x.Kwargs) == 0 {
 		if len(x.Args) < sf.min || len(x.Args) > sf.max {
 			return gx{}, fail(x.P, "filter %s with %d arguments is not supported", name, len(x.Args))
@@ -835,6 +839,13 @@ func shortName(n string, own map[string]bool) string {
 	}
 	return n
 }
+
+// legacyTestFilters are Ansible's tests that Ansible before 2.9 also took
+// as filters (`v | version_compare('2.0', '>=')`), which older public
+// roles still write; 2.9 removed the filter forms, and the converter
+// writes the test they meant.
+var legacyTestFilters = setOf("version_compare", "success", "succeeded", "failed", "failure", "changed", "change",
+	"skipped", "skip", "match", "search")
 
 // collectionFilters are the filters of collections that the converter
 // knows, by their full names.
