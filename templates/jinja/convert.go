@@ -719,6 +719,11 @@ func (c *converter) forNode(n *For) {
 			for i, t := range n.Targets {
 				c.declare(t, "(index "+v2+" "+strconv.Itoa(i)+")")
 			}
+			if f, ok := iter.(*Filter); ok && shortName(f.Name, ansibleFilters) == "groupby" && len(n.Targets) == 2 {
+				// groupby's groups are read by name: grouper, list.
+				c.declare(n.Targets[0], v2+".grouper")
+				c.declare(n.Targets[1], v2+".list")
+			}
 		default:
 			l.idx = c.goVar("i")
 			c.declare(" index", l.idx)

@@ -107,6 +107,18 @@ func (c *converter) filter(x *Filter, v gx) (gx, error) {
 		// A test used as a filter (Ansible before 2.9): the test.
 		return c.test(&Test{P: x.P, X: x.X, Name: name, Args: x.Args, Kwargs: x.Kwargs})
 	}
+	switch {
+	case name == "ternary" && len(x.Args) == 3 && len(x.Kwargs) == 0:
+		// ternary(true_val, false_val, none_val).
+		args, err := c.exprs(x.P, x.Args)
+		if err != nil {
+			return gx{}, err
+		}
+		return pipe(v, "ternary_none", args...), nil
+	case name == "mandatory" && len(x.Args)+len(x.Kwargs) == 1:
+		// mandatory(msg): the same failure, with mdo-play's message.
+		return pipe(v, "mandatory"), nil
+	}
 	if sf, ok := simpleFilters[name]; ok && len(x.Kwargs) == 0 {
 		if len(x.Args) < sf.min || len(x.Args) > sf.max {
 			return gx{}, fail(x.P, "filter %s with %d arguments is not supported", name, len(x.Args))
@@ -493,6 +505,96 @@ func (c *converter) filter(x *Filter, v gx) (gx, error) {
 			args = []gx{atom(`""`, tyStr)}
 		}
 		return pipe(v, name, args...), nil
+	case "dict2items":
+		xs, err := positional(x.P, name, x.Args, x.Kwargs, "key_name", "value_name")
+		if err != nil {
+			return gx{}, err
+		}
+		xs = fillArgs(xs, &Const{Val: "key"}, &Const{Val: "value"})
+		args, err := c.exprs(x.P, xs)
+		if err != nil {
+			return gx{}, err
+		}
+		return typed(pipe(v, "dict2items_kv", args...), tyList), nil
+	case "product":
+		if len(x.Kwargs) > 0 {
+			return gx{}, fail(x.P, "product with repeat= is not supported")
+		}
+		args, err := c.exprs(x.P, x.Args)
+		if err != nil {
+			return gx{}, err
+		}
+		return typed(pipe(v, "product", args...), tyList), nil
+	case "groupby":
+		xs, err := positional(x.P, name, x.Args, x.Kwargs, "attribute")
+		if err != nil {
+			return gx{}, err
+		}
+		if len(xs) != 1 {
+			return gx{}, fail(x.P, "groupby needs an attribute")
+		}
+		if _, ok := constStr(xs[0]); !ok {
+			return gx{}, fail(x.P, "groupby with an attribute that is not a string literal is not supported")
+		}
+		args, err := c.exprs(x.P, xs)
+		if err != nil {
+			return gx{}, err
+		}
+		return typed(pipe(v, "groupby", args...), tyList), nil
+	case "to_uuid":
+		args, err := argsOf("namespace")
+		if err != nil {
+			return gx{}, err
+		}
+		return typed(pipe(v, "to_uuid", args...), tyStr), nil
+	case "ipwrap":
+		if len(x.Args)+len(x.Kwargs) > 0 {
+			return gx{}, fail(x.P, "ipwrap with arguments is not supported")
+		}
+		return pipe(v, "ipwrap"), nil
+	case "int":
+		xs, err := positional(x.P, name, x.Args, x.Kwargs, "default", "base")
+		if err != nil {
+			return gx{}, err
+		}
+		if len(xs) == 2 && xs[0] == nil {
+			xs[0] = &Const{Val: int64(0), Raw: "0"}
+		}
+		args, err := c.exprs(x.P, xs)
+		if err != nil {
+			return gx{}, err
+		}
+		return typed(pipe(v, "to_int", args...), tyNum), nil
+	case "regex_findall":
+		xs, err := positional(x.P, name, x.Args, nil, "regex")
+		if err != nil || len(xs) != 1 {
+			return gx{}, firstErr(err, fail(x.P, "regex_findall needs a pattern"))
+		}
+		kw, err := kwargs(x.P, name, x.Kwargs, "multiline", "ignorecase")
+		if err != nil {
+			return gx{}, err
+		}
+		flags := ""
+		for _, f := range []struct{ k, flag string }{{"ignorecase", "i"}, {"multiline", "m"}} {
+			if e, ok := kw[f.k]; ok {
+				k, isConst := e.(*Const)
+				b, isBool := k.Val.(bool)
+				if !isConst || !isBool {
+					return gx{}, fail(x.P, "regex_findall: %s= must be true or false", f.k)
+				}
+				if b {
+					flags += f.flag
+				}
+			}
+		}
+		pat, err := c.expr(xs[0])
+		if err != nil {
+			return gx{}, err
+		}
+		if flags != "" {
+			pat = typed(call("print", atom(`"(?`+flags+`)"`, tyStr), pat), tyStr)
+		}
+		return typed(pipe(v, "regex_findall", pat), tyList), nil
 	case "subelements":
 		args, err := argsOf("subelements", "skip_missing")
 		if err != nil {
@@ -838,6 +940,18 @@ func shortName(n string, own map[string]bool) string {
 		}
 	}
 	return n
+}
+
+// fillArgs gives each missing argument its default.
+func fillArgs(xs []Expr, defaults ...Expr) []Expr {
+	out := make([]Expr, len(defaults))
+	copy(out, xs)
+	for i := range out {
+		if out[i] == nil {
+			out[i] = defaults[i]
+		}
+	}
+	return out
 }
 
 // legacyTestFilters are Ansible's tests that Ansible before 2.9 also took

@@ -30,6 +30,8 @@ var ourFuncs = []string{
 	"is_superset", "is_lower", "is_upper", "is_eq", "pyfind", "pyrfind", "comment_kw", "pysplitext", "path_join", "pysplitlines", "pyisdigit", "is_true", "is_false", "is_abs", "is_contains", "pyrandom",
 	// Collection filters (netfilters.go).
 	"ipaddr", "ipv4", "ipv6", "subelements", "urlsplit", "json_query",
+	// More filters (filters_more.go).
+	"dict2items_kv", "product", "groupby", "to_uuid", "ternary_none", "ipwrap",
 }
 
 // goFuncs is the read-only set of function names a Go template for our
