@@ -744,16 +744,28 @@ func shellQuote(v any) string {
 	return conn.Quote(s)
 }
 
-// toBool is the bool function: yaml11.Bool, with nil as false.
+// toBool is the bool filter with ansible-core 2.14's meaning
+// (plugins/filter/core.py to_bool): a boolean is itself; the strings
+// yes, on, 1 and true (any case) and the number 1 are true; everything
+// else (nil, "no", "clientspecified", 2) is false. Roles rely on that:
+// `ssh_gateway_ports | bool` is false for "clientspecified".
 func toBool(v any) (bool, error) {
-	if v == nil {
+	switch x := v.(type) {
+	case nil:
+		return false, nil
+	case bool:
+		return x, nil
+	case string:
+		switch strings.ToLower(x) {
+		case "yes", "on", "1", "true":
+			return true, nil
+		}
 		return false, nil
 	}
-	b, err := yaml11.Bool(v)
-	if err != nil {
-		return false, fmt.Errorf("bool: %s %v is not a boolean (yes/no, true/false, on/off, 1/0)", typeName(v), v)
+	if i, f, isFloat, ok := number(v); ok {
+		return isFloat && f == 1 || !isFloat && i == 1, nil
 	}
-	return b, nil
+	return false, nil
 }
 
 // basename is Python's os.path.basename: the part after the last slash.

@@ -6,6 +6,7 @@ import (
 	"crypto/sha512"
 	"errors"
 	"fmt"
+	"golang.org/x/crypto/bcrypt"
 	"hash"
 	"regexp"
 	"strconv"
@@ -198,6 +199,9 @@ const cryptAlphabet = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrs
 // Ansible.
 func passwordHash(alg string, args ...any) (string, error) {
 	pw := pyStr(args[len(args)-1])
+	if alg == "bcrypt" || alg == "blowfish" {
+		return bcryptHash(pw, len(args) > 1 && args[0] != nil)
+	}
 	salt := ""
 	if len(args) > 1 && args[0] != nil {
 		salt = pyStr(args[0])
@@ -225,7 +229,25 @@ func passwordHash(alg string, args ...any) (string, error) {
 	case "sha256", "sha256_crypt":
 		return shaCrypt(sha256.New, "$5$", []byte(pw), []byte(salt)), nil
 	}
-	return "", fmt.Errorf("password_hash: unsupported hash type %q (sha512, sha256)", alg)
+	return "", fmt.Errorf("password_hash: unsupported hash type %q (sha512, sha256, bcrypt)", alg)
+}
+
+// bcryptHash is password_hash('bcrypt') as Ansible writes it with passlib:
+// ident 2b, 12 rounds, a random salt. A given salt is not supported
+// (golang.org/x/crypto/bcrypt draws its own).
+func bcryptHash(pw string, salted bool) (string, error) {
+	if salted {
+		return "", fmt.Errorf("password_hash: bcrypt with a given salt is not supported")
+	}
+	if len(pw) > 72 {
+		// bcrypt reads 72 bytes at most, as passlib does (truncate_error off).
+		pw = pw[:72]
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), 12)
+	if err != nil {
+		return "", fmt.Errorf("password_hash: %w", err)
+	}
+	return "$2b$" + strings.TrimPrefix(string(h), "$2a$"), nil
 }
 
 // shaCrypt is Ulrich Drepper's SHA-crypt with the default 5000 rounds.

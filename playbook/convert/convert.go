@@ -309,6 +309,7 @@ type yamlConv struct {
 	marks   map[int][]string      // line (1-based) -> reasons of what was left on it
 	values  map[int]bool          // lines (1-based) where a string (key or value) starts
 	changed map[*yaml.Node]string // new text of the values that change
+	retyped map[*yaml.Node]bool   // values whose YAML type changes on purpose
 	probs   []Problem
 }
 
@@ -326,7 +327,7 @@ func (c *Converter) yamlFile(name string, src []byte, vars bool) ([]byte, []Prob
 	if !vars {
 		src = rewriteLoops(src)
 	}
-	y := &yamlConv{c: c, name: name, f: newFile(src), vars: vars, marks: map[int][]string{}, values: map[int]bool{}, changed: map[*yaml.Node]string{}}
+	y := &yamlConv{c: c, name: name, f: newFile(src), vars: vars, marks: map[int][]string{}, values: map[int]bool{}, changed: map[*yaml.Node]string{}, retyped: map[*yaml.Node]bool{}}
 	docs, err := decodeAll(src)
 	if err != nil {
 		return nil, nil, yamlError(name, err)
@@ -383,7 +384,7 @@ func (y *yamlConv) verify(docs []*yaml.Node, out []byte) error {
 		switch {
 		case a.Kind != b.Kind || len(a.Content) != len(b.Content):
 			return fmt.Errorf("line %d: the structure changed", a.Line)
-		case a.Kind == yaml.ScalarNode && (b.Value != want || a.ShortTag() != b.ShortTag()):
+		case a.Kind == yaml.ScalarNode && (b.Value != want || a.ShortTag() != b.ShortTag() && !y.retyped[a]):
 			return fmt.Errorf("line %d: %q reads back as %q", a.Line, want, b.Value)
 		}
 		for i := range a.Content {
@@ -429,6 +430,7 @@ func (y *yamlConv) node(n *yaml.Node, flow bool, parent int, key, outer string) 
 		inFlow := flow || n.Style&yaml.FlowStyle != 0
 		if !y.vars && !inFlow && (parent == -1 || taskListKeys[key]) {
 			y.includes(n, parent == -1 && hasPlays(n))
+			y.alwaysRun(n)
 		}
 		for _, c := range n.Content {
 			y.node(c, inFlow, n.Column-1, key, outer)
@@ -599,6 +601,37 @@ func hasPlays(seq *yaml.Node) bool {
 		}
 	}
 	return false
+}
+
+// alwaysRun rewrites always_run: yes, which Ansible 2.4 removed (every
+// later version fails to load it), as the porting guide says:
+// check_mode: false. A false or templated always_run is left (it loads in
+// no version of Ansible that is still in use either).
+func (y *yamlConv) alwaysRun(seq *yaml.Node) {
+	for _, t := range seq.Content {
+		if t.Kind != yaml.MappingNode || t.Style&yaml.FlowStyle != 0 {
+			continue
+		}
+		for i := 0; i+1 < len(t.Content); i += 2 {
+			k, v := t.Content[i], t.Content[i+1]
+			if k.Value != "always_run" || k.Style != 0 || v.Kind != yaml.ScalarNode || v.Style != 0 {
+				continue
+			}
+			switch strings.ToLower(v.Value) {
+			case "yes", "true", "on", "1", "y":
+			default:
+				continue
+			}
+			ks, ok1 := y.f.locate(k, false, t.Column-1)
+			vs, ok2 := y.f.locate(v, false, t.Column-1)
+			if !ok1 || !ok2 {
+				continue
+			}
+			y.edits = append(y.edits, edit{start: ks.start, end: ks.end, text: "check_mode"}, edit{start: vs.start, end: vs.end, text: "false"})
+			y.changed[k], y.changed[v] = "check_mode", "false"
+			y.retyped[v] = true
+		}
+	}
 }
 
 // includes renames the include action of the items of a list of tasks

@@ -405,8 +405,16 @@ func (c *checker) task(ps *playState, t *playbook.Task, outer *scope) {
 	c.commandModule(t)
 	c.riskyOctal(t)
 	if t.Module == "include_tasks" {
-		if in := c.include(t); in != nil {
+		in := c.include(t)
+		if in != nil {
 			c.tasks(ps, in.tasks, sc)
+		}
+		if file, _ := t.Args["file"].(string); in == nil && strings.Contains(file, "{{") || in != nil && in.err != nil {
+			// A file named by a template ("setup-{{ os }}.yml", a loop's
+			// item), or one that does not load (already reported): its
+			// notifications are unknown, as with a templated notify, so
+			// any handler may be notified.
+			ps.dynamic = true
 		}
 	}
 }

@@ -66,6 +66,7 @@ func TestGolden(t *testing.T) {
 		{name: "include", file: "include.yml", rules: []string{RuleLoadError, RuleVarUndefined}},
 		{name: "name_missing", file: "name_missing.yml", rules: []string{RuleNameMissing, RuleHandlerUnused}},
 		{name: "handlers", file: "handlers.yml", rules: []string{RuleHandlerUnused, RuleNotifyUnknown, RuleVarUndefined}},
+		{name: "handlers_dynamic_include", file: "handlers_dynamic_include.yml", rules: []string{}},
 		{name: "vars", file: "vars.yml", extra: map[string]any{"from_cli": 1}, defined: []string{"app_port"}, rules: []string{RuleVarUndefined}},
 		{name: "vars_without_inventory", file: "vars.yml", extra: map[string]any{"from_cli": 1}, rules: []string{RuleVarUndefined}},
 		{name: "roles_vars", file: "roles_vars.yml", rules: []string{RuleHandlerUnused, RuleVarUndefined}},

@@ -38,10 +38,24 @@ func ConvertTemplate(src string) (string, []Problem) { return convert(src, true)
 func ConvertFile(src string) (string, []Problem) { return convert(src, false) }
 
 func convert(src string, yamlValue bool) (string, []Problem) {
+	orig := src
+	if !yamlValue {
+		var problems []Problem
+		if src, problems = applyOverrides(src); len(problems) > 0 {
+			return orig, problems
+		}
+		if src != orig {
+			// Positions are reported in the file as it was read.
+			out, problems := convert(src, yamlValue)
+			for i := range problems {
+				problems[i].Line++
+			}
+			return out, problems
+		}
+	}
 	if indexTagStart(src, 0) < 0 {
 		return src, nil
 	}
-	orig := src
 	if !yamlValue {
 		// What an earlier run left in a file is converted again.
 		src = unfailLeft(src)
@@ -401,6 +415,7 @@ func (c *converter) goVar(name string) string {
 	if c.taken == nil {
 		c.taken = map[string]bool{}
 	}
+	name = strings.ReplaceAll(name, ".", "_")
 	v := "$" + name
 	for i := 1; c.taken[v]; i++ {
 		v = "$" + name + strconv.Itoa(i)
@@ -627,10 +642,6 @@ func (c *converter) forNode(n *For) {
 		c.leave(n, n.Start, text, fail(n.Start, "recursive loops are not supported"))
 		return
 	}
-	if n.Filter != nil && n.ElseTag != nil {
-		c.leave(n, n.Start, text, fail(n.Start, "a loop with both an if filter and an else is not supported"))
-		return
-	}
 	iter := n.Iter
 	pairs := false
 	if len(n.Targets) == 2 {
@@ -652,10 +663,8 @@ func (c *converter) forNode(n *For) {
 	// With loop.* or an if filter, a loop over pairs ranges over the keys
 	// with an index, and the value is looked up.
 	keyed := pairs && (usesLoop(n.Body) || n.Filter != nil)
-	if len(n.Targets) > 2 || len(n.Targets) == 2 && !pairs {
-		c.leave(n, n.Start, text, fail(n.Start, "unpacking %d loop variables from a list is not supported", len(n.Targets)))
-		return
-	}
+	// {% for a, b in pairs %}: each item is unpacked by position.
+	unpack := len(n.Targets) > 2 || len(n.Targets) == 2 && !pairs
 	seq, err := c.expr(iter)
 	if err != nil {
 		c.leave(n, n.Start, text, err)
@@ -671,6 +680,13 @@ func (c *converter) forNode(n *For) {
 	var header string
 	var body, els []piece
 	var bodyErr error
+	// {% for x in l if c %}...{% else %}: the else is for no item passing
+	// the filter, which a flag set in the filtered body tells.
+	matched := ""
+	if n.Filter != nil && n.ElseTag != nil {
+		matched = c.goVar("matched")
+		c.declare(" matched "+matched, matched)
+	}
 	func() {
 		c.inRange++
 		defer func() { c.inRange-- }()
@@ -694,6 +710,19 @@ func (c *converter) forNode(n *For) {
 				c.declare(n.Targets[1], v2)
 			} else {
 				v2 = "$_"
+			}
+		case unpack:
+			l.idx = c.goVar("i")
+			c.declare(" index", l.idx)
+			v2 = c.goVar("item")
+			c.declare(" item", v2)
+			for i, t := range n.Targets {
+				c.declare(t, "(index "+v2+" "+strconv.Itoa(i)+")")
+			}
+			if f, ok := iter.(*Filter); ok && shortName(f.Name, ansibleFilters) == "groupby" && len(n.Targets) == 2 {
+				// groupby's groups are read by name: grouper, list.
+				c.declare(n.Targets[0], v2+".grouper")
+				c.declare(n.Targets[1], v2+".list")
 			}
 		default:
 			l.idx = c.goVar("i")
@@ -720,7 +749,14 @@ func (c *converter) forNode(n *For) {
 			header = "range " + v2 + " := " + seq.s
 		}
 		if n.Filter != nil {
-			body = append([]piece{{kind: kAction, text: "if " + filter.s}}, append(body, piece{kind: kAction, text: "end"})...)
+			start := []piece{{kind: kAction, text: "if " + filter.s}}
+			if matched != "" {
+				start = append(start, piece{kind: kAction, text: matched + " = true"})
+			}
+			body = append(start, append(body, piece{kind: kAction, text: "end"})...)
+		}
+		if matched != "" {
+			header = matched + " := false }}{{ " + header
 		}
 	}()
 	if bodyErr != nil {
@@ -734,7 +770,11 @@ func (c *converter) forNode(n *For) {
 	c.actionIn(header, &n.Tag, g)
 	c.pieces = append(c.pieces, body...)
 	if n.ElseTag != nil {
-		c.actionIn("else", n.ElseTag, g)
+		if matched != "" {
+			c.actionIn("end }}{{ if not "+matched, n.ElseTag, g)
+		} else {
+			c.actionIn("else", n.ElseTag, g)
+		}
 		c.pieces = append(c.pieces, els...)
 	}
 	c.actionIn("end", &n.EndTag, g)
@@ -746,8 +786,8 @@ func (c *converter) set(n *Set) {
 		c.leave(n, n.Start, text, fmt.Errorf("Jinja syntax error: %w", n.Err))
 		return
 	}
-	if len(n.Targets) != 1 {
-		c.leave(n, n.Start, text, fail(n.Start, "unpacking assignment is not supported"))
+	if n.Attr != "" || len(n.Targets) != 1 || isNamespace(n.X) {
+		c.setSpecial(n, text)
 		return
 	}
 	name := n.Targets[0]
@@ -798,25 +838,145 @@ func (c *converter) set(n *Set) {
 			}
 		}
 	}
-	switch v, ok := c.top().vars[name]; {
-	case ok && strings.HasPrefix(v, "$"):
-		c.pieces = append(c.pieces, piece{kind: kAction, text: v + " = " + g.s, ltrim: n.LTrim == '-'})
-	case c.top().ifDepth > 0:
-		v := c.goVar(name)
-		c.declare(name, v)
-		c.top().hoist = append(c.top().hoist, v)
-		c.pieces = append(c.pieces, piece{kind: kAction, text: v + " = " + g.s, ltrim: n.LTrim == '-'})
-	default:
-		v := c.goVar(name)
-		c.declare(name, v)
-		c.pieces = append(c.pieces, piece{kind: kAction, text: v + " := " + g.s, ltrim: n.LTrim == '-'})
-	}
+	c.assign(name, g, n.LTrim == '-')
 	end := &n.Tag
 	if n.EndTag != nil {
 		end = n.EndTag
 	}
+	c.endSet(end)
+}
+
+// endSet gives the last piece emitted the trimming of a set's end tag.
+func (c *converter) endSet(end *Tag) {
 	last := &c.pieces[len(c.pieces)-1]
 	last.rtrim, last.trimBlock, last.group = end.RTrim == '-', end.RTrim == 0, c.newGroup()
+}
+
+// assign emits the Go assignment of g to the Jinja variable name of the
+// current scope: a declaration the first time, an assignment after that,
+// and a hoisted declaration when it is first set inside an if.
+func (c *converter) assign(name string, g gx, ltrim bool) {
+	switch v, ok := c.top().vars[name]; {
+	case ok && strings.HasPrefix(v, "$"):
+		c.pieces = append(c.pieces, piece{kind: kAction, text: v + " = " + g.s, ltrim: ltrim})
+	case c.top().ifDepth > 0:
+		v := c.goVar(name)
+		c.declare(name, v)
+		c.top().hoist = append(c.top().hoist, v)
+		c.pieces = append(c.pieces, piece{kind: kAction, text: v + " = " + g.s, ltrim: ltrim})
+	default:
+		v := c.goVar(name)
+		c.declare(name, v)
+		c.pieces = append(c.pieces, piece{kind: kAction, text: v + " := " + g.s, ltrim: ltrim})
+	}
+}
+
+// scopeOf returns the scope in which name is a namespace, or nil.
+func (c *converter) scopeOf(name string) *scope {
+	for i := len(c.scopes) - 1; i >= 0; i-- {
+		if v, ok := c.scopes[i].vars[name]; ok {
+			if v == nsMarker {
+				return c.scopes[i]
+			}
+			return nil
+		}
+	}
+	return nil
+}
+
+// nsMarker is what a namespace's own name stands for in a scope: each
+// attribute is a Go variable of its own, declared as "ns.attr".
+const nsMarker = "namespace()"
+
+// isNamespace reports whether x is a call of namespace(...).
+func isNamespace(x Expr) bool {
+	cl, ok := x.(*Call)
+	if !ok {
+		return false
+	}
+	n, ok := cl.Fn.(*Name)
+	return ok && n.Name == "namespace"
+}
+
+// setSpecial converts the assignments that are not one name = value:
+//
+//   - {% set ns = namespace(a=1) %}: each attribute becomes a Go variable
+//     ($ns_a), which a Go assignment inside a range changes for the code
+//     after the loop too, as a namespace's attributes do in Jinja;
+//   - {% set ns.a = x %}: an assignment of that variable;
+//   - {% set a, b = x %}: x into a temporary, then a and b from it by
+//     position.
+func (c *converter) setSpecial(n *Set, text string) {
+	ltrim := n.LTrim == '-'
+	if n.X == nil {
+		c.leave(n, n.Start, text, fail(n.Start, "block set of several names or an attribute is not supported"))
+		return
+	}
+	switch {
+	case n.Attr != "":
+		name := n.Targets[0] + "." + n.Attr
+		g, err := c.expr(n.X)
+		if err != nil {
+			c.leave(n, n.Start, text, err)
+			return
+		}
+		v, ok := c.local(name)
+		if !ok {
+			// An attribute the namespace gains here: a variable of the
+			// namespace's scope, declared at its start.
+			sc := c.scopeOf(n.Targets[0])
+			if sc == nil {
+				c.leave(n, n.Start, text, fail(n.Start, "%s is not a namespace", n.Targets[0]))
+				return
+			}
+			v = c.goVar(name)
+			sc.vars[name] = v
+			sc.hoist = append(sc.hoist, v)
+		}
+		c.pieces = append(c.pieces, piece{kind: kAction, text: v + " = " + g.s, ltrim: ltrim})
+	case isNamespace(n.X):
+		cl := n.X.(*Call)
+		if len(n.Targets) != 1 || len(cl.Args) > 0 {
+			c.leave(n, n.Start, text, fail(n.Start, "only namespace(name=value, ...) assigned to one name is supported"))
+			return
+		}
+		gs := make([]gx, len(cl.Kwargs))
+		for i, kw := range cl.Kwargs {
+			g, err := c.expr(kw.Value)
+			if err != nil {
+				c.leave(n, n.Start, text, err)
+				return
+			}
+			gs[i] = g
+		}
+		c.top().vars[n.Targets[0]] = nsMarker
+		for i, kw := range cl.Kwargs {
+			c.assign(n.Targets[0]+"."+kw.Name, gs[i], ltrim && i == 0)
+		}
+		if len(cl.Kwargs) == 0 {
+			// namespace(): its attributes come with their first set.
+			c.pieces = append(c.pieces, piece{kind: kTrim, ltrim: ltrim})
+			if ltrim {
+				c.trimBefore()
+			}
+		}
+	default:
+		g, err := c.expr(n.X)
+		if err != nil {
+			c.leave(n, n.Start, text, err)
+			return
+		}
+		tmp := c.goVar("t")
+		c.declare(" tuple "+tmp, tmp)
+		c.pieces = append(c.pieces, piece{kind: kAction, text: tmp + " := " + g.s, ltrim: ltrim})
+		for i, name := range n.Targets {
+			c.assign(name, atom("index "+tmp+" "+strconv.Itoa(i), tyAny), false)
+		}
+	}
+	c.endSet(&n.Tag)
+	if last := &c.pieces[len(c.pieces)-1]; last.kind == kTrim {
+		last.group = 0 // no text of its own to move a newline across
+	}
 }
 
 // strArg is v as text, as Jinja's ~ and {{ }} inside a block set make it.

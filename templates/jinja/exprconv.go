@@ -20,6 +20,9 @@ func (c *converter) expr(x Expr) (gx, error) {
 		return constant(x), nil
 	case *Name:
 		if v, ok := c.local(x.Name); ok {
+			if v == nsMarker {
+				return gx{}, fail(x.P, "a namespace is only supported through its attributes (%s.name)", x.Name)
+			}
 			return atom(v, tyAny), nil
 		}
 		switch x.Name {
@@ -51,6 +54,15 @@ func (c *converter) expr(x Expr) (gx, error) {
 		}
 		return typed(call("dict", args...), tyDict), nil
 	case *Getattr:
+		if n, ok := x.X.(*Name); ok {
+			// ns.attr of a namespace(): its Go variable.
+			if v, isNS := c.local(n.Name + "." + x.Attr); isNS {
+				return atom(v, tyAny), nil
+			}
+			if v, _ := c.local(n.Name); v == nsMarker {
+				return gx{}, fail(x.P, "namespace attribute %s.%s is not set by namespace(...)", n.Name, x.Attr)
+			}
+		}
 		if n, ok := x.X.(*Name); ok && n.Name == "loop" && len(c.loops) > 0 {
 			if _, isLocal := c.local("loop"); !isLocal {
 				return c.loopAttr(x.P, x.Attr)

@@ -99,7 +99,26 @@ func (c *converter) filter(x *Filter, v gx) (gx, error) {
 		}
 	}
 	x.Name = shortName(x.Name, ansibleFilters)
+	if s, ok := collectionFilters[x.Name]; ok {
+		x.Name = s
+	}
 	name := x.Name
+	if legacyTestFilters[name] && x.X != nil {
+		// A test used as a filter (Ansible before 2.9): the test.
+		return c.test(&Test{P: x.P, X: x.X, Name: name, Args: x.Args, Kwargs: x.Kwargs})
+	}
+	switch {
+	case name == "ternary" && len(x.Args) == 3 && len(x.Kwargs) == 0:
+		// ternary(true_val, false_val, none_val).
+		args, err := c.exprs(x.P, x.Args)
+		if err != nil {
+			return gx{}, err
+		}
+		return pipe(v, "ternary_none", args...), nil
+	case name == "mandatory" && len(x.Args)+len(x.Kwargs) == 1:
+		// mandatory(msg): the same failure, with mdo-play's message.
+		return pipe(v, "mandatory"), nil
+	}
 	if sf, ok := simpleFilters[name]; ok && len(x.Kwargs) == 0 {
 		if len(x.Args) < sf.min || len(x.Args) > sf.max {
 			return gx{}, fail(x.P, "filter %s with %d arguments is not supported", name, len(x.Args))
@@ -477,6 +496,132 @@ func (c *converter) filter(x *Filter, v gx) (gx, error) {
 			args = []gx{atom(`"sha1"`, tyStr)}
 		}
 		return typed(pipe(v, "hash", args...), tyStr), nil
+	case "ipaddr", "ipv4", "ipv6":
+		args, err := argsOf("query")
+		if err != nil {
+			return gx{}, err
+		}
+		if len(args) == 0 {
+			args = []gx{atom(`""`, tyStr)}
+		}
+		return pipe(v, name, args...), nil
+	case "dict2items":
+		xs, err := positional(x.P, name, x.Args, x.Kwargs, "key_name", "value_name")
+		if err != nil {
+			return gx{}, err
+		}
+		xs = fillArgs(xs, &Const{Val: "key"}, &Const{Val: "value"})
+		args, err := c.exprs(x.P, xs)
+		if err != nil {
+			return gx{}, err
+		}
+		return typed(pipe(v, "dict2items_kv", args...), tyList), nil
+	case "product":
+		if len(x.Kwargs) > 0 {
+			return gx{}, fail(x.P, "product with repeat= is not supported")
+		}
+		args, err := c.exprs(x.P, x.Args)
+		if err != nil {
+			return gx{}, err
+		}
+		return typed(pipe(v, "product", args...), tyList), nil
+	case "groupby":
+		xs, err := positional(x.P, name, x.Args, x.Kwargs, "attribute")
+		if err != nil {
+			return gx{}, err
+		}
+		if len(xs) != 1 {
+			return gx{}, fail(x.P, "groupby needs an attribute")
+		}
+		if _, ok := constStr(xs[0]); !ok {
+			return gx{}, fail(x.P, "groupby with an attribute that is not a string literal is not supported")
+		}
+		args, err := c.exprs(x.P, xs)
+		if err != nil {
+			return gx{}, err
+		}
+		return typed(pipe(v, "groupby", args...), tyList), nil
+	case "to_uuid":
+		args, err := argsOf("namespace")
+		if err != nil {
+			return gx{}, err
+		}
+		return typed(pipe(v, "to_uuid", args...), tyStr), nil
+	case "ipwrap":
+		if len(x.Args)+len(x.Kwargs) > 0 {
+			return gx{}, fail(x.P, "ipwrap with arguments is not supported")
+		}
+		return pipe(v, "ipwrap"), nil
+	case "int":
+		xs, err := positional(x.P, name, x.Args, x.Kwargs, "default", "base")
+		if err != nil {
+			return gx{}, err
+		}
+		if len(xs) == 2 && xs[0] == nil {
+			xs[0] = &Const{Val: int64(0), Raw: "0"}
+		}
+		args, err := c.exprs(x.P, xs)
+		if err != nil {
+			return gx{}, err
+		}
+		return typed(pipe(v, "to_int", args...), tyNum), nil
+	case "regex_findall":
+		xs, err := positional(x.P, name, x.Args, nil, "regex")
+		if err != nil || len(xs) != 1 {
+			return gx{}, firstErr(err, fail(x.P, "regex_findall needs a pattern"))
+		}
+		kw, err := kwargs(x.P, name, x.Kwargs, "multiline", "ignorecase")
+		if err != nil {
+			return gx{}, err
+		}
+		flags := ""
+		for _, f := range []struct{ k, flag string }{{"ignorecase", "i"}, {"multiline", "m"}} {
+			if e, ok := kw[f.k]; ok {
+				k, isConst := e.(*Const)
+				b, isBool := k.Val.(bool)
+				if !isConst || !isBool {
+					return gx{}, fail(x.P, "regex_findall: %s= must be true or false", f.k)
+				}
+				if b {
+					flags += f.flag
+				}
+			}
+		}
+		pat, err := c.expr(xs[0])
+		if err != nil {
+			return gx{}, err
+		}
+		if flags != "" {
+			pat = typed(call("print", atom(`"(?`+flags+`)"`, tyStr), pat), tyStr)
+		}
+		return typed(pipe(v, "regex_findall", pat), tyList), nil
+	case "subelements":
+		args, err := argsOf("subelements", "skip_missing")
+		if err != nil {
+			return gx{}, err
+		}
+		if len(args) == 1 {
+			args = append(args, atom("false", tyBool))
+		}
+		return typed(pipe(v, "subelements", args...), tyList), nil
+	case "urlsplit":
+		args, err := argsOf("query")
+		if err != nil {
+			return gx{}, err
+		}
+		if len(args) == 0 {
+			args = []gx{atom(`""`, tyStr)}
+		}
+		return pipe(v, "urlsplit", args...), nil
+	case "json_query":
+		args, err := argsOf("expr")
+		if err != nil {
+			return gx{}, err
+		}
+		if len(args) != 1 {
+			return gx{}, fail(x.P, "json_query needs an expression")
+		}
+		return pipe(v, "json_query", args...), nil
 	case "password_hash":
 		xs, err := positional(x.P, name, x.Args, x.Kwargs, "hashtype", "salt")
 		if err != nil {
@@ -485,8 +630,13 @@ func (c *converter) filter(x *Filter, v gx) (gx, error) {
 		if len(xs) == 0 {
 			xs = []Expr{&Const{Val: "sha512"}}
 		}
-		if s, ok := constStr(xs[0]); !ok || s != "sha512" && s != "sha256" {
-			return gx{}, fail(x.P, "password_hash: only sha512 and sha256 are supported")
+		s, ok := constStr(xs[0])
+		bcrypt := s == "bcrypt" || s == "blowfish"
+		if !ok || s != "sha512" && s != "sha256" && !bcrypt {
+			return gx{}, fail(x.P, "password_hash: only sha512, sha256 and bcrypt are supported")
+		}
+		if bcrypt && len(xs) > 1 {
+			return gx{}, fail(x.P, "password_hash: bcrypt with a given salt is not supported")
 		}
 		args, err := c.exprs(x.P, xs)
 		if err != nil {
@@ -790,6 +940,33 @@ func shortName(n string, own map[string]bool) string {
 		}
 	}
 	return n
+}
+
+// fillArgs gives each missing argument its default.
+func fillArgs(xs []Expr, defaults ...Expr) []Expr {
+	out := make([]Expr, len(defaults))
+	copy(out, xs)
+	for i := range out {
+		if out[i] == nil {
+			out[i] = defaults[i]
+		}
+	}
+	return out
+}
+
+// legacyTestFilters are Ansible's tests that Ansible before 2.9 also took
+// as filters (`v | version_compare('2.0', '>=')`), which older public
+// roles still write; 2.9 removed the filter forms, and the converter
+// writes the test they meant.
+var legacyTestFilters = setOf("version_compare", "success", "succeeded", "failed", "failure", "changed", "change",
+	"skipped", "skip", "match", "search")
+
+// collectionFilters are the filters of collections that the converter
+// knows, by their full names.
+var collectionFilters = map[string]string{
+	"ansible.utils.ipaddr": "ipaddr", "ansible.utils.ipv4": "ipv4", "ansible.utils.ipv6": "ipv6",
+	"ansible.netcommon.ipaddr": "ipaddr", "ansible.netcommon.ipv4": "ipv4", "ansible.netcommon.ipv6": "ipv6",
+	"community.general.json_query": "json_query",
 }
 
 // ansibleFilters and ansibleTests are ansible-core 2.14's own filter and

@@ -28,6 +28,10 @@ var ourFuncs = []string{
 	"is_string", "is_number", "is_mapping", "is_iterable", "is_sequence", "is_boolean", "is_integer",
 	"is_float", "is_truthy", "is_falsy", "is_divisibleby", "is_even", "is_odd", "is_subset",
 	"is_superset", "is_lower", "is_upper", "is_eq", "pyfind", "pyrfind", "comment_kw", "pysplitext", "path_join", "pysplitlines", "pyisdigit", "is_true", "is_false", "is_abs", "is_contains", "pyrandom",
+	// Collection filters (netfilters.go).
+	"ipaddr", "ipv4", "ipv6", "subelements", "urlsplit", "json_query",
+	// More filters (filters_more.go).
+	"dict2items_kv", "product", "groupby", "to_uuid", "ternary_none", "ipwrap",
 }
 
 // goFuncs is the read-only set of function names a Go template for our

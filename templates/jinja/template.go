@@ -71,6 +71,7 @@ type (
 	Set struct {
 		Tag
 		Targets []string
+		Attr    string // {% set ns.attr = x %}: the attribute of namespace Targets[0]
 		X       Expr   // nil for the block form
 		Filters []Expr // block form filters ({% set x | upper %}), as Filter nodes over a nil X
 		Body    []Node // block form
@@ -660,6 +661,20 @@ func (p *tmplParser) statement(t *Tag) (Node, error) {
 		ep := tagParser(t)
 		n.Targets, n.Err = targets(ep)
 		if n.Err != nil {
+			return n, nil
+		}
+		if len(n.Targets) == 1 && ep.skipOp(".") {
+			var attr token
+			if attr, n.Err = ep.expectName(); n.Err != nil {
+				return n, nil
+			}
+			n.Attr = attr.s
+			if !ep.skipOp("=") {
+				n.Err = ep.fail(ep.peek(), "expected \"=\"")
+				return n, nil
+			}
+			n.X, n.Err = ep.expression()
+			n.Err = expectEnd(ep, n.Err)
 			return n, nil
 		}
 		if ep.skipOp("=") {
