@@ -42,6 +42,7 @@ func TestResolve(t *testing.T) {
 		{"cpoy", "", ErrUnknownModule, `unknown module "cpoy" (did you mean "copy"?)`},
 		{"frobnicate", "", ErrUnknownModule, `unknown module "frobnicate"`},
 		{"2.8.17", "", ErrUnknownModule, `unknown module "2.8.17"`},
+		{"community.general.make", "make", nil, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -124,6 +124,7 @@ var shellSafetyModules = []string{
 	"authorized_key", "wait_for", "fetch", "sysctl", "cron", "ini_file", "pam_limits", "mount", "getent",
 	"find", "yum_repository",
 	"find", "slurp", "tempfile", "known_hosts", "assemble", "acl", "archive",
+	"make",
 }
 
 func TestShellSafetyCoversEveryModule(t *testing.T) {
@@ -494,6 +495,24 @@ func shellSafetyCase(t *testing.T, tg target, mod, name string) {
 		if got := envExec(t, c, `tar -xOf "$P.tar"`, map[string]string{"P": p}); got != name {
 			t.Errorf("archived content %q, want %q", got, name)
 		}
+	case "make":
+		// chdir named by the name; file and a params value holding it
+		// unless it has a $, which make itself expands (as under Ansible).
+		mf, v := "Makefile", name
+		if strings.Contains(name, "$") {
+			v = "plain"
+		} else {
+			mf = name
+		}
+		envExec(t, c, `mkdir -- "$P" && printf 'all:\n\t@printf %%s "$$V" >made\n' >"$P/$N"`, map[string]string{"P": p, "N": mf})
+		res := safetyRun(t, c, "make", map[string]any{"chdir": p, "file": p + "/" + mf, "params": map[string]any{"V": v}})
+		if res.Failed || !res.Changed {
+			t.Fatalf("make: failed=%v msg=%q values %v", res.Failed, res.Msg, res.Values)
+		}
+		if got := safetyList(t, c, p); len(got) != 2 {
+			t.Errorf("make in %q left %q, want the makefile and made", p, got)
+		}
+		wantContent(t, c, p+"/made", v)
 	default:
 		t.Fatalf("no case for %s", mod)
 	}
