@@ -92,5 +92,6 @@ func Builtin() *Registry {
 	r.Register("mysql_replication", MysqlReplication{})
 	r.Register("mysql_query", MysqlQuery{})
 	r.Register("make", Make{})
+	r.Register("git_config", GitConfig{})
 	return r
 }

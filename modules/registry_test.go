@@ -43,6 +43,7 @@ func TestResolve(t *testing.T) {
 		{"frobnicate", "", ErrUnknownModule, `unknown module "frobnicate"`},
 		{"2.8.17", "", ErrUnknownModule, `unknown module "2.8.17"`},
 		{"community.general.make", "make", nil, ""},
+		{"community.general.git_config", "git_config", nil, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

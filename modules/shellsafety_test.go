@@ -124,7 +124,7 @@ var shellSafetyModules = []string{
 	"authorized_key", "wait_for", "fetch", "sysctl", "cron", "ini_file", "pam_limits", "mount", "getent",
 	"find", "yum_repository",
 	"find", "slurp", "tempfile", "known_hosts", "assemble", "acl", "archive",
-	"make",
+	"make", "git_config",
 }
 
 func TestShellSafetyCoversEveryModule(t *testing.T) {
@@ -513,6 +513,22 @@ func shellSafetyCase(t *testing.T, tg target, mod, name string) {
 			t.Errorf("make in %q left %q, want the makefile and made", p, got)
 		}
 		wantContent(t, c, p+"/made", v)
+	case "git_config":
+		// The file scope's path and the value (one line: git lists values
+		// one per line) are the name; a second run finds it set.
+		value := oneLine(name)
+		raw := map[string]any{"name": "mdo.key", "value": value, "scope": "file", "file": p}
+		for i, want := range []bool{true, false} {
+			res := safetyRun(t, c, "git_config", raw)
+			if res.Failed || res.Changed != want {
+				t.Fatalf("git_config run %d: changed=%v failed=%v msg=%q", i+1, res.Changed, res.Failed, res.Msg)
+			}
+		}
+		wantNames(t, c, dir, name)
+		res := safetyRun(t, c, "git_config", map[string]any{"name": "mdo.key", "scope": "file", "file": p})
+		if res.Values["config_value"] != value {
+			t.Errorf("git_config read back %q, want %q", res.Values["config_value"], value)
+		}
 	default:
 		t.Fatalf("no case for %s", mod)
 	}
