@@ -93,5 +93,6 @@ func Builtin() *Registry {
 	r.Register("mysql_query", MysqlQuery{})
 	r.Register("make", Make{})
 	r.Register("git_config", GitConfig{})
+	r.Register("npm", Npm{})
 	return r
 }

@@ -44,6 +44,7 @@ func TestResolve(t *testing.T) {
 		{"2.8.17", "", ErrUnknownModule, `unknown module "2.8.17"`},
 		{"community.general.make", "make", nil, ""},
 		{"community.general.git_config", "git_config", nil, ""},
+		{"community.general.npm", "npm", nil, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -124,7 +124,7 @@ var shellSafetyModules = []string{
 	"authorized_key", "wait_for", "fetch", "sysctl", "cron", "ini_file", "pam_limits", "mount", "getent",
 	"find", "yum_repository",
 	"find", "slurp", "tempfile", "known_hosts", "assemble", "acl", "archive",
-	"make", "git_config",
+	"make", "git_config", "npm",
 }
 
 func TestShellSafetyCoversEveryModule(t *testing.T) {
@@ -529,6 +529,14 @@ func shellSafetyCase(t *testing.T, tg target, mod, name string) {
 		if res.Values["config_value"] != value {
 			t.Errorf("git_config read back %q, want %q", res.Values["config_value"], value)
 		}
+	case "npm":
+		// path named by the name: created as the collection does, and
+		// listed there (no registry needed: nothing to uninstall).
+		res := safetyRun(t, c, "npm", map[string]any{"name": "mdo-a", "path": p, "state": "absent"})
+		if res.Failed || res.Changed {
+			t.Fatalf("npm: changed=%v failed=%v msg=%q", res.Changed, res.Failed, res.Msg)
+		}
+		wantNames(t, c, dir, name)
 	default:
 		t.Fatalf("no case for %s", mod)
 	}
