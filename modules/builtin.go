@@ -94,5 +94,6 @@ func Builtin() *Registry {
 	r.Register("make", Make{})
 	r.Register("git_config", GitConfig{})
 	r.Register("npm", Npm{})
+	r.Register("gem", Gem{})
 	return r
 }

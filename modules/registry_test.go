@@ -45,6 +45,7 @@ func TestResolve(t *testing.T) {
 		{"community.general.make", "make", nil, ""},
 		{"community.general.git_config", "git_config", nil, ""},
 		{"community.general.npm", "npm", nil, ""},
+		{"community.general.gem", "gem", nil, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

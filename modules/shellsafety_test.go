@@ -124,7 +124,7 @@ var shellSafetyModules = []string{
 	"authorized_key", "wait_for", "fetch", "sysctl", "cron", "ini_file", "pam_limits", "mount", "getent",
 	"find", "yum_repository",
 	"find", "slurp", "tempfile", "known_hosts", "assemble", "acl", "archive",
-	"make", "git_config", "npm",
+	"make", "git_config", "npm", "gem",
 }
 
 func TestShellSafetyCoversEveryModule(t *testing.T) {
@@ -537,6 +537,16 @@ func shellSafetyCase(t *testing.T, tg target, mod, name string) {
 			t.Fatalf("npm: changed=%v failed=%v msg=%q", res.Changed, res.Failed, res.Msg)
 		}
 		wantNames(t, c, dir, name)
+	case "gem":
+		// install_dir (GEM_HOME) named by the name: listed, nothing to
+		// remove, nothing made but at most that directory.
+		res := safetyRun(t, c, "gem", map[string]any{"name": "mdo-x", "state": "absent", "user_install": false, "install_dir": p})
+		if res.Failed || res.Changed {
+			t.Fatalf("gem: changed=%v failed=%v msg=%q", res.Changed, res.Failed, res.Msg)
+		}
+		if got := safetyList(t, c, dir); len(got) > 1 || len(got) == 1 && got[0] != name {
+			t.Errorf("gem with install_dir %q left %q", p, got)
+		}
 	default:
 		t.Fatalf("no case for %s", mod)
 	}
