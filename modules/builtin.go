@@ -95,5 +95,6 @@ func Builtin() *Registry {
 	r.Register("git_config", GitConfig{})
 	r.Register("npm", Npm{})
 	r.Register("gem", Gem{})
+	r.Register("capabilities", Capabilities{})
 	return r
 }

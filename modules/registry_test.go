@@ -46,6 +46,7 @@ func TestResolve(t *testing.T) {
 		{"community.general.git_config", "git_config", nil, ""},
 		{"community.general.npm", "npm", nil, ""},
 		{"community.general.gem", "gem", nil, ""},
+		{"community.general.capabilities", "capabilities", nil, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

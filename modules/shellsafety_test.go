@@ -124,7 +124,7 @@ var shellSafetyModules = []string{
 	"authorized_key", "wait_for", "fetch", "sysctl", "cron", "ini_file", "pam_limits", "mount", "getent",
 	"find", "yum_repository",
 	"find", "slurp", "tempfile", "known_hosts", "assemble", "acl", "archive",
-	"make", "git_config", "npm", "gem",
+	"make", "git_config", "npm", "gem", "capabilities",
 }
 
 func TestShellSafetyCoversEveryModule(t *testing.T) {
@@ -546,6 +546,21 @@ func shellSafetyCase(t *testing.T, tg target, mod, name string) {
 		}
 		if got := safetyList(t, c, dir); len(got) > 1 || len(got) == 1 && got[0] != name {
 			t.Errorf("gem with install_dir %q left %q", p, got)
+		}
+	case "capabilities":
+		if strings.TrimSpace(p) != p {
+			return // the collection strips the path: another file
+		}
+		envExec(t, c, `cp /bin/true "$P"`, map[string]string{"P": p})
+		for i, want := range []bool{true, false} {
+			res := safetyRun(t, c, "capabilities", map[string]any{"path": p, "capability": "cap_net_raw=ep"})
+			if res.Failed || res.Changed != want {
+				t.Fatalf("capabilities run %d: changed=%v failed=%v msg=%q", i+1, res.Changed, res.Failed, res.Msg)
+			}
+		}
+		wantNames(t, c, dir, name)
+		if got := envExec(t, c, `getcap -- "$P"`, map[string]string{"P": p}); got != p+" cap_net_raw=ep\n" {
+			t.Errorf("getcap %q", got)
 		}
 	default:
 		t.Fatalf("no case for %s", mod)
