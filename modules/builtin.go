@@ -96,5 +96,6 @@ func Builtin() *Registry {
 	r.Register("npm", Npm{})
 	r.Register("gem", Gem{})
 	r.Register("capabilities", Capabilities{})
+	r.Register("patch", Patch{})
 	return r
 }

@@ -47,6 +47,7 @@ func TestResolve(t *testing.T) {
 		{"community.general.npm", "npm", nil, ""},
 		{"community.general.gem", "gem", nil, ""},
 		{"community.general.capabilities", "capabilities", nil, ""},
+		{"ansible.posix.patch", "patch", nil, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -124,7 +124,7 @@ var shellSafetyModules = []string{
 	"authorized_key", "wait_for", "fetch", "sysctl", "cron", "ini_file", "pam_limits", "mount", "getent",
 	"find", "yum_repository",
 	"find", "slurp", "tempfile", "known_hosts", "assemble", "acl", "archive",
-	"make", "git_config", "npm", "gem", "capabilities",
+	"make", "git_config", "npm", "gem", "capabilities", "patch",
 }
 
 func TestShellSafetyCoversEveryModule(t *testing.T) {
@@ -561,6 +561,21 @@ func shellSafetyCase(t *testing.T, tg target, mod, name string) {
 		wantNames(t, c, dir, name)
 		if got := envExec(t, c, `getcap -- "$P"`, map[string]string{"P": p}); got != p+" cap_net_raw=ep\n" {
 			t.Errorf("getcap %q", got)
+		}
+	case "patch":
+		// dest and a remote src named by the name (a patch with a
+		// dest ignores the file names in its headers).
+		put(p, "a\nb\nc\n")
+		put(p+".patch", patchOne)
+		for i, want := range []bool{true, false} {
+			res := safetyRun(t, c, "patch", map[string]any{"src": p + ".patch", "remote_src": true, "dest": p})
+			if res.Failed || res.Changed != want {
+				t.Fatalf("patch run %d: changed=%v failed=%v msg=%q", i+1, res.Changed, res.Failed, res.Msg)
+			}
+		}
+		wantContent(t, c, p, "a\nB\nc\n")
+		if got := safetyList(t, c, dir); len(got) != 2 {
+			t.Errorf("patch left %q", got)
 		}
 	default:
 		t.Fatalf("no case for %s", mod)
