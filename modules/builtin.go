@@ -97,5 +97,6 @@ func Builtin() *Registry {
 	r.Register("gem", Gem{})
 	r.Register("capabilities", Capabilities{})
 	r.Register("patch", Patch{})
+	r.Register("htpasswd", fileAttrs{Htpasswd{}, []string{"path"}})
 	return r
 }

@@ -48,6 +48,7 @@ func TestResolve(t *testing.T) {
 		{"community.general.gem", "gem", nil, ""},
 		{"community.general.capabilities", "capabilities", nil, ""},
 		{"ansible.posix.patch", "patch", nil, ""},
+		{"community.general.htpasswd", "htpasswd", nil, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

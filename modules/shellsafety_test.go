@@ -124,7 +124,7 @@ var shellSafetyModules = []string{
 	"authorized_key", "wait_for", "fetch", "sysctl", "cron", "ini_file", "pam_limits", "mount", "getent",
 	"find", "yum_repository",
 	"find", "slurp", "tempfile", "known_hosts", "assemble", "acl", "archive",
-	"make", "git_config", "npm", "gem", "capabilities", "patch",
+	"make", "git_config", "npm", "gem", "capabilities", "patch", "htpasswd",
 }
 
 func TestShellSafetyCoversEveryModule(t *testing.T) {
@@ -576,6 +576,20 @@ func shellSafetyCase(t *testing.T, tg target, mod, name string) {
 		wantContent(t, c, p, "a\nB\nc\n")
 		if got := safetyList(t, c, dir); len(got) != 2 {
 			t.Errorf("patch left %q", got)
+		}
+	case "htpasswd":
+		// path, user name and password named by the name (the user on
+		// one line: the file is one user per line).
+		user, pw := oneLine(name), name
+		for i, want := range []bool{true, false} {
+			res := safetyRun(t, c, "htpasswd", map[string]any{"path": p, "name": user, "password": pw})
+			if res.Failed || res.Changed != want {
+				t.Fatalf("htpasswd run %d: changed=%v failed=%v msg=%q", i+1, res.Changed, res.Failed, res.Msg)
+			}
+		}
+		wantNames(t, c, dir, name)
+		if got := readExact(t, c, p); !strings.HasPrefix(got, user+":$apr1$") || strings.Count(got, "\n") != 1 {
+			t.Errorf("htpasswd file %q", got)
 		}
 	default:
 		t.Fatalf("no case for %s", mod)
