@@ -91,5 +91,12 @@ func Builtin() *Registry {
 	r.Register("mysql_variables", MysqlVariables{})
 	r.Register("mysql_replication", MysqlReplication{})
 	r.Register("mysql_query", MysqlQuery{})
+	r.Register("make", Make{})
+	r.Register("git_config", GitConfig{})
+	r.Register("npm", Npm{})
+	r.Register("gem", Gem{})
+	r.Register("capabilities", Capabilities{})
+	r.Register("patch", Patch{})
+	r.Register("htpasswd", fileAttrs{Htpasswd{}, []string{"path"}})
 	return r
 }

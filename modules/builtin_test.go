@@ -14,11 +14,11 @@ func TestBuiltin(t *testing.T) {
 	// Every module of the product, sorted; a module added to Builtin must be
 	// added here too.
 	want := []string{"acl", "add_host", "alternatives", "apk", "apt", "apt_key", "apt_repository", "archive", "assemble", "assert",
-		"async_status", "authorized_key", "blockinfile", "command", "copy", "cron", "deb822_repository", "debconf", "debug", "dnf",
-		"dnf5", "dpkg_selections", "fail", "fetch", "file", "find", "gather_facts", "get_url", "getent", "git",
-		"group", "group_by", "hostname", "include_vars", "ini_file", "iptables", "known_hosts", "lineinfile", "locale_gen", "modprobe",
-		"mount", "mysql_db", "mysql_query", "mysql_replication", "mysql_user", "mysql_variables", "package", "package_facts", "pacman", "pam_limits",
-		"pause", "ping", "pip", "pkgng", "raw", "reboot", "replace", "rpm_key", "script", "seboolean",
+		"async_status", "authorized_key", "blockinfile", "capabilities", "command", "copy", "cron", "deb822_repository", "debconf", "debug", "dnf",
+		"dnf5", "dpkg_selections", "fail", "fetch", "file", "find", "gather_facts", "gem", "get_url", "getent", "git", "git_config",
+		"group", "group_by", "hostname", "htpasswd", "include_vars", "ini_file", "iptables", "known_hosts", "lineinfile", "locale_gen", "make", "modprobe",
+		"mount", "mysql_db", "mysql_query", "mysql_replication", "mysql_user", "mysql_variables", "npm", "package", "package_facts", "pacman", "pam_limits",
+		"patch", "pause", "ping", "pip", "pkgng", "raw", "reboot", "replace", "rpm_key", "script", "seboolean",
 		"selinux", "service", "service_facts", "set_fact", "set_stats", "setup", "shell", "slurp", "stat", "sysctl",
 		"systemd", "systemd_service", "sysvinit", "tempfile", "template", "timezone", "ufw", "unarchive", "uri", "user",
 		"validate_argument_spec", "wait_for", "wait_for_connection", "yum", "yum_repository", "zypper"}

@@ -42,6 +42,13 @@ func TestResolve(t *testing.T) {
 		{"cpoy", "", ErrUnknownModule, `unknown module "cpoy" (did you mean "copy"?)`},
 		{"frobnicate", "", ErrUnknownModule, `unknown module "frobnicate"`},
 		{"2.8.17", "", ErrUnknownModule, `unknown module "2.8.17"`},
+		{"community.general.make", "make", nil, ""},
+		{"community.general.git_config", "git_config", nil, ""},
+		{"community.general.npm", "npm", nil, ""},
+		{"community.general.gem", "gem", nil, ""},
+		{"community.general.capabilities", "capabilities", nil, ""},
+		{"ansible.posix.patch", "patch", nil, ""},
+		{"community.general.htpasswd", "htpasswd", nil, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -124,6 +124,7 @@ var shellSafetyModules = []string{
 	"authorized_key", "wait_for", "fetch", "sysctl", "cron", "ini_file", "pam_limits", "mount", "getent",
 	"find", "yum_repository",
 	"find", "slurp", "tempfile", "known_hosts", "assemble", "acl", "archive",
+	"make", "git_config", "npm", "gem", "capabilities", "patch", "htpasswd",
 }
 
 func TestShellSafetyCoversEveryModule(t *testing.T) {
@@ -493,6 +494,102 @@ func shellSafetyCase(t *testing.T, tg target, mod, name string) {
 		}
 		if got := envExec(t, c, `tar -xOf "$P.tar"`, map[string]string{"P": p}); got != name {
 			t.Errorf("archived content %q, want %q", got, name)
+		}
+	case "make":
+		// chdir named by the name; file and a params value holding it
+		// unless it has a $, which make itself expands (as under Ansible).
+		mf, v := "Makefile", name
+		if strings.Contains(name, "$") {
+			v = "plain"
+		} else {
+			mf = name
+		}
+		envExec(t, c, `mkdir -- "$P" && printf 'all:\n\t@printf %%s "$$V" >made\n' >"$P/$N"`, map[string]string{"P": p, "N": mf})
+		res := safetyRun(t, c, "make", map[string]any{"chdir": p, "file": p + "/" + mf, "params": map[string]any{"V": v}})
+		if res.Failed || !res.Changed {
+			t.Fatalf("make: failed=%v msg=%q values %v", res.Failed, res.Msg, res.Values)
+		}
+		if got := safetyList(t, c, p); len(got) != 2 {
+			t.Errorf("make in %q left %q, want the makefile and made", p, got)
+		}
+		wantContent(t, c, p+"/made", v)
+	case "git_config":
+		// The file scope's path and the value (one line: git lists values
+		// one per line) are the name; a second run finds it set.
+		value := oneLine(name)
+		raw := map[string]any{"name": "mdo.key", "value": value, "scope": "file", "file": p}
+		for i, want := range []bool{true, false} {
+			res := safetyRun(t, c, "git_config", raw)
+			if res.Failed || res.Changed != want {
+				t.Fatalf("git_config run %d: changed=%v failed=%v msg=%q", i+1, res.Changed, res.Failed, res.Msg)
+			}
+		}
+		wantNames(t, c, dir, name)
+		res := safetyRun(t, c, "git_config", map[string]any{"name": "mdo.key", "scope": "file", "file": p})
+		if res.Values["config_value"] != value {
+			t.Errorf("git_config read back %q, want %q", res.Values["config_value"], value)
+		}
+	case "npm":
+		// path named by the name: created as the collection does, and
+		// listed there (no registry needed: nothing to uninstall).
+		res := safetyRun(t, c, "npm", map[string]any{"name": "mdo-a", "path": p, "state": "absent"})
+		if res.Failed || res.Changed {
+			t.Fatalf("npm: changed=%v failed=%v msg=%q", res.Changed, res.Failed, res.Msg)
+		}
+		wantNames(t, c, dir, name)
+	case "gem":
+		// install_dir (GEM_HOME) named by the name: listed, nothing to
+		// remove, nothing made but at most that directory.
+		res := safetyRun(t, c, "gem", map[string]any{"name": "mdo-x", "state": "absent", "user_install": false, "install_dir": p})
+		if res.Failed || res.Changed {
+			t.Fatalf("gem: changed=%v failed=%v msg=%q", res.Changed, res.Failed, res.Msg)
+		}
+		if got := safetyList(t, c, dir); len(got) > 1 || len(got) == 1 && got[0] != name {
+			t.Errorf("gem with install_dir %q left %q", p, got)
+		}
+	case "capabilities":
+		if strings.TrimSpace(p) != p {
+			return // the collection strips the path: another file
+		}
+		envExec(t, c, `cp /bin/true "$P"`, map[string]string{"P": p})
+		for i, want := range []bool{true, false} {
+			res := safetyRun(t, c, "capabilities", map[string]any{"path": p, "capability": "cap_net_raw=ep"})
+			if res.Failed || res.Changed != want {
+				t.Fatalf("capabilities run %d: changed=%v failed=%v msg=%q", i+1, res.Changed, res.Failed, res.Msg)
+			}
+		}
+		wantNames(t, c, dir, name)
+		if got := envExec(t, c, `getcap -- "$P"`, map[string]string{"P": p}); got != p+" cap_net_raw=ep\n" {
+			t.Errorf("getcap %q", got)
+		}
+	case "patch":
+		// dest and a remote src named by the name (a patch with a
+		// dest ignores the file names in its headers).
+		put(p, "a\nb\nc\n")
+		put(p+".patch", patchOne)
+		for i, want := range []bool{true, false} {
+			res := safetyRun(t, c, "patch", map[string]any{"src": p + ".patch", "remote_src": true, "dest": p})
+			if res.Failed || res.Changed != want {
+				t.Fatalf("patch run %d: changed=%v failed=%v msg=%q", i+1, res.Changed, res.Failed, res.Msg)
+			}
+		}
+		wantContent(t, c, p, "a\nB\nc\n")
+		if got := safetyList(t, c, dir); len(got) != 2 {
+			t.Errorf("patch left %q", got)
+		}
+	case "htpasswd":
+		// path, user name and password named by the name (the user on
+		// one line: the file is one user per line).
+		user, pw := oneLine(name), name
+		for i, want := range []bool{true, false} {
+			res := safetyRun(t, c, "htpasswd", map[string]any{"path": p, "name": user, "password": pw})
+			if res.Failed || res.Changed != want {
+				t.Fatalf("htpasswd run %d: changed=%v failed=%v msg=%q", i+1, res.Changed, res.Failed, res.Msg)
+			}
+		}
+		wantNames(t, c, dir, name)
+		if got := readExact(t, c, p); !strings.HasPrefix(got, user+":$apr1$") || strings.Count(got, "\n") != 1 {
+			t.Errorf("htpasswd file %q", got)
 		}
 	default:
 		t.Fatalf("no case for %s", mod)
