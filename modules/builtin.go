@@ -91,5 +91,6 @@ func Builtin() *Registry {
 	r.Register("mysql_variables", MysqlVariables{})
 	r.Register("mysql_replication", MysqlReplication{})
 	r.Register("mysql_query", MysqlQuery{})
+	r.Register("openssl_privatekey", OpensslPrivatekey{})
 	return r
 }

@@ -124,6 +124,7 @@ var shellSafetyModules = []string{
 	"authorized_key", "wait_for", "fetch", "sysctl", "cron", "ini_file", "pam_limits", "mount", "getent",
 	"find", "yum_repository",
 	"find", "slurp", "tempfile", "known_hosts", "assemble", "acl", "archive",
+	"openssl_privatekey",
 }
 
 func TestShellSafetyCoversEveryModule(t *testing.T) {
@@ -494,6 +495,19 @@ func shellSafetyCase(t *testing.T, tg target, mod, name string) {
 		if got := envExec(t, c, `tar -xOf "$P.tar"`, map[string]string{"P": p}); got != name {
 			t.Errorf("archived content %q, want %q", got, name)
 		}
+	case "openssl_privatekey":
+		res := safetyRun(t, c, "openssl_privatekey", map[string]any{"path": p, "type": "Ed25519", "passphrase": oneLine(name), "mode": "0640"})
+		if res.Failed || !res.Changed || res.Values["filename"] != p {
+			t.Fatalf("openssl_privatekey: failed=%v msg=%q values %v", res.Failed, res.Msg, res.Values)
+		}
+		wantNames(t, c, dir, name)
+		if got := envExec(t, c, `openssl pkey -in "$P" -passin env:K -noout -text | head -n1`, map[string]string{"P": p, "K": oneLine(name)}); got != "ED25519 Private-Key:\n" {
+			t.Errorf("key read back as %q", got)
+		}
+		if res = safetyRun(t, c, "openssl_privatekey", map[string]any{"path": p, "state": "absent"}); !res.Changed {
+			t.Errorf("openssl_privatekey absent: %v %q", res.Values, res.Msg)
+		}
+		wantNames(t, c, dir)
 	default:
 		t.Fatalf("no case for %s", mod)
 	}
