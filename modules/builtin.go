@@ -92,5 +92,6 @@ func Builtin() *Registry {
 	r.Register("mysql_replication", MysqlReplication{})
 	r.Register("mysql_query", MysqlQuery{})
 	r.Register("openssl_privatekey", OpensslPrivatekey{})
+	r.Register("openssl_dhparam", OpensslDhparam{})
 	return r
 }

@@ -125,6 +125,7 @@ var shellSafetyModules = []string{
 	"find", "yum_repository",
 	"find", "slurp", "tempfile", "known_hosts", "assemble", "acl", "archive",
 	"openssl_privatekey",
+	"openssl_dhparam",
 }
 
 func TestShellSafetyCoversEveryModule(t *testing.T) {
@@ -508,6 +509,15 @@ func shellSafetyCase(t *testing.T, tg target, mod, name string) {
 			t.Errorf("openssl_privatekey absent: %v %q", res.Values, res.Msg)
 		}
 		wantNames(t, c, dir)
+	case "openssl_dhparam":
+		res := safetyRun(t, c, "openssl_dhparam", map[string]any{"path": p, "size": 512})
+		if res.Failed || !res.Changed || res.Values["filename"] != p {
+			t.Fatalf("openssl_dhparam: failed=%v msg=%q values %v", res.Failed, res.Msg, res.Values)
+		}
+		wantNames(t, c, dir, name)
+		if res = safetyRun(t, c, "openssl_dhparam", map[string]any{"path": p, "size": 512}); res.Changed || res.Failed {
+			t.Errorf("openssl_dhparam again: changed=%v %q", res.Changed, res.Msg)
+		}
 	default:
 		t.Fatalf("no case for %s", mod)
 	}
