@@ -93,5 +93,6 @@ func Builtin() *Registry {
 	r.Register("mysql_query", MysqlQuery{})
 	r.Register("openssl_privatekey", OpensslPrivatekey{})
 	r.Register("openssl_dhparam", OpensslDhparam{})
+	r.Register("openssl_csr", OpensslCsr{})
 	return r
 }

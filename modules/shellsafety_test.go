@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha1"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/pem"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -126,6 +128,7 @@ var shellSafetyModules = []string{
 	"find", "slurp", "tempfile", "known_hosts", "assemble", "acl", "archive",
 	"openssl_privatekey",
 	"openssl_dhparam",
+	"openssl_csr",
 }
 
 func TestShellSafetyCoversEveryModule(t *testing.T) {
@@ -517,6 +520,28 @@ func shellSafetyCase(t *testing.T, tg target, mod, name string) {
 		wantNames(t, c, dir, name)
 		if res = safetyRun(t, c, "openssl_dhparam", map[string]any{"path": p, "size": 512}); res.Changed || res.Failed {
 			t.Errorf("openssl_dhparam again: changed=%v %q", res.Changed, res.Msg)
+		}
+	case "openssl_csr":
+		wantOK(t, safetyRun(t, c, "openssl_privatekey", map[string]any{"path": p, "type": "Ed25519"}))
+		cn := oneLine(name)
+		if !utf8.ValidString(cn) {
+			cn = "not-utf8" // openssl req takes UTF-8 subjects only
+		}
+		args := map[string]any{"path": p + ".csr", "privatekey_path": p, "common_name": cn, "use_common_name_for_san": false}
+		res := safetyRun(t, c, "openssl_csr", args)
+		if res.Failed || !res.Changed || res.Values["filename"] != p+".csr" {
+			t.Fatalf("openssl_csr: failed=%v msg=%q values %v", res.Failed, res.Msg, res.Values)
+		}
+		wantNames(t, c, dir, name, name+".csr")
+		blk, _ := pem.Decode([]byte(readExact(t, c, p+".csr")))
+		if blk == nil {
+			t.Fatal("no CSR written")
+		}
+		if csr, err := x509.ParseCertificateRequest(blk.Bytes); err != nil || csr.Subject.CommonName != cn {
+			t.Errorf("CSR subject %v (%v), want CN %q", csr.Subject, err, cn)
+		}
+		if res = safetyRun(t, c, "openssl_csr", args); res.Changed || res.Failed {
+			t.Errorf("openssl_csr again: changed=%v %q", res.Changed, res.Msg)
 		}
 	default:
 		t.Fatalf("no case for %s", mod)
