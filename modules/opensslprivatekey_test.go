@@ -171,6 +171,13 @@ func TestCryptoResolve(t *testing.T) {
 			}
 		}
 	}
+	for _, n := range []string{"x509_certificate", "community.crypto.x509_certificate"} {
+		if m, err := r.Resolve(n); err != nil {
+			t.Errorf("Resolve(%q): %v", n, err)
+		} else if _, ok := m.(X509Certificate); !ok {
+			t.Errorf("Resolve(%q) = %T", n, m)
+		}
+	}
 }
 
 // TestOpensslDhparam generates, keeps, regenerates and removes DH

@@ -129,6 +129,7 @@ var shellSafetyModules = []string{
 	"openssl_privatekey",
 	"openssl_dhparam",
 	"openssl_csr",
+	"x509_certificate",
 }
 
 func TestShellSafetyCoversEveryModule(t *testing.T) {
@@ -542,6 +543,25 @@ func shellSafetyCase(t *testing.T, tg target, mod, name string) {
 		}
 		if res = safetyRun(t, c, "openssl_csr", args); res.Changed || res.Failed {
 			t.Errorf("openssl_csr again: changed=%v %q", res.Changed, res.Msg)
+		}
+	case "x509_certificate":
+		wantOK(t, safetyRun(t, c, "openssl_privatekey", map[string]any{"path": p, "type": "ECC", "curve": "secp256r1"}))
+		wantOK(t, safetyRun(t, c, "openssl_csr", map[string]any{"path": p + ".csr", "privatekey_path": p, "common_name": "ca"}))
+		args := map[string]any{"path": p + ".crt", "provider": "selfsigned", "csr_path": p + ".csr", "privatekey_path": p}
+		res := safetyRun(t, c, "x509_certificate", args)
+		if res.Failed || !res.Changed || res.Values["filename"] != p+".crt" {
+			t.Fatalf("x509_certificate: failed=%v msg=%q values %v", res.Failed, res.Msg, res.Values)
+		}
+		wantNames(t, c, dir, name, name+".crt", name+".csr")
+		if res = safetyRun(t, c, "x509_certificate", args); res.Changed || res.Failed {
+			t.Errorf("x509_certificate again: changed=%v %q", res.Changed, res.Msg)
+		}
+		leaf := map[string]any{"path": p + ".leaf", "provider": "ownca", "csr_path": p + ".csr", "ownca_path": p + ".crt", "ownca_privatekey_path": p}
+		if res = safetyRun(t, c, "x509_certificate", leaf); res.Failed || !res.Changed {
+			t.Fatalf("x509_certificate ownca: failed=%v msg=%q", res.Failed, res.Msg)
+		}
+		if got := envExec(t, c, `openssl x509 -in "$P.leaf" -noout -issuer`, map[string]string{"P": p}); got != "issuer=CN = ca\n" {
+			t.Errorf("ownca certificate issuer %q", got)
 		}
 	default:
 		t.Fatalf("no case for %s", mod)
