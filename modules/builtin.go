@@ -95,5 +95,6 @@ func Builtin() *Registry {
 	r.Register("openssl_dhparam", OpensslDhparam{})
 	r.Register("openssl_csr", OpensslCsr{})
 	r.Register("x509_certificate", X509Certificate{Now: time.Now})
+	r.Register("pamd", Pamd{Now: time.Now})
 	return r
 }

@@ -27,6 +27,7 @@ func TestBuiltin(t *testing.T) {
 	want = append(want, "openssl_dhparam")
 	want = append(want, "openssl_csr")
 	want = append(want, "x509_certificate")
+	want = append(want, "pamd")
 	sort.Strings(want)
 	got := r.Names()
 	if len(got) != len(want) {

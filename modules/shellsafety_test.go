@@ -130,6 +130,7 @@ var shellSafetyModules = []string{
 	"openssl_dhparam",
 	"openssl_csr",
 	"x509_certificate",
+	"pamd",
 }
 
 func TestShellSafetyCoversEveryModule(t *testing.T) {
@@ -562,6 +563,18 @@ func shellSafetyCase(t *testing.T, tg target, mod, name string) {
 		}
 		if got := envExec(t, c, `openssl x509 -in "$P.leaf" -noout -issuer`, map[string]string{"P": p}); got != "issuer=CN = ca\n" {
 			t.Errorf("ownca certificate issuer %q", got)
+		}
+	case "pamd":
+		put(p, "auth required pam_env.so\nauth sufficient pam_unix.so\n")
+		value := oneLine(name)
+		res := safetyRun(t, c, "pamd", map[string]any{"name": name, "path": dir, "type": "auth", "control": "sufficient",
+			"module_path": "pam_unix.so", "module_arguments": []any{"x=" + value}, "state": "args_present"})
+		if res.Failed || !res.Changed {
+			t.Fatalf("pamd: failed=%v msg=%q", res.Failed, res.Msg)
+		}
+		wantNames(t, c, dir, name)
+		if got := readExact(t, c, p); !strings.HasSuffix(got, "auth       sufficient pam_unix.so "+strings.Join(pamdArgs([]string{"x=" + value}), " ")+"\n") {
+			t.Errorf("pamd wrote %q", got)
 		}
 	default:
 		t.Fatalf("no case for %s", mod)
