@@ -438,42 +438,10 @@ func (OpensslCsr) Run(ctx context.Context, env *Env, args Args) (Result, error) 
 	if !args.Has("privatekey_path") && !args.Has("privatekey_content") {
 		return Result{Failed: true, Msg: "state is present but any of the following are missing: privatekey_path, privatekey_content", Values: values}, nil
 	}
-	w, msg := csrRequest(args)
-	if msg != "" {
-		return Result{Failed: true, Msg: msg, Values: values}, nil
+	w, pk, fail, err := csrPrepare(ctx, c, args, values)
+	if fail != nil || err != nil {
+		return derefResult(fail), err
 	}
-	values["subject"] = subjectPairs(w.entries)
-	values["subjectAltName"] = nilIfNone(w.rawSAN)
-	values["keyUsage"] = nilIfNone(w.rawKU)
-	values["extendedKeyUsage"] = nilIfNone(w.rawEKU)
-	values["basicConstraints"] = nilIfNone(w.rawBC)
-	// The private key: its public half (to compare) and its type (to pick
-	// the digest); read on the target, the key on stdin or by path.
-	secrets := []string{args.String("privatekey_passphrase")}
-	keyIn, keyData := "-in "+conn.Quote(args.String("privatekey_path")), []byte(nil)
-	if args.Has("privatekey_content") {
-		keyIn, keyData = "", []byte(args.String("privatekey_content"))
-	}
-	pass := ""
-	if args.Has("privatekey_passphrase") {
-		pass = " -passin env:P1"
-	}
-	r, err := opensslRun(ctx, c, secrets, "openssl pkey "+keyIn+pass+" -pubout", keyData)
-	if err != nil {
-		return Result{}, fmt.Errorf("read private key: %w", err)
-	}
-	if r.RC != 0 {
-		return Result{Failed: true, Msg: opensslMsg("Error while loading the private key", r), Values: values}, nil
-	}
-	blk, _ := pem.Decode(r.Stdout)
-	if blk == nil {
-		return Result{Failed: true, Msg: "openssl printed no public key", Values: values}, nil
-	}
-	pk, err := parsePubKey(blk.Bytes)
-	if err != nil {
-		return Result{Failed: true, Msg: err.Error(), Values: values}, nil
-	}
-	w.pub = pk.DER
 	if st.Exists && !args.Bool("force") {
 		if h, ok := csrHave(st.Content, w.orderedSubjectCmp); ok && csrMatches(h, w) {
 			changed, err := cryptoAttrs(ctx, env, st, args)
@@ -492,35 +460,11 @@ func (OpensslCsr) Run(ctx context.Context, env *Env, args Args) (Result, error) 
 		}
 		return Result{Changed: true, Values: values}, nil
 	}
-	digest := ""
-	if pk.Type != "Ed25519" && pk.Type != "Ed448" {
-		if !opensslCipherName.MatchString(args.String("digest")) {
-			return Result{Failed: true, Msg: fmt.Sprintf("Unsupported digest %q", args.String("digest")), Values: values}, nil
-		}
-		digest = " -" + args.String("digest")
+	out, fail, err := csrMake(ctx, c, args, w, pk, values)
+	if fail != nil || err != nil {
+		return derefResult(fail), err
 	}
-	// The configuration goes through a temporary file (openssl req reads
-	// the key from stdin when it is given as content).
-	conf := csrConfig(w)
-	if strings.ContainsAny(secrets[0], "\n\r") {
-		return Result{Failed: true, Msg: "passphrase must not contain a newline", Values: values}, nil
-	}
-	script := `set -e
-_mdo_c=$(mktemp); trap 'rm -f -- "$_mdo_c"' EXIT
-printf '%s' "$MDO_CONF" >"$_mdo_c"
-openssl req -new -config "$_mdo_c" ` + strings.Replace(keyIn, "-in ", "-key ", 1) + pass + digest
-	if keyIn == "" {
-		script += " -key /dev/stdin"
-	}
-	res, err := c.Exec(ctx, conn.Command{Script: "IFS= read -r P1; export P1\n" + script, Env: map[string]string{"MDO_CONF": conf},
-		Stdin: append([]byte(secrets[0]+"\n"), keyData...)})
-	if err != nil {
-		return Result{}, fmt.Errorf("generate csr: %w", err)
-	}
-	if res.RC != 0 {
-		return Result{Failed: true, Msg: opensslMsg("openssl req", res), Values: values}, nil
-	}
-	bf, err := cryptoWrite(ctx, c, st, res.Stdout, args, "")
+	bf, err := cryptoWrite(ctx, c, st, out, args, "")
 	if err != nil {
 		return FailResult(err, values)
 	}
@@ -528,7 +472,7 @@ openssl req -new -config "$_mdo_c" ` + strings.Replace(keyIn, "-in ", "-key ", 1
 		values["backup_file"] = bf
 	}
 	if args.Bool("return_content") {
-		values["csr"] = string(res.Stdout)
+		values["csr"] = string(out)
 	}
 	return Result{Changed: true, Values: values}, nil
 }
@@ -552,4 +496,87 @@ func nilIfNone(l []string) any {
 		out[i] = s
 	}
 	return out
+}
+
+// csrPrepare builds the request from the arguments, fills the result's
+// request values and reads the private key's public half on the target
+// (the key by path, or on stdin).
+func csrPrepare(ctx context.Context, c conn.Conn, args Args, values map[string]any) (csrWant, pubKey, *Result, error) {
+	w, msg := csrRequest(args)
+	if msg != "" {
+		return w, pubKey{}, &Result{Failed: true, Msg: msg, Values: values}, nil
+	}
+	values["subject"] = subjectPairs(w.entries)
+	values["subjectAltName"] = nilIfNone(w.rawSAN)
+	values["keyUsage"] = nilIfNone(w.rawKU)
+	values["extendedKeyUsage"] = nilIfNone(w.rawEKU)
+	values["basicConstraints"] = nilIfNone(w.rawBC)
+	// The private key: its public half (to compare) and its type (to pick
+	// the digest); read on the target, the key on stdin or by path.
+	keyIn, keyData, secrets, pass := csrMakeKey(args)
+	r, err := opensslRun(ctx, c, secrets, "openssl pkey "+keyIn+pass+" -pubout", keyData)
+	if err != nil {
+		return w, pubKey{}, nil, fmt.Errorf("read private key: %w", err)
+	}
+	if r.RC != 0 {
+		return w, pubKey{}, &Result{Failed: true, Msg: opensslMsg("Error while loading the private key", r), Values: values}, nil
+	}
+	blk, _ := pem.Decode(r.Stdout)
+	if blk == nil {
+		return w, pubKey{}, &Result{Failed: true, Msg: "openssl printed no public key", Values: values}, nil
+	}
+	pk, err := parsePubKey(blk.Bytes)
+	if err != nil {
+		return w, pubKey{}, &Result{Failed: true, Msg: err.Error(), Values: values}, nil
+	}
+	w.pub = pk.DER
+	return w, pk, nil, nil
+}
+
+// csrMakeKey is how openssl reads the private key: its option, the stdin
+// data, the passphrase (as the one secret) and the -passin option.
+func csrMakeKey(args Args) (keyIn string, keyData []byte, secrets []string, pass string) {
+	secrets = []string{args.String("privatekey_passphrase")}
+	keyIn = "-in " + conn.Quote(args.String("privatekey_path"))
+	if args.Has("privatekey_content") {
+		keyIn, keyData = "", []byte(args.String("privatekey_content"))
+	}
+	if args.Has("privatekey_passphrase") {
+		pass = " -passin env:P1"
+	}
+	return keyIn, keyData, secrets, pass
+}
+
+// csrMake runs openssl req on the target and returns the new CSR.
+func csrMake(ctx context.Context, c conn.Conn, args Args, w csrWant, pk pubKey, values map[string]any) ([]byte, *Result, error) {
+	keyIn, keyData, secrets, pass := csrMakeKey(args)
+	digest := ""
+	if pk.Type != "Ed25519" && pk.Type != "Ed448" {
+		if !opensslCipherName.MatchString(args.String("digest")) {
+			return nil, &Result{Failed: true, Msg: fmt.Sprintf("Unsupported digest %q", args.String("digest")), Values: values}, nil
+		}
+		digest = " -" + args.String("digest")
+	}
+	// The configuration goes through a temporary file (openssl req reads
+	// the key from stdin when it is given as content).
+	conf := csrConfig(w)
+	if strings.ContainsAny(secrets[0], "\n\r") {
+		return nil, &Result{Failed: true, Msg: "passphrase must not contain a newline", Values: values}, nil
+	}
+	script := `set -e
+_mdo_c=$(mktemp); trap 'rm -f -- "$_mdo_c"' EXIT
+printf '%s' "$MDO_CONF" >"$_mdo_c"
+openssl req -new -config "$_mdo_c" ` + strings.Replace(keyIn, "-in ", "-key ", 1) + pass + digest
+	if keyIn == "" {
+		script += " -key /dev/stdin"
+	}
+	res, err := c.Exec(ctx, conn.Command{Script: "IFS= read -r P1; export P1\n" + script, Env: map[string]string{"MDO_CONF": conf},
+		Stdin: append([]byte(secrets[0]+"\n"), keyData...)})
+	if err != nil {
+		return nil, nil, fmt.Errorf("generate csr: %w", err)
+	}
+	if res.RC != 0 {
+		return nil, &Result{Failed: true, Msg: opensslMsg("openssl req", res), Values: values}, nil
+	}
+	return res.Stdout, nil, nil
 }
