@@ -94,6 +94,7 @@ func Builtin() *Registry {
 	r.Register("openssl_privatekey", OpensslPrivatekey{})
 	r.Register("openssl_dhparam", OpensslDhparam{})
 	r.Register("openssl_csr", OpensslCsr{})
+	r.Register("openssl_csr_pipe", OpensslCsrPipe{})
 	r.Register("x509_certificate", X509Certificate{Now: time.Now})
 	r.Register("pamd", Pamd{Now: time.Now})
 	return r

@@ -28,6 +28,7 @@ func TestBuiltin(t *testing.T) {
 	want = append(want, "openssl_csr")
 	want = append(want, "x509_certificate")
 	want = append(want, "pamd")
+	want = append(want, "openssl_csr_pipe")
 	sort.Strings(want)
 	got := r.Names()
 	if len(got) != len(want) {

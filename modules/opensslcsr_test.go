@@ -59,3 +59,37 @@ openssl req -in "$f" -noout -verify -text 2>&1 | grep -E '^subject|verify|Subjec
 		})
 	}
 }
+
+// TestOpensslCsrPipe makes a CSR from nothing, keeps it when it is given
+// back as content, and remakes it for another subject, locally and over
+// SSH with the real openssl CLI.
+func TestOpensslCsrPipe(t *testing.T) {
+	cryptoNeedOpenssl(t)
+	for tn, c := range sysTargets(t) {
+		t.Run(tn, func(t *testing.T) {
+			key := t.TempDir() + "/key.pem"
+			sysSh(t, c, "openssl genpkey -algorithm ED25519 -out "+conn.Quote(key))
+			args := map[string]any{"privatekey_path": key, "common_name": "pipe.example"}
+			res, _ := sysRun(t, c, OpensslCsrPipe{}, false, false, args)
+			sysExpect(t, "new", res, true, false, "")
+			csr, _ := res.Values["csr"].(string)
+			if got := sysSh(t, c, "printf '%s' "+conn.Quote(csr)+" | openssl req -noout -verify -subject 2>&1"); got != "Certificate request self-signature verify OK\nsubject=CN = pipe.example\n" {
+				t.Errorf("openssl reads the CSR as %q", got)
+			}
+			res, _ = sysRun(t, c, OpensslCsrPipe{}, false, false, cryptoArgs(args, "content", csr))
+			sysExpect(t, "kept", res, false, false, "")
+			if res.Values["csr"] != csr {
+				t.Errorf("kept csr %v", res.Values["csr"])
+			}
+			res, _ = sysRun(t, c, OpensslCsrPipe{}, true, false, cryptoArgs(args, "content", csr, "common_name", "other.example"))
+			sysExpect(t, "check other", res, true, false, "")
+			res, _ = sysRun(t, c, OpensslCsrPipe{}, false, false, cryptoArgs(args, "content", csr, "common_name", "other.example"))
+			sysExpect(t, "other", res, true, false, "")
+			if res.Values["csr"] == csr || res.Values["csr"] == nil {
+				t.Errorf("csr not remade: %v", res.Values["csr"])
+			}
+			res, _ = sysRun(t, c, OpensslCsrPipe{}, false, false, map[string]any{"common_name": "x"})
+			sysExpect(t, "no key", res, false, true, "one of the following is required: privatekey_path, privatekey_content")
+		})
+	}
+}

@@ -162,7 +162,7 @@ func TestCryptoResolve(t *testing.T) {
 	for _, want := range []struct {
 		name string
 		m    Module
-	}{{"openssl_privatekey", OpensslPrivatekey{}}, {"openssl_dhparam", OpensslDhparam{}}, {"openssl_csr", OpensslCsr{}}} {
+	}{{"openssl_privatekey", OpensslPrivatekey{}}, {"openssl_dhparam", OpensslDhparam{}}, {"openssl_csr", OpensslCsr{}}, {"openssl_csr_pipe", OpensslCsrPipe{}}} {
 		for _, n := range []string{want.name, "community.crypto." + want.name} {
 			if m, err := r.Resolve(n); err != nil || m != want.m {
 				t.Errorf("Resolve(%q) = %T, %v; want %T", n, m, err, want.m)

@@ -102,7 +102,7 @@ for n in sys.argv[1:]:
 	later := map[string]bool{"deb822_repository": true, "dnf5": true, "mount_facts": true}
 	// Collection modules that were never in ansible-core have no short-name
 	// route there; mdo-play resolves them by their collection's name.
-	notRouted := map[string]string{"x509_certificate": "community.crypto"}
+	notRouted := map[string]string{"x509_certificate": "community.crypto", "openssl_csr_pipe": "community.crypto"}
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		n, coll, _ := strings.Cut(line, " ")
 		if later[n] && coll == "?" {
