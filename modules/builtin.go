@@ -98,5 +98,11 @@ func Builtin() *Registry {
 	r.Register("capabilities", Capabilities{})
 	r.Register("patch", Patch{})
 	r.Register("htpasswd", fileAttrs{Htpasswd{}, []string{"path"}})
+	r.Register("openssl_privatekey", OpensslPrivatekey{})
+	r.Register("openssl_dhparam", OpensslDhparam{})
+	r.Register("openssl_csr", OpensslCsr{})
+	r.Register("openssl_csr_pipe", OpensslCsrPipe{})
+	r.Register("x509_certificate", X509Certificate{Now: time.Now})
+	r.Register("pamd", Pamd{Now: time.Now})
 	return r
 }

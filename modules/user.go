@@ -55,6 +55,12 @@ func (User) Spec() *Spec {
 			{Name: "force", Type: TypeBool, Default: false},
 			{Name: "remove", Type: TypeBool, Default: false},
 			{Name: "local", Type: TypeBool, Default: false},
+			{Name: "generate_ssh_key", Type: TypeBool, Default: false},
+			{Name: "ssh_key_bits", Type: TypeInt},
+			{Name: "ssh_key_type", Type: TypeStr, Default: "rsa"},
+			{Name: "ssh_key_file", Type: TypePath},
+			{Name: "ssh_key_comment", Type: TypeStr},
+			{Name: "ssh_key_passphrase", Type: TypeStr, NoLog: true},
 		},
 		CheckMode: true,
 	}
@@ -136,7 +142,7 @@ func parseAccount(f fields) (account, error) {
 }
 
 // Run creates, changes or removes the user.
-func (User) Run(ctx context.Context, env *Env, args Args) (Result, error) {
+func (User) runAccount(ctx context.Context, env *Env, args Args) (Result, error) {
 	name := args.String("name")
 	state := args.String("state")
 	groups := args.Strings("groups")
