@@ -3,6 +3,7 @@ package inventory
 import (
 	"fmt"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -392,4 +393,43 @@ func globToRegexp(glob string) string {
 		}
 	}
 	return b.String()
+}
+
+// MatchHostnames evaluates host patterns (each split as SplitPattern
+// splits) over an inventory made of the groups variable alone, as
+// ansible-core 2.14's inventory_hostnames lookup does: groups maps each
+// group name to its hosts, groups["all"] giving the hosts' order. It
+// returns the names of the matching hosts, in match order.
+func MatchHostnames(groups map[string][]string, patterns []string) ([]string, error) {
+	inv := newInventory(nil)
+	for _, h := range groups["all"] {
+		inv.addHost(h, nil)
+	}
+	names := make([]string, 0, len(groups))
+	for g := range groups {
+		if g != "all" && g != "ungrouped" {
+			names = append(names, g)
+		}
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		g := inv.addGroup(name)
+		for _, h := range groups[name] {
+			g.addHost(inv.addHost(h, nil))
+		}
+	}
+	inv.relink()
+	var split []string
+	for _, p := range patterns {
+		split = append(split, SplitPattern(p)...)
+	}
+	hosts, _, err := inv.evaluate(split)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(hosts))
+	for i, h := range hosts {
+		out[i] = h.Name
+	}
+	return out, nil
 }

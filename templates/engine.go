@@ -32,9 +32,10 @@ var builtins = map[string]any{
 // Engine renders templates. It is safe for concurrent use; parsed templates
 // are cached by their source text, so each distinct string is parsed once.
 type Engine struct {
-	funcs    map[string]any // what templates may call, by name
-	internal map[string]any // what rewritten trees call
-	ctrl     Controller     // for lookups; nil: none
+	funcs        map[string]any // what templates may call, by name
+	internal     map[string]any // what rewritten trees call
+	ctrl         Controller     // for lookups; nil: none
+	hostPatterns HostPatterns   // for inventory_hostnames; nil: none
 
 	mu    sync.RWMutex
 	cache map[cacheKey]*compiled
@@ -376,12 +377,13 @@ func (e *Engine) build(k kind, src string) *compiled {
 
 // state is what one execution of a template owns.
 type state struct {
-	ctrl     Controller
-	vars     map[string]any // the variables of this execution, for lookups
-	work     int64
-	captured any
-	owned    map[unsafe.Pointer]struct{} // maps made by this execution, which set/merge may change
-	out      limitWriter
+	ctrl         Controller
+	hostPatterns HostPatterns
+	vars         map[string]any // the variables of this execution, for lookups
+	work         int64
+	captured     any
+	owned        map[unsafe.Pointer]struct{} // maps made by this execution, which set/merge may change
+	out          limitWriter
 }
 
 func (s *state) reset() {
@@ -491,7 +493,7 @@ type instance struct {
 }
 
 func (c *compiled) newInstance() *instance {
-	st := &state{ctrl: c.e.ctrl}
+	st := &state{ctrl: c.e.ctrl, hostPatterns: c.e.hostPatterns}
 	fm := make(template.FuncMap, len(c.used))
 	for _, name := range c.used {
 		if f := st.bound(name, c.e); f != nil {

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -49,6 +48,15 @@ type Option func(*Engine)
 // WithController lets templates use lookups on c. Without it, a lookup is
 // an error.
 func WithController(c Controller) Option { return func(e *Engine) { e.ctrl = c } }
+
+// HostPatterns evaluates host patterns over an inventory of groups (group
+// name to host names, "all" in inventory order) and returns the matching
+// host names: inventory.MatchHostnames.
+type HostPatterns func(groups map[string][]string, patterns []string) ([]string, error)
+
+// WithHostPatterns lets templates use the inventory_hostnames lookup;
+// without it, that lookup is an error.
+func WithHostPatterns(f HostPatterns) Option { return func(e *Engine) { e.hostPatterns = f } }
 
 // stateBound stands for the functions bound per execution (state.bound);
 // it is never called.
@@ -563,7 +571,7 @@ func IsLookup(name string) bool {
 // returns its list, as query does: what a with_PLUGIN loop iterates over
 // (terms being the loop's value as a list).
 func (e *Engine) Lookup(plugin string, terms []any, vars map[string]any) ([]any, error) {
-	s := &state{ctrl: e.ctrl, vars: vars}
+	s := &state{ctrl: e.ctrl, hostPatterns: e.hostPatterns, vars: vars}
 	v, err := s.lookup(e, plugin, terms, true)
 	if err != nil {
 		return nil, err
@@ -1025,193 +1033,36 @@ func lookupLines(s *state, terms []any) ([]any, error) {
 	return out, nil
 }
 
-// lookupInventoryHostnames: the hosts a host pattern matches, evaluated as
-// ansible-core 2.14's plugin does, over an inventory made of the groups
-// variable alone: names and globs of groups and hosts, ~regex, subscripts
-// ([0], [-1], [1:3]), unions (a:b, a,b), intersections (&) and exclusions
-// (!). Hosts come in inventory order (groups.all), without repeats.
+// lookupInventoryHostnames: the hosts host patterns match over an
+// inventory made of the groups variable alone, as ansible-core 2.14's
+// plugin does. The matching is the inventory's own (WithHostPatterns).
 func lookupInventoryHostnames(s *state, terms []any) ([]any, error) {
+	if s.hostPatterns == nil {
+		return nil, errors.New("no inventory to match host patterns against")
+	}
 	groups, ok := s.vars["groups"].(map[string]any)
 	if !ok {
 		return nil, errors.New("the groups variable is not set")
 	}
-	hostsOf := func(g string) []string {
-		var out []string
-		for _, h := range listify(groups[g]) {
-			if hs, ok := h.(string); ok {
-				out = append(out, hs)
+	byGroup := make(map[string][]string, len(groups))
+	for g, hs := range groups {
+		for _, h := range listify(hs) {
+			if name, ok := h.(string); ok {
+				byGroup[g] = append(byGroup[g], name)
 			}
 		}
-		return out
 	}
-	all := hostsOf("all")
-	gnames := make([]string, 0, len(groups))
-	for g := range groups {
-		gnames = append(gnames, g)
+	patterns := make([]string, len(terms))
+	for i, t := range terms {
+		patterns[i] = pyStr(t)
 	}
-	sort.Strings(gnames)
-	var patterns []string
-	for _, t := range terms {
-		for _, p := range splitHostPattern(pyStr(t)) {
-			patterns = append(patterns, p)
-		}
-	}
-	var regular, and, not []string
-	for _, p := range patterns {
-		switch p[0] {
-		case '!':
-			not = append(not, p)
-		case '&':
-			and = append(and, p)
-		default:
-			regular = append(regular, p)
-		}
-	}
-	if len(regular) == 0 {
-		regular = []string{"all"}
-	}
-	var hosts []string
-	for _, p := range append(append(regular, and...), not...) {
-		name := strings.TrimLeft(p, "!&")
-		m, err := matchHostPattern(name, gnames, all, hostsOf)
-		if err != nil {
-			return nil, err
-		}
-		in := map[string]bool{}
-		for _, h := range m {
-			in[h] = true
-		}
-		switch p[0] {
-		case '!':
-			hosts = slices.DeleteFunc(hosts, func(h string) bool { return in[h] })
-		case '&':
-			hosts = slices.DeleteFunc(hosts, func(h string) bool { return !in[h] })
-		default:
-			for _, h := range m {
-				if !slices.Contains(hosts, h) {
-					hosts = append(hosts, h)
-				}
-			}
-		}
+	hosts, err := s.hostPatterns(byGroup, patterns)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]any, len(hosts))
 	for i, h := range hosts {
 		out[i] = h
 	}
 	return out, nil
-}
-
-// splitHostPattern is split_host_pattern: on commas when there is one,
-// else on colons outside brackets.
-func splitHostPattern(p string) []string {
-	var parts []string
-	if strings.Contains(p, ",") {
-		parts = strings.Split(p, ",")
-	} else {
-		depth, start := 0, 0
-		for i, r := range p {
-			switch r {
-			case '[':
-				depth++
-			case ']':
-				depth--
-			case ':':
-				if depth == 0 {
-					parts = append(parts, p[start:i])
-					start = i + 1
-				}
-			}
-		}
-		parts = append(parts, p[start:])
-	}
-	out := parts[:0]
-	for _, x := range parts {
-		if x = strings.TrimSpace(x); x != "" {
-			out = append(out, x)
-		}
-	}
-	return out
-}
-
-var hostSubscript = regexp.MustCompile(`^(.+)\[(?:(-?[0-9]+)|([0-9]+)[:-]([0-9]*))\]$`)
-
-// matchHostPattern is InventoryManager._match_one_pattern over group
-// names gnames and hosts all.
-func matchHostPattern(p string, gnames, all []string, hostsOf func(string) []string) ([]string, error) {
-	var sub []int // [i] or [start, end]
-	if !strings.HasPrefix(p, "~") {
-		if m := hostSubscript.FindStringSubmatch(p); m != nil {
-			p = m[1]
-			if m[2] != "" {
-				i, _ := strconv.Atoi(m[2])
-				sub = []int{i}
-			} else {
-				a, _ := strconv.Atoi(m[3])
-				b := -1
-				if m[4] != "" {
-					b, _ = strconv.Atoi(m[4])
-				}
-				sub = []int{a, b}
-			}
-		}
-	}
-	var match func(string) bool
-	switch {
-	case strings.HasPrefix(p, "~"):
-		re, err := compileRE("lookup inventory_hostnames", p[1:])
-		if err != nil {
-			return nil, err
-		}
-		match = func(s string) bool { loc := re.FindStringIndex(s); return loc != nil && loc[0] == 0 }
-	case p == "all" || p == "*":
-		match = func(s string) bool { return s == "all" }
-	default:
-		match = func(s string) bool { ok, err := filepath.Match(p, s); return err == nil && ok }
-	}
-	var hosts []string
-	add := func(h string) {
-		if !slices.Contains(hosts, h) {
-			hosts = append(hosts, h)
-		}
-	}
-	matched := false
-	for _, g := range gnames {
-		if match(g) {
-			matched = true
-			for _, h := range hostsOf(g) {
-				add(h)
-			}
-		}
-	}
-	if !matched || strings.HasPrefix(p, "~") || strings.ContainsAny(p, ".?*[") {
-		for _, h := range all {
-			if match(h) {
-				add(h)
-			}
-		}
-	}
-	if p == "all" || p == "*" {
-		hosts = append([]string{}, all...)
-	}
-	switch len(sub) {
-	case 1:
-		i := sub[0]
-		if i < 0 {
-			i += len(hosts)
-		}
-		if i < 0 || i >= len(hosts) {
-			return nil, fmt.Errorf("lookup inventory_hostnames: subscript [%d] is out of range for %d hosts", sub[0], len(hosts))
-		}
-		return []string{hosts[i]}, nil
-	case 2:
-		a, b := sub[0], sub[1]
-		if b == -1 {
-			b = len(hosts) - 1
-		}
-		if a >= len(hosts) {
-			return nil, nil
-		}
-		return hosts[a:min(b+1, len(hosts))], nil
-	}
-	return hosts, nil
 }

@@ -3,6 +3,7 @@ package templates
 import (
 	"context"
 	"errors"
+	"github.com/mdo-play/mdo-play/inventory"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -122,7 +123,7 @@ func TestLookups(t *testing.T) {
 // controller, answer to their fully qualified names, and give what the
 // ansible-core (community.general for cartesian, flattened) plugins give.
 func TestListLookups(t *testing.T) {
-	e := New()
+	e := New(WithHostPatterns(inventory.MatchHostnames))
 	vars := map[string]any{
 		"groups": map[string]any{"all": []any{"w1", "w2", "d1"}, "web": []any{"w1", "w2"}, "db": []any{"d1"}, "ungrouped": []any{}},
 		"names":  []any{"a", "b"},

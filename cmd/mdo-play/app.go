@@ -343,7 +343,7 @@ func (a *app) prepare(c *cli.Context) (*settings, map[string]any, *playbook.Load
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	eng := templates.New(templates.WithController(controller{files: s.files}))
+	eng := templates.New(templates.WithController(controller{files: s.files}), templates.WithHostPatterns(inventory.MatchHostnames))
 	loader := &playbook.Loader{Registry: modules.Builtin(), RolesPath: s.rolesPath, ReadFile: s.files.ReadFile, Templates: eng}
 	return s, extra, loader, nil
 }

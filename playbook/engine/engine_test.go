@@ -73,7 +73,7 @@ func loadLocal(t *testing.T, src, inv string) (*playbook.Playbook, *inventory.In
 		t.Fatal(err)
 	}
 	reg := modules.Builtin()
-	eng := templates.New()
+	eng := templates.New(templates.WithHostPatterns(inventory.MatchHostnames))
 	pb, err := (&playbook.Loader{Registry: reg, Templates: eng}).Parse(filepath.Join(dir, "site.yml"), []byte(src))
 	if err != nil {
 		t.Fatal(err)

@@ -90,7 +90,7 @@ func TestWithLoopErrors(t *testing.T) {
 	for _, tc := range []struct{ loop, want string }{
 		{`with_dict: [1, 2]`, "with_dict expects a dict"},
 		{`with_together: []`, "with_together requires at least one element"},
-		{`with_inventory_hostnames: "web[9]"`, "out of range"},
+		{`with_inventory_hostnames: "all[9]"`, "no hosts matched the subscripted pattern"},
 		{`with_sequence: start=1`, "must specify count or end"},
 		{`with_sequence: start=5 end=1`, "to count backwards make stride negative"},
 		{`with_subelements: [[{a: 1}], b]`, `could not find 'b' key`},
