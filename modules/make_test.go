@@ -1,6 +1,7 @@
 package modules
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
@@ -20,6 +21,12 @@ broken:
 // the up-to-date second run, params, jobs, file and targets, and the
 // errors of the collection's module.
 func TestMake(t *testing.T) {
+	// Under `make test` the local target inherits the outer make's
+	// MAKELEVEL and MAKEFLAGS, which turn on "Entering directory" lines.
+	for _, v := range []string{"MAKELEVEL", "MAKEFLAGS", "MFLAGS"} {
+		t.Setenv(v, "")
+		os.Unsetenv(v)
+	}
 	for _, tm := range fileTargets(t) {
 		t.Run(tm.name, func(t *testing.T) {
 			tg := tm.mk(t)
