@@ -104,6 +104,7 @@ func (s *state) find(subdir, name string) string {
 // lookup runs a lookup plugin; wantlist is query's behaviour.
 func (s *state) lookup(e *Engine, plugin string, terms []any, wantlist bool) (any, error) {
 	plugin = LookupName(plugin)
+	terms = plainLists(terms).([]any)
 	if controllerLookups[plugin] && s.ctrl == nil {
 		return nil, fmt.Errorf("lookup %q: lookups are not available here", plugin)
 	}
@@ -593,6 +594,25 @@ func listify(v any) []any {
 		return out
 	}
 	return []any{v}
+}
+
+// plainLists returns a copy of v in which every list (a registered
+// result's stdout_lines is a []string) is an []any, the one list type the
+// lookups take apart, as Python has one list type.
+func plainLists(v any) any {
+	switch v.(type) {
+	case string, []byte, nil:
+		return v
+	}
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Slice && rv.Kind() != reflect.Array {
+		return v
+	}
+	out := make([]any, rv.Len())
+	for i := range out {
+		out[i] = plainLists(rv.Index(i).Interface())
+	}
+	return out
 }
 
 // flattenOne is LookupBase._flatten: one level of lists spliced in.

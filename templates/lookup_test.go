@@ -127,6 +127,8 @@ func TestListLookups(t *testing.T) {
 	vars := map[string]any{
 		"groups": map[string]any{"all": []any{"w1", "w2", "d1"}, "web": []any{"w1", "w2"}, "db": []any{"d1"}, "ungrouped": []any{}},
 		"names":  []any{"a", "b"},
+		// a registered result's stdout_lines: a []string, not an []any
+		"lines": []string{"l1", "l2"},
 	}
 	tests := []struct {
 		tmpl string
@@ -134,6 +136,8 @@ func TestListLookups(t *testing.T) {
 	}{
 		{`{{ query "list" 1 (list 2 3) }}`, []any{1, []any{2, 3}}},
 		{`{{ query "ansible.builtin.dict" (dict "b" 2 "a" 1) }}`, []any{map[string]any{"key": "a", "value": 1}, map[string]any{"key": "b", "value": 2}}},
+		{`{{ query "items" .lines }}`, []any{"l1", "l2"}},
+		{`{{ query "flattened" (list .lines) }}`, []any{"l1", "l2"}},
 		{`{{ query "indexed_items" "x" (list "y") }}`, []any{[]any{0, "x"}, []any{1, "y"}}},
 		{`{{ query "inventory_hostnames" "web:db" }}`, []any{"w1", "w2", "d1"}},
 		{`{{ query "inventory_hostnames" "all:!web" }}`, []any{"d1"}},
