@@ -264,14 +264,48 @@ func cryptoReadFile(ctx context.Context, c conn.Conn, p string) (FileState, *Res
 // cryptoWrite writes content over st atomically, as community.crypto's
 // write_file does: the mode argument, or defaultMode when it is not given
 // ("" keeps an existing file's mode), owner and group, and a backup when
-// asked for. It returns the backup's path.
-func cryptoWrite(ctx context.Context, c conn.Conn, st FileState, content []byte, args Args, defaultMode string) (string, error) {
+// asked for. It returns the changed result: values gain backup_file and,
+// with return_content, the content under contentKey.
+func cryptoWrite(ctx context.Context, c conn.Conn, st FileState, content []byte, args Args, defaultMode string, values map[string]any, contentKey string) (Result, error) {
 	a := attrsOf(args)
 	if a.Mode == "" {
 		a.Mode = defaultMode
 	}
 	wr, err := WriteFile(ctx, c, content, WriteOptions{Before: st, Attrs: a, Backup: args.Bool("backup")})
-	return wr.BackupFile, err
+	if err != nil {
+		return FailResult(err, values)
+	}
+	if wr.BackupFile != "" {
+		values["backup_file"] = wr.BackupFile
+	}
+	if args.Bool("return_content") {
+		values[contentKey] = string(content)
+	}
+	return Result{Changed: true, Values: values}, nil
+}
+
+// cryptoKeep is the result for a file that stays: its mode, owner and
+// group arguments applied (cryptoAttrs) and, with return_content, its
+// content under contentKey.
+func cryptoKeep(ctx context.Context, env *Env, st FileState, args Args, values map[string]any, contentKey string) (Result, error) {
+	changed, err := cryptoAttrs(ctx, env, st, args)
+	if err != nil {
+		return FailResult(err, values)
+	}
+	if args.Bool("return_content") {
+		values[contentKey] = string(st.Content)
+	}
+	return Result{Changed: changed, Values: values}, nil
+}
+
+// cryptoWouldWrite is check mode's result for a file that would be
+// written: changed, and with return_content the current content (None
+// when there is none) under contentKey.
+func cryptoWouldWrite(st FileState, args Args, values map[string]any, contentKey string) Result {
+	if args.Bool("return_content") {
+		values[contentKey] = nilIfEmptyBytes(st.Content)
+	}
+	return Result{Changed: true, Values: values}
 }
 
 // cryptoAttrs gives a kept file its mode, owner and group arguments (Ansible's

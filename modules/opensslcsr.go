@@ -444,37 +444,17 @@ func (OpensslCsr) Run(ctx context.Context, env *Env, args Args) (Result, error) 
 	}
 	if st.Exists && !args.Bool("force") {
 		if h, ok := csrHave(st.Content, w.orderedSubjectCmp); ok && csrMatches(h, w) {
-			changed, err := cryptoAttrs(ctx, env, st, args)
-			if err != nil {
-				return FailResult(err, values)
-			}
-			if args.Bool("return_content") {
-				values["csr"] = string(st.Content)
-			}
-			return Result{Changed: changed, Values: values}, nil
+			return cryptoKeep(ctx, env, st, args, values, "csr")
 		}
 	}
 	if env.Check {
-		if args.Bool("return_content") {
-			values["csr"] = nilIfEmptyBytes(st.Content)
-		}
-		return Result{Changed: true, Values: values}, nil
+		return cryptoWouldWrite(st, args, values, "csr"), nil
 	}
 	out, fail, err := csrMake(ctx, c, args, w, pk, values)
 	if fail != nil || err != nil {
 		return derefResult(fail), err
 	}
-	bf, err := cryptoWrite(ctx, c, st, out, args, "")
-	if err != nil {
-		return FailResult(err, values)
-	}
-	if bf != "" {
-		values["backup_file"] = bf
-	}
-	if args.Bool("return_content") {
-		values["csr"] = string(out)
-	}
-	return Result{Changed: true, Values: values}, nil
+	return cryptoWrite(ctx, c, st, out, args, "", values, "csr")
 }
 
 // subjectPairs is the result's subject: [[name, value], ...].

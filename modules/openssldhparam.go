@@ -74,20 +74,10 @@ func (OpensslDhparam) Run(ctx context.Context, env *Env, args Args) (Result, err
 		}
 	}
 	if valid {
-		changed, err := cryptoAttrs(ctx, env, st, args)
-		if err != nil {
-			return FailResult(err, values)
-		}
-		if args.Bool("return_content") {
-			values["dhparams"] = string(st.Content)
-		}
-		return Result{Changed: changed, Values: values}, nil
+		return cryptoKeep(ctx, env, st, args, values, "dhparams")
 	}
 	if env.Check {
-		if args.Bool("return_content") {
-			values["dhparams"] = nilIfEmptyBytes(st.Content)
-		}
-		return Result{Changed: true, Values: values}, nil
+		return cryptoWouldWrite(st, args, values, "dhparams"), nil
 	}
 	r, err := opensslRun(ctx, c, nil, "openssl dhparam "+strconv.Itoa(size), nil)
 	if err != nil {
@@ -96,15 +86,5 @@ func (OpensslDhparam) Run(ctx context.Context, env *Env, args Args) (Result, err
 	if r.RC != 0 {
 		return Result{Failed: true, Msg: opensslMsg("openssl dhparam", r), Values: values}, nil
 	}
-	bf, err := cryptoWrite(ctx, c, st, r.Stdout, args, "")
-	if err != nil {
-		return FailResult(err, values)
-	}
-	if bf != "" {
-		values["backup_file"] = bf
-	}
-	if args.Bool("return_content") {
-		values["dhparams"] = string(r.Stdout)
-	}
-	return Result{Changed: true, Values: values}, nil
+	return cryptoWrite(ctx, c, st, r.Stdout, args, "", values, "dhparams")
 }

@@ -251,22 +251,11 @@ func (OpensslPrivatekey) Run(ctx context.Context, env *Env, args Args) (Result, 
 	if loaded {
 		values["fingerprint"] = fingerprints(existing.DER)
 	}
-	content := st.Content
 	if !generate && !convert {
-		changed, err := cryptoAttrs(ctx, env, st, args)
-		if err != nil {
-			return FailResult(err, values)
-		}
-		if args.Bool("return_content") {
-			values["privatekey"] = string(content)
-		}
-		return Result{Changed: changed, Values: values}, nil
+		return cryptoKeep(ctx, env, st, args, values, "privatekey")
 	}
 	if env.Check {
-		if args.Bool("return_content") {
-			values["privatekey"] = nilIfEmptyBytes(content)
-		}
-		return Result{Changed: true, Values: values}, nil
+		return cryptoWouldWrite(st, args, values, "privatekey"), nil
 	}
 	secret := ""
 	if pass != nil {
@@ -296,18 +285,8 @@ func (OpensslPrivatekey) Run(ctx context.Context, env *Env, args Args) (Result, 
 	if err != nil {
 		return Result{Failed: true, Msg: err.Error(), Values: values}, nil
 	}
-	bf, err := cryptoWrite(ctx, c, st, key, args, "0600")
-	if err != nil {
-		return FailResult(err, values)
-	}
-	if bf != "" {
-		values["backup_file"] = bf
-	}
 	values["fingerprint"] = fingerprints(pk.DER)
-	if args.Bool("return_content") {
-		values["privatekey"] = string(key)
-	}
-	return Result{Changed: true, Values: values}, nil
+	return cryptoWrite(ctx, c, st, key, args, "0600", values, "privatekey")
 }
 
 // derefResult returns *r, or a zero Result for nil.

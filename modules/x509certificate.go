@@ -286,22 +286,12 @@ func (m X509Certificate) Run(ctx context.Context, env *Env, args Args) (Result, 
 	if st.Exists && !args.Bool("force") {
 		if b := firstPEM(st.Content, "CERTIFICATE"); b != nil {
 			if cert, err := x509.ParseCertificate(b.Bytes); err == nil && certMatches(cert, csr, keyPub, ca, now()) {
-				changed, err := cryptoAttrs(ctx, env, st, args)
-				if err != nil {
-					return FailResult(err, values)
-				}
-				if args.Bool("return_content") {
-					values["certificate"] = string(st.Content)
-				}
-				return Result{Changed: changed, Values: values}, nil
+				return cryptoKeep(ctx, env, st, args, values, "certificate")
 			}
 		}
 	}
 	if env.Check {
-		if args.Bool("return_content") {
-			values["certificate"] = nilIfEmptyBytes(st.Content)
-		}
-		return Result{Changed: true, Values: values}, nil
+		return cryptoWouldWrite(st, args, values, "certificate"), nil
 	}
 	digest := args.String(prefix + "digest")
 	if !opensslCipherName.MatchString(digest) {
@@ -361,17 +351,7 @@ openssl x509 -req -in "$_mdo_d/req.csr"` + keyOpt + digest + " -days " + strconv
 	if r.RC != 0 {
 		return Result{Failed: true, Msg: opensslMsg("openssl x509", r), Values: values}, nil
 	}
-	bf, err := cryptoWrite(ctx, c, st, r.Stdout, args, "")
-	if err != nil {
-		return FailResult(err, values)
-	}
-	if bf != "" {
-		values["backup_file"] = bf
-	}
-	if args.Bool("return_content") {
-		values["certificate"] = string(r.Stdout)
-	}
-	return Result{Changed: true, Values: values}, nil
+	return cryptoWrite(ctx, c, st, r.Stdout, args, "", values, "certificate")
 }
 
 // digestless reports whether the signing key signs without a digest
