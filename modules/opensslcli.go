@@ -320,6 +320,25 @@ func cryptoAttrs(ctx context.Context, env *Env, st FileState, args Args) (bool, 
 	return true, err
 }
 
+// cryptoAbsent is state=absent for the file a crypto module keeps: ok
+// when it is not there, else removed (backed up first with backup; not
+// in check mode) and changed.
+func cryptoAbsent(ctx context.Context, env *Env, st FileState, args Args, values map[string]any) (Result, error) {
+	if !st.Exists {
+		return Result{Values: values}, nil
+	}
+	if !env.Check {
+		bf, err := cryptoRemove(ctx, env.Conn, st, args.Bool("backup"))
+		if err != nil {
+			return FailResult(err, values)
+		}
+		if bf != "" {
+			values["backup_file"] = bf
+		}
+	}
+	return Result{Changed: true, Values: values}, nil
+}
+
 // cryptoRemove removes the file a crypto module keeps (state=absent),
 // backing it up first when asked for; it returns the backup's path.
 func cryptoRemove(ctx context.Context, c conn.Conn, st FileState, backup bool) (string, error) {

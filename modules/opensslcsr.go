@@ -421,19 +421,7 @@ func (OpensslCsr) Run(ctx context.Context, env *Env, args Args) (Result, error) 
 	}
 	values := map[string]any{"filename": st.Path, "privatekey": args.String("privatekey_path")}
 	if args.String("state") == "absent" {
-		if !st.Exists {
-			return Result{Values: values}, nil
-		}
-		if !env.Check {
-			bf, err := cryptoRemove(ctx, c, st, args.Bool("backup"))
-			if err != nil {
-				return FailResult(err, values)
-			}
-			if bf != "" {
-				values["backup_file"] = bf
-			}
-		}
-		return Result{Changed: true, Values: values}, nil
+		return cryptoAbsent(ctx, env, st, args, values)
 	}
 	if !args.Has("privatekey_path") && !args.Has("privatekey_content") {
 		return Result{Failed: true, Msg: "state is present but any of the following are missing: privatekey_path, privatekey_content", Values: values}, nil

@@ -46,19 +46,7 @@ func (OpensslDhparam) Run(ctx context.Context, env *Env, args Args) (Result, err
 	}
 	values := map[string]any{"filename": st.Path, "size": size}
 	if args.String("state") == "absent" {
-		if !st.Exists {
-			return Result{Values: values}, nil
-		}
-		if !env.Check {
-			bf, err := cryptoRemove(ctx, c, st, args.Bool("backup"))
-			if err != nil {
-				return FailResult(err, values)
-			}
-			if bf != "" {
-				values["backup_file"] = bf
-			}
-		}
-		return Result{Changed: true, Values: values}, nil
+		return cryptoAbsent(ctx, env, st, args, values)
 	}
 	valid := false
 	if st.Exists && !args.Bool("force") {

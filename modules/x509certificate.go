@@ -220,19 +220,7 @@ func (m X509Certificate) Run(ctx context.Context, env *Env, args Args) (Result, 
 	}
 	values := map[string]any{"filename": st.Path}
 	if args.String("state") == "absent" {
-		if !st.Exists {
-			return Result{Values: values}, nil
-		}
-		if !env.Check {
-			bf, err := cryptoRemove(ctx, c, st, args.Bool("backup"))
-			if err != nil {
-				return FailResult(err, values)
-			}
-			if bf != "" {
-				values["backup_file"] = bf
-			}
-		}
-		return Result{Changed: true, Values: values}, nil
+		return cryptoAbsent(ctx, env, st, args, values)
 	}
 	provider := args.String("provider")
 	switch {
