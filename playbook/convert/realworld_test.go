@@ -134,21 +134,7 @@ func mdoPlay(t *testing.T) string {
 }
 
 func testRole(t *testing.T, mdo string, r role) {
-	work := t.TempDir()
-	orig := filepath.Join(work, "orig")
-	conv := filepath.Join(work, "conv")
-	if err := copyTree(filepath.Join("testdata", "realworld", "roles", r.name), filepath.Join(orig, r.name)); err != nil {
-		t.Fatal(err)
-	}
-	play := fmt.Sprintf("- hosts: all\n  gather_facts: true\n  become: true\n  roles:\n    - role: %s\n", r.name)
-	for _, d := range []string{orig, conv} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(d, "site.yml"), []byte(play), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	work, orig, conv := roleWork(t, r.name, filepath.Join("testdata", "realworld", "roles", r.name))
 
 	// Converts and loads: the output is machine-independent, so it is a
 	// golden file; the assertions below are what the issue demands.
@@ -172,36 +158,13 @@ func testRole(t *testing.T, mdo string, r role) {
 
 	// --check: the original under ansible-playbook on h1, the converted
 	// role under mdo-play on h2, both fresh private roots.
-	c := sshtest.StartTWith(t, sshtest.Options{N: 2, Root: sshtest.RootOverlay, Dir: filepath.Join(work, "hosts")})
-	inv := filepath.Join(work, "inventory.ini")
-	invData, err := os.ReadFile(c.Inventory)
-	if err != nil {
-		t.Fatal(err)
-	}
-	invData = append(invData, fmt.Sprintf("\n[testhosts:vars]\nansible_ssh_known_hosts_file=%s\n", c.KnownHosts)...)
-	if err := os.WriteFile(inv, invData, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ansEnv := ansibleEnv(t, work, orig, c.KnownHosts)
 	extra := func(args ...string) []string {
 		if r.vars != "" {
 			args = append(args, "-e", r.vars)
 		}
 		return args
 	}
-	// The two runs use different hosts: run them at the same time.
-	var (
-		ansOut string
-		ansRC  int
-		done   = make(chan struct{})
-	)
-	go func() {
-		defer close(done)
-		ansOut, ansRC = run(t, orig, ansEnv, "ansible-playbook", extra("-i", inv, "-l", "h1", "--check", "site.yml")...)
-	}()
-	mdoOut, mdoRC := run(t, conv, nil, mdo, extra("-i", inv, "-l", "h2", "--check", "site.yml")...)
-	<-done
-	a, m := parseRun(ansOut, ansRC), parseRun(mdoOut, mdoRC)
+	inv, a, m, ansOut, mdoOut := checkSideBySide(t, mdo, work, orig, conv, extra())
 	report, mismatched := compare(a, m)
 	t.Logf("--check, ansible-playbook (h1) vs mdo-play (h2):\n%s", report)
 	for _, name := range mismatched {
@@ -256,6 +219,56 @@ func testRole(t *testing.T, mdo string, r role) {
 	if r.knownConverge != "" {
 		t.Errorf("converges now: drop knownConverge (%s)", r.knownConverge)
 	}
+}
+
+// roleWork copies the role at src into a new work directory as orig/NAME
+// and writes the same one-role play, site.yml, beside it in orig and in
+// conv (where convert --out puts the converted role).
+func roleWork(t *testing.T, name, src string) (work, orig, conv string) {
+	work = t.TempDir()
+	orig, conv = filepath.Join(work, "orig"), filepath.Join(work, "conv")
+	if err := copyTree(src, filepath.Join(orig, name)); err != nil {
+		t.Fatal(err)
+	}
+	play := fmt.Sprintf("- hosts: all\n  gather_facts: true\n  become: true\n  roles:\n    - role: %s\n", name)
+	for _, d := range []string{orig, conv} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, "site.yml"), []byte(play), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return work, orig, conv
+}
+
+// checkSideBySide starts two fresh RootOverlay test hosts and runs, at
+// the same time, the original role under ansible-playbook --check on h1
+// and the converted one under mdo-play --check on h2, with extra
+// arguments (-e). It returns the inventory and both runs.
+func checkSideBySide(t *testing.T, mdo, work, orig, conv string, extra []string) (inv string, a, m runResult, ansOut, mdoOut string) {
+	c := sshtest.StartTWith(t, sshtest.Options{N: 2, Root: sshtest.RootOverlay, Dir: filepath.Join(work, "hosts")})
+	inv = filepath.Join(work, "inventory.ini")
+	invData, err := os.ReadFile(c.Inventory)
+	if err != nil {
+		t.Fatal(err)
+	}
+	invData = append(invData, fmt.Sprintf("\n[testhosts:vars]\nansible_ssh_known_hosts_file=%s\n", c.KnownHosts)...)
+	if err := os.WriteFile(inv, invData, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ansEnv := ansibleEnv(t, work, orig, c.KnownHosts)
+	var (
+		ansRC int
+		done  = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		ansOut, ansRC = run(t, orig, ansEnv, "ansible-playbook", append([]string{"-i", inv, "-l", "h1", "--check", "site.yml"}, extra...)...)
+	}()
+	mdoOut, mdoRC := run(t, conv, nil, mdo, append([]string{"-i", inv, "-l", "h2", "--check", "site.yml"}, extra...)...)
+	<-done
+	return inv, parseRun(ansOut, ansRC), parseRun(mdoOut, mdoRC), ansOut, mdoOut
 }
 
 // ansibleEnv is a private ansible.cfg for the test hosts: their

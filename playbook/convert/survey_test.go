@@ -9,8 +9,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-
-	"github.com/mdo-play/mdo-play/modules/conn/sshtest"
 )
 
 // TestSurveyRoles measures issue 12's targets on roles that are not in the
@@ -55,20 +53,7 @@ func TestSurveyRoles(t *testing.T) {
 // surveyRole converts, loads and compares one role; it returns its row of
 // the summary table.
 func surveyRole(t *testing.T, mdo, name, src string) string {
-	work := t.TempDir()
-	orig, conv := filepath.Join(work, "orig"), filepath.Join(work, "conv")
-	if err := copyTree(src, filepath.Join(orig, name)); err != nil {
-		t.Fatal(err)
-	}
-	play := fmt.Sprintf("- hosts: all\n  gather_facts: true\n  become: true\n  roles:\n    - role: %s\n", name)
-	for _, d := range []string{orig, conv} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(d, "site.yml"), []byte(play), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	work, orig, conv := roleWork(t, name, src)
 	out, rc := run(t, work, nil, mdo, "convert", "--out", filepath.Join(conv, name), filepath.Join(orig, name))
 	if rc != 0 && rc != 2 {
 		t.Errorf("convert: exit %d\n%s", rc, out)
@@ -83,29 +68,7 @@ func surveyRole(t *testing.T, mdo, name, src string) string {
 		return fmt.Sprintf("| %s | %d | %d (syntax-check exit %d) | %d | – | – |", name, tasks, loadErrs, rc, unconverted)
 	}
 
-	c := sshtest.StartTWith(t, sshtest.Options{N: 2, Root: sshtest.RootOverlay, Dir: filepath.Join(work, "hosts")})
-	inv := filepath.Join(work, "inventory.ini")
-	invData, err := os.ReadFile(c.Inventory)
-	if err != nil {
-		t.Fatal(err)
-	}
-	invData = append(invData, fmt.Sprintf("\n[testhosts:vars]\nansible_ssh_known_hosts_file=%s\n", c.KnownHosts)...)
-	if err := os.WriteFile(inv, invData, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ansEnv := ansibleEnv(t, work, orig, c.KnownHosts)
-	var (
-		ansOut string
-		ansRC  int
-		done   = make(chan struct{})
-	)
-	go func() {
-		defer close(done)
-		ansOut, ansRC = run(t, orig, ansEnv, "ansible-playbook", "-i", inv, "-l", "h1", "--check", "site.yml")
-	}()
-	mdoOut, mdoRC := run(t, conv, nil, mdo, "-i", inv, "-l", "h2", "--check", "site.yml")
-	<-done
-	a, m := parseRun(ansOut, ansRC), parseRun(mdoOut, mdoRC)
+	_, a, m, ansOut, mdoOut := checkSideBySide(t, mdo, work, orig, conv, nil)
 	report, mismatched := compare(a, m)
 	t.Logf("--check, ansible-playbook (h1) vs mdo-play (h2):\n%s", report)
 	for _, task := range mismatched {
